@@ -1,0 +1,9 @@
+// Package pgp reads incoming mail for secinbox: MIME (RFC 2045 and
+// friends), PGP/MIME (RFC 3156) and inline OpenPGP, decrypted and
+// verified with ProtonMail/go-crypto's openpgp/v2. It also generates,
+// protects and exports the team's keys.
+//
+// It is a pure library over byte slices and io.Readers: no files, no
+// network, no clock (time comes in as an argument). Every input is
+// hostile, so every size, depth and count has an explicit cap.
+package pgp

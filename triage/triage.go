@@ -1,0 +1,128 @@
+// Package triage is secinbox's domain: reports, their status, the
+// first-response clock, staff users and roles, and the errors every other
+// package maps onto its own boundary (SMTP reply, HTTP status).
+//
+// It does no I/O. Time always comes in as an argument.
+package triage
+
+import (
+	"fmt"
+	"time"
+)
+
+// FirstResponseWindow is the promise on the policy page: a human answer
+// within 24 hours of receipt.
+const FirstResponseWindow = 24 * time.Hour
+
+// Status is where a report stands in the workflow.
+type Status string
+
+const (
+	// StatusNew is a report nobody has looked at yet.
+	StatusNew Status = "new"
+	// StatusUndecryptable is a report the team's keys could not decrypt,
+	// or whose ciphertext failed its integrity check. The raw message is kept.
+	StatusUndecryptable Status = "undecryptable"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusNew, StatusUndecryptable:
+		return true
+	}
+	return false
+}
+
+// SignatureStatus is the outcome of checking a report's OpenPGP signature.
+type SignatureStatus string
+
+const (
+	SignatureNone       SignatureStatus = "none"        // the message was not signed
+	SignatureGood       SignatureStatus = "good"        // verified against a key we hold
+	SignatureBad        SignatureStatus = "bad"         // the signature does not verify
+	SignatureUnknownKey SignatureStatus = "unknown_key" // signed by a key we do not have
+)
+
+// Signature is the recorded result of verifying a signature. Fingerprint
+// is set for good signatures; KeyID (issuer, hex) whenever the packet named one.
+type Signature struct {
+	Status      SignatureStatus
+	Fingerprint string
+	KeyID       string
+}
+
+// Attachment is a file that came inside a report (inside the decrypted
+// part when the report was encrypted).
+type Attachment struct {
+	ID          int64
+	Name        string // sanitized file name, never a path
+	ContentType string
+	Size        int64
+	SHA256      string // hex
+	Data        []byte // nil when only metadata was loaded
+}
+
+// Report is one vulnerability report, as filed from one incoming message.
+type Report struct {
+	ID               int64
+	TrackingID       string // SEC-2026-0001
+	Title            string
+	ResearcherEmail  string
+	ResearcherName   string
+	ReceivedAt       time.Time
+	FirstResponseDue time.Time
+	Status           Status
+	Encrypted        bool   // the message carried OpenPGP encryption
+	Decrypted        bool   // and we decrypted it with integrity
+	DecryptError     string // why decryption failed, for staff; empty otherwise
+	Signature        Signature
+	Body             string // plain text; never rendered as HTML
+	Attachments      []Attachment
+	MessageID        int64 // the raw message this report was filed from
+}
+
+// NewReport returns a report received at receivedAt with its clocks set.
+// Callers fill in the content.
+func NewReport(receivedAt time.Time) *Report {
+	receivedAt = receivedAt.UTC()
+	return &Report{
+		ReceivedAt:       receivedAt,
+		FirstResponseDue: receivedAt.Add(FirstResponseWindow),
+		Status:           StatusNew,
+		Signature:        Signature{Status: SignatureNone},
+	}
+}
+
+// TimeLeft is how long remains until the first response is due at now;
+// negative once the clock is breached.
+func (r *Report) TimeLeft(now time.Time) time.Duration {
+	return r.FirstResponseDue.Sub(now)
+}
+
+// Overdue reports whether the first-response clock has run out at now.
+func (r *Report) Overdue(now time.Time) bool { return !now.Before(r.FirstResponseDue) }
+
+// TrackingID formats the human-facing id of the seq-th report of year,
+// as used in every message to the researcher.
+func TrackingID(year, seq int) string {
+	return fmt.Sprintf("SEC-%04d-%04d", year, seq)
+}
+
+// RawMessage is a message exactly as accepted over SMTP. It is committed
+// before the 250 reply and never changed afterwards.
+type RawMessage struct {
+	ID         int64
+	MailFrom   string   // the envelope sender (may be empty: a bounce)
+	Recipients []string // the envelope recipients we accepted
+	RemoteAddr string
+	ReceivedAt time.Time
+	Data       []byte
+}
+
+// ReportFilter narrows a list of reports. The zero value lists all.
+type ReportFilter struct {
+	Status Status
+	Limit  int
+	Offset int
+}

@@ -1,0 +1,33 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Store is what the web UI and API need from the database. db.DB implements
+// it. Lookups of something that does not exist return an ENOTFOUND error.
+type Store interface {
+	// Reports lists reports, newest first, without body or attachment data.
+	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)
+	// Report returns one report with its body and attachment metadata.
+	Report(ctx context.Context, id int64) (*triage.Report, error)
+	// Attachment returns one attachment of a report, with its bytes.
+	Attachment(ctx context.Context, reportID, attachmentID int64) (*triage.Attachment, error)
+	// RawMessage returns the message a report was filed from, byte for byte.
+	RawMessage(ctx context.Context, id int64) (*triage.RawMessage, error)
+
+	UserByEmail(ctx context.Context, email string) (*triage.User, error)
+	UserByID(ctx context.Context, id int64) (*triage.User, error)
+
+	CreateSession(ctx context.Context, s *triage.Session) error
+	// SessionByTokenHash returns the session unless it is missing or
+	// expired at now (both ENOTFOUND).
+	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (*triage.Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	// UserByAPITokenHash returns the user a bearer token acts for.
+	UserByAPITokenHash(ctx context.Context, hash []byte) (*triage.User, error)
+}
