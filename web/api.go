@@ -1,0 +1,140 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// apiReport is a report as the JSON API shows it. Times are RFC 3339 UTC.
+// Body is left out of list items.
+type apiReport struct {
+	ID               int64           `json:"id"`
+	TrackingID       string          `json:"tracking_id"`
+	Title            string          `json:"title"`
+	Status           string          `json:"status"`
+	ReceivedAt       string          `json:"received_at"`
+	FirstResponseDue string          `json:"first_response_due"`
+	Overdue          bool            `json:"overdue"`
+	Encrypted        bool            `json:"encrypted"`
+	Decrypted        bool            `json:"decrypted"`
+	DecryptError     string          `json:"decrypt_error,omitempty"`
+	Signature        apiSignature    `json:"signature"`
+	Researcher       apiResearcher   `json:"researcher"`
+	Body             *string         `json:"body,omitempty"`
+	Attachments      []apiAttachment `json:"attachments"`
+}
+
+type apiSignature struct {
+	Status      string `json:"status"`
+	Fingerprint string `json:"fingerprint"`
+	KeyID       string `json:"key_id"`
+}
+
+type apiResearcher struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type apiAttachment struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// newAPIReport converts r; withBody includes the body.
+func newAPIReport(r *triage.Report, now time.Time, withBody bool) apiReport {
+	sig := r.Signature
+	if sig.Status == "" {
+		sig.Status = triage.SignatureNone
+	}
+	v := apiReport{
+		ID:               r.ID,
+		TrackingID:       r.TrackingID,
+		Title:            r.Title,
+		Status:           string(r.Status),
+		ReceivedAt:       formatRFC3339(r.ReceivedAt),
+		FirstResponseDue: formatRFC3339(r.FirstResponseDue),
+		Overdue:          r.Overdue(now),
+		Encrypted:        r.Encrypted,
+		Decrypted:        r.Decrypted,
+		DecryptError:     r.DecryptError,
+		Signature:        apiSignature{Status: string(sig.Status), Fingerprint: sig.Fingerprint, KeyID: sig.KeyID},
+		Researcher:       apiResearcher{Email: r.ResearcherEmail, Name: r.ResearcherName},
+		Attachments:      make([]apiAttachment, 0, len(r.Attachments)),
+	}
+	if withBody {
+		body := r.Body
+		v.Body = &body
+	}
+	for _, a := range r.Attachments {
+		v.Attachments = append(v.Attachments, apiAttachment{
+			ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256,
+		})
+	}
+	return v
+}
+
+// maxAPILimit bounds ?limit= on the report list.
+const maxAPILimit = 500
+
+// apiReports lists reports, newest first. Query: status, limit, offset.
+func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := triage.ReportFilter{Limit: maxAPILimit}
+	if st := q.Get("status"); st != "" {
+		if !triage.Status(st).Valid() {
+			s.Error(w, r, triage.Errorf(triage.EINVALID, "unknown status %q", st))
+			return
+		}
+		f.Status = triage.Status(st)
+	}
+	var err error
+	if f.Limit, err = intParam(q.Get("limit"), maxAPILimit, 1, maxAPILimit); err != nil {
+		s.Error(w, r, triage.Errorf(triage.EINVALID, "limit must be between 1 and %d", maxAPILimit))
+		return
+	}
+	if f.Offset, err = intParam(q.Get("offset"), 0, 0, 1<<30); err != nil {
+		s.Error(w, r, triage.Errorf(triage.EINVALID, "offset must be a non-negative integer"))
+		return
+	}
+	reports, err := s.store.Reports(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	now := s.now()
+	out := struct {
+		Reports []apiReport `json:"reports"`
+	}{Reports: make([]apiReport, 0, len(reports))}
+	for _, rep := range reports {
+		out.Reports = append(out.Reports, newAPIReport(rep, now, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiReport returns one report with its body and attachment metadata.
+func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.loadReport(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newAPIReport(rep, s.now(), true))
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, strconv.ErrRange
+	}
+	return n, nil
+}

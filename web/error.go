@@ -1,0 +1,93 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/secinbox/secinbox/templates"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// errorStatus maps a triage error code to its HTTP status. It is the only
+// place that does.
+func errorStatus(code string) int {
+	switch code {
+	case triage.ENOTFOUND:
+		return http.StatusNotFound
+	case triage.EINVALID:
+		return http.StatusBadRequest
+	case triage.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case triage.EFORBIDDEN:
+		return http.StatusForbidden
+	case triage.ECONFLICT:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// isAPI reports whether r is for the JSON API.
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// Error answers r with err: JSON {"error": "..."} on the API, an HTML page
+// elsewhere. Internal errors are logged with their cause and answered with
+// a generic message; the log never gets request bodies or report content.
+func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := triage.ErrorCode(err)
+	status := errorStatus(code)
+	msg := triage.ErrorMessage(err)
+	if status == http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "internal error"
+	} else {
+		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", code)
+	}
+
+	h := w.Header()
+	h.Del("Content-Disposition")
+	h.Set("Cache-Control", "no-store")
+	if isAPI(r) {
+		if status == http.StatusUnauthorized {
+			h.Set("WWW-Authenticate", `Bearer realm="secinbox"`)
+		}
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	v := templates.ErrorView{Status: status, Title: http.StatusText(status), Message: msg}
+	if err := templates.ErrorPage(v).Render(r.Context(), w); err != nil {
+		s.log.DebugContext(r.Context(), "rendering error page", "err", err)
+	}
+}
+
+// writeJSON writes v as the JSON response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// component is a templ component; web does not import templ itself.
+type component interface {
+	Render(ctx context.Context, w io.Writer) error
+}
+
+// render writes c as an HTML page with status. It renders into a buffer
+// first so that a failure becomes a clean error page, not half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/secinbox/secinbox/templates"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// landing is the front page; signed-in staff go straight to the board.
+func (s *server) landing(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.sessionUser(r); err == nil {
+		http.Redirect(w, r, "/board", http.StatusSeeOther)
+		return
+	} else if triage.ErrorCode(err) != triage.EUNAUTHORIZED {
+		s.log.WarnContext(r.Context(), "session lookup on landing page", "err", err)
+	}
+	s.render(w, r, http.StatusOK, templates.Landing(templates.LandingView{Contact: s.contact}))
+}
+
+// securityTxtMaxAge is the longest Expires RFC 9116 §2.5.5 recommends.
+const securityTxtMaxAge = 365 * 24 * time.Hour
+
+// securityTxtExpires is when security.txt expires at now: a year from now,
+// or earlier when the published key expires first.
+func (s *server) securityTxtExpires(now time.Time) time.Time {
+	exp := now.Add(securityTxtMaxAge)
+	if !s.keyExpires.IsZero() && s.keyExpires.Before(exp) {
+		exp = s.keyExpires
+	}
+	return exp.UTC().Truncate(time.Second)
+}
+
+// securityTxt serves /.well-known/security.txt (RFC 9116).
+func (s *server) securityTxt(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Contact: mailto:%s\n", s.contact)
+	fmt.Fprintf(&b, "Expires: %s\n", s.securityTxtExpires(s.now()).Format(time.RFC3339))
+	if len(s.keyArmored) > 0 {
+		fmt.Fprintf(&b, "Encryption: %s/pgp-key.asc\n", s.publicURL)
+	}
+	fmt.Fprintf(&b, "Acknowledgments: %s/hall-of-fame\n", s.publicURL)
+	fmt.Fprintf(&b, "Policy: %s/policy\n", s.publicURL)
+	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", s.publicURL)
+	fmt.Fprintf(&b, "Preferred-Languages: en\n")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// securityTxtRedirect sends the legacy location to the well-known one
+// (RFC 9116 §3).
+func (s *server) securityTxtRedirect(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/.well-known/security.txt", http.StatusMovedPermanently)
+}
+
+// publicKey serves the team's armored public key.
+func (s *server) publicKey(w http.ResponseWriter, r *http.Request) {
+	if len(s.keyArmored) == 0 {
+		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "no team key is published"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/pgp-keys")
+	w.Header().Set("Content-Disposition", `inline; filename="pgp-key.asc"`)
+	_, _ = w.Write(s.keyArmored)
+}
+
+// wkdKey serves the binary team key for the WKD direct method
+// (draft-koch-openpgp-webkey-service §3.1) when {hash} is the hash of one
+// of our addresses' local parts. The optional ?l= must then hash to it too.
+func (s *server) wkdKey(w http.ResponseWriter, r *http.Request) {
+	hash := r.PathValue("hash")
+	ok := len(s.keyBinary) > 0 && s.wkd[hash]
+	if l := r.URL.Query().Get("l"); ok && l != "" {
+		ok = wkdHash(l) == hash
+	}
+	if !ok {
+		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "no key for this address"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(s.keyBinary)
+}
+
+// wkdPolicy serves the (empty) WKD policy file whose presence tells
+// clients the directory exists.
+func (s *server) wkdPolicy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.WriteHeader(http.StatusOK)
+}
+
+// policy is the disclosure policy page.
+func (s *server) policy(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, templates.Policy(templates.PolicyView{
+		Contact:        s.contact,
+		KeyURL:         s.publicURL + "/pgp-key.asc",
+		Fingerprint:    formatFingerprint(s.keyFpr),
+		ResponseWindow: formatWindow(triage.FirstResponseWindow),
+	}))
+}
+
+// hallOfFame lists credited researchers; there are none to list yet.
+func (s *server) hallOfFame(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, templates.HallOfFame(templates.HallOfFameView{}))
+}
+
+// healthz answers load balancers.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok"))
+}
+
+// static serves the embedded stylesheet (and anything else in static/).
+func (s *server) static(w http.ResponseWriter, r *http.Request) {
+	name := "static/" + r.PathValue("file")
+	if strings.Contains(r.PathValue("file"), "/") || !fs.ValidPath(name) {
+		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "not found"))
+		return
+	}
+	if st, err := fs.Stat(staticFS, name); err != nil || st.IsDir() {
+		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "not found"))
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFileFS(w, r, staticFS, name)
+}

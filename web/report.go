@@ -1,0 +1,157 @@
+package web
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/secinbox/secinbox/templates"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// pathID parses the positive integer path value name; anything else is
+// ENOTFOUND, as no such report exists.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, triage.Errorf(triage.ENOTFOUND, "not found")
+	}
+	return id, nil
+}
+
+// loadReport returns the report named by the {id} path value.
+func (s *server) loadReport(r *http.Request) (*triage.Report, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Report(r.Context(), id)
+}
+
+// report is one report's page.
+func (s *server) report(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.loadReport(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	now := s.now()
+	clock, class := formatClock(rep, now)
+	v := templates.ReportView{
+		Nav:             staffNav(userFrom(r.Context())),
+		TrackingID:      rep.TrackingID,
+		Title:           rep.Title,
+		Status:          string(rep.Status),
+		ResearcherName:  rep.ResearcherName,
+		ResearcherEmail: rep.ResearcherEmail,
+		Received:        formatTime(rep.ReceivedAt),
+		ReceivedAt:      formatRFC3339(rep.ReceivedAt),
+		Due:             formatTime(rep.FirstResponseDue),
+		DueAt:           formatRFC3339(rep.FirstResponseDue),
+		Clock:           clock,
+		ClockClass:      class,
+		Badges:          reportBadges(rep),
+		Signature:       signatureView(rep.Signature).SignatureView,
+		Body:            rep.Body,
+		RawURL:          reportURL(rep.ID) + "/raw",
+		BoardURL:        "/board",
+	}
+	if rep.Encrypted && !rep.Decrypted {
+		v.DecryptError = rep.DecryptError
+		if v.DecryptError == "" {
+			v.DecryptError = "The message could not be decrypted."
+		}
+	}
+	for _, a := range rep.Attachments {
+		v.Attachments = append(v.Attachments, templates.AttachmentRow{
+			Name:        a.Name,
+			ContentType: a.ContentType,
+			Size:        formatSize(a.Size),
+			SHA256:      a.SHA256,
+			URL:         fmt.Sprintf("%s/attachments/%d", reportURL(rep.ID), a.ID),
+		})
+	}
+	s.render(w, r, http.StatusOK, templates.ReportPage(v))
+}
+
+// reportRaw downloads the message a report was filed from, byte for byte.
+func (s *server) reportRaw(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.loadReport(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	raw, err := s.store.RawMessage(r.Context(), rep.MessageID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	name := rep.TrackingID
+	if name == "" {
+		name = fmt.Sprintf("report-%d", rep.ID)
+	}
+	download(w, safeFilename(name)+".eml", raw.Data)
+}
+
+// attachment downloads one attachment of a report.
+func (s *server) attachment(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	aid, err := pathID(r, "aid")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	a, err := s.store.Attachment(r.Context(), id, aid)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	download(w, safeFilename(a.Name), a.Data)
+}
+
+// download sends data as a file to save, never to display: the type is
+// always application/octet-stream whatever the sender claimed, the
+// disposition attachment, and the CSP sandboxes it should a browser
+// render it anyway.
+func download(w http.ResponseWriter, filename string, data []byte) {
+	h := w.Header()
+	disp := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
+	if disp == "" {
+		disp = `attachment; filename="download"`
+	}
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", disp)
+	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
+}
+
+// safeFilename reduces name to a harmless base name: no directories, no
+// control or format characters, not hidden, at most 200 bytes.
+func safeFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '"' || r == unicode.ReplacementChar {
+			return '_'
+		}
+		return r
+	}, strings.ToValidUTF8(name, "_"))
+	name = strings.TrimLeft(strings.TrimSpace(name), ".")
+	if len(name) > 200 {
+		name = strings.ToValidUTF8(name[:200], "")
+	}
+	if name == "" {
+		return "attachment"
+	}
+	return name
+}

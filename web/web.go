@@ -1,0 +1,127 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what New needs. Store, Domain and PublicURL are required.
+type Config struct {
+	Store  Store
+	Logger *slog.Logger // nil: discard
+
+	// Domain is the mail domain: "example.com" publishes security@example.com.
+	Domain string
+	// Addresses are all accepted addresses. WKD serves the team key for
+	// the local parts of those whose domain is Domain.
+	Addresses []string
+	// PublicURL is the site's base URL without a trailing slash, e.g.
+	// "https://security.example.com". Used in security.txt and links.
+	PublicURL string
+
+	PublicKeyArmored []byte    // the team's primary public key, armored: /pgp-key.asc
+	PublicKeyBinary  []byte    // the same key, binary: WKD
+	KeyFingerprint   string    // hex, shown on the policy page; may be empty
+	KeyExpires       time.Time // zero: the key does not expire
+
+	// SecureCookies is true when the site is served over HTTPS: the
+	// session cookie is then __Host- prefixed and Secure, and HSTS is sent.
+	SecureCookies bool
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// server holds what every handler needs.
+type server struct {
+	store      Store
+	log        *slog.Logger
+	now        func() time.Time
+	domain     string
+	contact    string // security@domain
+	publicURL  string
+	keyArmored []byte
+	keyBinary  []byte
+	keyFpr     string
+	keyExpires time.Time
+	secure     bool
+	cookieName string
+	wkd        map[string]bool // z-base-32 hashes of the local parts WKD serves
+}
+
+// New returns the handler for the whole site: public pages, staff UI and
+// JSON API, wrapped in the security headers and cross-origin (CSRF)
+// protection. It returns an error when cfg misses a required field.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("web: Config.Store is required")
+	}
+	domain := strings.ToLower(strings.TrimSpace(cfg.Domain))
+	if domain == "" || strings.ContainsAny(domain, "@/ ") {
+		return nil, fmt.Errorf("web: invalid Config.Domain %q", cfg.Domain)
+	}
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	u, err := url.Parse(publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("web: Config.PublicURL must be an absolute http(s) URL, got %q", cfg.PublicURL)
+	}
+	s := &server{
+		store:      cfg.Store,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		domain:     domain,
+		contact:    "security@" + domain,
+		publicURL:  publicURL,
+		keyArmored: cfg.PublicKeyArmored,
+		keyBinary:  cfg.PublicKeyBinary,
+		keyFpr:     cfg.KeyFingerprint,
+		keyExpires: cfg.KeyExpires,
+		secure:     cfg.SecureCookies,
+		cookieName: "secinbox_session",
+		wkd:        make(map[string]bool),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.secure {
+		s.cookieName = "__Host-secinbox_session"
+	}
+	for _, a := range append([]string{s.contact}, cfg.Addresses...) {
+		i := strings.LastIndexByte(a, '@')
+		if i <= 0 || !strings.EqualFold(a[i+1:], domain) {
+			continue
+		}
+		s.wkd[wkdHash(a[:i])] = true
+	}
+
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.authorize(rt, s.bind(rt.handle)))
+	}
+	// Everything else (unknown paths, wrong methods) still goes through
+	// the mux so that Go's 404/405 answers get the security headers below.
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, triage.Errorf(triage.EFORBIDDEN, "cross-origin request refused"))
+	}))
+	return s.securityHeaders(cop.Handler(mux)), nil
+}
+
+// bind turns a handler method expression into an http.Handler on s.
+func (s *server) bind(h func(*server, http.ResponseWriter, *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+}
