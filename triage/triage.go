@@ -7,7 +7,10 @@ package triage
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FirstResponseWindow is the promise on the policy page: a human answer
@@ -125,4 +128,32 @@ type ReportFilter struct {
 	Status Status
 	Limit  int
 	Offset int
+}
+
+// MaxTitleLength bounds a report title, in runes.
+const MaxTitleLength = 300
+
+// CleanTitle makes s fit for a one-line title: control characters become
+// spaces, runs of white space collapse, and it is cut to MaxTitleLength.
+func CleanTitle(s string) string {
+	var b strings.Builder
+	space, n := false, 0
+	for _, c := range s {
+		if unicode.IsSpace(c) || unicode.IsControl(c) || c == utf8.RuneError {
+			space = b.Len() > 0
+			continue
+		}
+		if n >= MaxTitleLength {
+			b.WriteString("…")
+			break
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+			n++
+		}
+		b.WriteRune(c)
+		n++
+	}
+	return b.String()
 }
