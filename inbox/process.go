@@ -1,0 +1,156 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Processor files committed raw messages as reports: it parses, decrypts
+// and verifies them with package pgp, and stores the result. It runs
+// after the 250 reply, so a crash in between is harmless: at start it
+// picks up every message that is stored but not yet filed.
+type Processor struct {
+	Store  Store
+	Keys   openpgp.EntityList // the team's unlocked secret keys
+	Limits pgp.Limits
+	Logger *slog.Logger
+	Now    func() time.Time
+	// RetryInterval is how often messages whose filing failed are tried
+	// again (default 30 s).
+	RetryInterval time.Duration
+
+	queue chan int64
+}
+
+// NewProcessor returns a processor with default limits and a queue.
+func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Processor {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Processor{Store: store, Keys: keys, Limits: pgp.DefaultLimits(), Logger: logger,
+		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024)}
+}
+
+// Enqueue asks for message id to be filed soon. It never blocks: when the
+// queue is full the message waits for the next catch-up pass.
+func (p *Processor) Enqueue(id int64) {
+	select {
+	case p.queue <- id:
+	default:
+	}
+}
+
+// Run files pending messages, then queued ones, until ctx ends. The
+// message being filed when ctx ends is finished first.
+func (p *Processor) Run(ctx context.Context) {
+	p.catchUp(ctx)
+	retry := time.NewTicker(p.RetryInterval)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-p.queue:
+			p.file(id)
+		case <-retry.C:
+			p.catchUp(ctx)
+		}
+	}
+}
+
+// catchUp files every stored message that has no report yet.
+func (p *Processor) catchUp(ctx context.Context) {
+	ids, err := p.Store.PendingRawMessages(ctx)
+	if err != nil {
+		p.Logger.Error("intake: list pending messages", "err", err)
+		return
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		p.file(id)
+	}
+}
+
+// file files one message. Failures are logged; the message stays pending
+// and is tried again on the next catch-up.
+func (p *Processor) file(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.File(ctx, id); err != nil {
+		if triage.ErrorCode(err) == triage.ECONFLICT {
+			return // already filed (queued and caught up at once)
+		}
+		p.Logger.Error("intake: file message", "message", id, "err", err)
+	}
+}
+
+// File parses message id and stores it as a report. Filing a message twice
+// is an ECONFLICT error.
+func (p *Processor) File(ctx context.Context, id int64) error {
+	raw, err := p.Store.RawMessage(ctx, id)
+	if err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	r := p.report(raw)
+	if err := p.Store.FileReport(ctx, r); err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	p.Logger.Info("report filed", "message", id, "report", r.ID, "tracking_id", r.TrackingID,
+		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
+		"signature", r.Signature.Status, "attachments", len(r.Attachments))
+	return nil
+}
+
+// report turns a raw message into a report. It cannot fail: whatever the
+// message holds, a report is filed and the raw message stays available.
+func (p *Processor) report(raw *triage.RawMessage) (r *triage.Report) {
+	r = triage.NewReport(raw.ReceivedAt)
+	r.MessageID = raw.ID
+	r.ResearcherEmail = raw.MailFrom
+
+	m, err := p.parse(raw.Data)
+	if err != nil {
+		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", err)
+		r.Title = "(unreadable message)"
+		r.Body = "This message could not be parsed: " + err.Error() + "\nDownload the raw message to read it."
+		return r
+	}
+	r.Title = triage.CleanTitle(m.Title())
+	if m.FromEmail != "" {
+		r.ResearcherEmail = m.FromEmail
+	}
+	r.ResearcherName = triage.CleanTitle(m.FromName)
+	r.Encrypted = m.Encrypted
+	r.Decrypted = m.Decrypted
+	r.Signature = m.Signature
+	r.Body = m.Text
+	r.Attachments = m.Attachments
+	if m.Encrypted && !m.Decrypted {
+		r.Status = triage.StatusUndecryptable
+		r.DecryptError = "could not decrypt"
+		if m.DecryptError != nil {
+			r.DecryptError = m.DecryptError.Error()
+		}
+	}
+	return r
+}
+
+// parse runs pgp.ParseMessage, turning a panic that escaped it into an
+// error so one hostile message cannot stop intake.
+func (p *Processor) parse(data []byte) (m *pgp.Message, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
+		}
+	}()
+	return pgp.ParseMessage(data, p.Keys, nil, p.Limits, p.Now())
+}

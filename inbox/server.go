@@ -1,0 +1,302 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Server is the SMTP intake: it accepts mail for the security addresses
+// only, commits each message durably, answers 250, and hands the message's
+// id to the processor that files it as a report.
+type Server struct {
+	cfg      Config
+	store    Store
+	accepted map[string]bool
+	filed    func(id int64) // told about each committed message
+
+	smtp     *smtp.Server
+	listener *limitListener
+	draining atomic.Bool
+	connID   atomic.Uint64
+}
+
+// NewServer returns a server that stores into store and calls filed with
+// the id of every message it has committed (filed may be nil).
+func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, filed: filed, accepted: map[string]bool{}}
+	for _, a := range AcceptedAddresses(cfg.Domain, cfg.Addresses) {
+		s.accepted[a] = true
+	}
+	ss := smtp.NewServer(s)
+	ss.Domain = cfg.Hostname
+	ss.MaxMessageBytes = cfg.MaxMessageBytes
+	ss.MaxRecipients = cfg.MaxRecipients
+	ss.MaxLineLength = cfg.MaxLineLength
+	ss.ReadTimeout = cfg.IdleTimeout
+	ss.WriteTimeout = cfg.IdleTimeout
+	ss.TLSConfig = cfg.TLSConfig
+	ss.ErrorLog = slogPrinter{cfg.Logger}
+	s.smtp = ss
+	return s, nil
+}
+
+// Serve accepts connections on l until Shutdown. It returns nil after a
+// Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.listener = newLimitListener(l, s.cfg.MaxConns, s.cfg.MaxConnsPerIP, func(remote, reason string) {
+		s.cfg.Logger.Warn("smtp connection refused", "remote", remote, "reason", reason)
+	})
+	err := s.smtp.Serve(s.listener)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, refuses new transactions with
+// 421, answers idle connections 421 and lets transfers in progress finish.
+// When ctx ends first, the remaining connections are closed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	done := make(chan error, 1)
+	go func() { done <- s.smtp.Shutdown(ctx) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.listener != nil {
+			s.listener.kickIdle()
+		}
+		select {
+		case err := <-done:
+			// After go-smtp's Shutdown its Close does nothing, so the
+			// connections still open when ctx ended are closed here.
+			if err != nil && s.listener != nil {
+				s.listener.closeAll()
+			}
+			return err
+		case <-tick.C:
+		}
+	}
+}
+
+// NewSession implements smtp.Backend; it is called at EHLO/HELO.
+func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	if s.draining.Load() {
+		return nil, errShuttingDown
+	}
+	remote := c.Conn().RemoteAddr().String()
+	return &session{
+		srv:    s,
+		conn:   c,
+		remote: remote,
+		log:    s.cfg.Logger.With("conn", s.connID.Add(1), "remote", remote, "helo", c.Hostname()),
+	}, nil
+}
+
+// session is one SMTP connection. The fields under "message state" belong
+// to the transaction in progress and are cleared in one place, Reset.
+type session struct {
+	srv    *Server
+	conn   *smtp.Conn
+	remote string
+	log    *slog.Logger
+
+	// message state
+	from  string
+	rcpts []string
+}
+
+func (s *session) Reset() {
+	s.from = ""
+	s.rcpts = nil
+}
+
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.srv.draining.Load() {
+		return errShuttingDown
+	}
+	s.Reset()
+	s.from = from
+	return nil
+}
+
+// Rcpt accepts only our own addresses, compared case-insensitively and in
+// full, so that nothing addressed elsewhere is ever stored or relayed:
+// "%"-hacks and bang paths are simply not our addresses. go-smtp strips
+// a source route ("<@a:b@c>") before we see the mailbox, as RFC 5321
+// Appendix C asks; the remaining mailbox is checked like any other.
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	addr := strings.ToLower(to)
+	if !s.srv.accepted[addr] {
+		s.log.Info("smtp recipient refused", "rcpt", truncate(to, 320))
+		return errRecipient
+	}
+	s.rcpts = append(s.rcpts, addr)
+	return nil
+}
+
+// Data reads the message within the limits, commits it, and only then
+// returns nil, which go-smtp answers with 250.
+func (s *session) Data(r io.Reader) (err error) {
+	tc := tracked(s.conn.Conn())
+	if tc != nil {
+		tc.inData.Store(true)
+		defer tc.inData.Store(false)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("smtp panic while receiving message", "panic", fmt.Sprint(p))
+			err = errTemporary
+		}
+	}()
+
+	start := s.srv.cfg.Now()
+	body, err := s.readData(r, tc)
+	if err != nil {
+		reply := smtpError(err)
+		s.log.Info("smtp message refused", "reason", err, "reply", reply.(*smtp.SMTPError).Code)
+		return reply
+	}
+
+	m := &triage.RawMessage{
+		MailFrom:   s.from,
+		Recipients: append([]string(nil), s.rcpts...),
+		RemoteAddr: s.remote,
+		ReceivedAt: start.UTC(),
+		Data:       body,
+	}
+	// The transaction's outcome must not depend on the client staying
+	// connected: commit with a context of our own, bounded in time.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.srv.store.AddRawMessage(ctx, m); err != nil {
+		reply := smtpError(err)
+		s.log.Error("smtp message not stored", "err", err, "reply", reply.(*smtp.SMTPError).Code)
+		return reply
+	}
+	s.log.Info("smtp message accepted", "message", m.ID, "size", len(body),
+		"from", truncate(s.from, 320), "duration", s.srv.cfg.Now().Sub(start))
+	if s.srv.filed != nil {
+		s.srv.filed(m.ID)
+	}
+	return nil
+}
+
+// readData reads the whole message, enforcing the per-read idle timeout,
+// the deadline for the whole transfer, the header size limit, and the rule
+// that every line ends in CRLF. It always reads to the end of the data
+// (go-smtp drains what we leave, but we want a definite verdict first).
+func (s *session) readData(r io.Reader, tc *trackedConn) ([]byte, error) {
+	cfg := s.srv.cfg
+	deadline := cfg.Now().Add(cfg.DataTimeout)
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	v := lineChecker{maxHeader: cfg.MaxHeaderBytes}
+	var verdict error
+	for {
+		if tc != nil {
+			d := cfg.Now().Add(cfg.IdleTimeout)
+			if d.After(deadline) {
+				d = deadline
+			}
+			tc.SetReadDeadline(d)
+		}
+		n, err := r.Read(chunk)
+		if n > 0 && verdict == nil {
+			if verdict = v.check(chunk[:n]); verdict == nil {
+				buf.Write(chunk[:n])
+			} else {
+				buf = bytes.Buffer{} // keep reading to the end, but keep nothing
+			}
+		}
+		if err == io.EOF {
+			if verdict == nil {
+				verdict = v.end()
+			}
+			if verdict != nil {
+				return nil, verdict
+			}
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// lineChecker watches the data stream for bare CR and bare LF (the SMTP
+// smuggling family, RFC 5321 §2.3.8) and for a header block over the limit.
+type lineChecker struct {
+	maxHeader   int
+	prev        byte // the last byte seen
+	headerBytes int
+	inBody      bool
+	lineStart   bool // the previous line was empty so far
+}
+
+func (v *lineChecker) check(p []byte) error {
+	for _, c := range p {
+		switch {
+		case v.prev == '\r' && c != '\n':
+			return errBareLineEnding
+		case c == '\n' && v.prev != '\r':
+			return errBareLineEnding
+		}
+		if !v.inBody {
+			v.headerBytes++
+			if v.headerBytes > v.maxHeader {
+				return errHeaderTooLarge
+			}
+			// The header ends at the first empty line: CRLF CRLF, or a
+			// message that starts with CRLF.
+			if c == '\n' {
+				if v.lineStart || v.headerBytes == 2 {
+					v.inBody = true
+				}
+				v.lineStart = true
+			} else if c != '\r' {
+				v.lineStart = false
+			}
+		}
+		v.prev = c
+	}
+	return nil
+}
+
+// end checks what is left when the data is complete: a final bare CR.
+func (v *lineChecker) end() error {
+	if v.prev == '\r' {
+		return errBareLineEnding
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// slogPrinter lets go-smtp's error log go to slog.
+type slogPrinter struct{ l *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) { p.l.Warn("smtp: " + fmt.Sprintf(format, v...)) }
+func (p slogPrinter) Println(v ...any)               { p.l.Warn("smtp: " + fmt.Sprint(v...)) }
