@@ -63,6 +63,12 @@ type server struct {
 // JSON API, wrapped in the security headers and cross-origin (CSRF)
 // protection. It returns an error when cfg misses a required field.
 func New(cfg Config) (http.Handler, error) {
+	return newHandler(cfg, routes)
+}
+
+// newHandler is New with the route table as a parameter, so that tests
+// can add routes that need more than the viewer role.
+func newHandler(cfg Config, table []Route) (http.Handler, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("web: Config.Store is required")
 	}
@@ -108,7 +114,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 
 	mux := http.NewServeMux()
-	for _, rt := range routes {
+	for _, rt := range table {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.authorize(rt, s.bind(rt.handle)))
 	}
 	// Everything else (unknown paths, wrong methods) still goes through

@@ -1,0 +1,150 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/secinbox/secinbox/triage"
+	"github.com/secinbox/secinbox/web"
+)
+
+// examplePath fills a route pattern's wildcards with values that exist
+// in env, so that a request reaches the handler.
+func (e *env) examplePath(pattern string) string {
+	r := strings.NewReplacer(
+		"{$}", "",
+		"{id}", fmt.Sprint(e.xss.ID),
+		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
+		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
+		"{file}", "style.css",
+	)
+	return r.Replace(pattern)
+}
+
+func TestRoutes_Table(t *testing.T) {
+	seen := map[string]bool{}
+	for _, rt := range web.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		if seen[key] {
+			t.Errorf("%s listed twice", key)
+		}
+		seen[key] = true
+		if strings.HasPrefix(rt.Pattern, "/api/") != rt.API {
+			t.Errorf("%s: API = %v, but the pattern says otherwise", key, rt.API)
+		}
+		if rt.API && rt.Role == "" {
+			t.Errorf("%s: API route without a role", key)
+		}
+		if rt.Role != "" {
+			if _, err := triage.ParseRole(string(rt.Role)); err != nil {
+				t.Errorf("%s: %v", key, err)
+			}
+		}
+	}
+	for _, want := range []string{"GET /board", "GET /reports/{id}", "GET /api/v1/reports", "POST /login", "GET /.well-known/security.txt"} {
+		if !seen[want] {
+			t.Errorf("route %s missing", want)
+		}
+	}
+}
+
+// TestRoutes_Anonymous sends every route in the table without a session
+// or token: staff pages must redirect to /login, API routes answer 401,
+// public routes answer without either.
+func TestRoutes_Anonymous(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for _, rt := range web.Routes() {
+		t.Run(rt.Method+" "+rt.Pattern, func(t *testing.T) {
+			req, err := http.NewRequest(rt.Method, e.srv.URL+e.examplePath(rt.Pattern), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rt.Method == "POST" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readBody(t, resp)
+			switch {
+			case rt.Role == "":
+				if resp.StatusCode >= 400 || resp.Header.Get("Location") == "/login" {
+					t.Errorf("public route: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+				}
+			case rt.API:
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("status %d, want 401", resp.StatusCode)
+				}
+				if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("WWW-Authenticate = %q", resp.Header.Get("WWW-Authenticate"))
+				}
+				if m := decodeJSON(t, body); m["error"] == "" || m["error"] == nil {
+					t.Errorf("no error message: %s", body)
+				}
+			default:
+				if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+					t.Errorf("status %d Location %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
+				}
+				if strings.Contains(body, "alert(1)") || strings.Contains(body, e.xss.TrackingID) {
+					t.Errorf("redirect leaks report content: %s", body)
+				}
+			}
+		})
+	}
+}
+
+// TestRoutes_Viewer checks that a viewer may read everything staff can read.
+func TestRoutes_Viewer(t *testing.T) {
+	e := newEnv(t)
+	c := e.viewerClient()
+	for _, rt := range web.Routes() {
+		if rt.Role == "" || rt.Method != "GET" {
+			continue
+		}
+		t.Run(rt.Pattern, func(t *testing.T) {
+			var hdr []string
+			if rt.API {
+				hdr = []string{"Authorization", "Bearer " + viewerToken}
+			}
+			resp, _ := e.get(c, e.examplePath(rt.Pattern), hdr...)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d, want 200", resp.StatusCode)
+			}
+		})
+	}
+	t.Run("GET /board shows reports", func(t *testing.T) {
+		_, body := e.get(c, "/board")
+		for _, want := range []string{e.xss.TrackingID, e.overdue.TrackingID, `data-testid="board-row"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("board lacks %q", want)
+			}
+		}
+	})
+	t.Run("GET / redirects to board", func(t *testing.T) {
+		resp, _ := e.get(c, "/")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/board" {
+			t.Errorf("status %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
+
+func TestRoutes_NotFound(t *testing.T) {
+	e := newEnv(t)
+	c := e.viewerClient()
+	for _, path := range []string{"/reports/999999", "/reports/abc", "/reports/0", "/reports/999999/raw",
+		fmt.Sprintf("/reports/%d/attachments/999999", e.xss.ID),
+		fmt.Sprintf("/reports/%d/attachments/%d", e.overdue.ID, e.xss.Attachments[0].ID), // another report's attachment
+		"/static/missing.css", "/static/..%2fweb.go", "/nope"} {
+		resp, body := e.get(c, path)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: status %d, want 404", path, resp.StatusCode)
+		}
+		if strings.Contains(body, "alert(1)") {
+			t.Errorf("GET %s: leaks content", path)
+		}
+	}
+}
