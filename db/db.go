@@ -1,0 +1,238 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Pool sizes. All writes go through one connection: SQLite serializes
+// writers anyway, and queueing in the Go pool honours ctx. Other processes
+// (the CLI while the server runs) are handled by busy_timeout.
+const (
+	maxReaders = 8
+	// opTimeout bounds every exported method, on top of the caller's ctx.
+	opTimeout = 30 * time.Second
+)
+
+// timeFormat stores times as fixed-width UTC text, so text order is time
+// order in indexes and comparisons.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// DB is secinbox's SQLite database. It is safe for concurrent use.
+type DB struct {
+	// Now returns the current time; it stamps created_at columns.
+	// Open sets it to time.Now; tests may replace it before use.
+	Now func() time.Time
+
+	path string
+	w    *sql.DB // writes: one connection, BEGIN IMMEDIATE
+	r    *sql.DB // reads: query_only connections, deferred BEGIN
+}
+
+// Open opens the SQLite database at path, creating the file (mode 0600) if
+// needed, checks that WAL and synchronous=FULL are in effect, and applies
+// the embedded migrations. It fails if the database's schema is newer than
+// this binary knows.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("db: open: empty path")
+	}
+	// Create the file ourselves so it is never group or world readable;
+	// SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+
+	db := &DB{Now: time.Now, path: path}
+	if db.w, err = sql.Open("sqlite3", dsn(path, "immediate", false)); err != nil {
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+	if db.r, err = sql.Open("sqlite3", dsn(path, "deferred", true)); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("db: open: %w", err)
+	}
+	db.r.SetMaxOpenConns(maxReaders)
+	db.r.SetMaxIdleConns(maxReaders)
+
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := checkPragmas(ctx, db.w); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	if err := checkPragmas(ctx, db.r); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// dsn builds a mattn/go-sqlite3 URI for path.
+func dsn(path, txlock string, readOnly bool) string {
+	// In an SQLite URI, '?' and '#' end the path and '%' escapes.
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	s := "file:" + p + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=5000&_txlock=" + txlock
+	if readOnly {
+		s += "&_query_only=on"
+	}
+	return s
+}
+
+// checkPragmas verifies on one connection of pool that the DSN's settings
+// took effect: SQLite silently keeps another journal mode when WAL is not
+// possible (some network file systems).
+func checkPragmas(ctx context.Context, pool *sql.DB) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal_mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	var sync, fk int
+	if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		return fmt.Errorf("read synchronous: %w", err)
+	}
+	if sync != 2 {
+		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("read foreign_keys: %w", err)
+	}
+	if fk != 1 {
+		return fmt.Errorf("foreign_keys is off")
+	}
+	return nil
+}
+
+// Close closes the database. In-flight methods finish first.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("db: close: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in an immediate (write-locked) transaction and commits if
+// fn returns nil. Commit returns only once the transaction is durable
+// (synchronous=FULL).
+func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in a read transaction: every query in fn sees one snapshot.
+func (db *DB) read(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(ctx, tx)
+}
+
+// now returns db.Now() in UTC.
+func (db *DB) now() time.Time { return db.Now().UTC() }
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique ||
+			se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	return false
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// nullTime is formatTime, or NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// timeScanner scans a time column (text in timeFormat, or NULL as the
+// zero time) into *T, in UTC.
+type timeScanner struct{ T *time.Time }
+
+func (s timeScanner) Scan(v any) error {
+	var str string
+	switch v := v.(type) {
+	case nil:
+		*s.T = time.Time{}
+		return nil
+	case string:
+		str = v
+	case []byte:
+		str = string(v)
+	default:
+		return fmt.Errorf("time column: unexpected %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, str)
+	if err != nil {
+		return fmt.Errorf("time column: %w", err)
+	}
+	*s.T = t.UTC()
+	return nil
+}
+
+// blob returns b, or an empty non-nil slice: the driver stores nil as NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// boolInt returns 1 for true and 0 for false.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,277 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Limits on Reports.
+const (
+	DefaultReportLimit = 500
+	MaxReportLimit     = 5000
+)
+
+// FileReport stores r and its attachments, filed from raw message
+// r.MessageID, in one transaction that also allocates the tracking id
+// (SEC-YYYY-NNNN, YYYY the UTC year of r.ReceivedAt) and marks the message
+// processed. On success it sets r.ID, r.TrackingID and the attachment IDs.
+// It returns ENOTFOUND if the message does not exist, ECONFLICT if it was
+// already filed (nothing is changed then), EINVALID for a bad report.
+func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
+	if !r.Status.Valid() {
+		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "unknown status %q", r.Status))
+	}
+	if r.ReceivedAt.IsZero() {
+		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "report has no received time"))
+	}
+	if r.Signature.Status == "" {
+		r.Signature.Status = triage.SignatureNone
+	}
+	if r.FirstResponseDue.IsZero() {
+		r.FirstResponseDue = r.ReceivedAt.Add(triage.FirstResponseWindow)
+	}
+	r.ReceivedAt = r.ReceivedAt.UTC()
+	r.FirstResponseDue = r.FirstResponseDue.UTC()
+
+	var (
+		id       int64
+		tracking string
+		attIDs   = make([]int64, len(r.Attachments))
+	)
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := formatTime(db.now())
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM raw_messages WHERE id = ?`, r.MessageID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return triage.Errorf(triage.ENOTFOUND, "message %d not found", r.MessageID)
+		} else if err != nil {
+			return err
+		}
+		year := r.ReceivedAt.Year()
+		seq, err := nextTrackingSeq(ctx, tx, year)
+		if err != nil {
+			return err
+		}
+		tracking = triage.TrackingID(year, seq)
+		if id, err = insertReport(ctx, tx, r, year, seq, tracking, now); err != nil {
+			if isUnique(err) {
+				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", r.MessageID)
+			}
+			return err
+		}
+		for i := range r.Attachments {
+			if attIDs[i], err = insertAttachment(ctx, tx, id, &r.Attachments[i]); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("db: file report: %w", err)
+	}
+	r.ID, r.TrackingID = id, tracking
+	for i, aid := range attIDs {
+		r.Attachments[i].ID = aid
+	}
+	return nil
+}
+
+// nextTrackingSeq hands out the next sequence number of year. The counter
+// row is only ever incremented, so numbers are not reused after a delete.
+func nextTrackingSeq(ctx context.Context, tx *sql.Tx, year int) (int, error) {
+	var seq int
+	err := tx.QueryRowContext(ctx, `INSERT INTO tracking_counters (year, last) VALUES (?, 1)
+		ON CONFLICT (year) DO UPDATE SET last = last + 1
+		RETURNING last`, year).Scan(&seq)
+	return seq, err
+}
+
+func insertReport(ctx context.Context, tx *sql.Tx, r *triage.Report, year, seq int, tracking, now string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO reports (
+		tracking_id, year, seq, title, researcher_email, researcher_name,
+		received_at, first_response_due, status, encrypted, decrypted, decrypt_error,
+		sig_status, sig_fingerprint, sig_keyid, body, message_id, created_at
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tracking, year, seq, r.Title, r.ResearcherEmail, r.ResearcherName,
+		formatTime(r.ReceivedAt), formatTime(r.FirstResponseDue), string(r.Status),
+		boolInt(r.Encrypted), boolInt(r.Decrypted), r.DecryptError,
+		string(r.Signature.Status), r.Signature.Fingerprint, r.Signature.KeyID,
+		r.Body, r.MessageID, now)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func insertAttachment(ctx context.Context, tx *sql.Tx, reportID int64, a *triage.Attachment) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO attachments
+		(report_id, name, content_type, size, sha256, data) VALUES (?, ?, ?, ?, ?, ?)`,
+		reportID, a.Name, a.ContentType, a.Size, a.SHA256, blob(a.Data))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// reportColumns are the columns scanReport reads, body last.
+const reportColumns = `id, tracking_id, title, researcher_email, researcher_name,
+	received_at, first_response_due, status, encrypted, decrypted, decrypt_error,
+	sig_status, sig_fingerprint, sig_keyid, message_id`
+
+func scanReport(row interface{ Scan(...any) error }, withBody bool) (*triage.Report, error) {
+	r := &triage.Report{}
+	var status, sigStatus string
+	dest := []any{&r.ID, &r.TrackingID, &r.Title, &r.ResearcherEmail, &r.ResearcherName,
+		timeScanner{&r.ReceivedAt}, timeScanner{&r.FirstResponseDue}, &status,
+		&r.Encrypted, &r.Decrypted, &r.DecryptError,
+		&sigStatus, &r.Signature.Fingerprint, &r.Signature.KeyID, &r.MessageID}
+	if withBody {
+		dest = append(dest, &r.Body)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	r.Status = triage.Status(status)
+	r.Signature.Status = triage.SignatureStatus(sigStatus)
+	return r, nil
+}
+
+// Reports lists reports, newest received first, without body or
+// attachments. f.Limit defaults to DefaultReportLimit and is capped at
+// MaxReportLimit. An unknown f.Status or a negative offset is EINVALID.
+func (db *DB) Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, fmt.Errorf("db: reports: %w", triage.Errorf(triage.EINVALID, "unknown status %q", f.Status))
+	}
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("db: reports: %w", triage.Errorf(triage.EINVALID, "negative offset"))
+	}
+	if f.Limit <= 0 {
+		f.Limit = DefaultReportLimit
+	} else if f.Limit > MaxReportLimit {
+		f.Limit = MaxReportLimit
+	}
+	var reports []*triage.Report
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		reports, err = findReports(ctx, tx, f)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: reports: %w", err)
+	}
+	return reports, nil
+}
+
+func findReports(ctx context.Context, tx *sql.Tx, f triage.ReportFilter) ([]*triage.Report, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	q := `SELECT ` + reportColumns + ` FROM reports`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`
+	args = append(args, f.Limit, f.Offset)
+
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var reports []*triage.Report
+	for rows.Next() {
+		r, err := scanReport(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, r)
+	}
+	return reports, rows.Err()
+}
+
+// Report returns one report with its body and attachment metadata (no
+// data), or an ENOTFOUND error.
+func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
+	var r *triage.Report
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		if r, err = findReport(ctx, tx, id); err != nil {
+			return err
+		}
+		r.Attachments, err = findAttachments(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: report: %w", err)
+	}
+	return r, nil
+}
+
+func findReport(ctx context.Context, tx *sql.Tx, id int64) (*triage.Report, error) {
+	row := tx.QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM reports WHERE id = ?`, id)
+	r, err := scanReport(row, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, triage.Errorf(triage.ENOTFOUND, "report %d not found", id)
+	}
+	return r, err
+}
+
+// findAttachments returns the attachment metadata of a report, in the
+// order they were filed.
+func findAttachments(ctx context.Context, tx *sql.Tx, reportID int64) ([]triage.Attachment, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name, content_type, size, sha256
+		FROM attachments WHERE report_id = ? ORDER BY id`, reportID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var as []triage.Attachment
+	for rows.Next() {
+		var a triage.Attachment
+		if err := rows.Scan(&a.ID, &a.Name, &a.ContentType, &a.Size, &a.SHA256); err != nil {
+			return nil, err
+		}
+		as = append(as, a)
+	}
+	return as, rows.Err()
+}
+
+// Attachment returns attachment attachmentID of report reportID with its
+// data, or an ENOTFOUND error (also when it belongs to another report).
+func (db *DB) Attachment(ctx context.Context, reportID, attachmentID int64) (*triage.Attachment, error) {
+	var a *triage.Attachment
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		a, err = findAttachment(ctx, tx, reportID, attachmentID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: attachment: %w", err)
+	}
+	return a, nil
+}
+
+func findAttachment(ctx context.Context, tx *sql.Tx, reportID, attachmentID int64) (*triage.Attachment, error) {
+	a := &triage.Attachment{}
+	err := tx.QueryRowContext(ctx, `SELECT id, name, content_type, size, sha256, data
+		FROM attachments WHERE id = ? AND report_id = ?`, attachmentID, reportID).
+		Scan(&a.ID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, triage.Errorf(triage.ENOTFOUND, "attachment %d of report %d not found", attachmentID, reportID)
+	} else if err != nil {
+		return nil, err
+	}
+	if a.Data == nil {
+		a.Data = []byte{}
+	}
+	return a, nil
+}
