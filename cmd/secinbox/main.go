@@ -1,5 +1,123 @@
 // Command secinbox runs the security@ inbox: SMTP intake, the triage UI
 // and the public pages, on one SQLite file.
+//
+//	secinbox serve                 run the SMTP and HTTP servers
+//	secinbox user add ...          add a staff member
+//	secinbox token create ...      create an API token
+//	secinbox key export|import|list
+//
+// Every subcommand takes the settings listed by `secinbox serve -h`, each
+// a flag whose default comes from an environment variable.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Main runs one subcommand and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd, rest := "", []string(nil)
+	if len(args) > 0 {
+		cmd, rest = args[0], args[1:]
+	}
+	if cmd == "user" || cmd == "token" || cmd == "key" {
+		if len(rest) == 0 {
+			fmt.Fprintf(stderr, "usage: secinbox %s <subcommand>; see secinbox help\n", cmd)
+			return 2
+		}
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	run, ok := commands[cmd]
+	if !ok {
+		if cmd != "help" && cmd != "-h" && cmd != "--help" {
+			fmt.Fprintf(stderr, "secinbox: unknown command %q\n", cmd)
+		}
+		fmt.Fprint(stderr, usage)
+		if cmd == "help" || cmd == "-h" || cmd == "--help" {
+			return 0
+		}
+		return 2
+	}
+	err := run(ctx, &env{args: rest, stdin: stdin, stdout: stdout, stderr: stderr, name: cmd})
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "secinbox %s: %v\n", cmd, err)
+	return 1
+}
+
+const usage = `usage: secinbox <command> [flags]
+
+commands:
+  serve                      run the SMTP intake, the web UI and the API
+  user add --email E --role admin|triager|viewer [--password-stdin]
+                             add a staff member (prints a generated password unless one is given on stdin)
+  token create --user E [--name N]
+                             create an API bearer token for a staff member
+  key export [--secret]      print the team's primary public key (armored)
+  key import FILE            import an armored secret key (its passphrase on stdin)
+  key list                   list the team's keys
+
+Run 'secinbox serve -h' for the settings every command takes.
+`
+
+var errUsage = errors.New("usage")
+
+// env is what a subcommand gets: its arguments and standard streams.
+type env struct {
+	name           string
+	args           []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	envErr         error // an environment variable that did not parse
+}
+
+// flags returns a flag set for the subcommand with every setting
+// registered, so that each command finds the same data directory.
+func (e *env) flags(cfg *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("secinbox "+e.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	e.envErr = cfg.register(fs)
+	return fs
+}
+
+// parse parses the subcommand's flags; a flag error is a usage error.
+func (e *env) parse(fs *flag.FlagSet) error {
+	if e.envErr != nil {
+		return fmt.Errorf("environment: %w", e.envErr)
+	}
+	if err := fs.Parse(e.args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+var commands = map[string]func(context.Context, *env) error{
+	"serve":        cmdServe,
+	"user add":     cmdUserAdd,
+	"token create": cmdTokenCreate,
+	"key export":   cmdKeyExport,
+	"key import":   cmdKeyImport,
+	"key list":     cmdKeyList,
+}

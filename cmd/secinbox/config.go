@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of secinbox. Each is a flag whose default comes
+// from an environment variable, so `secinbox serve` runs with none.
+type Config struct {
+	Data              string
+	SMTPAddr          string
+	HTTPAddr          string
+	Domain            string
+	PublicURL         string
+	Addresses         string
+	KeyPassphrase     string
+	KeyPassphraseFile string
+	KeyLifetime       time.Duration
+	TLSCert           string
+	TLSKey            string
+	MaxMessageBytes   int64
+	LogFormat         string
+	LogLevel          string
+}
+
+// setting is one flag: its name, the environment variable its default
+// comes from, the built-in default, and the variable it sets.
+type setting struct {
+	flag, env, def, usage string
+	value                 flag.Value
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"data", "SECINBOX_DATA", "./data", "directory for the database and other state", (*stringValue)(&c.Data)},
+		{"smtp-addr", "SECINBOX_SMTP_ADDR", ":2525", "SMTP listen address", (*stringValue)(&c.SMTPAddr)},
+		{"http-addr", "SECINBOX_HTTP_ADDR", ":8080", "HTTP listen address", (*stringValue)(&c.HTTPAddr)},
+		{"domain", "SECINBOX_DOMAIN", "localhost", "mail domain: mail to security@DOMAIN is accepted", (*stringValue)(&c.Domain)},
+		{"public-url", "SECINBOX_PUBLIC_URL", "", "public base URL of the web UI (default http://DOMAIN:PORT)", (*stringValue)(&c.PublicURL)},
+		{"addresses", "SECINBOX_ADDRESSES", "", "further accepted addresses, comma-separated (aliases)", (*stringValue)(&c.Addresses)},
+		{"key-passphrase", "SECINBOX_KEY_PASSPHRASE", "", "passphrase protecting the team's secret keys (prefer the env var or the file)", (*secret)(&c.KeyPassphrase)},
+		{"key-passphrase-file", "SECINBOX_KEY_PASSPHRASE_FILE", "", "file holding the key passphrase", (*stringValue)(&c.KeyPassphraseFile)},
+		{"key-lifetime", "SECINBOX_KEY_LIFETIME", "17520h", "validity of a generated team key (default 2 years; 0: no expiry)", (*durationValue)(&c.KeyLifetime)},
+		{"tls-cert", "SECINBOX_TLS_CERT", "", "PEM certificate: enables STARTTLS and HTTPS", (*stringValue)(&c.TLSCert)},
+		{"tls-key", "SECINBOX_TLS_KEY", "", "PEM private key for -tls-cert", (*stringValue)(&c.TLSKey)},
+		{"max-message-bytes", "SECINBOX_MAX_MESSAGE_BYTES", "26214400", "largest message accepted over SMTP (default 25 MiB)", (*int64Value)(&c.MaxMessageBytes)},
+		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log format: text or json", (*stringValue)(&c.LogFormat)},
+		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log level: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
+	}
+}
+
+// register adds every setting to fs as a flag whose default is taken from
+// the environment. It fails when an environment value does not parse.
+func (c *Config) register(fs *flag.FlagSet) error {
+	var errs []error
+	for _, s := range c.settings() {
+		fs.Var(s.value, s.flag, s.usage+" [$"+s.env+"]")
+		v, ok := os.LookupEnv(s.env)
+		if !ok {
+			v = s.def
+		}
+		if err := fs.Set(s.flag, v); err != nil {
+			errs = append(errs, fmt.Errorf("$%s: %w", s.env, err))
+		}
+		if _, isSecret := s.value.(*secret); !isSecret {
+			fs.Lookup(s.flag).DefValue = v
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type stringValue string
+
+func (s *stringValue) String() string     { return string(*s) }
+func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	*d = durationValue(x)
+	return err
+}
+
+type int64Value int64
+
+func (n *int64Value) String() string { return strconv.FormatInt(int64(*n), 10) }
+func (n *int64Value) Set(v string) error {
+	x, err := strconv.ParseInt(v, 10, 64)
+	*n = int64Value(x)
+	return err
+}
+
+func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }
+
+func (c *Config) aliases() []string {
+	var out []string
+	for _, a := range strings.Split(c.Addresses, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// publicURL is the configured public URL, or one derived from the domain
+// and the HTTP port.
+func (c *Config) publicURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	port := c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") || port == "" {
+		return scheme + "://" + c.Domain
+	}
+	return scheme + "://" + c.Domain + ":" + port
+}
+
+// secret is a string flag that never shows its value, not even as the
+// default in -help output.
+type secret string
+
+func (s *secret) String() string     { return "" } // never shown
+func (s *secret) Set(v string) error { *s = secret(v); return nil }

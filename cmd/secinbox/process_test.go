@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the secinbox executable built once for the tests that run the
+// server as a separate process (kill -9, SIGTERM, benchmarks).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "secinbox-test-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "secinbox")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building secinbox:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running `secinbox serve` process.
+type proc struct {
+	t        testing.TB
+	cmd      *exec.Cmd
+	data     string
+	smtpAddr string
+	httpAddr string
+	mu       sync.Mutex
+	log      bytes.Buffer
+	exited   chan struct{}
+	exitErr  error
+}
+
+const testPassphrase = "correct horse battery staple"
+
+// startProc starts the server on loopback ports chosen by the kernel, over
+// the data directory data, and waits until it is serving.
+func startProc(t testing.TB, data string, extraEnv ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "-data", data,
+		"-smtp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-log-format", "json")
+	cmd.Env = append(os.Environ(), "SECINBOX_KEY_PASSPHRASE="+testPassphrase, "SECINBOX_DOMAIN=localhost")
+	cmd.Env = append(cmd.Env, extraEnv...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, cmd: cmd, data: data, exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan map[string]any, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.mu.Lock()
+			p.log.Write(line)
+			p.log.WriteByte('\n')
+			p.mu.Unlock()
+			var rec map[string]any
+			if json.Unmarshal(line, &rec) == nil && rec["msg"] == "secinbox started" {
+				started <- rec
+			}
+		}
+		p.exitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("server log:\n%s", p.logs())
+		}
+	})
+	select {
+	case rec := <-started:
+		p.smtpAddr, p.httpAddr = rec["smtp"].(string), rec["http"].(string)
+	case <-p.exited:
+		t.Fatalf("server exited at start: %v\n%s", p.exitErr, p.logs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not start\n%s", p.logs())
+	}
+	return p
+}
+
+func (p *proc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+func (p *proc) url(path string) string { return "http://" + p.httpAddr + path }
+
+// cli runs a secinbox subcommand in-process against data and returns its
+// standard output.
+func cli(t testing.TB, data, stdin string, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args[:1:1], append([]string{args[1], "-data", data}, args[2:]...)...)
+	if args[0] == "serve" {
+		t.Fatal("use startProc for serve")
+	}
+	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
+	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("secinbox %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
+	}
+	return out.String()
+}
+
+// apiToken makes a staff user and an API token for them.
+func apiToken(t testing.TB, data string) string {
+	t.Helper()
+	cli(t, data, "", "user", "add", "--email", "api@example.com", "--role", "viewer")
+	return strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "api@example.com"))
+}
+
+type apiReport struct {
+	ID               int64     `json:"id"`
+	TrackingID       string    `json:"tracking_id"`
+	Title            string    `json:"title"`
+	Status           string    `json:"status"`
+	ReceivedAt       time.Time `json:"received_at"`
+	FirstResponseDue time.Time `json:"first_response_due"`
+	Encrypted        bool      `json:"encrypted"`
+	Decrypted        bool      `json:"decrypted"`
+	Signature        struct {
+		Status      string `json:"status"`
+		Fingerprint string `json:"fingerprint"`
+	} `json:"signature"`
+	Researcher struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	} `json:"researcher"`
+	Body        string `json:"body"`
+	Attachments []struct {
+		Name        string `json:"name"`
+		ContentType string `json:"content_type"`
+		Size        int64  `json:"size"`
+		SHA256      string `json:"sha256"`
+	} `json:"attachments"`
+}
+
+// getJSON GETs path with the bearer token and decodes the answer into v.
+func (p *proc) getJSON(token, path string, v any) int {
+	p.t.Helper()
+	req, _ := http.NewRequest("GET", p.url(path), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 && v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			p.t.Fatalf("GET %s: %v: %s", path, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// waitReports polls the API until n reports are filed.
+func (p *proc) waitReports(token string, n int) []apiReport {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var list struct {
+			Reports []apiReport `json:"reports"`
+		}
+		if code := p.getJSON(token, "/api/v1/reports", &list); code != 200 {
+			p.t.Fatalf("GET /api/v1/reports: %d", code)
+		}
+		if len(list.Reports) >= n {
+			return list.Reports
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%d reports filed, want %d\n%s", len(list.Reports), n, p.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

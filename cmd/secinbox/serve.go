@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/web"
+)
+
+// shutdownGrace is how long in-flight SMTP transfers and HTTP requests
+// get after SIGTERM; the process exits within 10 s.
+const shutdownGrace = 8 * time.Second
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(cfg.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdServe(ctx context.Context, e *env) error {
+	var cfg Config
+	fs := e.flags(&cfg)
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	log := newLogger(&cfg, e.stderr)
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("set both -tls-cert and -tls-key, or neither")
+	}
+
+	d, err := openData(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := d.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+		log.Info("database closed")
+	}()
+
+	pass, err := cfg.passphrase(log)
+	if err != nil {
+		return err
+	}
+	keys, err := loadTeamKeys(ctx, d, &cfg, pass, log, time.Now())
+	if err != nil {
+		return err
+	}
+	clear(pass)
+
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
+	proc := inbox.NewProcessor(d, keys.all, log)
+	smtpSrv, err := inbox.NewServer(inbox.Config{
+		Domain:          cfg.Domain,
+		Addresses:       addresses,
+		MaxMessageBytes: cfg.MaxMessageBytes,
+		TLSConfig:       tlsConfig,
+		Logger:          log,
+	}, d, proc.Enqueue)
+	if err != nil {
+		return err
+	}
+	handler, err := web.New(web.Config{
+		Store:            d,
+		Logger:           log,
+		Domain:           cfg.Domain,
+		Addresses:        addresses,
+		PublicURL:        cfg.publicURL(),
+		PublicKeyArmored: keys.armored,
+		PublicKeyBinary:  keys.binary,
+		KeyFingerprint:   pgp.Fingerprint(keys.primary),
+		KeyExpires:       keys.expires,
+		SecureCookies:    tlsConfig != nil,
+	})
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
+	if err != nil {
+		return fmt.Errorf("smtp: %w", err)
+	}
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		smtpLn.Close()
+		return fmt.Errorf("http: %w", err)
+	}
+	if tlsConfig != nil {
+		httpLn = tls.NewListener(httpLn, tlsConfig)
+	}
+
+	procCtx, stopProc := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Go(func() { proc.Run(procCtx) })
+	wg.Go(func() {
+		if err := smtpSrv.Serve(smtpLn); err != nil {
+			errc <- fmt.Errorf("smtp: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := httpSrv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	})
+	wg.Go(func() { expireSessions(procCtx, d, log) })
+	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
+		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
+		"key", pgp.Fingerprint(keys.primary), "data", cfg.Data)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errc:
+		log.Error("server failed, shutting down", "err", runErr)
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	var sw sync.WaitGroup
+	sw.Go(func() {
+		if err := smtpSrv.Shutdown(sctx); err != nil {
+			log.Warn("smtp shutdown", "err", err)
+		}
+	})
+	sw.Go(func() {
+		if err := httpSrv.Shutdown(sctx); err != nil {
+			log.Warn("http shutdown", "err", err)
+			httpSrv.Close()
+		}
+	})
+	sw.Wait()
+	stopProc()
+	wg.Wait()
+	return runErr
+}
+
+// expireSessions deletes expired staff sessions every hour.
+func expireSessions(ctx context.Context, d interface {
+	DeleteExpiredSessions(context.Context, time.Time) (int64, error)
+}, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := d.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("delete expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
