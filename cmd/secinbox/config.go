@@ -26,6 +26,8 @@ type Config struct {
 	TLSCert           string
 	TLSKey            string
 	MaxMessageBytes   int64
+	SMTPMaxConns      int64
+	SMTPMaxConnsPerIP int64
 	LogFormat         string
 	LogLevel          string
 }
@@ -51,6 +53,8 @@ func (c *Config) settings() []setting {
 		{"tls-cert", "SECINBOX_TLS_CERT", "", "PEM certificate: enables STARTTLS and HTTPS", (*stringValue)(&c.TLSCert)},
 		{"tls-key", "SECINBOX_TLS_KEY", "", "PEM private key for -tls-cert", (*stringValue)(&c.TLSKey)},
 		{"max-message-bytes", "SECINBOX_MAX_MESSAGE_BYTES", "26214400", "largest message accepted over SMTP (default 25 MiB)", (*int64Value)(&c.MaxMessageBytes)},
+		{"smtp-max-conns", "SECINBOX_SMTP_MAX_CONNS", "100", "concurrent SMTP connections in total", (*int64Value)(&c.SMTPMaxConns)},
+		{"smtp-max-conns-per-ip", "SECINBOX_SMTP_MAX_CONNS_PER_IP", "10", "concurrent SMTP connections from one client IP", (*int64Value)(&c.SMTPMaxConnsPerIP)},
 		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log format: text or json", (*stringValue)(&c.LogFormat)},
 		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log level: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
 	}

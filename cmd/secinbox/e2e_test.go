@@ -45,7 +45,7 @@ func pgpMIME(from, subject string, armored []byte) string {
 }
 
 // teamKeyFrom fetches the team's public key as a researcher would.
-func teamKeyFrom(t *testing.T, p *proc) openpgp.EntityList {
+func teamKeyFrom(t testing.TB, p *proc) openpgp.EntityList {
 	t.Helper()
 	resp, err := http.Get(p.url("/pgp-key.asc"))
 	if err != nil {

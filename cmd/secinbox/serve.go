@@ -81,6 +81,8 @@ func cmdServe(ctx context.Context, e *env) error {
 		Domain:          cfg.Domain,
 		Addresses:       addresses,
 		MaxMessageBytes: cfg.MaxMessageBytes,
+		MaxConns:        int(cfg.SMTPMaxConns),
+		MaxConnsPerIP:   int(cfg.SMTPMaxConnsPerIP),
 		TLSConfig:       tlsConfig,
 		Logger:          log,
 	}, d, proc.Enqueue)
