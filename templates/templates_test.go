@@ -1,0 +1,200 @@
+package templates_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/secinbox/secinbox/templates"
+)
+
+type component interface {
+	Render(ctx context.Context, w io.Writer) error
+}
+
+// render renders c and parses it as HTML.
+func render(t *testing.T, c component) (string, *html.Node) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.String(), doc
+}
+
+// find returns the elements with data-testid id.
+func find(doc *html.Node, id string) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && attr(n, "data-testid") == id {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func text(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(text(c))
+	}
+	return b.String()
+}
+
+const payload = `<script>alert(1)</script><img src=x onerror=alert(1)>`
+
+func TestBoard(t *testing.T) {
+	v := templates.BoardView{
+		Nav: templates.StaffNav{Email: "v@example.com", Role: "viewer"},
+		Now: "2026-03-10 12:00 UTC",
+		Rows: []templates.BoardRow{
+			{TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, Researcher: payload, Clock: "23h 12m left", ClockClass: "clock-ok",
+				Status: "new", Badges: []templates.Badge{{Label: "encrypted", Class: "badge-ok"}, {Label: "signed: good", Class: "badge-ok"}}},
+			{TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Clock: "overdue by 2h 5m", ClockClass: "clock-overdue"},
+		},
+	}
+	out, doc := render(t, templates.Board(v))
+	rows := find(doc, "board-row")
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	if got := text(find(doc, "board-title")[0]); got != payload {
+		t.Errorf("title = %q", got)
+	}
+	if strings.Contains(out, "<script") || strings.Contains(out, "<img") {
+		t.Error("payload rendered as markup")
+	}
+	links := find(doc, "board-link")
+	if attr(links[0], "href") != "/reports/1" || strings.HasPrefix(attr(links[1], "href"), "javascript:") {
+		t.Errorf("links %q %q", attr(links[0], "href"), attr(links[1], "href"))
+	}
+	clock := find(doc, "board-clock")[1]
+	if attr(clock, "class") != "clock clock-overdue" || text(clock) != "overdue by 2h 5m" {
+		t.Errorf("clock %q %q", attr(clock, "class"), text(clock))
+	}
+	if n := len(find(doc, "badge")); n != 2 {
+		t.Errorf("%d badges, want 2", n)
+	}
+	if len(find(doc, "sign-out")) != 1 {
+		t.Error("no sign-out button")
+	}
+
+	_, doc = render(t, templates.Board(templates.BoardView{}))
+	if len(find(doc, "board-empty")) != 1 || len(find(doc, "board-row")) != 0 {
+		t.Error("empty board has no empty state")
+	}
+}
+
+func TestReportPage(t *testing.T) {
+	body := "line 1\n  " + payload + "\n\tline 3"
+	v := templates.ReportView{
+		TrackingID: "SEC-2026-0001", Title: payload, Body: body,
+		ResearcherName: payload, ResearcherEmail: "m@example.org",
+		Signature:   templates.SignatureView{Label: "Good signature", Class: "badge-ok", Fingerprint: "0123 4567"},
+		Attachments: []templates.AttachmentRow{{Name: payload, ContentType: "text/html", Size: "1 B", SHA256: "ab", URL: "/reports/1/attachments/2"}},
+		RawURL:      "/reports/1/raw", BoardURL: "/board",
+	}
+	out, doc := render(t, templates.ReportPage(v))
+	if strings.Contains(out, "<script") || strings.Contains(out, "<img") {
+		t.Error("payload rendered as markup")
+	}
+	pre := find(doc, "report-body")
+	if len(pre) != 1 || pre[0].Data != "pre" || text(pre[0]) != body {
+		t.Fatalf("body element: %v", pre)
+	}
+	if got := text(find(doc, "report-title")[0]); got != payload {
+		t.Errorf("title = %q", got)
+	}
+	if got := text(find(doc, "report-signature-fingerprint")[0]); got != "0123 4567" {
+		t.Errorf("fingerprint = %q", got)
+	}
+	if got := attr(find(doc, "report-raw-link")[0], "href"); got != "/reports/1/raw" {
+		t.Errorf("raw link = %q", got)
+	}
+	if got := attr(find(doc, "attachment-link")[0], "href"); got != "/reports/1/attachments/2" {
+		t.Errorf("attachment link = %q", got)
+	}
+	if len(find(doc, "report-decrypt-error")) != 0 {
+		t.Error("decrypt error shown for a decrypted report")
+	}
+
+	_, doc = render(t, templates.ReportPage(templates.ReportView{DecryptError: "no key " + payload}))
+	if e := find(doc, "report-decrypt-error"); len(e) != 1 || !strings.Contains(text(e[0]), "no key "+payload) {
+		t.Error("decrypt error missing")
+	}
+	if len(find(doc, "report-body")) != 0 || len(find(doc, "report-body-empty")) != 1 {
+		t.Error("empty body not shown as such")
+	}
+}
+
+func TestPublicPages(t *testing.T) {
+	_, doc := render(t, templates.Policy(templates.PolicyView{
+		Contact: "security@example.com", KeyURL: "https://example.com/pgp-key.asc", Fingerprint: "AAAA BBBB", ResponseWindow: "24 hours",
+	}))
+	if got := text(find(doc, "response-promise")[0]); !strings.Contains(got, "24 hours") {
+		t.Errorf("promise = %q", got)
+	}
+	if got := text(find(doc, "gpg-example")[0]); !strings.Contains(got, "--locate-keys security@example.com\ngpg --encrypt") {
+		t.Errorf("gpg example = %q", got)
+	}
+	if got := text(find(doc, "key-fingerprint")[0]); got != "AAAA BBBB" {
+		t.Errorf("fingerprint = %q", got)
+	}
+	if len(find(doc, "safe-harbor")) != 1 {
+		t.Error("no safe harbor")
+	}
+	_, doc = render(t, templates.Policy(templates.PolicyView{Contact: "security@example.com"}))
+	if len(find(doc, "key-fingerprint")) != 0 {
+		t.Error("fingerprint shown without one")
+	}
+
+	out, doc := render(t, templates.HallOfFame(templates.HallOfFameView{}))
+	if len(find(doc, "hall-of-fame-empty")) != 1 || !strings.Contains(out, "No researchers credited yet") {
+		t.Error("no empty state")
+	}
+	_, doc = render(t, templates.HallOfFame(templates.HallOfFameView{Entries: []templates.HallOfFameEntry{
+		{Name: payload, URL: "javascript:alert(1)", Year: "2026"}, {Name: "Alice"},
+	}}))
+	entries := find(doc, "hall-of-fame-entry")
+	if len(entries) != 2 || !strings.Contains(text(entries[0]), payload) {
+		t.Fatalf("entries %v", entries)
+	}
+	if a := entries[0].FirstChild; a == nil || strings.HasPrefix(attr(a, "href"), "javascript:") {
+		t.Error("javascript: URL rendered")
+	}
+
+	_, doc = render(t, templates.Landing(templates.LandingView{Contact: "security@example.com"}))
+	if c := find(doc, "contact"); len(c) != 1 || attr(c[0], "href") != "mailto:security@example.com" {
+		t.Error("contact link")
+	}
+
+	_, doc = render(t, templates.Login(templates.LoginView{Email: `"><script>`, Error: "Wrong email or password."}))
+	if got := text(find(doc, "login-error")[0]); got != "Wrong email or password." {
+		t.Errorf("login error = %q", got)
+	}
+}
