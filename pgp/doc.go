@@ -5,5 +5,11 @@
 //
 // It is a pure library over byte slices and io.Readers: no files, no
 // network, no clock (time comes in as an argument). Every input is
-// hostile, so every size, depth and count has an explicit cap.
+// hostile, so every size, depth and count has an explicit cap (Limits),
+// plaintext is trusted only after it was read to EOF and its integrity
+// (MDC or AEAD) verified, and panics from the libraries below are
+// recovered into errors.
+//
+// Entry points: ParseMessage for a raw RFC 5322 message; GenerateKey,
+// LockKey, ReadSecretKeys, ArmorPublicKey and WKDHash for the team key.
 package pgp
