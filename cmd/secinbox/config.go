@@ -41,22 +41,22 @@ type setting struct {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{"data", "SECINBOX_DATA", "./data", "directory for the database and other state", (*stringValue)(&c.Data)},
-		{"smtp-addr", "SECINBOX_SMTP_ADDR", ":2525", "SMTP listen address", (*stringValue)(&c.SMTPAddr)},
-		{"http-addr", "SECINBOX_HTTP_ADDR", ":8080", "HTTP listen address", (*stringValue)(&c.HTTPAddr)},
-		{"domain", "SECINBOX_DOMAIN", "localhost", "mail domain: mail to security@DOMAIN is accepted", (*stringValue)(&c.Domain)},
-		{"public-url", "SECINBOX_PUBLIC_URL", "", "public base URL of the web UI (default http://DOMAIN:PORT)", (*stringValue)(&c.PublicURL)},
-		{"addresses", "SECINBOX_ADDRESSES", "", "further accepted addresses, comma-separated (aliases)", (*stringValue)(&c.Addresses)},
-		{"key-passphrase", "SECINBOX_KEY_PASSPHRASE", "", "passphrase protecting the team's secret keys (prefer the env var or the file)", (*secret)(&c.KeyPassphrase)},
-		{"key-passphrase-file", "SECINBOX_KEY_PASSPHRASE_FILE", "", "file holding the key passphrase", (*stringValue)(&c.KeyPassphraseFile)},
-		{"key-lifetime", "SECINBOX_KEY_LIFETIME", "17520h", "validity of a generated team key (default 2 years; 0: no expiry)", (*durationValue)(&c.KeyLifetime)},
-		{"tls-cert", "SECINBOX_TLS_CERT", "", "PEM certificate: enables STARTTLS and HTTPS", (*stringValue)(&c.TLSCert)},
-		{"tls-key", "SECINBOX_TLS_KEY", "", "PEM private key for -tls-cert", (*stringValue)(&c.TLSKey)},
-		{"max-message-bytes", "SECINBOX_MAX_MESSAGE_BYTES", "26214400", "largest message accepted over SMTP (default 25 MiB)", (*int64Value)(&c.MaxMessageBytes)},
-		{"smtp-max-conns", "SECINBOX_SMTP_MAX_CONNS", "100", "concurrent SMTP connections in total", (*int64Value)(&c.SMTPMaxConns)},
-		{"smtp-max-conns-per-ip", "SECINBOX_SMTP_MAX_CONNS_PER_IP", "10", "concurrent SMTP connections from one client IP", (*int64Value)(&c.SMTPMaxConnsPerIP)},
-		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log format: text or json", (*stringValue)(&c.LogFormat)},
-		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log level: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
+		{"data", "SECINBOX_DATA", "./data", "`directory` for the database and other state", (*stringValue)(&c.Data)},
+		{"smtp-addr", "SECINBOX_SMTP_ADDR", ":2525", "SMTP listen `address`", (*stringValue)(&c.SMTPAddr)},
+		{"http-addr", "SECINBOX_HTTP_ADDR", ":8080", "HTTP listen `address`", (*stringValue)(&c.HTTPAddr)},
+		{"domain", "SECINBOX_DOMAIN", "localhost", "mail `domain`: mail to security@DOMAIN is accepted", (*stringValue)(&c.Domain)},
+		{"public-url", "SECINBOX_PUBLIC_URL", "", "public base `URL` of the web UI; empty: http://DOMAIN:PORT", (*stringValue)(&c.PublicURL)},
+		{"addresses", "SECINBOX_ADDRESSES", "", "further accepted `addresses` (aliases), comma-separated", (*stringValue)(&c.Addresses)},
+		{"key-passphrase", "SECINBOX_KEY_PASSPHRASE", "", "`passphrase` protecting the team's secret keys (prefer the variable or the file)", (*secret)(&c.KeyPassphrase)},
+		{"key-passphrase-file", "SECINBOX_KEY_PASSPHRASE_FILE", "", "`file` holding the key passphrase", (*stringValue)(&c.KeyPassphraseFile)},
+		{"key-lifetime", "SECINBOX_KEY_LIFETIME", "17520h", "how long a generated team key is valid (`duration`; 0: no expiry)", (*durationValue)(&c.KeyLifetime)},
+		{"tls-cert", "SECINBOX_TLS_CERT", "", "PEM certificate `file`: enables STARTTLS and HTTPS", (*stringValue)(&c.TLSCert)},
+		{"tls-key", "SECINBOX_TLS_KEY", "", "PEM private key `file` for -tls-cert", (*stringValue)(&c.TLSKey)},
+		{"max-message-bytes", "SECINBOX_MAX_MESSAGE_BYTES", "26214400", "largest message accepted over SMTP, in `bytes`", (*int64Value)(&c.MaxMessageBytes)},
+		{"smtp-max-conns", "SECINBOX_SMTP_MAX_CONNS", "100", "`number` of concurrent SMTP connections in total", (*int64Value)(&c.SMTPMaxConns)},
+		{"smtp-max-conns-per-ip", "SECINBOX_SMTP_MAX_CONNS_PER_IP", "10", "`number` of concurrent SMTP connections from one client IP", (*int64Value)(&c.SMTPMaxConnsPerIP)},
+		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log `format`: text or json", (*stringValue)(&c.LogFormat)},
+		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log `level`: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
 	}
 }
 
