@@ -156,10 +156,27 @@ func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error
 	}
 	defer tx.Rollback()
 	if err := fn(ctx, tx); err != nil {
-		return err
+		return classify(err)
 	}
-	return tx.Commit()
+	return classify(tx.Commit())
 }
+
+// classify marks a "database or disk is full" error so that callers can
+// tell it apart (inbox answers it 452) without importing the driver.
+func classify(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
+		return diskFullError{err}
+	}
+	return err
+}
+
+// diskFullError is an error caused by a full disk. It has a DiskFull
+// method, the interface inbox looks for.
+type diskFullError struct{ error }
+
+func (e diskFullError) DiskFull() bool { return true }
+func (e diskFullError) Unwrap() error  { return e.error }
 
 // read runs fn in a read transaction: every query in fn sees one snapshot.
 func (db *DB) read(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
