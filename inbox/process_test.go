@@ -1,0 +1,116 @@
+package inbox_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secinbox/secinbox/db"
+	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestProcessor_CatchUp: messages committed but never filed (the server
+// died after its 250) are filed when the processor starts: decrypted,
+// undecryptable, or unreadable, never lost.
+func TestProcessor_CatchUp(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	keys, err := pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	add := func(data []byte) int64 {
+		m := &triage.RawMessage{MailFrom: "envelope@example.org", Recipients: []string{"security@localhost"},
+			ReceivedAt: received, Data: data}
+		if err := d.AddRawMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	encrypted := add(fixture(t, "pgpmime-attachment.eml"))
+	otherKey := add(fixture(t, "pgpmime-other-key.eml"))
+	garbage := add([]byte("\x00\x01 not a mail message at all"))
+
+	p := inbox.NewProcessor(d, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Run(runCtx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pending, err := d.PendingRawMessages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still pending: %v", pending)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	<-done
+
+	list, err := d.Reports(ctx, triage.ReportFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byMessage := map[int64]*triage.Report{}
+	for _, r := range list {
+		full, err := d.Report(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byMessage[full.MessageID] = full
+	}
+
+	r := byMessage[encrypted]
+	if r == nil || !r.Encrypted || !r.Decrypted || r.Status != triage.StatusNew {
+		t.Fatalf("encrypted report: %+v", r)
+	}
+	if !r.FirstResponseDue.Equal(received.Add(24 * time.Hour)) {
+		t.Errorf("first response due %v", r.FirstResponseDue)
+	}
+	if len(r.Attachments) == 0 || r.Attachments[0].SHA256 == "" {
+		t.Errorf("attachments of the decrypted part not stored: %+v", r.Attachments)
+	}
+	if r.ResearcherEmail != "alice@researcher.example" {
+		t.Errorf("researcher %q, want the From address", r.ResearcherEmail)
+	}
+
+	r = byMessage[otherKey]
+	if r == nil || r.Status != triage.StatusUndecryptable || r.Decrypted || !strings.Contains(r.DecryptError, "no key") {
+		t.Fatalf("report for another key: %+v", r)
+	}
+
+	r = byMessage[garbage]
+	if r == nil || r.Title == "" {
+		t.Fatalf("report for an unreadable message: %+v", r)
+	}
+	raw, err := d.RawMessage(ctx, garbage)
+	if err != nil || !strings.HasPrefix(string(raw.Data), "\x00\x01 not a mail") {
+		t.Errorf("raw message of the unreadable report: %v", err)
+	}
+}
