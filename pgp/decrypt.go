@@ -62,20 +62,17 @@ func (p *parser) open(data []byte) (res opened, err error) {
 			res, err = opened{}, fmt.Errorf("pgp: decrypting: %w: %v", ErrPanic, r)
 		}
 	}()
-	var in io.Reader = bytes.NewReader(data)
-	if bytes.Contains(data, []byte("-----BEGIN PGP")) {
-		block, err := armor.Decode(in)
-		if err != nil {
-			return opened{}, fmt.Errorf("pgp: reading armor: %w: %w", ErrMalformed, err)
-		}
-		if block.Type != openpgp.MessageType {
-			return opened{}, fmt.Errorf("pgp: armor type %q, want %q: %w", block.Type, openpgp.MessageType, ErrMalformed)
-		}
-		in = block.Body
-	}
 	if p.budget <= 0 {
 		return opened{}, fmt.Errorf("pgp: no plaintext budget left: %w", ErrTooLarge)
 	}
+	in, err := packetStream(data)
+	if err != nil {
+		return opened{}, err
+	}
+	if err := p.preflight(in); err != nil {
+		return opened{}, err
+	}
+	in, _ = packetStream(data)
 	md, err := openpgp.ReadMessage(in, p.keyring, nil, p.config(p.budget))
 	if err != nil {
 		return opened{}, fmt.Errorf("pgp: reading message: %w: %w", classify(err), err)
@@ -93,6 +90,93 @@ func (p *parser) open(data []byte) (res opened, err error) {
 	p.budget -= int64(len(plain))
 	// EOF was seen: integrity is verified and the signature fields are valid.
 	return opened{encrypted: md.IsEncrypted, plain: plain, sig: signatureOf(md)}, nil
+}
+
+// packetStream returns the OpenPGP packets in data, armored or binary.
+func packetStream(data []byte) (io.Reader, error) {
+	if !bytes.Contains(data, []byte("-----BEGIN PGP")) {
+		return bytes.NewReader(data), nil
+	}
+	block, err := armor.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("pgp: reading armor: %w: %w", ErrMalformed, err)
+	}
+	if block.Type != openpgp.MessageType {
+		return nil, fmt.Errorf("pgp: armor type %q, want %q: %w", block.Type, openpgp.MessageType, ErrMalformed)
+	}
+	return block.Body, nil
+}
+
+// maxSignatures bounds the signature packets of one OpenPGP message.
+// Real messages carry one or two.
+const maxSignatures = 16
+
+// errSignatureFlood is preflight's refusal; it wraps ErrMalformed.
+var errSignatureFlood = fmt.Errorf("pgp: more than %d signature packets: %w", maxSignatures, ErrMalformed)
+
+// preflight counts the (one-pass) signature packets of an OpenPGP
+// message before go-crypto's ReadMessage sees it. ReadMessage keeps
+// one-pass signatures in a slice it prepends to, and all trailing
+// signature packets in memory: thousands of them fit in a few compressed
+// bytes and cost quadratic time, or memory, before we could stop it.
+// So preflight walks the packets the way ReadMessage does (recovering
+// the session key a second time, decompressing within the same limit,
+// skipping the literal data) and refuses more than maxSignatures with
+// ErrMalformed. Every other problem is left to ReadMessage to report.
+func (p *parser) preflight(in io.Reader) error {
+	cfg := p.config(p.budget)
+	packets := packet.NewReader(in)
+	var key []byte
+	var cipher packet.CipherFunction
+	sigs := 0
+	for {
+		pk, err := packets.Next()
+		if err != nil {
+			return nil
+		}
+		switch pk := pk.(type) {
+		case *packet.EncryptedKey:
+			if key == nil {
+				key, cipher = p.sessionKey(pk, cfg)
+			}
+		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			if se, ok := pk.(*packet.SymmetricallyEncrypted); ok && !se.IntegrityProtected || key == nil {
+				return nil
+			}
+			dec, err := pk.(packet.EncryptedDataPacket).Decrypt(cipher, key)
+			if err != nil || packets.Push(dec) != nil {
+				return nil
+			}
+		case *packet.Compressed:
+			if packets.Push(pk.LimitedBodyReader(cfg.MaxDecompressedMessageSize)) != nil {
+				return nil
+			}
+		case *packet.OnePassSignature, *packet.Signature:
+			if sigs++; sigs > maxSignatures {
+				return errSignatureFlood
+			}
+		case *packet.LiteralData:
+			if _, err := io.Copy(io.Discard, io.LimitReader(pk.Body, p.budget+1)); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// sessionKey decrypts a Public-Key Encrypted Session Key packet with the
+// first unlocked key of ours that it names, as ReadMessage does.
+func (p *parser) sessionKey(ek *packet.EncryptedKey, cfg *packet.Config) ([]byte, packet.CipherFunction) {
+	for _, e := range p.keyring.EntitiesById(ek.KeyId) {
+		for _, k := range e.DecryptionKeys(ek.KeyId, time.Time{}, cfg) {
+			if k.PrivateKey == nil || k.PrivateKey.Encrypted {
+				continue
+			}
+			if ek.Decrypt(k.PrivateKey, cfg) == nil {
+				return ek.Key, ek.CipherFunc
+			}
+		}
+	}
+	return nil, 0
 }
 
 // classify maps a go-crypto error onto our sentinels.

@@ -56,8 +56,8 @@ func readHeader(hdr []byte, max int) (message.Header, error) {
 // contentType returns the lower-case media type and parameters of h,
 // text/plain when absent or unparseable (RFC 2045 section 5.2).
 func contentType(h message.Header) (string, map[string]string) {
-	t, params, err := h.ContentType()
-	if err != nil && t == "" || t == "" || !strings.Contains(t, "/") {
+	t, params, _ := h.ContentType()
+	if !strings.Contains(t, "/") {
 		return "text/plain", map[string]string{}
 	}
 	if params == nil {

@@ -18,7 +18,9 @@ import (
 type Limits struct {
 	// MaxDecompressedSize caps the plaintext of the OpenPGP messages in one
 	// raw message, all of them together (so nested or repeated encryption
-	// cannot multiply it). Default 64 MiB.
+	// cannot multiply it). Default 64 MiB. We count the plaintext
+	// ourselves; go-crypto's packet.Config.MaxDecompressedMessageSize is
+	// set a quarter higher, as a backstop (see parser.config).
 	MaxDecompressedSize int64
 	MaxDepth            int // MIME nesting; default 32
 	MaxParts            int // MIME parts and inline OpenPGP blocks in total; default 1000
@@ -128,6 +130,15 @@ type parser struct {
 // false, DecryptError set), never as an error and never as a panic. now is
 // used for signature and key validity.
 func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*Message, error) {
+	p, err := parse(raw, keys, verifyKeys, lim, now)
+	if err != nil {
+		return nil, err
+	}
+	return p.msg, nil
+}
+
+// parse is ParseMessage, returning the parser for tests to inspect.
+func parse(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*parser, error) {
 	lim = lim.withDefaults()
 	keyring := make(openpgp.EntityList, 0, len(keys)+len(verifyKeys))
 	for _, e := range append(append(openpgp.EntityList{}, keys...), verifyKeys...) {
@@ -149,7 +160,8 @@ func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.Entity
 	}
 	p.headers(h)
 	p.walkTop(h, body)
-	return p.finish(), nil
+	p.finish()
+	return p, nil
 }
 
 // readTopHeader reads the outer header, recovering a panic into ErrPanic.
@@ -186,8 +198,8 @@ func (p *parser) walkTop(h message.Header, body []byte) {
 	p.walk(h, body, 0)
 }
 
-// finish assembles the Message.
-func (p *parser) finish() *Message {
+// finish assembles p.msg.
+func (p *parser) finish() {
 	m := p.msg
 	texts := p.texts
 	if strings.TrimSpace(strings.Join(texts, "")) == "" {
@@ -212,7 +224,6 @@ func (p *parser) finish() *Message {
 	if !m.Decrypted && m.Encrypted {
 		m.DecryptError = p.failure
 	}
-	return m
 }
 
 // fail records a decryption failure; the first one is reported.

@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/aes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -19,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
@@ -522,7 +524,7 @@ func bombMessage(tb testing.TB, to *openpgp.Entity, size int64) []byte {
 	tb.Helper()
 	cfg := &packet.Config{
 		DefaultCompressionAlgo: packet.CompressionZLIB,
-		CompressionConfig:      &packet.CompressionConfig{Level: 9},
+		CompressionConfig:      &packet.CompressionConfig{Level: 1},
 		Time:                   func() time.Time { return testNow },
 	}
 	var ct bytes.Buffer
@@ -714,4 +716,78 @@ func TestParseMessage_TextIsUTF8(t *testing.T) {
 	if m.Subject != "café" {
 		t.Errorf("Subject = %q", m.Subject)
 	}
+}
+
+// TestParseMessage_SignatureFlood: thousands of one-pass signature
+// packets compress to a few hundred bytes and cost go-crypto quadratic
+// time (about 3 s for 20000 here without preflight); they are refused
+// before go-crypto reads them.
+func TestParseMessage_SignatureFlood(t *testing.T) {
+	keys := loadKeys(t)
+	flood := func(n int) []byte {
+		var bin bytes.Buffer
+		cw, err := packet.SerializeCompressed(nopCloser{&bin}, packet.CompressionZLIB, &packet.CompressionConfig{Level: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := &packet.OnePassSignature{Version: 3, SigType: packet.SigTypeBinary, Hash: crypto.SHA256, PubKeyAlgo: packet.PubKeyAlgoEdDSA, KeyId: 1}
+		for i := 0; i < n; i++ {
+			if err := ops.Serialize(cw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lw, _ := packet.SerializeLiteral(cw, true, "", 0)
+		lw.Write([]byte("flooded"))
+		lw.Close() // closes cw too
+		return bin.Bytes()
+	}
+	t.Run("Inline", func(t *testing.T) {
+		var arm bytes.Buffer
+		w, _ := armor.Encode(&arm, "PGP MESSAGE", nil)
+		w.Write(flood(20000))
+		w.Close()
+		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\n"+arm.String()), nil, nil, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(m.DecryptError, errSignatureFlood) || !errors.Is(m.DecryptError, ErrMalformed) {
+			t.Errorf("DecryptError = %v, want errSignatureFlood (ErrMalformed)", m.DecryptError)
+		}
+	})
+	t.Run("Encrypted", func(t *testing.T) {
+		// The flood inside the encryption: preflight decrypts to see it.
+		var ct bytes.Buffer
+		key, _ := keys.team[0].EncryptionKey(testNow, nil)
+		sessionKey := make([]byte, 32)
+		rand.Read(sessionKey)
+		if err := packet.SerializeEncryptedKey(&ct, key.PublicKey, packet.CipherAES256, sessionKey, nil); err != nil {
+			t.Fatal(err)
+		}
+		w, err := packet.SerializeSymmetricallyEncrypted(&ct, packet.CipherAES256, false, packet.CipherSuite{}, sessionKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(flood(20000))
+		w.Close()
+		m, err := ParseMessage(pgpMIME(t, ct.Bytes()), keys.team, nil, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(m.DecryptError, errSignatureFlood) || !errors.Is(m.DecryptError, ErrMalformed) {
+			t.Errorf("DecryptError = %v, want errSignatureFlood (ErrMalformed)", m.DecryptError)
+		}
+	})
+	t.Run("FewAreFine", func(t *testing.T) {
+		var arm bytes.Buffer
+		w, _ := armor.Encode(&arm, "PGP MESSAGE", nil)
+		w.Write(flood(0))
+		w.Close()
+		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\nbefore\r\n"+arm.String()), nil, nil, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Encrypted || !strings.Contains(m.Text, "flooded") {
+			t.Errorf("a compressed, unsigned, unencrypted block: Encrypted %v, Text %q, err %v", m.Encrypted, m.Text, m.DecryptError)
+		}
+	})
 }
