@@ -230,7 +230,7 @@ func Policy(v PolicyView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</pre><p>Then attach <code>report.txt.asc</code> to your email, or paste its contents into the message body.</p><h2>What to include</h2><ul><li>The affected product, service or URL, and the version if you know it.</li><li>A description of the vulnerability and its impact.</li><li>Steps to reproduce, or a proof of concept.</li><li>How you would like to be credited, if at all.</li></ul></article>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</pre><p>Then paste the contents of <code>report.txt.asc</code> into the body of your email, or let your mail client encrypt the whole message (PGP/MIME).</p><h2>What to include</h2><ul><li>The affected product, service or URL, and the version if you know it.</li><li>A description of the vulnerability and its impact.</li><li>Steps to reproduce, or a proof of concept.</li><li>How you would like to be credited, if at all.</li></ul></article>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
