@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
 )
@@ -75,7 +76,7 @@ func (s *server) wkdKey(w http.ResponseWriter, r *http.Request) {
 	hash := r.PathValue("hash")
 	ok := len(s.keyBinary) > 0 && s.wkd[hash]
 	if l := r.URL.Query().Get("l"); ok && l != "" {
-		ok = wkdHash(l) == hash
+		ok = pgp.WKDHash(l) == hash
 	}
 	if !ok {
 		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "no key for this address"))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -110,7 +111,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		if i <= 0 || !strings.EqualFold(a[i+1:], domain) {
 			continue
 		}
-		s.wkd[wkdHash(a[:i])] = true
+		s.wkd[pgp.WKDHash(a[:i])] = true
 	}
 
 	go dummyHash() // compute the timing-equalizer hash before the first failed login needs it
