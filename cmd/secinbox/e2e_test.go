@@ -438,10 +438,39 @@ func TestDevPassphrase(t *testing.T) {
 		}
 	}
 	// A wrong passphrase is refused at start with a clear error.
-	cmd := exec.Command(binary, "serve", "-data", data, "-smtp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a server that does start is stopped
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "-data", data, "-smtp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "SECINBOX_KEY_PASSPHRASE=wrong")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "passphrase") {
 		t.Errorf("start with a wrong passphrase: %v\n%s", err, out)
+	}
+}
+
+// TestPassphraseFile: SECINBOX_KEY_PASSPHRASE_FILE protects the key, and
+// no development passphrase is generated.
+func TestPassphraseFile(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "pass")
+	os.WriteFile(file, []byte("from a file\n"), 0o600)
+	p := startProc(t, data, "SECINBOX_KEY_PASSPHRASE=", "SECINBOX_KEY_PASSPHRASE_FILE="+file)
+	p.kill()
+	if _, err := os.Stat(filepath.Join(data, "key-passphrase")); !os.IsNotExist(err) {
+		t.Errorf("a development passphrase was generated although a file was given: %v", err)
+	}
+	if strings.Contains(p.logs(), "production must set") {
+		t.Error("warned about a missing passphrase although a file was given")
+	}
+	// The key is locked with the file's passphrase (the trailing newline
+	// is not part of it): the same file starts the server again, another
+	// passphrase does not.
+	startProc(t, data, "SECINBOX_KEY_PASSPHRASE=", "SECINBOX_KEY_PASSPHRASE_FILE="+file).kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a server that does start is stopped
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "-data", data, "-smtp-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "SECINBOX_KEY_PASSPHRASE=from a file\n")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "passphrase") {
+		t.Errorf("started with a different passphrase: %v\n%s", err, out)
 	}
 }
