@@ -34,11 +34,10 @@ var (
 // including go-smtp's own 552 for oversize data) pass through; anything
 // else is our fault, so the client is told to retry (4xx) and never that
 // the message was refused. The cause goes to the log, not to the client.
-func smtpError(err error) error {
+// err must not be nil.
+func smtpError(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, smtp.ErrTooLongLine):

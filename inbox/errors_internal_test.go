@@ -30,7 +30,7 @@ func TestSMTPError(t *testing.T) {
 		{smtp.ErrTooLongLine, 500},
 		{errBareLineEnding, 554},
 	} {
-		got := smtpError(tc.err).(*smtp.SMTPError)
+		got := smtpError(tc.err)
 		if got.Code != tc.code {
 			t.Errorf("smtpError(%v) = %d, want %d", tc.err, got.Code, tc.code)
 		}

@@ -171,7 +171,7 @@ func (s *session) Data(r io.Reader) (err error) {
 	body, err := s.readData(r, tc)
 	if err != nil {
 		reply := smtpError(err)
-		s.log.Info("smtp message refused", "reason", err, "reply", reply.(*smtp.SMTPError).Code)
+		s.log.Info("smtp message refused", "reason", err, "reply", reply.Code)
 		return reply
 	}
 
@@ -188,7 +188,7 @@ func (s *session) Data(r io.Reader) (err error) {
 	defer cancel()
 	if err := s.srv.store.AddRawMessage(ctx, m); err != nil {
 		reply := smtpError(err)
-		s.log.Error("smtp message not stored", "err", err, "reply", reply.(*smtp.SMTPError).Code)
+		s.log.Error("smtp message not stored", "err", err, "reply", reply.Code)
 		return reply
 	}
 	s.log.Info("smtp message accepted", "message", m.ID, "size", len(body),
