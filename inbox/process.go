@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -136,12 +137,26 @@ func (p *Processor) report(raw *triage.RawMessage) (r *triage.Report) {
 	r.Attachments = m.Attachments
 	if m.Encrypted && !m.Decrypted {
 		r.Status = triage.StatusUndecryptable
-		r.DecryptError = "could not decrypt"
-		if m.DecryptError != nil {
-			r.DecryptError = m.DecryptError.Error()
-		}
+		r.DecryptError = decryptReason(m.DecryptError)
+		p.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
 	}
 	return r
+}
+
+// decryptReason tells staff, in words they can act on, why a message
+// could not be decrypted. The library's detail goes to the log.
+func decryptReason(err error) string {
+	switch {
+	case errors.Is(err, pgp.ErrNoKey):
+		return "Encrypted to a key the team does not hold: ask the researcher to encrypt to the key published at /pgp-key.asc."
+	case errors.Is(err, pgp.ErrIntegrity):
+		return "The ciphertext failed its integrity check (altered, corrupted, or without integrity protection); no plaintext was kept."
+	case errors.Is(err, pgp.ErrTooLarge):
+		return "The decrypted content exceeds the size limit (a compression bomb, or an attachment too large); nothing was kept."
+	case errors.Is(err, pgp.ErrPanic):
+		return "Internal error while decrypting; the raw message is kept."
+	}
+	return "Malformed OpenPGP data; the raw message is kept."
 }
 
 // parse runs pgp.ParseMessage, turning a panic that escaped it into an

@@ -101,7 +101,7 @@ func TestProcessor_CatchUp(t *testing.T) {
 	}
 
 	r = byMessage[otherKey]
-	if r == nil || r.Status != triage.StatusUndecryptable || r.Decrypted || !strings.Contains(r.DecryptError, "no key") {
+	if r == nil || r.Status != triage.StatusUndecryptable || r.Decrypted || !strings.Contains(r.DecryptError, "a key the team does not hold") {
 		t.Fatalf("report for another key: %+v", r)
 	}
 
