@@ -50,6 +50,7 @@ func TestProcessor_CatchUp(t *testing.T) {
 	}
 	encrypted := add(fixture(t, "pgpmime-attachment.eml"))
 	otherKey := add(fixture(t, "pgpmime-other-key.eml"))
+	tampered := add(fixture(t, "pgpmime-tampered.eml"))
 	garbage := add([]byte("\x00\x01 not a mail message at all"))
 
 	p := inbox.NewProcessor(d, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -103,6 +104,11 @@ func TestProcessor_CatchUp(t *testing.T) {
 	r = byMessage[otherKey]
 	if r == nil || r.Status != triage.StatusUndecryptable || r.Decrypted || !strings.Contains(r.DecryptError, "a key the team does not hold") {
 		t.Fatalf("report for another key: %+v", r)
+	}
+
+	r = byMessage[tampered]
+	if r == nil || r.Status != triage.StatusUndecryptable || !strings.Contains(r.DecryptError, "integrity") || r.Body != "" {
+		t.Fatalf("report for a tampered message: %+v", r)
 	}
 
 	r = byMessage[garbage]
