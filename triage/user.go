@@ -35,6 +35,11 @@ func (r Role) rank() int {
 	return 0
 }
 
+// PasswordCost is the bcrypt work factor of staff passwords. Everything
+// that hashes or compares a password uses it, so that a sign-in takes as
+// long whether or not the account exists.
+const PasswordCost = 12
+
 // User is a member of the security team.
 type User struct {
 	ID           int64

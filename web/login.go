@@ -22,9 +22,10 @@ const maxFormBytes = 64 << 10
 const loginFailed = "Wrong email or password."
 
 // dummyHash is compared against when the email is unknown, so that a
-// failed sign-in takes as long whether or not the user exists.
+// failed sign-in takes as long whether or not the user exists: it has
+// the cost of real staff passwords.
 var dummyHash = sync.OnceValue(func() []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte("secinbox timing equalizer"), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte("secinbox timing equalizer"), triage.PasswordCost)
 	if err != nil {
 		panic(err) // only fails for passwords longer than 72 bytes
 	}

@@ -16,9 +16,6 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
-// bcryptCost is the work factor for staff passwords (at least 12).
-const bcryptCost = 12
-
 // Password length bounds: bcrypt reads at most 72 bytes.
 const minPassword, maxPassword = 12, 72
 
@@ -53,7 +50,7 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 	} else {
 		password, generated = randomToken(18), true
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), triage.PasswordCost)
 	if err != nil {
 		return err
 	}
