@@ -37,6 +37,14 @@ func (s Status) Valid() bool {
 	return false
 }
 
+// ParseStatus returns the status named s, or an EINVALID error.
+func ParseStatus(s string) (Status, error) {
+	if st := Status(s); st.Valid() {
+		return st, nil
+	}
+	return "", Errorf(EINVALID, "unknown status %q", s)
+}
+
 // SignatureStatus is the outcome of checking a report's OpenPGP signature.
 type SignatureStatus string
 

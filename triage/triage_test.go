@@ -70,6 +70,19 @@ func TestCleanTitle(t *testing.T) {
 	}
 }
 
+func TestParseStatus(t *testing.T) {
+	for _, s := range []triage.Status{triage.StatusNew, triage.StatusUndecryptable} {
+		if got, err := triage.ParseStatus(string(s)); err != nil || got != s {
+			t.Errorf("ParseStatus(%q) = %q, %v", s, got, err)
+		}
+	}
+	for _, s := range []string{"", "New", "closed", "new "} {
+		if _, err := triage.ParseStatus(s); triage.ErrorCode(err) != triage.EINVALID {
+			t.Errorf("ParseStatus(%q) error %v, want EINVALID", s, err)
+		}
+	}
+}
+
 func TestRole(t *testing.T) {
 	for _, tc := range []struct {
 		role, need triage.Role

@@ -86,14 +86,13 @@ const maxAPILimit = 500
 func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := triage.ReportFilter{Limit: maxAPILimit}
+	var err error
 	if st := q.Get("status"); st != "" {
-		if !triage.Status(st).Valid() {
-			s.Error(w, r, triage.Errorf(triage.EINVALID, "unknown status %q", st))
+		if f.Status, err = triage.ParseStatus(st); err != nil {
+			s.Error(w, r, err)
 			return
 		}
-		f.Status = triage.Status(st)
 	}
-	var err error
 	if f.Limit, err = intParam(q.Get("limit"), maxAPILimit, 1, maxAPILimit); err != nil {
 		s.Error(w, r, triage.Errorf(triage.EINVALID, "limit must be between 1 and %d", maxAPILimit))
 		return

@@ -16,11 +16,11 @@ const boardLimit = 500
 func (s *server) board(w http.ResponseWriter, r *http.Request) {
 	f := triage.ReportFilter{Limit: boardLimit}
 	if st := r.URL.Query().Get("status"); st != "" {
-		if !triage.Status(st).Valid() {
-			s.Error(w, r, triage.Errorf(triage.EINVALID, "unknown status"))
+		var err error
+		if f.Status, err = triage.ParseStatus(st); err != nil {
+			s.Error(w, r, err)
 			return
 		}
-		f.Status = triage.Status(st)
 	}
 	reports, err := s.store.Reports(r.Context(), f)
 	if err != nil {
