@@ -159,6 +159,16 @@ func openData(ctx context.Context, cfg *Config) (*db.DB, error) {
 	return db.Open(ctx, cfg.dbPath())
 }
 
+// storedTeamKeys returns the team's keys as stored (locked), primary first.
+func storedTeamKeys(ctx context.Context, cfg *Config) ([]*triage.TeamKey, error) {
+	d, err := openData(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.TeamKeys(ctx)
+}
+
 func cmdKeyExport(ctx context.Context, e *env) error {
 	var cfg Config
 	fs := e.flags(&cfg)
@@ -166,12 +176,7 @@ func cmdKeyExport(ctx context.Context, e *env) error {
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	d, err := openData(ctx, &cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	keys, err := d.TeamKeys(ctx)
+	keys, err := storedTeamKeys(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -193,12 +198,7 @@ func cmdKeyList(ctx context.Context, e *env) error {
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	d, err := openData(ctx, &cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	keys, err := d.TeamKeys(ctx)
+	keys, err := storedTeamKeys(ctx, &cfg)
 	if err != nil {
 		return err
 	}
