@@ -78,6 +78,15 @@ type Message struct {
 	// bad or unknown_key; Fingerprint (upper hex) when good; KeyID
 	// (upper hex, 16 digits) when the signature named its issuer.
 	Signature triage.Signature
+	// Signatures are every signature found, in message order; Parts the
+	// readable body parts, each pointing at the signature covering it
+	// (see triage.BodyPart). Text is the Parts joined.
+	Signatures []triage.Signature
+	Parts      []triage.BodyPart
+	// Keys are researcher public keys the message carried: attached
+	// application/pgp-keys parts and Autocrypt headers (Source set;
+	// FirstSeen/LastSeen left for the store).
+	Keys []triage.ResearcherKey
 
 	// Text is the plain-text body for staff: the text/plain parts decoded
 	// to UTF-8 with LF line endings. Inline OpenPGP blocks are replaced

@@ -45,7 +45,8 @@ func ParseStatus(s string) (Status, error) {
 	return "", Errorf(EINVALID, "unknown status %q", s)
 }
 
-// SignatureStatus is the outcome of checking a report's OpenPGP signature.
+// SignatureStatus is the outcome of checking one OpenPGP signature, or
+// (as Report.Signature) the summary of all of a report's signatures.
 type SignatureStatus string
 
 const (
@@ -53,14 +54,45 @@ const (
 	SignatureGood       SignatureStatus = "good"        // verified against a key we hold
 	SignatureBad        SignatureStatus = "bad"         // the signature does not verify
 	SignatureUnknownKey SignatureStatus = "unknown_key" // signed by a key we do not have
+	SignatureExpiredKey SignatureStatus = "expired_key" // the signer's key (or signature) had expired when it was made
+	SignatureRevokedKey SignatureStatus = "revoked_key" // the signer's key is revoked
+	SignatureWeak       SignatureStatus = "weak"        // made with a broken algorithm (SHA-1, MD5...): never shown as good
+	// SignaturePartial is only a summary: some body parts are covered by
+	// a good signature and others are not covered at all. Staff must look
+	// at which (Report.Parts).
+	SignaturePartial SignatureStatus = "partial"
 )
 
-// Signature is the recorded result of verifying a signature. Fingerprint
-// is set for good signatures; KeyID (issuer, hex) whenever the packet named one.
+// Signature is the recorded result of verifying one signature.
 type Signature struct {
 	Status      SignatureStatus
-	Fingerprint string
-	KeyID       string
+	Fingerprint string // signer's primary-key fingerprint, upper hex, when we hold the key
+	KeyID       string // issuer key ID, 16 upper hex, whenever the packet names one
+	// SignerUserID is the primary user ID of the signer's key, when known.
+	SignerUserID string
+	// FromMatches: one of the signer key's user IDs carries the outer
+	// From address. A good signature with FromMatches false is someone
+	// else's signature (a forwarded mail, or an impersonation).
+	FromMatches bool
+	Hash        string    // hash algorithm, "SHA256"; empty if unknown
+	SignedAt    time.Time // signature creation time; zero if unknown
+	Reason      string    // for anything but good and none: what was wrong, for staff
+	// Parts are the Paths of the body parts (Report.Parts) this
+	// signature covers. Outer headers are never covered.
+	Parts []string
+}
+
+// BodyPart is one piece of a report's readable content, in message order,
+// so staff can see exactly which text is signed and which is not.
+type BodyPart struct {
+	Path        string // where in the message: MIME part numbers "1.2", "+inline1" for inline OpenPGP blocks
+	ContentType string // "text/plain", "text/html"
+	Text        string // UTF-8 text, LF line endings; for HTML, the text extracted from it
+	FromHTML    bool   // Text was extracted from an HTML part; its source is kept as an attachment
+	Encrypted   bool   // came out of decrypted OpenPGP content
+	// Signature is 1 + the index in Report.Signatures of the signature
+	// that covers this part; 0 when no signature covers it.
+	Signature int
 }
 
 // Attachment is a file that came inside a report (inside the decrypted
@@ -87,10 +119,15 @@ type Report struct {
 	Encrypted        bool   // the message carried OpenPGP encryption
 	Decrypted        bool   // and we decrypted it with integrity
 	DecryptError     string // why decryption failed, for staff; empty otherwise
-	Signature        Signature
-	Body             string // plain text; never rendered as HTML
-	Attachments      []Attachment
-	MessageID        int64 // the raw message this report was filed from
+	// Signature summarizes Signatures for lists: none, the one status
+	// when every signature agrees and covers every part, partial when a
+	// good signature leaves parts uncovered, else the worst status.
+	Signature   Signature
+	Signatures  []Signature
+	Parts       []BodyPart
+	Body        string // plain text of all Parts; never rendered as HTML
+	Attachments []Attachment
+	MessageID   int64 // the raw message this report was filed from
 }
 
 // NewReport returns a report received at receivedAt with its clocks set.
