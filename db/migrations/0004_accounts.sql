@@ -1,0 +1,2 @@
+-- issue 4 — two-factor, login limits, audit log (being written).
+SELECT 1;

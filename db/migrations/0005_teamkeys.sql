@@ -1,0 +1,2 @@
+-- issue 3 — team keyring lifecycle (being written).
+SELECT 1;
