@@ -3,8 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/secinbox/secinbox/triage"
 )
@@ -52,13 +54,14 @@ func (db *DB) AddTeamKey(ctx context.Context, k *triage.TeamKey) error {
 	return nil
 }
 
-// TeamKeys returns all team keys, the primary first, then newest first.
+// TeamKeys returns all team keys: the primary first, then the keys in use
+// newest first, then the retired ones newest first.
 func (db *DB) TeamKeys(ctx context.Context) ([]*triage.TeamKey, error) {
 	var keys []*triage.TeamKey
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, fingerprint, user_id, armored_secret, armored_public,
-			created_at, expires_at, is_primary
-			FROM team_keys ORDER BY is_primary DESC, created_at DESC, id DESC`)
+			created_at, expires_at, is_primary, retired_at
+			FROM team_keys ORDER BY is_primary DESC, retired_at IS NOT NULL, created_at DESC, id DESC`)
 		if err != nil {
 			return err
 		}
@@ -66,7 +69,7 @@ func (db *DB) TeamKeys(ctx context.Context) ([]*triage.TeamKey, error) {
 		for rows.Next() {
 			k := &triage.TeamKey{}
 			if err := rows.Scan(&k.ID, &k.Fingerprint, &k.UserID, &k.ArmoredSecret, &k.ArmoredPublic,
-				timeScanner{&k.CreatedAt}, timeScanner{&k.ExpiresAt}, &k.Primary); err != nil {
+				timeScanner{&k.CreatedAt}, timeScanner{&k.ExpiresAt}, &k.Primary, timeScanner{&k.RetiredAt}); err != nil {
 				return err
 			}
 			keys = append(keys, k)
@@ -77,4 +80,88 @@ func (db *DB) TeamKeys(ctx context.Context) ([]*triage.TeamKey, error) {
 		return nil, fmt.Errorf("db: team keys: %w", err)
 	}
 	return keys, nil
+}
+
+// TeamKeyringGeneration is a number that changes whenever a team key is
+// added, changed or removed (triggers bump it; see migration 0005). A
+// running server compares it with the one its keys were loaded at: one
+// primary-key read, cheap enough to do before every use.
+func (db *DB) TeamKeyringGeneration(ctx context.Context) (int64, error) {
+	var gen int64
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT generation FROM team_keyring WHERE id = 1`).Scan(&gen)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("db: team keyring generation: %w", err)
+	}
+	return gen, nil
+}
+
+// SetPrimaryTeamKey makes the key with fingerprint fpr (any case) the
+// primary one, and no other. An unknown key is ENOTFOUND; a retired key
+// ECONFLICT.
+func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string) error {
+	fpr = strings.ToUpper(strings.TrimSpace(fpr))
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		k, err := teamKeyState(ctx, tx, fpr)
+		if err != nil {
+			return err
+		}
+		if k.retired {
+			return triage.Errorf(triage.ECONFLICT, "team key %s is retired: it cannot be the primary key", fpr)
+		}
+		if k.primary {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 0 WHERE is_primary = 1`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 1 WHERE id = ?`, k.id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("db: set primary team key: %w", err)
+	}
+	return nil
+}
+
+// RetireTeamKey marks the key with fingerprint fpr (any case) retired at
+// at: it stays stored, but no longer decrypts. An unknown key is
+// ENOTFOUND; the primary key, or one retired already, ECONFLICT.
+func (db *DB) RetireTeamKey(ctx context.Context, fpr string, at time.Time) error {
+	fpr = strings.ToUpper(strings.TrimSpace(fpr))
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		k, err := teamKeyState(ctx, tx, fpr)
+		if err != nil {
+			return err
+		}
+		switch {
+		case k.primary:
+			return triage.Errorf(triage.ECONFLICT, "team key %s is the primary key: rotate or make another key primary first", fpr)
+		case k.retired:
+			return triage.Errorf(triage.ECONFLICT, "team key %s is retired already", fpr)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE team_keys SET retired_at = ? WHERE id = ?`, formatTime(at), k.id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("db: retire team key: %w", err)
+	}
+	return nil
+}
+
+type keyState struct {
+	id               int64
+	primary, retired bool
+}
+
+// teamKeyState looks up the key with fingerprint fpr inside tx.
+func teamKeyState(ctx context.Context, tx *sql.Tx, fpr string) (keyState, error) {
+	var k keyState
+	err := tx.QueryRowContext(ctx, `SELECT id, is_primary, retired_at IS NOT NULL FROM team_keys WHERE fingerprint = ?`,
+		fpr).Scan(&k.id, &k.primary, &k.retired)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, triage.Errorf(triage.ENOTFOUND, "no team key %s", fpr)
+	}
+	return k, err
 }

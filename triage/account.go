@@ -37,4 +37,5 @@ type TeamKey struct {
 	CreatedAt     time.Time
 	ExpiresAt     time.Time // zero: never
 	Primary       bool      // the key published in security.txt and WKD
+	RetiredAt     time.Time // zero: in use; else kept for the record, no longer used to decrypt
 }
