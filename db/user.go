@@ -118,29 +118,44 @@ func (db *DB) CreateSession(ctx context.Context, s *triage.Session) error {
 		if _, err := findUser(ctx, tx, s.UserID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions
-			(token_hash, user_id, created_at, expires_at, remote_addr, user_agent)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			s.TokenHash, s.UserID, formatTime(s.CreatedAt), formatTime(s.ExpiresAt), s.RemoteAddr, s.UserAgent)
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions
+			(token_hash, user_id, created_at, expires_at, remote_addr, user_agent, last_seen_at, last_addr)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.TokenHash, s.UserID, formatTime(s.CreatedAt), formatTime(s.ExpiresAt), s.RemoteAddr, s.UserAgent,
+			formatTime(s.CreatedAt), s.RemoteAddr)
 		if isUnique(err) {
 			return triage.Errorf(triage.ECONFLICT, "session already exists")
+		} else if err != nil {
+			return err
 		}
+		s.ID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("db: create session: %w", err)
 	}
+	s.LastSeenAt, s.LastAddr = s.CreatedAt, s.RemoteAddr
 	return nil
+}
+
+const sessionColumns = `id, token_hash, user_id, created_at, expires_at, remote_addr, user_agent, last_seen_at, last_addr`
+
+// sessionRow scans sessionColumns.
+type sessionRow struct{ triage.Session }
+
+func (s *sessionRow) scanDest() []any {
+	return []any{&s.ID, &s.TokenHash, &s.UserID, timeScanner{&s.CreatedAt}, timeScanner{&s.ExpiresAt},
+		&s.RemoteAddr, &s.UserAgent, timeScanner{&s.LastSeenAt}, &s.LastAddr}
 }
 
 // SessionByTokenHash returns the session with hash unless it is missing or
 // expired at now (ExpiresAt <= now); both are ENOTFOUND.
 func (db *DB) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (*triage.Session, error) {
-	s := &triage.Session{}
+	s := &sessionRow{}
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT token_hash, user_id, created_at, expires_at, remote_addr, user_agent
+		err := tx.QueryRowContext(ctx, `SELECT `+sessionColumns+`
 			FROM sessions WHERE token_hash = ? AND expires_at > ?`, blob(hash), formatTime(now)).
-			Scan(&s.TokenHash, &s.UserID, timeScanner{&s.CreatedAt}, timeScanner{&s.ExpiresAt}, &s.RemoteAddr, &s.UserAgent)
+			Scan(s.scanDest()...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return triage.Errorf(triage.ENOTFOUND, "session not found")
 		}
@@ -149,7 +164,7 @@ func (db *DB) SessionByTokenHash(ctx context.Context, hash []byte, now time.Time
 	if err != nil {
 		return nil, fmt.Errorf("db: session: %w", err)
 	}
-	return s, nil
+	return &s.Session, nil
 }
 
 // DeleteSession deletes the session with hash. Deleting a missing session

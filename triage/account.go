@@ -5,16 +5,52 @@ import "time"
 // Session is a signed-in browser. Only the SHA-256 of the session id is
 // stored, so a copy of the database does not hand out live sessions.
 type Session struct {
+	ID         int64 // shown to its owner, who may revoke it
 	TokenHash  []byte
 	UserID     int64
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
-	RemoteAddr string
+	RemoteAddr string // where it signed in
 	UserAgent  string
+	LastSeenAt time.Time // last request, updated at most once a minute
+	LastAddr   string    // address of that request
 }
 
 // SessionLifetime is how long a staff session lasts without a new login.
 const SessionLifetime = 12 * time.Hour
+
+// TwoFactor is a user's TOTP state as stored.
+type TwoFactor struct {
+	UserID       int64
+	Sealed       []byte    // the TOTP secret, sealed with the server's secret key; nil: none
+	EnabledAt    time.Time // zero while enrolling (Sealed set) or when off
+	LastStep     int64     // the last time step whose code was accepted; a code is good once
+	RecoveryLeft int       // unused recovery codes
+}
+
+// Enabled reports whether sign-in asks for a code.
+func (t *TwoFactor) Enabled() bool { return !t.EnabledAt.IsZero() && t.Sealed != nil }
+
+// RecoveryCodeCount is how many one-time recovery codes enrolment hands out.
+const RecoveryCodeCount = 10
+
+// LoginChallenge is a sign-in whose password was right and which waits
+// for its second factor. It is not a session: only the 2FA step takes it.
+type LoginChallenge struct {
+	TokenHash  []byte // SHA-256 of the token in the pending cookie
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	Failures   int // wrong codes so far; at MaxChallengeFailures it is deleted
+	RemoteAddr string
+	UserAgent  string
+}
+
+// Bounds on the second sign-in step.
+const (
+	LoginChallengeLifetime = 5 * time.Minute
+	MaxChallengeFailures   = 5
+)
 
 // APIToken is a bearer token for the JSON API. It acts with its user's
 // role. Only the SHA-256 of the token is stored.

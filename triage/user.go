@@ -1,6 +1,10 @@
 package triage
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Role is what a staff member may do.
 type Role string
@@ -42,9 +46,44 @@ const PasswordCost = 12
 
 // User is a member of the security team.
 type User struct {
-	ID           int64
-	Email        string
-	Role         Role
-	PasswordHash []byte // bcrypt
-	CreatedAt    time.Time
+	ID                int64
+	Email             string
+	Role              Role
+	PasswordHash      []byte // bcrypt
+	CreatedAt         time.Time
+	PasswordChangedAt time.Time // zero: not changed since the account was created
+	DisabledAt        time.Time // zero: active; a disabled user cannot sign in or use a token
+	TwoFactor         bool      // TOTP is enabled: sign-in asks for a code after the password
+}
+
+// Disabled reports whether u may no longer sign in or use API tokens.
+func (u *User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// Password rules for staff: long rather than complex. bcrypt reads only
+// the first 72 bytes, so longer passwords are refused rather than cut.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 72
+)
+
+// CheckPassword returns an EINVALID error saying why password may not be
+// used by the staff member with email: shorter than MinPasswordLen
+// characters, longer than MaxPasswordLen bytes, one character repeated,
+// or containing the email's local part.
+func CheckPassword(password, email string) error {
+	first, _ := utf8.DecodeRuneInString(password)
+	switch {
+	case !utf8.ValidString(password):
+		return Errorf(EINVALID, "the password is not valid UTF-8")
+	case utf8.RuneCountInString(password) < MinPasswordLen:
+		return Errorf(EINVALID, "the password must be at least %d characters long", MinPasswordLen)
+	case len(password) > MaxPasswordLen:
+		return Errorf(EINVALID, "the password must be at most %d bytes long", MaxPasswordLen)
+	case strings.Trim(password, string(first)) == "":
+		return Errorf(EINVALID, "the password must not be one character repeated")
+	}
+	if local, _, _ := strings.Cut(strings.ToLower(email), "@"); len(local) >= 4 && strings.Contains(strings.ToLower(password), local) {
+		return Errorf(EINVALID, "the password must not contain your email address")
+	}
+	return nil
 }

@@ -38,6 +38,10 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if err := s.audit(r, triage.AuditReportView, reportTarget(rep.ID), nil); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	now := s.now()
 	clock, class := formatClock(rep, now)
 	v := templates.ReportView{
@@ -89,6 +93,10 @@ func (s *server) reportRaw(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if err := s.audit(r, triage.AuditRawDownload, reportTarget(rep.ID), nil); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	name := rep.TrackingID
 	if name == "" {
 		name = fmt.Sprintf("report-%d", rep.ID)
@@ -110,6 +118,10 @@ func (s *server) attachment(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.store.Attachment(r.Context(), id, aid)
 	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, triage.AuditAttachment, reportTarget(id), map[string]any{"attachment": aid, "sha256": a.SHA256}); err != nil {
 		s.Error(w, r, err)
 		return
 	}

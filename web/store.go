@@ -10,6 +10,8 @@ import (
 // Store is what the web UI and API need from the database. db.DB implements
 // it. Lookups of something that does not exist return an ENOTFOUND error.
 type Store interface {
+	AccountStore
+
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)
 	// Report returns one report with its body and attachment metadata.
