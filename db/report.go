@@ -16,18 +16,22 @@ const (
 	MaxReportLimit     = 5000
 )
 
-// FileReport stores r and its attachments, filed from raw message
-// r.MessageID, in one transaction that also allocates the tracking id
-// (SEC-YYYY-NNNN, YYYY the UTC year of r.ReceivedAt) and marks the message
-// processed. On success it sets r.ID, r.TrackingID and the attachment IDs.
-// It returns ENOTFOUND if the message does not exist, ECONFLICT if it was
-// already filed (nothing is changed then), EINVALID for a bad report.
+// FileReport stores r with its attachments, signatures and body parts,
+// filed from raw message r.MessageID, in one transaction that also
+// allocates the tracking id (SEC-YYYY-NNNN, YYYY the UTC year of
+// r.ReceivedAt) and marks the message processed. On success it sets
+// r.ID, r.TrackingID and the attachment IDs. It returns ENOTFOUND if the
+// message does not exist, ECONFLICT if it was already filed (nothing is
+// changed then), EINVALID for a bad report.
 func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 	if !r.Status.Valid() {
 		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "unknown status %q", r.Status))
 	}
 	if r.ReceivedAt.IsZero() {
 		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "report has no received time"))
+	}
+	if err := checkContent(r); err != nil {
+		return fmt.Errorf("db: file report: %w", err)
 	}
 	if r.Signature.Status == "" {
 		r.Signature.Status = triage.SignatureNone
@@ -68,6 +72,9 @@ func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 			if attIDs[i], err = insertAttachment(ctx, tx, id, &r.Attachments[i]); err != nil {
 				return err
 			}
+		}
+		if err := insertContent(ctx, tx, id, r); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID)
 		return err
@@ -200,16 +207,18 @@ func findReports(ctx context.Context, tx *sql.Tx, f triage.ReportFilter) ([]*tri
 	return reports, rows.Err()
 }
 
-// Report returns one report with its body and attachment metadata (no
-// data), or an ENOTFOUND error.
+// Report returns one report with its body, signatures, body parts and
+// attachment metadata (no data), or an ENOTFOUND error.
 func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
 	var r *triage.Report
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
 		if r, err = findReport(ctx, tx, id); err != nil {
 			return err
 		}
-		r.Attachments, err = findAttachments(ctx, tx, id)
-		return err
+		if r.Attachments, err = findAttachments(ctx, tx, id); err != nil {
+			return err
+		}
+		return findContent(ctx, tx, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: report: %w", err)
