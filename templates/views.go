@@ -10,6 +10,14 @@ type StaffNav struct {
 	Role  string
 }
 
+// KeyWarning is the banner staff see while the team's primary key
+// expires soon or has expired (see WithKeyWarning). An empty Message
+// shows nothing.
+type KeyWarning struct {
+	Message string // "The team key … expires on 2026-12-01 (in 10 days): …"
+	Expired bool   // expired already: shown as an error, not a warning
+}
+
 // Badge is a small label such as "encrypted" or "signed: good". Class is
 // one of the badge-* classes in style.css.
 type Badge struct {

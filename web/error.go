@@ -83,7 +83,7 @@ type component interface {
 // first so that a failure becomes a clean error page, not half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := c.Render(s.withKeyWarning(r), &buf); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -27,21 +27,26 @@ func (s *server) landing(w http.ResponseWriter, r *http.Request) {
 const securityTxtMaxAge = 365 * 24 * time.Hour
 
 // securityTxtExpires is when security.txt expires at now: a year from now,
-// or earlier when the published key expires first.
-func (s *server) securityTxtExpires(now time.Time) time.Time {
+// or earlier when the published key, expiring at keyExpires (zero:
+// never), expires first. Once the key has expired the file is stale
+// (Expires in the past), which tells readers not to trust its Encryption
+// field: that is the truth until the key is rotated. Rounded down to the
+// second, so never later than the key.
+func securityTxtExpires(now, keyExpires time.Time) time.Time {
 	exp := now.Add(securityTxtMaxAge)
-	if !s.keyExpires.IsZero() && s.keyExpires.Before(exp) {
-		exp = s.keyExpires
+	if !keyExpires.IsZero() && keyExpires.Before(exp) {
+		exp = keyExpires
 	}
 	return exp.UTC().Truncate(time.Second)
 }
 
 // securityTxt serves /.well-known/security.txt (RFC 9116).
 func (s *server) securityTxt(w http.ResponseWriter, r *http.Request) {
+	key := s.teamKey(r.Context())
 	var b strings.Builder
 	fmt.Fprintf(&b, "Contact: mailto:%s\n", s.contact)
-	fmt.Fprintf(&b, "Expires: %s\n", s.securityTxtExpires(s.now()).Format(time.RFC3339))
-	if len(s.keyArmored) > 0 {
+	fmt.Fprintf(&b, "Expires: %s\n", securityTxtExpires(s.now(), key.Expires).Format(time.RFC3339))
+	if len(key.Armored) > 0 {
 		fmt.Fprintf(&b, "Encryption: %s/pgp-key.asc\n", s.publicURL)
 	}
 	fmt.Fprintf(&b, "Acknowledgments: %s/hall-of-fame\n", s.publicURL)
@@ -60,13 +65,14 @@ func (s *server) securityTxtRedirect(w http.ResponseWriter, r *http.Request) {
 
 // publicKey serves the team's armored public key.
 func (s *server) publicKey(w http.ResponseWriter, r *http.Request) {
-	if len(s.keyArmored) == 0 {
+	key := s.teamKey(r.Context())
+	if len(key.Armored) == 0 {
 		s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "no team key is published"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/pgp-keys")
 	w.Header().Set("Content-Disposition", `inline; filename="pgp-key.asc"`)
-	_, _ = w.Write(s.keyArmored)
+	_, _ = w.Write(key.Armored)
 }
 
 // wkdKey serves the binary team key for the WKD direct method
@@ -74,7 +80,8 @@ func (s *server) publicKey(w http.ResponseWriter, r *http.Request) {
 // of our addresses' local parts. The optional ?l= must then hash to it too.
 func (s *server) wkdKey(w http.ResponseWriter, r *http.Request) {
 	hash := r.PathValue("hash")
-	ok := len(s.keyBinary) > 0 && s.wkd[hash]
+	key := s.teamKey(r.Context())
+	ok := len(key.Binary) > 0 && s.wkd[hash]
 	if l := r.URL.Query().Get("l"); ok && l != "" {
 		ok = pgp.WKDHash(l) == hash
 	}
@@ -84,7 +91,7 @@ func (s *server) wkdKey(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	_, _ = w.Write(s.keyBinary)
+	_, _ = w.Write(key.Binary)
 }
 
 // wkdPolicy serves the (empty) WKD policy file whose presence tells
@@ -100,7 +107,7 @@ func (s *server) policy(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.Policy(templates.PolicyView{
 		Contact:        s.contact,
 		KeyURL:         s.publicURL + "/pgp-key.asc",
-		Fingerprint:    formatFingerprint(s.keyFpr),
+		Fingerprint:    formatFingerprint(s.teamKey(r.Context()).Fingerprint),
 		ResponseWindow: formatWindow(triage.FirstResponseWindow),
 	}))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -35,6 +36,10 @@ type Config struct {
 	PublicKeyBinary  []byte    // the same key, binary: WKD
 	KeyFingerprint   string    // hex, shown on the policy page; may be empty
 	KeyExpires       time.Time // zero: the key does not expire
+	// TeamKey, when set, is asked for the key to publish on every request
+	// that shows it, instead of the four fixed fields above, so that a key
+	// rotation takes effect without a restart. It must be cheap.
+	TeamKey func(context.Context) PublishedKey
 
 	// SecureCookies is true when the site is served over HTTPS: the
 	// session cookie is then __Host- prefixed and Secure, and HSTS is sent.
@@ -55,6 +60,7 @@ type server struct {
 	keyBinary  []byte
 	keyFpr     string
 	keyExpires time.Time
+	teamKeyFn  func(context.Context) PublishedKey
 	secure     bool
 	cookieName string
 	wkd        map[string]bool // z-base-32 hashes of the local parts WKD serves
@@ -93,6 +99,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		keyBinary:  cfg.PublicKeyBinary,
 		keyFpr:     cfg.KeyFingerprint,
 		keyExpires: cfg.KeyExpires,
+		teamKeyFn:  cfg.TeamKey,
 		secure:     cfg.SecureCookies,
 		cookieName: "secinbox_session",
 		wkd:        make(map[string]bool),
