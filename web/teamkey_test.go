@@ -20,8 +20,12 @@ type liveKey struct {
 	key web.PublishedKey
 }
 
-func (l *liveKey) get(context.Context) web.PublishedKey { l.mu.Lock(); defer l.mu.Unlock(); return l.key }
-func (l *liveKey) set(k web.PublishedKey)               { l.mu.Lock(); defer l.mu.Unlock(); l.key = k }
+func (l *liveKey) get(context.Context) web.PublishedKey {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.key
+}
+func (l *liveKey) set(k web.PublishedKey) { l.mu.Lock(); defer l.mu.Unlock(); l.key = k }
 
 // publishedKey is a stand-in key whose fingerprint is hex digit x, 40 times.
 func publishedKey(x string, expires time.Time) web.PublishedKey {
@@ -154,4 +158,3 @@ func TestKeyWarningBanner(t *testing.T) {
 		})
 	}
 }
-
