@@ -1,6 +1,9 @@
-// Package triage is secinbox's domain: reports, their status, the
-// first-response clock, staff users and roles, and the errors every other
-// package maps onto its own boundary (SMTP reply, HTTP status).
+// Package triage is secinbox's domain: reports and their workflow
+// (workflow.go: the status state machine, Report.Apply), SLA clocks with
+// an optional business-hours calendar (sla.go, calendar.go), CVSS scoring
+// and the board's risk rank (cvss.go, risk.go), labels and internal
+// notes, staff users and roles, and the errors every other package maps
+// onto its own boundary (SMTP reply, HTTP status).
 //
 // It does no I/O. Time always comes in as an argument.
 package triage
@@ -26,15 +29,26 @@ const (
 	// StatusUndecryptable is a report the team's keys could not decrypt,
 	// or whose ciphertext failed its integrity check. The raw message is kept.
 	StatusUndecryptable Status = "undecryptable"
+
+	// The workflow (workflow.go has the transitions).
+	StatusTriaging  Status = "triaging"   // someone is assessing it
+	StatusNeedsInfo Status = "needs-info" // waiting for the researcher; SLA clocks pause
+	StatusAccepted  Status = "accepted"   // a real vulnerability; remediation clock runs
+	StatusFixing    Status = "fixing"
+	StatusFixed     Status = "fixed"
+	StatusDisclosed Status = "disclosed" // published; the end of the road
+
+	// Closed without a fix.
+	StatusDuplicate     Status = "duplicate" // Report.DuplicateOf names the original
+	StatusNotApplicable Status = "not-applicable"
+	StatusInformative   Status = "informative"
+	StatusSpam          Status = "spam"
 )
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
-	switch s {
-	case StatusNew, StatusUndecryptable:
-		return true
-	}
-	return false
+	_, ok := transitions[s]
+	return ok
 }
 
 // ParseStatus returns the status named s, or an EINVALID error.
@@ -128,6 +142,18 @@ type Report struct {
 	Body        string // plain text of all Parts; never rendered as HTML
 	Attachments []Attachment
 	MessageID   int64 // the raw message this report was filed from
+
+	// Triage state (workflow.go). Change it with Apply, which validates
+	// and returns the events to record.
+	Assignee      int64    // staff user id; 0: nobody
+	AssigneeEmail string   // filled in by the store for display
+	Labels        []string // sorted, unique, each valid (ParseLabels)
+	DuplicateOf   int64    // the original, when Status is duplicate
+	Duplicates    []int64  // reports merged into this one; filled in by the store on single loads
+	CVSS          CVSS     // zero: no vector
+	Severity      Severity // "": not assessed yet
+	// Timeline is what the SLA clocks are computed from (sla.go).
+	Timeline Timeline
 }
 
 // NewReport returns a report received at receivedAt with its clocks set.
@@ -169,10 +195,19 @@ type RawMessage struct {
 }
 
 // ReportFilter narrows a list of reports. The zero value lists all.
+// Conditions combine with AND; the values of one list with OR.
 type ReportFilter struct {
-	Status Status
-	Limit  int
-	Offset int
+	Status   Status
+	Statuses []Status   // any of these (together with Status)
+	Severity []Severity // any of these; SeverityUnscored for reports without one
+	// Assignee is a staff user id; with Unassigned, reports without one.
+	Assignee   int64
+	Unassigned bool
+	Breached   *bool  // true: a clock is breached; false: none is
+	Label      string // carries this label
+	Query      string // full-text search over title, body and attachment names
+	Limit      int
+	Offset     int
 }
 
 // MaxTitleLength bounds a report title, in runes.
