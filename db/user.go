@@ -22,39 +22,22 @@ func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 // u.CreatedAt. A taken email is ECONFLICT; an empty email or unknown role
 // EINVALID.
 func (db *DB) CreateUser(ctx context.Context, u *triage.User) error {
-	email := normalizeEmail(u.Email)
-	if email == "" {
-		return fmt.Errorf("db: create user: %w", triage.Errorf(triage.EINVALID, "email is required"))
-	}
-	if _, err := triage.ParseRole(string(u.Role)); err != nil {
-		return fmt.Errorf("db: create user: %w", err)
-	}
-	created := db.now()
-	var id int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at)
-			VALUES (?, ?, ?, ?)`, email, string(u.Role), blob(u.PasswordHash), formatTime(created))
-		if isUnique(err) {
-			return triage.Errorf(triage.ECONFLICT, "a user with email %s already exists", email)
-		} else if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("db: create user: %w", err)
-	}
-	u.ID, u.Email, u.CreatedAt = id, email, created
-	return nil
+	return db.CreateUserAudited(ctx, u, nil)
 }
 
-const userColumns = `users.id, users.email, users.role, users.password_hash, users.created_at`
+const userColumns = `users.id, users.email, users.role, users.password_hash, users.created_at,
+	users.password_changed_at, users.disabled_at, users.totp_enabled_at IS NOT NULL`
 
-func scanUser(row *sql.Row) (*triage.User, error) {
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanUser scans userColumns, after the columns in pre.
+func scanUser(row scanner, pre ...any) (*triage.User, error) {
 	u := &triage.User{}
 	var role string
-	if err := row.Scan(&u.ID, &u.Email, &role, &u.PasswordHash, timeScanner{&u.CreatedAt}); err != nil {
+	dest := append(pre, &u.ID, &u.Email, &role, &u.PasswordHash, timeScanner{&u.CreatedAt},
+		timeScanner{&u.PasswordChangedAt}, timeScanner{&u.DisabledAt}, &u.TwoFactor)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	u.Role = triage.Role(role)
@@ -180,8 +163,8 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	return nil
 }
 
-// DeleteExpiredSessions deletes the sessions expired at now and returns
-// how many there were.
+// DeleteExpiredSessions deletes the sessions (and pending two-factor
+// sign-ins) expired at now and returns how many sessions there were.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -189,7 +172,10 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, 
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM login_challenges WHERE expires_at <= ?`, formatTime(now))
 		return err
 	})
 	if err != nil {
@@ -238,16 +224,12 @@ func (db *DB) UserByAPITokenHash(ctx context.Context, hash []byte) (*triage.User
 	)
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		u = &triage.User{}
-		var role string
-		err = tx.QueryRowContext(ctx, `SELECT api_tokens.id, api_tokens.last_used_at, `+userColumns+`
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT api_tokens.id, api_tokens.last_used_at, `+userColumns+`
 			FROM api_tokens JOIN users ON users.id = api_tokens.user_id
-			WHERE api_tokens.token_hash = ?`, blob(hash)).
-			Scan(&tokenID, timeScanner{&used}, &u.ID, &u.Email, &role, &u.PasswordHash, timeScanner{&u.CreatedAt})
+			WHERE api_tokens.token_hash = ?`, blob(hash)), &tokenID, timeScanner{&used})
 		if errors.Is(err, sql.ErrNoRows) {
 			return triage.Errorf(triage.ENOTFOUND, "api token not found")
 		}
-		u.Role = triage.Role(role)
 		return err
 	})
 	if err != nil {

@@ -75,3 +75,18 @@ type TeamKey struct {
 	Primary       bool      // the key published in security.txt and WKD
 	RetiredAt     time.Time // zero: in use; else kept for the record, no longer used to decrypt
 }
+
+// Stats are the counts the /metrics endpoint exposes, read in one
+// snapshot of the database.
+type Stats struct {
+	ReportsByStatus  map[Status]int64
+	ReportsTotal     int64 // ever filed (ids are never reused)
+	MessagesTotal    int64 // ever received over SMTP
+	MessagesPending  int64 // received but not yet filed: the processing queue
+	UsersByRole      map[Role]int64
+	UsersDisabled    int64
+	UsersTwoFactor   int64
+	SessionsLive     int64
+	AuditByAction    map[string]int64 // for the actions asked for
+	AuditEventsTotal int64
+}
