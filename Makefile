@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # SQLite full-text search (FTS5) is compiled into go-sqlite3 only with this tag.
 export GOFLAGS := -tags=sqlite_fts5 $(GOFLAGS)
 
-.PHONY: run build test bench generate check fixtures fuzz clean
+.PHONY: run build test bench generate check fixtures interop interop-js fuzz clean
 
 ## run: start the server with embedded defaults (data in ./data, SMTP :2525, HTTP :8080)
 run:
@@ -36,9 +36,22 @@ check:
 	$(GO) tool templ generate
 	@git diff --exit-code -- '*_templ.go' || { echo "generated templ code is out of date: run make generate and commit"; exit 1; }
 
-## fixtures: regenerate the OpenPGP fixtures with GnuPG (needs gpg)
-fixtures:
+## fixtures: regenerate the committed OpenPGP fixtures with the real tools (gpg, sq, node, go)
+fixtures: interop-js
 	bash pgp/testdata/gen-fixtures.sh
+	bash pgp/testdata/interop/gen.sh
+
+## interop: make the whole OpenPGP interop matrix live with the installed tools, into a
+## fresh directory, and run the interop tests against it instead of the committed fixtures
+interop: interop-js
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	bash pgp/testdata/interop/gen.sh "$$tmp" && \
+	INTEROP_DIR="$$tmp" $(GO) test -count=1 -run 'Interop' ./pgp ./inbox
+
+# interop-js installs the pinned OpenPGP.js (package-lock.json) the generator drives.
+interop-js:
+	@test -d pgp/testdata/interop/js/node_modules/openpgp || \
+	(cd pgp/testdata/interop/js && npm ci --no-audit --no-fund --loglevel=error)
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
