@@ -127,3 +127,106 @@ type HallOfFameEntry struct {
 	URL  string // optional; only http(s) links are rendered as links
 	Year string
 }
+
+// Accounts: sign-in's second step, the account page, two-factor
+// enrolment, and the admin pages (users, audit log).
+
+// LoginTwoFactorView is the code form after a right password.
+type LoginTwoFactorView struct {
+	Error string
+}
+
+// AccountView is the signed-in user's account page.
+type AccountView struct {
+	Nav            StaffNav
+	Email          string
+	Role           string
+	Notice         string // after a change: what happened
+	Error          string // why a change was refused
+	PasswordChange string // "2026-01-02 15:04 UTC", "" if never changed
+	MinPassword    int
+	TwoFactor      bool // on
+	RecoveryLeft   int  // unused recovery codes
+	CanEnroll      bool // the server can seal secrets
+	Sessions       []SessionRow
+}
+
+// SessionRow is one of the user's live sessions.
+type SessionRow struct {
+	ID        int64
+	Created   string
+	LastSeen  string
+	LastAddr  string
+	FirstAddr string // where it signed in
+	UserAgent string
+	Current   bool // the session of this page view
+	RevokeURL string
+}
+
+// TwoFactorSetupView is the enrolment page: the QR code, the secret to
+// type instead, and the form to confirm with a first code.
+type TwoFactorSetupView struct {
+	Nav    StaffNav
+	QRURL  string // a same-origin PNG
+	Secret string // base32 in groups of four
+	Error  string
+}
+
+// RecoveryCodesView shows the one-time recovery codes, once.
+type RecoveryCodesView struct {
+	Nav   StaffNav
+	Codes []string
+}
+
+// AdminUsersView is the admin's list of staff.
+type AdminUsersView struct {
+	Nav         StaffNav
+	Notice      string
+	Error       string
+	Roles       []string
+	Users       []AdminUserRow
+	NewEmail    string // the create form's email after a refusal
+	NewPassword string // a created user's generated password, shown once
+	NewFor      string // whose it is
+}
+
+// AdminUserRow is one staff member with the admin's actions.
+type AdminUserRow struct {
+	ID         int64
+	Email      string
+	Role       string
+	Created    string
+	TwoFactor  bool
+	Disabled   bool
+	Self       bool // the admin looking
+	RoleURL    string
+	DisableURL string
+	EnableURL  string
+	Reset2FA   string
+}
+
+// AuditView is one page of the audit log with its filters.
+type AuditView struct {
+	Nav       StaffNav
+	Since     string
+	Until     string
+	Actor     string
+	Action    string
+	Error     string
+	Rows      []AuditRow
+	NextURL   string // "" on the last page
+	ExportURL string // JSON lines of everything the filters select
+}
+
+// AuditRow is one audit event.
+type AuditRow struct {
+	ID         int64
+	At         string
+	AtRFC3339  string
+	Actor      string
+	Action     string
+	Target     string
+	Detail     string
+	RemoteAddr string
+	UserAgent  string
+}

@@ -13,6 +13,7 @@ const (
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ETOOMANY      = "too_many_requests" // rate limited: try again later
 )
 
 // Error is a domain error whose Message is safe to show to the user.

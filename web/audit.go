@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -25,6 +30,19 @@ func (s *server) audit(r *http.Request, action, target string, detail any) error
 // sign-in events. With u nil, email is recorded as the actor's email (the
 // address that was tried).
 func (s *server) auditAs(r *http.Request, u *triage.User, email, action, target string, detail any) error {
+	ev, err := s.newAuditEvent(r, u, email, action, target, detail)
+	if err != nil {
+		return err
+	}
+	if err := s.store.AddAudit(r.Context(), ev); err != nil {
+		s.log.ErrorContext(r.Context(), "audit log write failed", "action", action, "target", target, "err", err)
+		return fmt.Errorf("web: audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// newAuditEvent builds the event auditAs writes.
+func (s *server) newAuditEvent(r *http.Request, u *triage.User, email, action, target string, detail any) (*triage.AuditEvent, error) {
 	ev := &triage.AuditEvent{
 		At:         s.now(),
 		ActorEmail: email,
@@ -43,15 +61,11 @@ func (s *server) auditAs(r *http.Request, u *triage.User, email, action, target 
 	default:
 		b, err := json.Marshal(d)
 		if err != nil {
-			return fmt.Errorf("web: audit %s: %w", action, err)
+			return ev, fmt.Errorf("web: audit %s: %w", action, err)
 		}
 		ev.Detail = string(b)
 	}
-	if err := s.store.AddAudit(r.Context(), ev); err != nil {
-		s.log.ErrorContext(r.Context(), "audit log write failed", "action", action, "target", target, "err", err)
-		return fmt.Errorf("web: audit %s: %w", action, err)
-	}
-	return nil
+	return ev, nil
 }
 
 // clientIP is the address of the client that sent r, without the port.
@@ -67,5 +81,196 @@ func clientIP(r *http.Request) string {
 
 // Targets of audit events.
 
-func reportTarget(id int64) string { return fmt.Sprintf("report:%d", id) }
-func userTarget(id int64) string   { return fmt.Sprintf("user:%d", id) }
+func reportTarget(id int64) string { return "report:" + itoa(id) }
+func userTarget(id int64) string   { return "user:" + itoa(id) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// auditPageSize is how many events the audit page shows at once.
+const auditPageSize = 100
+
+// auditFilter reads the filters of the audit page, export and API from
+// q: since and until (RFC 3339 or YYYY-MM-DD, UTC), actor (email), action
+// (exact, or a prefix ending in '.'), before (an event id: the next page).
+func auditFilter(q url.Values) (triage.AuditFilter, error) {
+	var f triage.AuditFilter
+	var err error
+	if f.Since, err = parseAuditTime(q.Get("since")); err != nil {
+		return f, triage.Errorf(triage.EINVALID, "since: want RFC 3339 or YYYY-MM-DD")
+	}
+	if f.Until, err = parseAuditTime(q.Get("until")); err != nil {
+		return f, triage.Errorf(triage.EINVALID, "until: want RFC 3339 or YYYY-MM-DD")
+	}
+	f.Actor = strings.TrimSpace(q.Get("actor"))
+	if len(f.Actor) > triage.MaxAuditField {
+		return f, triage.Errorf(triage.EINVALID, "actor is too long")
+	}
+	f.Action = strings.TrimSpace(q.Get("action"))
+	if f.Action != "" && !triage.ValidAuditAction(strings.TrimSuffix(f.Action, ".")) {
+		return f, triage.Errorf(triage.EINVALID, "action: want a dotted verb such as login.failure, or a prefix such as login.")
+	}
+	if b := q.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return f, triage.Errorf(triage.EINVALID, "before must be a positive event id")
+		}
+		f.BeforeID = n
+	}
+	return f, nil
+}
+
+func parseAuditTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// apiAuditEvent is an audit event in the JSON API and the export.
+type apiAuditEvent struct {
+	ID         int64  `json:"id"`
+	At         string `json:"at"`
+	ActorID    int64  `json:"actor_id,omitempty"`
+	ActorEmail string `json:"actor_email"`
+	Action     string `json:"action"`
+	Target     string `json:"target"`
+	Detail     string `json:"detail"`
+	RemoteAddr string `json:"remote_addr"`
+	UserAgent  string `json:"user_agent"`
+}
+
+func newAPIAuditEvent(ev *triage.AuditEvent) apiAuditEvent {
+	return apiAuditEvent{
+		ID: ev.ID, At: ev.At.UTC().Format(time.RFC3339Nano), ActorID: ev.ActorID, ActorEmail: ev.ActorEmail,
+		Action: ev.Action, Target: ev.Target, Detail: ev.Detail, RemoteAddr: ev.RemoteAddr, UserAgent: ev.UserAgent,
+	}
+}
+
+// apiAudit lists audit events, newest first. Query: since, until, actor,
+// action, before, limit (1..1000, default 100). next_before, when
+// present, is the before of the next page.
+func (s *server) apiAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := auditFilter(q)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if f.Limit, err = intParam(q.Get("limit"), auditPageSize, 1, maxAuditExportPage); err != nil {
+		s.Error(w, r, triage.Errorf(triage.EINVALID, "limit must be between 1 and %d", maxAuditExportPage))
+		return
+	}
+	evs, err := s.store.AuditEvents(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := struct {
+		Events     []apiAuditEvent `json:"events"`
+		NextBefore int64           `json:"next_before,omitempty"`
+	}{Events: make([]apiAuditEvent, 0, len(evs))}
+	for _, ev := range evs {
+		out.Events = append(out.Events, newAPIAuditEvent(ev))
+	}
+	if len(evs) == f.Limit {
+		out.NextBefore = evs[len(evs)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// adminAudit is the audit log page: filters, one page of events, a link
+// to the next page and one to export what the filters select.
+func (s *server) adminAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := templates.AuditView{
+		Nav:    staffNav(userFrom(r.Context())),
+		Since:  q.Get("since"),
+		Until:  q.Get("until"),
+		Actor:  q.Get("actor"),
+		Action: q.Get("action"),
+	}
+	f, err := auditFilter(q)
+	if err != nil {
+		v.Error = triage.ErrorMessage(err)
+		s.render(w, r, http.StatusBadRequest, templates.AuditPage(v))
+		return
+	}
+	f.Limit = auditPageSize
+	evs, err := s.store.AuditEvents(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	for _, ev := range evs {
+		v.Rows = append(v.Rows, templates.AuditRow{
+			ID: ev.ID, At: formatTime(ev.At), AtRFC3339: formatRFC3339(ev.At), Actor: ev.ActorEmail,
+			Action: ev.Action, Target: ev.Target, Detail: ev.Detail, RemoteAddr: ev.RemoteAddr, UserAgent: ev.UserAgent,
+		})
+	}
+	keep := url.Values{}
+	for _, k := range []string{"since", "until", "actor", "action"} {
+		if q.Get(k) != "" {
+			keep.Set(k, q.Get(k))
+		}
+	}
+	v.ExportURL = "/admin/audit/export"
+	if len(keep) > 0 {
+		v.ExportURL += "?" + keep.Encode()
+	}
+	if len(evs) == f.Limit {
+		keep.Set("before", itoa(evs[len(evs)-1].ID))
+		v.NextURL = "/admin/audit?" + keep.Encode()
+	}
+	s.render(w, r, http.StatusOK, templates.AuditPage(v))
+}
+
+// maxAuditExportPage is how many events the export reads per query.
+const maxAuditExportPage = 1000
+
+// adminAuditExport downloads the events the filters select as JSON lines
+// (one event per line, newest first), read page by page so that a long
+// log never sits in memory. The export itself is audited first.
+func (s *server) adminAuditExport(w http.ResponseWriter, r *http.Request) {
+	f, err := auditFilter(r.URL.Query())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	detail := map[string]string{"since": r.URL.Query().Get("since"), "until": r.URL.Query().Get("until"),
+		"actor": f.Actor, "action": f.Action}
+	if err := s.audit(r, triage.AuditAuditExport, "", detail); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f.Limit = maxAuditExportPage
+	evs, err := s.store.AuditEvents(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/x-ndjson; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="secinbox-audit-`+s.now().UTC().Format("20060102-150405")+`.jsonl"`)
+	h.Set("Content-Security-Policy", contentSecurityPolicy+"; sandbox")
+	h.Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	for len(evs) > 0 {
+		for _, ev := range evs {
+			if err := enc.Encode(newAPIAuditEvent(ev)); err != nil {
+				return // the client went away
+			}
+		}
+		if len(evs) < f.Limit {
+			return
+		}
+		f.BeforeID = evs[len(evs)-1].ID
+		if evs, err = s.store.AuditEvents(r.Context(), f); err != nil {
+			// Headers are out: all we can do is stop, and say so in the log.
+			s.log.ErrorContext(r.Context(), "audit export cut short", "err", err)
+			return
+		}
+	}
+}

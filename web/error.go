@@ -26,6 +26,8 @@ func errorStatus(code string) int {
 		return http.StatusForbidden
 	case triage.ECONFLICT:
 		return http.StatusConflict
+	case triage.ETOOMANY:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

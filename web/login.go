@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -39,45 +38,91 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/board", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.Login(templates.LoginView{}))
+	v := templates.LoginView{}
+	if r.URL.Query().Get("expired") != "" {
+		v.Error = "Your sign-in took too long. Please sign in again."
+	}
+	s.render(w, r, http.StatusOK, templates.Login(v))
 }
 
-// login checks the email and password and starts a new session. Any
-// session the browser presented before is deleted (session rotation).
+// login checks the email and password. Without two-factor sign-in it
+// starts a session; with it, it sets the short-lived pending cookie and
+// sends the browser to the code form.
+//
+// Rate limits: every attempt counts against the client's address, every
+// failure against the email tried (known or not, so that the answer
+// tells nothing about which addresses exist). Failures are audited.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		s.Error(w, r, triage.Errorf(triage.EINVALID, "malformed form"))
+	if !s.parseForm(w, r) {
 		return
 	}
-	email := strings.TrimSpace(r.PostForm.Get("email"))
+	email := truncate(strings.TrimSpace(r.PostForm.Get("email")), 254)
 	password := r.PostForm.Get("password")
+	now := s.now()
+	lim := s.acct.limits
+	acctKey := "e:" + strings.ToLower(email)
+	if wait := max(lim.loginIP.take(ipKey(r), now), lim.loginAccount.wait(acctKey, now)); wait > 0 {
+		s.tooMany(w, r, wait)
+		return
+	}
 
 	user, err := s.checkPassword(r, email, password)
+	if err == nil && user.Disabled() {
+		err = triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
+	}
 	if err != nil {
 		if triage.ErrorCode(err) != triage.EUNAUTHORIZED {
 			s.Error(w, r, err)
 			return
 		}
+		lim.loginAccount.take(acctKey, now)
+		reason := "wrong email or password"
+		if user != nil && user.Disabled() {
+			reason = "account disabled"
+		}
+		target := ""
+		if user != nil {
+			target = userTarget(user.ID)
+		}
+		// The actor is whoever typed: the email tried, not the account.
+		_ = s.auditAs(r, nil, email, triage.AuditLoginFailure, target, map[string]string{"reason": reason})
 		s.log.InfoContext(r.Context(), "sign-in failed", "remote", r.RemoteAddr)
 		s.render(w, r, http.StatusOK, templates.Login(templates.LoginView{Email: email, Error: loginFailed}))
 		return
 	}
 
-	// Rotation: whatever session came with the request is over.
+	if user.TwoFactor {
+		token := newSessionID()
+		c := &triage.LoginChallenge{
+			TokenHash:  tokenHash(token),
+			UserID:     user.ID,
+			CreatedAt:  now.UTC(),
+			ExpiresAt:  now.UTC().Add(triage.LoginChallengeLifetime),
+			RemoteAddr: clientIP(r),
+			UserAgent:  truncate(r.UserAgent(), 256),
+		}
+		if err := s.store.CreateLoginChallenge(r.Context(), c); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		http.SetCookie(w, s.pendingCookie(token, int(triage.LoginChallengeLifetime.Seconds())))
+		http.Redirect(w, r, "/login/2fa", http.StatusSeeOther)
+		return
+	}
+	s.startSession(w, r, user, triage.AuditLoginSuccess)
+}
+
+// startSession signs user in: any session the browser presented is
+// deleted (rotation), a new one is stored and its cookie set, and the
+// sign-in is audited as action.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, user *triage.User, action string) {
 	if c, err := r.Cookie(s.cookieName); err == nil && c.Value != "" && len(c.Value) <= maxTokenLen {
 		if err := s.store.DeleteSession(r.Context(), tokenHash(c.Value)); err != nil && triage.ErrorCode(err) != triage.ENOTFOUND {
 			s.Error(w, r, err)
 			return
 		}
 	}
-
 	id := newSessionID()
 	now := s.now().UTC()
 	ses := &triage.Session{
@@ -85,20 +130,119 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		UserID:     user.ID,
 		CreatedAt:  now,
 		ExpiresAt:  now.Add(triage.SessionLifetime),
-		RemoteAddr: r.RemoteAddr,
+		RemoteAddr: clientIP(r),
 		UserAgent:  truncate(r.UserAgent(), 256),
 	}
 	if err := s.store.CreateSession(r.Context(), ses); err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	_ = s.auditAs(r, user, "", action, userTarget(user.ID), map[string]int64{"session": ses.ID})
 	http.SetCookie(w, s.sessionCookie(id, int(triage.SessionLifetime.Seconds())))
 	s.log.InfoContext(r.Context(), "signed in", "user_id", user.ID, "remote", r.RemoteAddr)
 	http.Redirect(w, r, "/board", http.StatusSeeOther)
 }
 
+// pendingChallenge returns the sign-in waiting for its second factor that
+// r's pending cookie names, and its user. A missing, unknown or expired
+// one is ENOTFOUND.
+func (s *server) pendingChallenge(r *http.Request) (*triage.LoginChallenge, *triage.User, error) {
+	c, err := r.Cookie(s.acct.pendingCookie)
+	if err != nil || c.Value == "" || len(c.Value) > maxTokenLen {
+		return nil, nil, triage.Errorf(triage.ENOTFOUND, "no sign-in in progress")
+	}
+	ch, err := s.store.LoginChallenge(r.Context(), tokenHash(c.Value), s.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.UserByID(r.Context(), ch.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Disabled() || !u.TwoFactor {
+		return nil, nil, triage.Errorf(triage.ENOTFOUND, "no sign-in in progress")
+	}
+	return ch, u, nil
+}
+
+// loginTwoFactorForm asks for the code after a right password.
+func (s *server) loginTwoFactorForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if _, _, err := s.pendingChallenge(r); err != nil {
+		if triage.ErrorCode(err) != triage.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		http.SetCookie(w, s.pendingCookie("", -1))
+		http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.LoginTwoFactor(templates.LoginTwoFactorView{}))
+}
+
+// loginTwoFactor checks the code (TOTP or recovery) of a pending sign-in
+// and starts the session. Wrong codes count against the sign-in (it ends
+// after triage.MaxChallengeFailures) and against the user's two-factor
+// rate limit, and are audited.
+func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.parseForm(w, r) {
+		return
+	}
+	now := s.now()
+	lim := s.acct.limits
+	if wait := lim.loginIP.take(ipKey(r), now); wait > 0 {
+		s.tooMany(w, r, wait)
+		return
+	}
+	ch, user, err := s.pendingChallenge(r)
+	if err != nil {
+		if triage.ErrorCode(err) != triage.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		http.SetCookie(w, s.pendingCookie("", -1))
+		http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+		return
+	}
+	userKey := "u:" + itoa(user.ID)
+	if wait := lim.twoFactor.wait(userKey, now); wait > 0 {
+		s.tooMany(w, r, wait)
+		return
+	}
+	action, err := s.checkSecondFactor(r, user, r.PostForm.Get("code"))
+	if err != nil {
+		code := triage.ErrorCode(err)
+		if code != triage.EUNAUTHORIZED && code != triage.ECONFLICT {
+			s.Error(w, r, err)
+			return
+		}
+		lim.twoFactor.take(userKey, now)
+		_ = s.auditAs(r, user, "", triage.AuditTwoFactorFail, userTarget(user.ID), map[string]string{"reason": triage.ErrorMessage(err)})
+		n, ferr := s.store.FailLoginChallenge(r.Context(), ch.TokenHash)
+		if ferr != nil && triage.ErrorCode(ferr) != triage.ENOTFOUND {
+			s.Error(w, r, ferr)
+			return
+		}
+		if n >= triage.MaxChallengeFailures || ferr != nil {
+			http.SetCookie(w, s.pendingCookie("", -1))
+			s.render(w, r, http.StatusOK, templates.Login(templates.LoginView{Error: "Too many wrong codes. Please sign in again."}))
+			return
+		}
+		s.render(w, r, http.StatusOK, templates.LoginTwoFactor(templates.LoginTwoFactorView{Error: triage.ErrorMessage(err)}))
+		return
+	}
+	if err := s.store.DeleteLoginChallenge(r.Context(), ch.TokenHash); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	http.SetCookie(w, s.pendingCookie("", -1))
+	s.startSession(w, r, user, action)
+}
+
 // checkPassword returns the user with email if password is theirs, and
-// an EUNAUTHORIZED error otherwise. It always runs one bcrypt comparison.
+// an EUNAUTHORIZED error otherwise (with the user when the email was
+// known, for the audit log). It always runs one bcrypt comparison.
 func (s *server) checkPassword(r *http.Request, email, password string) (*triage.User, error) {
 	user, err := s.store.UserByEmail(r.Context(), email)
 	if email == "" || triage.ErrorCode(err) == triage.ENOTFOUND {
@@ -108,7 +252,7 @@ func (s *server) checkPassword(r *http.Request, email, password string) (*triage
 		return nil, err
 	}
 	if bcrypt.CompareHashAndPassword(user.PasswordHash, []byte(password)) != nil {
-		return nil, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
+		return user, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
 	}
 	return user, nil
 }
@@ -120,9 +264,25 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
+		_ = s.audit(r, triage.AuditLogout, userTarget(userFrom(r.Context()).ID), nil)
 	}
 	http.SetCookie(w, s.sessionCookie("", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// pendingCookie is the cookie of a sign-in waiting for its second factor;
+// maxAge < 0 deletes it. SameSite=Strict: it is only ever needed by our
+// own form.
+func (s *server) pendingCookie(value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     s.acct.pendingCookie,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   s.secure,
+		SameSite: http.SameSiteStrictMode,
+	}
 }
 
 // sessionCookie is the session cookie carrying value; maxAge < 0 deletes it.

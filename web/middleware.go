@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/secinbox/secinbox/triage"
 )
@@ -35,6 +37,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	sessionHashKey
+	sessionIDKey
 )
 
 // userFrom returns the authenticated user of r; nil on public routes.
@@ -53,29 +56,47 @@ func tokenHash(token string) []byte {
 // maxTokenLen bounds the cookie and bearer values we bother hashing.
 const maxTokenLen = 256
 
+// bearerRoutes are the non-API routes that also take an API bearer
+// token instead of a session: Prometheus scrapes /metrics with one.
+var bearerRoutes = map[string]bool{"GET /metrics": true}
+
+// sessionTouchInterval throttles the session's last-use update, so that
+// page views do not take the write lock every time.
+const sessionTouchInterval = time.Minute
+
 // authorize enforces rt.Role before h runs. Anonymous HTML requests are
 // redirected to /login; anonymous API requests get 401 with
-// WWW-Authenticate; a user whose role is too low gets 403.
+// WWW-Authenticate; a user whose role is too low gets 403. A disabled
+// user is anonymous.
 func (s *server) authorize(rt Route, h http.Handler) http.Handler {
 	if rt.Role == "" {
 		return h
 	}
+	bearerToo := bearerRoutes[rt.Method+" "+rt.Pattern]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		var (
-			user    *triage.User
-			sesHash []byte
-			err     error
+			user *triage.User
+			ses  *triage.Session
+			err  error
 		)
-		if rt.API {
+		if rt.API || bearerToo && r.Header.Get("Authorization") != "" {
 			user, err = s.bearerUser(r)
 		} else {
-			user, sesHash, err = s.sessionUser(r)
+			user, ses, err = s.sessionUser(r)
 		}
 		if err != nil {
-			if !rt.API && triage.ErrorCode(err) == triage.EUNAUTHORIZED {
+			var limited *limitedError
+			if errors.As(err, &limited) {
+				s.tooMany(w, r, limited.wait)
+				return
+			}
+			if !rt.API && !bearerToo && triage.ErrorCode(err) == triage.EUNAUTHORIZED {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
+			}
+			if bearerToo && triage.ErrorCode(err) == triage.EUNAUTHORIZED {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="secinbox"`)
 			}
 			s.Error(w, r, err)
 			return
@@ -85,24 +106,39 @@ func (s *server) authorize(rt Route, h http.Handler) http.Handler {
 			return
 		}
 		ctx := context.WithValue(r.Context(), userKey, user)
-		if sesHash != nil {
-			ctx = context.WithValue(ctx, sessionHashKey, sesHash)
+		if ses != nil {
+			ctx = context.WithValue(ctx, sessionHashKey, ses.TokenHash)
+			ctx = context.WithValue(ctx, sessionIDKey, ses.ID)
+			s.touchSession(r, ses)
 		}
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
+// touchSession records the session's last use and address, at most once
+// per sessionTouchInterval or when the address changes. A failure is
+// only logged: it must not cost the user their page.
+func (s *server) touchSession(r *http.Request, ses *triage.Session) {
+	now, addr := s.now(), clientIP(r)
+	if now.Sub(ses.LastSeenAt) < sessionTouchInterval && addr == ses.LastAddr {
+		return
+	}
+	if err := s.store.TouchSession(r.Context(), ses.ID, now, addr); err != nil {
+		s.log.WarnContext(r.Context(), "record session use", "err", err)
+	}
+}
+
 var errNotSignedIn = triage.Errorf(triage.EUNAUTHORIZED, "sign in first")
 
 // sessionUser returns the user of the request's session cookie and the
-// session's hash. A missing, unknown or expired session is EUNAUTHORIZED.
-func (s *server) sessionUser(r *http.Request) (*triage.User, []byte, error) {
+// session. A missing, unknown or expired session, or a disabled user, is
+// EUNAUTHORIZED.
+func (s *server) sessionUser(r *http.Request) (*triage.User, *triage.Session, error) {
 	c, err := r.Cookie(s.cookieName)
 	if err != nil || c.Value == "" || len(c.Value) > maxTokenLen {
 		return nil, nil, errNotSignedIn
 	}
-	hash := tokenHash(c.Value)
-	ses, err := s.store.SessionByTokenHash(r.Context(), hash, s.now())
+	ses, err := s.store.SessionByTokenHash(r.Context(), tokenHash(c.Value), s.now())
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
 		return nil, nil, errNotSignedIn
 	} else if err != nil {
@@ -114,19 +150,33 @@ func (s *server) sessionUser(r *http.Request) (*triage.User, []byte, error) {
 	} else if err != nil {
 		return nil, nil, err
 	}
-	return user, hash, nil
+	if user.Disabled() {
+		return nil, nil, errNotSignedIn
+	}
+	return user, ses, nil
 }
 
 // bearerUser returns the user of the request's API token. A missing or
-// unknown token is EUNAUTHORIZED.
+// unknown token, or one of a disabled user, is EUNAUTHORIZED. A wrong
+// token counts against the client address's limit; past it every token
+// from there is refused with a *limitedError for a while.
 func (s *server) bearerUser(r *http.Request) (*triage.User, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > maxTokenLen {
 		return nil, triage.Errorf(triage.EUNAUTHORIZED, "missing or malformed bearer token")
 	}
+	now, key := s.now(), ipKey(r)
+	if wait := s.acct.limits.apiAuth.wait(key, now); wait > 0 {
+		return nil, &limitedError{wait}
+	}
 	user, err := s.store.UserByAPITokenHash(r.Context(), tokenHash(token))
+	if err == nil && user.Disabled() {
+		err = triage.Errorf(triage.ENOTFOUND, "disabled user")
+	}
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
+		s.acct.limits.apiAuth.take(key, now)
+		_ = s.auditAs(r, nil, "", triage.AuditAPIAuthFailure, "", map[string]string{"path": truncate(r.URL.Path, 128)})
 		return nil, triage.Errorf(triage.EUNAUTHORIZED, "invalid bearer token")
 	} else if err != nil {
 		return nil, err

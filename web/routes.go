@@ -35,6 +35,8 @@ var routes = []Route{
 	{"GET", "/static/{file}", "", false, "embedded stylesheet", (*server).static},
 	{"GET", "/login", "", false, "sign-in form", (*server).loginForm},
 	{"POST", "/login", "", false, "sign in", (*server).login},
+	{"GET", "/login/2fa", "", false, "two-factor code form (after a right password)", (*server).loginTwoFactorForm},
+	{"POST", "/login/2fa", "", false, "sign in with a two-factor or recovery code", (*server).loginTwoFactor},
 
 	// Staff, with a session cookie.
 	{"POST", "/logout", triage.RoleViewer, false, "sign out", (*server).logout},
@@ -43,9 +45,32 @@ var routes = []Route{
 	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", (*server).reportRaw},
 	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", (*server).attachment},
 
+	// Own account (every role).
+	{"GET", "/account", triage.RoleViewer, false, "own account: password, two-factor, sessions", (*server).account},
+	{"POST", "/account/password", triage.RoleViewer, false, "change own password", (*server).accountPassword},
+	{"POST", "/account/2fa/start", triage.RoleViewer, false, "start two-factor enrolment", (*server).accountTwoFactorStart},
+	{"GET", "/account/2fa", triage.RoleViewer, false, "two-factor enrolment page", (*server).accountTwoFactorPage},
+	{"GET", "/account/2fa/qr.png", triage.RoleViewer, false, "two-factor enrolment QR code", (*server).accountTwoFactorQR},
+	{"POST", "/account/2fa/confirm", triage.RoleViewer, false, "confirm two-factor enrolment with a code", (*server).accountTwoFactorConfirm},
+	{"POST", "/account/2fa/disable", triage.RoleViewer, false, "turn own two-factor off (password and code)", (*server).accountTwoFactorDisable},
+	{"POST", "/account/sessions/{sid}/revoke", triage.RoleViewer, false, "sign out one own session", (*server).accountSessionRevoke},
+	{"POST", "/account/sessions/revoke-others", triage.RoleViewer, false, "sign out every other own session", (*server).accountSessionsRevokeOthers},
+
+	// Admin.
+	{"GET", "/admin/users", triage.RoleAdmin, false, "list users", (*server).adminUsers},
+	{"POST", "/admin/users", triage.RoleAdmin, false, "add a user", (*server).adminUserCreate},
+	{"POST", "/admin/users/{uid}/role", triage.RoleAdmin, false, "change a user's role", (*server).adminUserRole},
+	{"POST", "/admin/users/{uid}/disable", triage.RoleAdmin, false, "disable a user", (*server).adminUserDisable},
+	{"POST", "/admin/users/{uid}/enable", triage.RoleAdmin, false, "enable a user", (*server).adminUserEnable},
+	{"POST", "/admin/users/{uid}/reset-2fa", triage.RoleAdmin, false, "reset a user's two-factor sign-in", (*server).adminUserResetTwoFactor},
+	{"GET", "/admin/audit", triage.RoleAdmin, false, "audit log", (*server).adminAudit},
+	{"GET", "/admin/audit/export", triage.RoleAdmin, false, "export the audit log as JSON lines", (*server).adminAuditExport},
+	{"GET", "/metrics", triage.RoleAdmin, false, "Prometheus metrics (session or admin bearer token)", (*server).metrics},
+
 	// JSON API, with a bearer token.
 	{"GET", "/api/v1/reports", triage.RoleViewer, true, "list reports", (*server).apiReports},
 	{"GET", "/api/v1/reports/{id}", triage.RoleViewer, true, "get a report", (*server).apiReport},
+	{"GET", "/api/v1/audit", triage.RoleAdmin, true, "audit log events", (*server).apiAudit},
 }
 
 // Routes returns a copy of the route table, for tests and documentation.

@@ -46,6 +46,12 @@ type Config struct {
 	SecureCookies bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// SecretKey (32 bytes) seals two-factor secrets in the database; cmd
+	// derives it from the team key's passphrase. Without it two-factor
+	// enrolment is refused (sign-in with an enrolled code still fails
+	// closed).
+	SecretKey []byte
 }
 
 // server holds what every handler needs.
@@ -64,6 +70,7 @@ type server struct {
 	secure     bool
 	cookieName string
 	wkd        map[string]bool // z-base-32 hashes of the local parts WKD serves
+	acct       *accounts       // sign-in limits, two-factor sealing (account.go)
 }
 
 // New returns the handler for the whole site: public pages, staff UI and
@@ -103,6 +110,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		secure:     cfg.SecureCookies,
 		cookieName: "secinbox_session",
 		wkd:        make(map[string]bool),
+		acct:       newAccounts(cfg.SecretKey, cfg.SecureCookies),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
