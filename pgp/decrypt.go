@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +21,8 @@ import (
 type opened struct {
 	encrypted bool   // it was encrypted (not merely signed or compressed)
 	plain     []byte // the literal data, read to EOF, integrity verified
-	sig       triage.Signature
+	name      string // the literal data's file name, if any
+	sigs      []triage.Signature
 }
 
 // errNotIntegrityProtected is the exact error go-crypto's ReadMessage
@@ -48,6 +50,17 @@ func (p *parser) config(limit int64) *packet.Config {
 		Time:                       func() time.Time { return now },
 		// InsecureAllowUnauthenticatedMessages stays false: RFC 9580
 		// section 5.13.1 and every modern implementation require MDC or AEAD.
+
+		// go-crypto's algorithm policy is opened up so that it verifies
+		// what it can (SHA-1, small RSA, DSA) instead of failing with an
+		// error we would have to parse; verify.go then classifies those
+		// signatures as weak by looking at the packets. Empty, non-nil
+		// maps reject nothing.
+		RejectPublicKeyAlgorithms:   map[packet.PublicKeyAlgorithm]bool{},
+		RejectHashAlgorithms:        map[crypto.Hash]bool{},
+		RejectMessageHashAlgorithms: map[crypto.Hash]bool{},
+		RejectCurves:                map[packet.Curve]bool{},
+		MinRSABits:                  512,
 	}
 }
 
@@ -69,11 +82,13 @@ func (p *parser) open(data []byte) (res opened, err error) {
 	if err != nil {
 		return opened{}, err
 	}
-	if err := p.preflight(in); err != nil {
+	unparsed, err := p.preflight(in)
+	if err != nil {
 		return opened{}, err
 	}
 	in, _ = packetStream(data)
-	md, err := openpgp.ReadMessage(in, p.keyring, nil, p.config(p.budget))
+	cfg := p.config(p.budget)
+	md, err := openpgp.ReadMessage(in, p.keyring, nil, cfg)
 	if err != nil {
 		return opened{}, fmt.Errorf("pgp: reading message: %w: %w", classify(err), err)
 	}
@@ -89,7 +104,15 @@ func (p *parser) open(data []byte) (res opened, err error) {
 	}
 	p.budget -= int64(len(plain))
 	// EOF was seen: integrity is verified and the signature fields are valid.
-	return opened{encrypted: md.IsEncrypted, plain: plain, sig: signatureOf(md)}, nil
+	res = opened{encrypted: md.IsEncrypted, plain: plain}
+	if md.LiteralData != nil {
+		res.name = md.LiteralData.FileName
+	}
+	if md.IsSigned {
+		res.sigs = p.signatureResults(md, cfg)
+	}
+	res.sigs = append(res.sigs, unparsed...)
+	return res, nil
 }
 
 // packetStream returns the OpenPGP packets in data, armored or binary.
@@ -123,16 +146,31 @@ var errSignatureFlood = fmt.Errorf("pgp: more than %d signature packets: %w", ma
 // the session key a second time, decompressing within the same limit,
 // skipping the literal data) and refuses more than maxSignatures with
 // ErrMalformed. Every other problem is left to ReadMessage to report.
-func (p *parser) preflight(in io.Reader) error {
+//
+// It also returns a result for each signature packet go-crypto cannot
+// parse (MD5, RIPEMD-160, v3 and v5 signatures): ReadMessage skips those
+// silently, and the message would look unsigned.
+func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error) {
 	cfg := p.config(p.budget)
 	packets := packet.NewReader(in)
 	var key []byte
 	var cipher packet.CipherFunction
 	sigs := 0
 	for {
-		pk, err := packets.Next()
+		pk, err := packets.NextWithUnsupported()
 		if err != nil {
-			return nil
+			return unparsed, nil
+		}
+		if u, ok := pk.(*packet.UnsupportedPacket); ok {
+			switch u := u.IncompletePacket.(type) {
+			case *packet.Signature:
+				unparsed = append(unparsed, unparsedSignature(u))
+				pk = u
+			case *packet.OnePassSignature:
+				pk = u
+			default:
+				return unparsed, nil
+			}
 		}
 		switch pk := pk.(type) {
 		case *packet.EncryptedKey:
@@ -141,23 +179,23 @@ func (p *parser) preflight(in io.Reader) error {
 			}
 		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
 			if se, ok := pk.(*packet.SymmetricallyEncrypted); ok && !se.IntegrityProtected || key == nil {
-				return nil
+				return unparsed, nil
 			}
 			dec, err := pk.(packet.EncryptedDataPacket).Decrypt(cipher, key)
 			if err != nil || packets.Push(dec) != nil {
-				return nil
+				return unparsed, nil
 			}
 		case *packet.Compressed:
 			if packets.Push(pk.LimitedBodyReader(cfg.MaxDecompressedMessageSize)) != nil {
-				return nil
+				return unparsed, nil
 			}
 		case *packet.OnePassSignature, *packet.Signature:
 			if sigs++; sigs > maxSignatures {
-				return errSignatureFlood
+				return nil, errSignatureFlood
 			}
 		case *packet.LiteralData:
 			if _, err := io.Copy(io.Discard, io.LimitReader(pk.Body, p.budget+1)); err != nil {
-				return nil
+				return unparsed, nil
 			}
 		}
 	}
@@ -199,59 +237,4 @@ func classify(err error) error {
 		return ErrIntegrity
 	}
 	return ErrMalformed
-}
-
-// signatureOf records the signature state of md, which must have been
-// read to EOF. Good only when go-crypto verified a signature with a key
-// we hold.
-func signatureOf(md *openpgp.MessageDetails) triage.Signature {
-	if !md.IsSigned {
-		return triage.Signature{Status: triage.SignatureNone}
-	}
-	var keyID string
-	if c := md.SelectedCandidate; c != nil {
-		keyID = fmt.Sprintf("%016X", c.IssuerKeyId)
-	}
-	switch {
-	case md.IsVerified && md.SignatureError == nil && md.Signature != nil && md.SignedBy != nil && md.SignedBy.Entity != nil:
-		return triage.Signature{
-			Status:      triage.SignatureGood,
-			Fingerprint: fmt.Sprintf("%X", md.SignedBy.Entity.PrimaryKey.Fingerprint),
-			KeyID:       keyID,
-		}
-	case errors.Is(md.SignatureError, pgperrors.ErrUnknownIssuer):
-		return triage.Signature{Status: triage.SignatureUnknownKey, KeyID: keyID}
-	}
-	return triage.Signature{Status: triage.SignatureBad, KeyID: keyID}
-}
-
-// verifyDetached checks a detached signature (RFC 3156 section 5,
-// armored or binary) over signed, which must already be canonical.
-// Whatever goes wrong, the result is never "good" unless go-crypto
-// verified the signature.
-func (p *parser) verifyDetached(signed, sigData []byte) (sig triage.Signature) {
-	defer func() {
-		if r := recover(); r != nil {
-			sig = triage.Signature{Status: triage.SignatureBad}
-		}
-	}()
-	var in io.Reader = bytes.NewReader(sigData)
-	if bytes.Contains(sigData, []byte("-----BEGIN PGP")) {
-		block, err := armor.Decode(in)
-		if err != nil || block.Type != openpgp.SignatureType {
-			return triage.Signature{Status: triage.SignatureBad}
-		}
-		in = block.Body
-	}
-	md, err := openpgp.VerifyDetachedSignatureReader(p.keyring, bytes.NewReader(signed), in, p.config(0))
-	if err != nil {
-		if errors.Is(err, pgperrors.ErrUnknownIssuer) {
-			return triage.Signature{Status: triage.SignatureUnknownKey}
-		}
-		return triage.Signature{Status: triage.SignatureBad}
-	}
-	if _, err := io.Copy(io.Discard, md.UnverifiedBody); err != nil {
-		return triage.Signature{Status: triage.SignatureBad}
-	}
-	return signatureOf(md)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -47,29 +48,114 @@ func checkMessage(t *testing.T, m *Message) {
 	if !m.Encrypted && m.DecryptError != nil {
 		t.Fatalf("DecryptError %v on a message that is not encrypted", m.DecryptError)
 	}
-	switch m.Signature.Status {
-	case triage.SignatureGood:
-		if m.Signature.Fingerprint == "" {
-			t.Fatal("good signature without fingerprint")
-		}
-	case triage.SignatureNone, triage.SignatureBad, triage.SignatureUnknownKey:
-		if m.Signature.Fingerprint != "" {
-			t.Fatalf("fingerprint on a %s signature", m.Signature.Status)
-		}
-	default:
-		t.Fatalf("signature status %q", m.Signature.Status)
-	}
+	checkSignatures(t, m)
 	for _, s := range []string{m.Text, m.Subject, m.ProtectedSubject, m.FromEmail, m.FromName, m.MessageID, m.Title()} {
 		if !utf8.ValidString(s) {
 			t.Fatalf("invalid UTF-8: %q", s)
 		}
 	}
 	for _, a := range m.Attachments {
-		if a.Name == "" || strings.ContainsAny(a.Name, "/\\\x00") || len(a.Name) > maxNameBytes {
-			t.Fatalf("unsanitized attachment name %q", a.Name)
+		if a.Name == "" || a.Name != triage.CleanFilename(a.Name) || len(a.Name) > triage.MaxFilenameBytes {
+			t.Fatalf("unclean attachment name %q", a.Name)
 		}
 		if a.Size != int64(len(a.Data)) || a.SHA256 != sha256Hex(a.Data) {
 			t.Fatalf("attachment %q: size or hash does not match its data", a.Name)
+		}
+	}
+	if len(m.Keys) > maxMessageKeys {
+		t.Fatalf("%d keys", len(m.Keys))
+	}
+	for _, k := range m.Keys {
+		if k.Email == "" || k.Email != strings.ToLower(m.FromEmail) || k.Fingerprint == "" || len(k.Public) == 0 || len(k.Public) > maxKeyBytes {
+			t.Fatalf("key %+v for From %q", k, m.FromEmail)
+		}
+		if k.Source != triage.KeySourceAttachment && k.Source != triage.KeySourceAutocrypt {
+			t.Fatalf("key source %q", k.Source)
+		}
+	}
+}
+
+// checkSignatures asserts the invariants of Signatures, Parts and the
+// summary: every status is one we define, good always comes with the
+// signer, parts and signatures point at each other, and the summary
+// follows its rule.
+func checkSignatures(t *testing.T, m *Message) {
+	t.Helper()
+	allGood, uncovered := true, 0
+	for i, s := range m.Signatures {
+		switch s.Status {
+		case triage.SignatureGood:
+			if s.Fingerprint == "" || s.KeyID == "" || s.Reason != "" {
+				t.Fatalf("signature %d: good with Fingerprint %q, KeyID %q, Reason %q", i, s.Fingerprint, s.KeyID, s.Reason)
+			}
+		case triage.SignatureBad, triage.SignatureUnknownKey, triage.SignatureExpiredKey, triage.SignatureRevokedKey, triage.SignatureWeak:
+			allGood = false
+			if s.Reason == "" {
+				t.Fatalf("signature %d: %s without a reason", i, s.Status)
+			}
+			if s.Status == triage.SignatureUnknownKey && (s.SignerUserID != "" || s.FromMatches) {
+				t.Fatalf("signature %d: unknown_key with a signer %q", i, s.SignerUserID)
+			}
+		default:
+			t.Fatalf("signature %d: status %q", i, s.Status)
+		}
+		for _, path := range s.Parts {
+			found := false
+			for _, bp := range m.Parts {
+				found = found || bp.Path == path
+			}
+			if !found {
+				t.Fatalf("signature %d covers part %q, which does not exist", i, path)
+			}
+		}
+	}
+	paths := map[string]bool{}
+	texts := make([]string, 0, len(m.Parts))
+	for _, bp := range m.Parts {
+		if paths[bp.Path] {
+			t.Fatalf("part path %q twice", bp.Path)
+		}
+		paths[bp.Path] = true
+		if strings.TrimSpace(bp.Text) == "" || !utf8.ValidString(bp.Text) || strings.Contains(bp.Text, "\r\n") {
+			t.Fatalf("part %q text %q", bp.Path, bp.Text)
+		}
+		texts = append(texts, bp.Text)
+		if bp.Signature < 0 || bp.Signature > len(m.Signatures) {
+			t.Fatalf("part %q points at signature %d of %d", bp.Path, bp.Signature, len(m.Signatures))
+		}
+		if bp.Signature == 0 {
+			uncovered++
+			continue
+		}
+		if !slices.Contains(m.Signatures[bp.Signature-1].Parts, bp.Path) {
+			t.Fatalf("part %q points at signature %d, which does not list it", bp.Path, bp.Signature)
+		}
+	}
+	if m.Text != strings.Join(texts, "\n\n") {
+		t.Fatalf("Text is not the parts joined")
+	}
+	switch sum := m.Signature.Status; {
+	case len(m.Signatures) == 0:
+		if sum != triage.SignatureNone {
+			t.Fatalf("summary %q without signatures", sum)
+		}
+	case sum == triage.SignaturePartial:
+		if !allGood || uncovered == 0 {
+			t.Fatalf("summary partial with all good %v, %d parts uncovered", allGood, uncovered)
+		}
+	case sum == triage.SignatureGood:
+		if !allGood || uncovered > 0 {
+			t.Fatalf("summary good with all good %v, %d parts uncovered", allGood, uncovered)
+		}
+	case sum == triage.SignatureNone:
+		t.Fatalf("summary none with %d signatures", len(m.Signatures))
+	default:
+		found := false
+		for _, s := range m.Signatures {
+			found = found || s.Status == sum
+		}
+		if !found {
+			t.Fatalf("summary %q is none of the signatures' statuses", sum)
 		}
 	}
 }
@@ -142,8 +228,10 @@ func FuzzDecrypt(f *testing.F) {
 		if len(res.plain) > budget || p.budget != budget-int64(len(res.plain)) {
 			t.Fatalf("plaintext %d bytes, budget left %d", len(res.plain), p.budget)
 		}
-		if res.sig.Status == triage.SignatureGood && res.sig.Fingerprint == "" {
-			t.Fatal("good signature without fingerprint")
+		for _, s := range res.sigs {
+			if s.Status == triage.SignatureGood && s.Fingerprint == "" {
+				t.Fatal("good signature without fingerprint")
+			}
 		}
 	})
 }

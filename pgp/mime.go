@@ -5,14 +5,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"html"
 	"io"
 	"mime"
-	"path"
-	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
@@ -255,75 +251,6 @@ func filename(h message.Header) string {
 		name = d
 	}
 	return name
-}
-
-// maxNameBytes bounds an attachment's name. Most file systems allow 255.
-const maxNameBytes = 200
-
-// sanitizeName makes an attachment name safe to store and offer for
-// download: base name only (no / or \), no control, format (bidi) or
-// separator characters, no leading or trailing dots and spaces, at most
-// maxNameBytes of UTF-8 keeping a short extension, "attachment" if
-// nothing is left. It does not escape HTML: that is the UI's job.
-func sanitizeName(name string) string {
-	name = strings.ToValidUTF8(name, "")
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.Map(func(r rune) rune {
-		switch {
-		case r == ':':
-			return '_'
-		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp):
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.Trim(name, " .")
-	if len(name) > maxNameBytes {
-		ext := path.Ext(name)
-		if len(ext) > 16 {
-			ext = ""
-		}
-		base := truncateUTF8(name[:len(name)-len(ext)], maxNameBytes-len(ext))
-		name = strings.Trim(base, " .") + ext
-	}
-	if name == "" || strings.Trim(name, ".") == "" {
-		return "attachment"
-	}
-	return name
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a rune.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-var (
-	htmlDropRE  = regexp.MustCompile(`(?is)<(script|style|head|title)\b.*?</(script|style|head|title)\s*>`)
-	htmlBreakRE = regexp.MustCompile(`(?i)<(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|/pre|/table)\b[^>]*>`)
-	htmlTagRE   = regexp.MustCompile(`(?s)<!--.*?-->|<[^>]*>`)
-	blankRunRE  = regexp.MustCompile(`\n[ \t]*(\n[ \t]*)+`)
-)
-
-// stripHTML is a crude HTML to text conversion, for mail that has no
-// text/plain part. It is not a sanitizer and its output is not HTML:
-// tags are dropped, entities decoded (so "&lt;script&gt;" becomes
-// "<script>"), and the UI must escape the result like any other text.
-func stripHTML(s string) string {
-	s = htmlDropRE.ReplaceAllString(s, "")
-	s = htmlBreakRE.ReplaceAllString(s, "\n")
-	s = htmlTagRE.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = blankRunRE.ReplaceAllString(s, "\n\n")
-	return strings.TrimSpace(s)
 }
 
 // canonicalCRLF converts bare LF line endings to CRLF, the canonical form

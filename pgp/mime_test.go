@@ -5,34 +5,6 @@ import (
 	"testing"
 )
 
-func TestSanitizeName(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"report.pdf", "report.pdf"},
-		{"../../etc/passwd", "passwd"},
-		{`C:\Users\x\evil.exe`, "evil.exe"},
-		{"a\x00b\x1fc\x7f.txt", "abc.txt"},
-		{"evil\u202egnp.exe", "evilgnp.exe"},
-		{"..", "attachment"},
-		{"...", "attachment"},
-		{"", "attachment"},
-		{"/", "attachment"},
-		{" .hidden ", "hidden"},
-		{"a:b.txt", "a_b.txt"},
-		{"<script>.html", "<script>.html"},
-		{"bad\xffutf8.txt", "badutf8.txt"},
-		{strings.Repeat("é", 300) + ".tar.gz", strings.Repeat("é", (maxNameBytes-3)/2) + ".gz"},
-	}
-	for _, tt := range tests {
-		got := sanitizeName(tt.in)
-		if got != tt.want {
-			t.Errorf("sanitizeName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if len(got) > maxNameBytes {
-			t.Errorf("sanitizeName(%q) is %d bytes", tt.in, len(got))
-		}
-	}
-}
-
 func TestSplitMultipart(t *testing.T) {
 	tests := []struct {
 		name, body string
@@ -80,13 +52,5 @@ func TestDecodeTransfer(t *testing.T) {
 		if got := string(decodeTransfer(tt.enc, []byte(tt.in))); got != tt.want {
 			t.Errorf("decodeTransfer(%q, %q) = %q, want %q", tt.enc, tt.in, got, tt.want)
 		}
-	}
-}
-
-func TestStripHTML(t *testing.T) {
-	got := stripHTML("<html><head><title>T</title><style>p{}</style></head><body><p>one &amp; two</p><script>alert(1)</script>three<br>four</body></html>")
-	want := "one & two\nthree\nfour"
-	if got != want {
-		t.Errorf("stripHTML = %q, want %q", got, want)
 	}
 }

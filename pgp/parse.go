@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,13 +61,18 @@ type Message struct {
 	FromEmail, FromName string // outer From; empty if unparseable
 	Subject             string // outer Subject, decoded (RFC 2047)
 	// ProtectedSubject is the Subject from the protected headers inside
-	// the decrypted part, if any: a Subject field on the decrypted entity
-	// or a text/rfc822-headers legacy-display part (Thunderbird and K-9
-	// send "..." outside).
+	// the decrypted part, if any: a Subject field on the top entity of the
+	// decrypted content (or, for sign-then-encrypt, on the signed entity
+	// inside it), as Thunderbird and K-9 send with "..." outside
+	// (draft-autocrypt-lamps-protected-headers, RFC 9788), else the
+	// Subject of a text/rfc822-headers legacy-display part. Never taken
+	// from content that was not encrypted: anyone can put headers there.
 	ProtectedSubject string
 	MessageID        string // outer Message-ID field, trimmed, with its angle brackets
 
-	Encrypted bool // carried OpenPGP encryption (PGP/MIME or inline armored PGP MESSAGE)
+	// Encrypted: the message carried OpenPGP encryption (PGP/MIME, an
+	// inline armored PGP MESSAGE, or an encrypted .pgp/.asc attachment).
+	Encrypted bool
 	// Decrypted: every encrypted block was decrypted, read to EOF, and
 	// its integrity (MDC or AEAD) verified.
 	Decrypted bool
@@ -74,29 +80,51 @@ type Message struct {
 	// ErrNoKey, ErrIntegrity, ErrTooLarge, ErrMalformed or ErrPanic.
 	DecryptError error
 
-	// Signature is the first OpenPGP signature found: Status none, good,
-	// bad or unknown_key; Fingerprint (upper hex) when good; KeyID
-	// (upper hex, 16 digits) when the signature named its issuer.
+	// Signature summarizes Signatures: status none when there are none;
+	// the one status they share when they all agree and every readable
+	// part is covered; partial when every signature is good but some
+	// readable parts are not covered; otherwise the worst status (bad,
+	// revoked_key, weak, expired_key, unknown_key, from worst). The other
+	// fields are those of the first signature with that status (for
+	// partial, the first good one), and Reason says what is wrong.
 	Signature triage.Signature
-	// Signatures are every signature found, in message order; Parts the
-	// readable body parts, each pointing at the signature covering it
-	// (see triage.BodyPart). Text is the Parts joined.
+	// Signatures are every signature found, in message order, each with
+	// the Paths of the Parts it covers. See verify.go for what each status
+	// means. Outer headers are never covered. What a signature covers is
+	// what its signed data holds: the signed entity of a multipart/signed
+	// (RFC 3156 section 5), the decrypted content of a signed-and-
+	// encrypted message (section 6.2), the text of a cleartext-signed or
+	// signed inline block. A signature over ciphertext (encrypt-then-sign:
+	// multipart/signed around multipart/encrypted) covers the parts
+	// decrypted from it, since only its signer could have made that
+	// ciphertext say anything. A forwarded message (message/rfc822) is
+	// kept as an attachment and its signatures are not checked: they are
+	// not the sender's.
 	Signatures []triage.Signature
-	Parts      []triage.BodyPart
-	// Keys are researcher public keys the message carried: attached
-	// application/pgp-keys parts and Autocrypt headers (Source set;
-	// FirstSeen/LastSeen left for the store).
+	// Parts are the readable body parts in message order: text/plain
+	// parts, text extracted from text/html parts (FromHTML), the text
+	// around and inside inline OpenPGP blocks ("1", "1+inline1",
+	// "1+after1"...), and decrypted text attachments. Each points at the
+	// signature covering it (triage.BodyPart.Signature). Blank parts are
+	// left out.
+	Parts []triage.BodyPart
+	// Keys are researcher public keys the message carried, for the From
+	// address only: attached application/pgp-keys parts or armored public
+	// key blocks, and the outer Autocrypt header (see mailkeys.go). Source
+	// is set; FirstSeen/LastSeen are left for the store. These keys also
+	// verify the message's signatures: a key sent along proves possession,
+	// not identity, which is what FromMatches and the key's Source show.
 	Keys []triage.ResearcherKey
 
-	// Text is the plain-text body for staff: the text/plain parts decoded
-	// to UTF-8 with LF line endings. Inline OpenPGP blocks are replaced
-	// by their plaintext, the text around them kept. Mail without any
-	// text/plain gets a crude tag-stripped version of its HTML. It is
-	// never HTML: render it escaped.
+	// Text is the plain-text body for staff: the Parts' texts joined by
+	// blank lines. It is never HTML: render it escaped.
 	Text string
 	// Attachments are the parts with a file name or Content-Disposition
-	// attachment (inside the decrypted part when encrypted), and inline
-	// HTML bodies as "body.html".
+	// attachment (inside the decrypted part when encrypted), HTML bodies
+	// as "body.html" (their source, never rendered), forwarded messages as
+	// "message.eml", and the plaintext of decrypted attachments (named
+	// without .pgp/.gpg/.asc) next to their ciphertext. Names are cleaned
+	// by triage.CleanFilename.
 	Attachments []triage.Attachment
 }
 
@@ -112,32 +140,81 @@ func (m *Message) Title() string {
 	return "(no subject)"
 }
 
+// maxMessageSignatures bounds the signatures recorded for one message;
+// later ones are dropped (their parts then count as not covered, which
+// can only make the summary worse, never better).
+const maxMessageSignatures = 64
+
 // parser is the state of one ParseMessage call.
 type parser struct {
 	lim     Limits
-	keyring openpgp.EntityList // decryption keys, then verification keys
+	keyring openpgp.EntityList // decryption keys, then verification keys, then keys from the message
 	now     time.Time
 	budget  int64 // plaintext bytes left (Limits.MaxDecompressedSize)
 
 	msg        *Message
-	parts      int      // entities and inline blocks seen
-	decrypted  int      // encrypted blocks decrypted
-	failure    error    // first decryption failure
-	protected  bool     // protected headers taken (from the first decrypted entity)
-	inside     int      // > 0 while walking decrypted content
-	texts      []string // text/plain bodies
-	htmlTexts  []string // stripped text/html bodies, used when texts is empty
-	panicValue any      // a recovered non-crypto panic
+	parts      int                // entities and inline blocks seen
+	decrypted  int                // encrypted blocks decrypted
+	failure    error              // first decryption failure
+	protected  bool               // the first decrypted entity was seen
+	panicValue any                // a recovered non-crypto panic
+	mailKeys   openpgp.EntityList // the entities of msg.Keys
+}
+
+// node is where the walker stands in the message.
+type node struct {
+	// path is the MIME part number of the entity (RFC 3501 section
+	// 6.4.5): "" for a multipart at the top, "1", "2.1"... Decrypted
+	// content takes the number of the part that held the ciphertext.
+	path   string
+	depth  int
+	sigs   []int // indexes in msg.Signatures of the signatures covering this entity
+	inside bool  // within decrypted content
+	root   bool  // the top entity of the first decrypted content: protected headers live here
+}
+
+// child is the i-th (from 1) child of a multipart at n.
+func (n node) child(i int) node {
+	c := n
+	c.depth++
+	c.root = false
+	if n.path == "" {
+		c.path = strconv.Itoa(i)
+	} else {
+		c.path = n.path + "." + strconv.Itoa(i)
+	}
+	return c
+}
+
+// leaf is the part number of a non-multipart entity at n.
+func (n node) leaf() string {
+	if n.path == "" {
+		return "1"
+	}
+	return n.path
+}
+
+// covered returns n also covered by the signatures idx.
+func (n node) covered(idx []int) node {
+	if len(idx) > 0 {
+		n.sigs = append(append([]int(nil), n.sigs...), idx...)
+	}
+	return n
 }
 
 // ParseMessage reads one RFC 5322 message (bounded: the caller has already
 // capped its size), decrypts what it can with keys (the team's unlocked
 // secret keys; may be empty), verifies signatures against keys plus
-// verifyKeys, and returns what it found. It fails only when the header
-// block itself cannot be read (the error wraps ErrMalformed); undecryptable
-// or malformed bodies are reported in Message (Encrypted true, Decrypted
-// false, DecryptError set), never as an error and never as a panic. now is
-// used for signature and key validity.
+// verifyKeys plus the keys the message carries, and returns what it found.
+// It fails only when the header block itself cannot be read (the error
+// wraps ErrMalformed); undecryptable or malformed bodies are reported in
+// Message (Encrypted true, Decrypted false, DecryptError set), never as an
+// error and never as a panic. now is the time of receipt: signature
+// expiry is judged at now, key validity at each signature's creation.
+//
+// ParseMessage only reads keys and verifyKeys, but go-crypto caches
+// verification results inside the entities, so callers running it
+// concurrently should not share entities between goroutines.
 func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*Message, error) {
 	p, err := parse(raw, keys, verifyKeys, lim, now)
 	if err != nil {
@@ -147,7 +224,41 @@ func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.Entity
 }
 
 // parse is ParseMessage, returning the parser for tests to inspect.
+//
+// Keys found in the message can verify its signatures, but they are
+// often found after those signatures were checked (a key attached inside
+// the signed and encrypted part). So when a signature came out
+// unknown_key and the message carried a key with that key ID, the
+// message is read a second time with those keys: the cost of a second
+// decryption, paid only by messages signed with a key they carry.
 func parse(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*parser, error) {
+	p, err := parseOnce(raw, keys, verifyKeys, lim, now)
+	if err != nil || !p.reverify() {
+		return p, err
+	}
+	more := append(append(openpgp.EntityList{}, verifyKeys...), p.mailKeys...)
+	return parseOnce(raw, keys, more, lim, now)
+}
+
+// reverify reports whether a signature came out unknown_key for want of
+// a key the message itself carries.
+func (p *parser) reverify() bool {
+	for _, s := range p.msg.Signatures {
+		if s.Status != triage.SignatureUnknownKey {
+			continue
+		}
+		id, err := strconv.ParseUint(s.KeyID, 16, 64)
+		if err != nil {
+			continue
+		}
+		if len(p.mailKeys.EntitiesById(id)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func parseOnce(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*parser, error) {
 	lim = lim.withDefaults()
 	keyring := make(openpgp.EntityList, 0, len(keys)+len(verifyKeys))
 	for _, e := range append(append(openpgp.EntityList{}, keys...), verifyKeys...) {
@@ -168,6 +279,7 @@ func parse(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, l
 		return nil, err
 	}
 	p.headers(h)
+	p.autocrypt(h)
 	p.walkTop(h, body)
 	p.finish()
 	return p, nil
@@ -204,24 +316,18 @@ func (p *parser) walkTop(h message.Header, body []byte) {
 			p.panicValue = r
 		}
 	}()
-	p.walk(h, body, 0)
+	p.walk(h, body, node{})
 }
 
 // finish assembles p.msg.
 func (p *parser) finish() {
 	m := p.msg
-	texts := p.texts
-	if strings.TrimSpace(strings.Join(texts, "")) == "" {
-		texts = p.htmlTexts
+	texts := make([]string, 0, len(m.Parts))
+	for _, bp := range m.Parts {
+		texts = append(texts, bp.Text)
 	}
-	var nonEmpty []string
-	for _, t := range texts {
-		t = strings.TrimSpace(strings.ReplaceAll(t, "\r\n", "\n"))
-		if t != "" {
-			nonEmpty = append(nonEmpty, t)
-		}
-	}
-	m.Text = strings.Join(nonEmpty, "\n\n")
+	m.Text = strings.Join(texts, "\n\n")
+	m.Signature = summarize(m.Signatures, m.Parts)
 
 	if p.panicValue != nil && p.failure == nil && m.Encrypted && p.decrypted == 0 {
 		p.failure = fmt.Errorf("pgp: parsing: %w: %v", ErrPanic, p.panicValue)
@@ -235,6 +341,49 @@ func (p *parser) finish() {
 	}
 }
 
+// statusRank orders statuses from worst (0) to best, for the summary.
+var statusRank = map[triage.SignatureStatus]int{
+	triage.SignatureBad:        0,
+	triage.SignatureRevokedKey: 1,
+	triage.SignatureWeak:       2,
+	triage.SignatureExpiredKey: 3,
+	triage.SignatureUnknownKey: 4,
+	triage.SignatureGood:       5,
+}
+
+// summarize is Message.Signature: see there.
+func summarize(sigs []triage.Signature, parts []triage.BodyPart) triage.Signature {
+	if len(sigs) == 0 {
+		return triage.Signature{Status: triage.SignatureNone}
+	}
+	uncovered := 0
+	for _, bp := range parts {
+		if bp.Signature == 0 {
+			uncovered++
+		}
+	}
+	worst := 0
+	same := true
+	for i, s := range sigs {
+		if s.Status != sigs[0].Status {
+			same = false
+		}
+		if statusRank[s.Status] < statusRank[sigs[worst].Status] {
+			worst = i
+		}
+	}
+	if same && uncovered == 0 {
+		return sigs[0]
+	}
+	sum := sigs[worst]
+	if sum.Status == triage.SignatureGood {
+		// Every signature is good, and some parts are covered by none.
+		sum.Status = triage.SignaturePartial
+		sum.Reason = fmt.Sprintf("%d of %d readable parts are not covered by any signature", uncovered, len(parts))
+	}
+	return sum
+}
+
 // fail records a decryption failure; the first one is reported.
 func (p *parser) fail(err error) {
 	p.msg.Encrypted = true
@@ -243,11 +392,46 @@ func (p *parser) fail(err error) {
 	}
 }
 
-// setSignature records s unless a signature was recorded already.
-func (p *parser) setSignature(s triage.Signature) {
-	if p.msg.Signature.Status == triage.SignatureNone && s.Status != "" && s.Status != triage.SignatureNone {
-		p.msg.Signature = s
+// addSignatures records sigs and returns their indexes in msg.Signatures.
+func (p *parser) addSignatures(sigs []triage.Signature) []int {
+	idx := make([]int, 0, len(sigs))
+	for _, s := range sigs {
+		if len(p.msg.Signatures) >= maxMessageSignatures {
+			break
+		}
+		s.Parts = nil
+		idx = append(idx, len(p.msg.Signatures))
+		p.msg.Signatures = append(p.msg.Signatures, s)
 	}
+	return idx
+}
+
+// addPart records one readable part covered by the signatures of n: the
+// part points at the first good one of them, else at the innermost, and
+// each of them lists the part.
+func (p *parser) addPart(bp triage.BodyPart, n node) {
+	bp.Text = strings.TrimLeft(strings.TrimRight(strings.ReplaceAll(bp.Text, "\r\n", "\n"), " \t\r\n"), "\r\n")
+	if strings.TrimSpace(bp.Text) == "" {
+		return
+	}
+	bp.Encrypted = bp.Encrypted || n.inside
+	if len(n.sigs) > 0 {
+		best := n.sigs[len(n.sigs)-1]
+		for _, i := range n.sigs {
+			if p.msg.Signatures[i].Status == triage.SignatureGood {
+				best = i
+				break
+			}
+		}
+		bp.Signature = best + 1
+		for _, i := range n.sigs {
+			s := &p.msg.Signatures[i]
+			if len(s.Parts) == 0 || s.Parts[len(s.Parts)-1] != bp.Path {
+				s.Parts = append(s.Parts, bp.Path)
+			}
+		}
+	}
+	p.msg.Parts = append(p.msg.Parts, bp)
 }
 
 // take counts one part against MaxParts; false when over.
@@ -256,46 +440,52 @@ func (p *parser) take() bool {
 	return p.parts <= p.lim.MaxParts
 }
 
-// walk handles one MIME entity (RFC 2045, RFC 2046) at depth. Past
-// MaxDepth or MaxParts it stops quietly: what was found is kept.
-func (p *parser) walk(h message.Header, body []byte, depth int) {
-	if depth > p.lim.MaxDepth || !p.take() {
+// walk handles one MIME entity (RFC 2045, RFC 2046) at n. Past MaxDepth
+// or MaxParts it stops quietly: what was found is kept.
+func (p *parser) walk(h message.Header, body []byte, n node) {
+	if n.depth > p.lim.MaxDepth || !p.take() {
 		return
 	}
 	mt, params := contentType(h)
+	if n.root {
+		if s := headerText(h, "Subject"); s != "" && p.msg.ProtectedSubject == "" {
+			p.msg.ProtectedSubject = s
+		}
+	}
 	switch {
 	case mt == "multipart/encrypted" && strings.EqualFold(params["protocol"], "application/pgp-encrypted"):
-		p.walkEncrypted(body, params["boundary"], depth)
+		p.walkEncrypted(body, params["boundary"], n)
 	case mt == "multipart/signed" && strings.EqualFold(params["protocol"], "application/pgp-signature"):
-		p.walkSigned(body, params["boundary"], depth)
+		p.walkSigned(body, params["boundary"], n)
 	case strings.HasPrefix(mt, "multipart/"):
-		p.walkMultipart(mt, body, params["boundary"], depth)
-	case isAttachment(h):
-		p.attach(h, mt, body, "attachment")
-	case mt == "text/plain":
-		text := toUTF8(params["charset"], decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
-		p.texts = append(p.texts, p.inlinePGP(text))
-	case mt == "text/html":
-		// Never rendered: kept as a file, and as stripped text for mail
-		// without text/plain.
-		data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
-		p.htmlTexts = append(p.htmlTexts, stripHTML(toUTF8(params["charset"], data)))
-		p.attach(h, mt, body, "body.html")
-	case mt == "text/rfc822-headers" && params["protected-headers"] != "":
-		// Legacy display part (draft-autocrypt-lamps-protected-headers
-		// section 2.1.2): for old clients only; its Subject is a fallback.
-		if p.inside > 0 && p.msg.ProtectedSubject == "" {
+		p.walkMultipart(mt, body, params["boundary"], n)
+	case mt == "message/rfc822":
+		// A forwarded message: kept whole, not walked, so that its text
+		// and signatures are never taken for the sender's.
+		p.attach(h, mt, body, "message.eml")
+	case mt == "text/rfc822-headers" || params["hp-legacy-display"] != "":
+		// Legacy display of protected headers (draft-autocrypt-lamps-
+		// protected-headers section 2.1.2, RFC 9788 section 4.5.3.3):
+		// a copy of the headers for old clients, not body text.
+		if n.inside && p.msg.ProtectedSubject == "" && mt == "text/rfc822-headers" {
 			hdr, _ := splitHeader(decodeTransfer(h.Get("Content-Transfer-Encoding"), body))
 			if lh, err := readHeader(hdr, p.lim.MaxHeaderBytes); err == nil {
 				p.msg.ProtectedSubject = headerText(lh, "Subject")
 			}
 		}
-	case mt == "application/pgp-encrypted", mt == "application/pgp-signature":
-		// Control parts out of place: nothing for staff.
-	case mt == "message/rfc822":
-		p.attach(h, mt, body, "message.eml")
-	default:
-		p.attach(h, mt, body, "attachment")
+	case mt == "application/pgp-signature":
+		// A signature out of place: nothing for staff.
+	case mt == "application/pgp-encrypted" && !isAttachment(h) && !looksLikeOpenPGP(decodeTransfer(h.Get("Content-Transfer-Encoding"), body)):
+		// The PGP/MIME control part ("Version: 1") out of place.
+	case isAttachment(h), mt != "text/plain" && mt != "text/html":
+		p.file(h, mt, body, n)
+	case mt == "text/plain":
+		data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
+		p.text(data, params["charset"], n, mt, false)
+	case mt == "text/html":
+		// Never rendered (EFAIL): its source is kept as a file, and staff
+		// read text extracted from it.
+		p.html(p.attach(h, mt, body, "body.html"), params["charset"], n)
 	}
 }
 
@@ -308,17 +498,18 @@ func isAttachment(h message.Header) bool {
 // walkMultipart walks the children of a multipart entity (RFC 2046
 // section 5.1). Of a multipart/alternative (section 5.1.4) only the
 // text/plain alternative is walked when there is one.
-func (p *parser) walkMultipart(mt string, body []byte, boundary string, depth int) {
+func (p *parser) walkMultipart(mt string, body []byte, boundary string, n node) {
 	children := splitMultipart(body, boundary, p.lim.MaxParts-p.parts+1)
 	type child struct {
 		h    message.Header
 		body []byte
+		n    node
 	}
-	var cs []child
-	for _, c := range children {
+	cs := make([]child, 0, len(children))
+	for i, c := range children {
 		hdr, b := splitHeader(c)
 		h, _ := readHeader(hdr, p.lim.MaxHeaderBytes) // keep what parsed
-		cs = append(cs, child{h, b})
+		cs = append(cs, child{h, b, n.child(i + 1)})
 	}
 	if mt == "multipart/alternative" {
 		for _, c := range cs {
@@ -329,7 +520,7 @@ func (p *parser) walkMultipart(mt string, body []byte, boundary string, depth in
 		}
 	}
 	for _, c := range cs {
-		p.walk(c.h, c.body, depth+1)
+		p.walk(c.h, c.body, c.n)
 	}
 }
 
@@ -337,7 +528,7 @@ func (p *parser) walkMultipart(mt string, body []byte, boundary string, depth in
 // application/pgp-encrypted control part ("Version: 1") and an
 // application/octet-stream part holding the (armored) OpenPGP message.
 // The plaintext is itself a MIME entity (section 4, last paragraph).
-func (p *parser) walkEncrypted(body []byte, boundary string, depth int) {
+func (p *parser) walkEncrypted(body []byte, boundary string, n node) {
 	p.msg.Encrypted = true
 	parts := splitMultipart(body, boundary, 2)
 	if len(parts) < 2 {
@@ -356,128 +547,132 @@ func (p *parser) walkEncrypted(body []byte, boundary string, depth int) {
 		return
 	}
 	p.decrypted++
-	p.setSignature(res.sig)
-	p.walkDecrypted(res.plain, depth+1)
+	c := n.child(2).covered(p.addSignatures(res.sigs))
+	c.inside = true
+	p.walkDecrypted(res.plain, c)
 }
 
-// walkDecrypted walks decrypted plaintext. It is a MIME entity when it
-// has a Content-Type field; otherwise (some clients encrypt bare text)
-// all of it is text. The first decrypted entity's Subject is the
-// protected Subject (draft-autocrypt-lamps-protected-headers section 2).
-func (p *parser) walkDecrypted(plain []byte, depth int) {
+// walkDecrypted walks decrypted plaintext at n. It is a MIME entity when
+// it has a Content-Type field; otherwise (some clients encrypt bare text)
+// all of it is text. The first decrypted entity carries the protected
+// headers (draft-autocrypt-lamps-protected-headers section 2).
+func (p *parser) walkDecrypted(plain []byte, n node) {
 	hdr, body := splitHeader(plain)
 	h, err := readHeader(hdr, p.lim.MaxHeaderBytes)
 	if err != nil || !h.Has("Content-Type") {
 		if p.take() {
-			p.texts = append(p.texts, toUTF8("", plain))
+			p.text(plain, "", n, "text/plain", false)
 		}
 		return
 	}
-	if !p.protected {
-		p.protected = true
-		if s := headerText(h, "Subject"); s != "" {
-			p.msg.ProtectedSubject = s
-		}
-	}
-	p.inside++
-	defer func() { p.inside-- }()
-	p.walk(h, body, depth)
+	n.root = !p.protected
+	p.protected = true
+	p.walk(h, body, n)
 }
 
 // walkSigned handles RFC 3156 section 5 multipart/signed: the first part
 // is the signed entity, the second an application/pgp-signature
 // detached signature over the first part's canonical (CRLF) bytes,
-// headers included, without the line break before the delimiter.
-func (p *parser) walkSigned(body []byte, boundary string, depth int) {
+// headers included, without the line break before the delimiter. The
+// signatures cover what the first part holds, nested multiparts and
+// encrypted content included.
+func (p *parser) walkSigned(body []byte, boundary string, n node) {
 	parts := splitMultipart(body, boundary, 2)
 	if len(parts) == 0 {
 		return
 	}
-	if len(parts) == 2 && p.take() {
+	var idx []int
+	switch {
+	case len(parts) == 2:
+		if !p.take() {
+			return
+		}
 		hdr, b := splitHeader(parts[1])
 		h, _ := readHeader(hdr, p.lim.MaxHeaderBytes)
 		sig := decodeTransfer(h.Get("Content-Transfer-Encoding"), b)
-		p.setSignature(p.verifyDetached(canonicalCRLF(parts[0]), sig))
+		idx = p.addSignatures(p.verifyDetached(canonicalCRLF(parts[0]), sig))
+	default:
+		idx = p.addSignatures([]triage.Signature{{Status: triage.SignatureBad, Reason: "a multipart/signed message without its signature part"}})
 	}
 	hdr, b := splitHeader(parts[0])
 	h, _ := readHeader(hdr, p.lim.MaxHeaderBytes)
-	p.walk(h, b, depth+1)
+	c := n.child(1).covered(idx)
+	c.root = n.root // sign-then-encrypt: the protected headers are on the signed entity
+	p.walk(h, b, c)
 }
 
-const (
-	armorBegin = "-----BEGIN PGP MESSAGE-----"
-	armorEnd   = "-----END PGP MESSAGE-----"
-)
-
-// inlinePGP replaces each armored OpenPGP message (RFC 4880 section 6.2)
-// that starts a line of text by its plaintext, keeping the text around
-// it. A block that cannot be decrypted stays as it is (and is reported
-// in DecryptError). Signed-only blocks are replaced by their content
-// and their signature recorded; they do not make the message Encrypted.
-func (p *parser) inlinePGP(text string) string {
-	var out strings.Builder
-	for {
-		i := indexAtLineStart(text, armorBegin)
-		if i < 0 {
-			break
-		}
-		j := strings.Index(text[i:], armorEnd)
-		if j < 0 || !p.take() {
-			break
-		}
-		end := i + j + len(armorEnd)
-		block := text[i:end]
-		out.WriteString(text[:i])
-		res, err := p.open([]byte(block))
-		switch {
-		case err != nil:
-			p.fail(err)
-			out.WriteString(block)
-		default:
-			if res.encrypted {
-				p.msg.Encrypted = true
-				p.decrypted++
-			}
-			p.setSignature(res.sig)
-			out.WriteString(strings.TrimRight(toUTF8("", res.plain), "\r\n"))
-		}
-		text = text[end:]
+// file handles a part that is a file: it is kept as an attachment, and
+// if it is OpenPGP data (an encrypted or signed .pgp/.gpg/.asc file, a
+// public key) that is read too.
+func (p *parser) file(h message.Header, mt string, body []byte, n node) {
+	data := p.attach(h, mt, body, "attachment")
+	name := filename(h)
+	switch openPGPKind(mt, name, data) {
+	case kindMessage:
+		p.openFile(name, data, n)
+	case kindPublicKey:
+		p.addKeys(data, triage.KeySourceAttachment)
 	}
-	out.WriteString(text)
-	return out.String()
 }
 
-// indexAtLineStart returns the index of the first occurrence of sub in
-// s that begins a line, or -1.
-func indexAtLineStart(s, sub string) int {
-	for off := 0; off < len(s); {
-		i := strings.Index(s[off:], sub)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		if i == 0 || s[i-1] == '\n' {
-			return i
-		}
-		off = i + 1
+// openFile decrypts (or reads the signed content of) an OpenPGP message
+// sent as a file, at n. The ciphertext was kept already; the plaintext is
+// kept too, named without its .pgp/.gpg/.asc, and read as body text when
+// it is text (or HTML, as PGP Desktop's "PGPexch.htm.pgp" is).
+func (p *parser) openFile(name string, data []byte, n node) {
+	res, err := p.open(data)
+	if err != nil {
+		p.fail(err)
+		return
 	}
-	return -1
+	if res.encrypted {
+		p.msg.Encrypted = true
+		p.decrypted++
+		n.inside = true
+	}
+	n = n.covered(p.addSignatures(res.sigs))
+	plainName := stripOpenPGPExtension(triage.CleanFilename(name))
+	if plainName == "" {
+		plainName = stripOpenPGPExtension(triage.CleanFilename(res.name))
+	}
+	if plainName == "" {
+		plainName = "decrypted"
+	}
+	ext := strings.ToLower(extensionOf(plainName))
+	switch {
+	case ext == ".htm" || ext == ".html":
+		p.attachData(plainName, "text/html", res.plain)
+		p.html(res.plain, "", n)
+	case looksLikeText(res.plain):
+		p.attachData(plainName, "text/plain", res.plain)
+		p.text(res.plain, "", n, "text/plain", false)
+	default:
+		p.attachData(plainName, "application/octet-stream", res.plain)
+	}
 }
 
-// attach stores a part as an attachment, after undoing its transfer
-// encoding but not its charset: the file is kept as sent.
-func (p *parser) attach(h message.Header, mt string, body []byte, defaultName string) {
+// attach stores a part as an attachment and returns its data: the body
+// with the transfer encoding undone but not its charset (the file is kept
+// as sent). The name is the part's file name, else defaultName.
+func (p *parser) attach(h message.Header, mt string, body []byte, defaultName string) []byte {
 	data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 	if len(data) > 0 && &data[0] == &body[0] {
-		data = append([]byte(nil), data...) // do not alias the caller's raw message
+		data = append([]byte(nil), data...) // never alias the caller's raw message
 	}
 	name := filename(h)
 	if name == "" {
 		name = defaultName
 	}
+	p.attachData(name, mt, data)
+	return data
+}
+
+// attachData stores data, which it takes over, as an attachment named
+// name (cleaned here).
+func (p *parser) attachData(name, mt string, data []byte) {
 	sum := sha256.Sum256(data)
 	p.msg.Attachments = append(p.msg.Attachments, triage.Attachment{
-		Name:        sanitizeName(name),
+		Name:        triage.CleanFilename(name),
 		ContentType: mt,
 		Size:        int64(len(data)),
 		SHA256:      hex.EncodeToString(sum[:]),

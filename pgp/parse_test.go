@@ -107,6 +107,7 @@ func TestParseMessage_Fixtures(t *testing.T) {
 		sig         triage.SignatureStatus
 		sigFpr      string
 		sigKeyID    bool // KeyID must be set
+		sigIssuer   bool // Fingerprint is the issuer fingerprint the packet names (ends in KeyID)
 		title       string
 		from        string
 		contains    []string
@@ -127,7 +128,7 @@ func TestParseMessage_Fixtures(t *testing.T) {
 		},
 		{
 			file: "pgpmime-unknown-signer.eml", encrypted: true, decrypted: true,
-			sig: triage.SignatureUnknownKey, sigKeyID: true,
+			sig: triage.SignatureUnknownKey, sigKeyID: true, sigIssuer: true,
 			title:    "Upload accepts anything",
 			contains: []string{"the upload endpoint accepts any MIME type"},
 		},
@@ -169,7 +170,7 @@ func TestParseMessage_Fixtures(t *testing.T) {
 			title:       "<script>alert(1)</script> protected",
 			contains:    []string{"Body with <script>alert(1)</script> and <img src=x onerror=alert(2)>."},
 			notContains: []string{"alert(4)", "alert(5)"},
-			attachments: []att{{"<img src=x onerror=alert(3)>.html", "text/html", sha256Hex([]byte("<p onmouseover=\"alert(4)\">hover</p><script>alert(5)</script>"))}},
+			attachments: []att{{"_img src=x onerror=alert(3)_.html", "text/html", sha256Hex([]byte("<p onmouseover=\"alert(4)\">hover</p><script>alert(5)</script>"))}},
 		},
 		{
 			file: "multipart-signed.eml", sig: triage.SignatureGood, sigFpr: researcherFpr, sigKeyID: true,
@@ -209,7 +210,12 @@ func TestParseMessage_Fixtures(t *testing.T) {
 			if m.Signature.Status != tt.sig {
 				t.Errorf("Signature = %+v, want status %q", m.Signature, tt.sig)
 			}
-			if m.Signature.Fingerprint != tt.sigFpr {
+			switch {
+			case tt.sigIssuer:
+				if !strings.HasSuffix(m.Signature.Fingerprint, m.Signature.KeyID) || len(m.Signature.Fingerprint) != 40 {
+					t.Errorf("Signature.Fingerprint = %q, want the issuer fingerprint ending in KeyID %q", m.Signature.Fingerprint, m.Signature.KeyID)
+				}
+			case m.Signature.Fingerprint != tt.sigFpr:
 				t.Errorf("Signature.Fingerprint = %q, want %q", m.Signature.Fingerprint, tt.sigFpr)
 			}
 			if tt.sigKeyID && len(m.Signature.KeyID) != 16 {
@@ -306,8 +312,9 @@ func TestParseMessage_Signatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !m.Decrypted || m.Signature.Status != triage.SignatureUnknownKey || m.Signature.KeyID == "" || m.Signature.Fingerprint != "" {
-			t.Errorf("got Decrypted %v, Signature %+v; want unknown_key with KeyID", m.Decrypted, m.Signature)
+		s := m.Signature
+		if !m.Decrypted || s.Status != triage.SignatureUnknownKey || s.KeyID == "" || !strings.HasSuffix(s.Fingerprint, s.KeyID) || s.SignerUserID != "" || s.FromMatches {
+			t.Errorf("got Decrypted %v, Signature %+v; want unknown_key with KeyID and issuer fingerprint", m.Decrypted, s)
 		}
 	})
 	t.Run("MultipartSignedAltered", func(t *testing.T) {

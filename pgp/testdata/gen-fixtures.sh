@@ -9,8 +9,12 @@
 #   team-ed25519.sec.asc  team key (Ed25519 + Curve25519), passphrase "team-passphrase"
 #   team-rsa.sec.asc      team key (RSA-3072 + RSA-3072), passphrase "team-passphrase"
 #   researcher.pub.asc    the researcher's public key (signer of the "good" fixtures)
+#   signers.pub.asc       public keys of the signers of the weak, expired and revoked fixtures
 #   poc.py                the attachment inside pgpmime-attachment.eml (to compare hashes)
 #   *.eml                 messages, CRLF line endings as on the wire
+#
+# The keys of Kim (key-attached.eml) and Ada (autocrypt.eml) are not
+# exported: those messages carry them, and must verify with them alone.
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -284,5 +288,353 @@ gpgm --armor --detach-sign --digest-algo SHA256 --local-user "$ALICE" --output "
 	printf '\n'
 	printf '<html><head><style>p { color: red }</style></head><body><p>The &quot;export&quot; button leaks <b>every</b> invoice.</p><script>alert(1)</script></body></html>\n'
 } | crlf >"$OUT/html-only.eml"
+
+# ---------------------------------------------------------------------------
+# Signature results, coverage and keys in mail (issue 3).
+
+RITA=$(newkey "Rita Legacy <rita@legacy.example>" rsa1024 "" "")
+ERIN=$(newkey "Erin Expired <erin@expired.example>" ed25519 "" "")
+ROB=$(newkey "Rob Revoked <rob@revoked.example>" ed25519 "" "")
+KIM=$(newkey "Kim Newkey <kim@newkey.example>" ed25519 cv25519 "")
+gpgk --quick-add-uid "$KIM" "Kim Elsewhere <kim@elsewhere.example>"
+ADA=$(newkey "Ada Autocrypt <ada@autocrypt.example>" ed25519 cv25519 "")
+
+# headers FROM SUBJECT MSGID: the common header fields (LF; crlf later).
+headers() {
+	printf 'From: %s\n' "$1"
+	printf 'To: security@example.com\n'
+	printf 'Subject: %s\n' "$2"
+	printf 'Date: Thu, 02 Jan 2025 10:00:00 +0000\n'
+	printf 'Message-ID: <%s@example.net>\n' "$3"
+	printf 'MIME-Version: 1.0\n'
+}
+
+# detach SIGFILE ENTITY SIGNER GPGARGS...: armored detached signature.
+detach() {
+	local out=$1 in=$2 signer=$3
+	shift 3
+	gpgm --armor --detach-sign --local-user "$signer" "$@" --output "$out" "$in"
+}
+
+# signedbody ENTITY SIGFILE BOUNDARY MICALG: an RFC 3156 section 5
+# multipart/signed entity (its Content-Type field and body), CRLF.
+signedbody() {
+	{
+		printf 'Content-Type: multipart/signed; micalg=%s;\n protocol="application/pgp-signature"; boundary="%s"\n' "$4" "$3"
+		printf '\n'
+		printf -- '--%s\n' "$3"
+	} | crlf
+	cat "$1"
+	{
+		printf -- '\n--%s\n' "$3"
+		printf 'Content-Type: application/pgp-signature; name="signature.asc"\n'
+		printf 'Content-Disposition: attachment; filename="signature.asc"\n'
+		printf '\n'
+		cat "$2"
+		printf -- '--%s--\n' "$3"
+	} | crlf
+}
+
+# signedmail OUT FROM SUBJECT MSGID ENTITY SIGNER MICALG GPGARGS...: a
+# whole multipart/signed message signed by SIGNER.
+signedmail() {
+	local out=$1 from=$2 subject=$3 msgid=$4 entity=$5 signer=$6 micalg=$7
+	shift 7
+	detach "$WORK/sig" "$entity" "$signer" "$@"
+	{
+		headers "$from" "$subject" "$msgid" | crlf
+		signedbody "$entity" "$WORK/sig" "signed-$msgid" "$micalg"
+	} >"$out"
+}
+
+ALICE_FROM='Alice Researcher <alice@researcher.example>'
+
+# 13. Inline cleartext signature (RFC 9580 section 7) with unsigned text
+# around it, dash-escaped lines, trailing blanks and a Hash: header.
+{
+	printf 'The staging host leaks its .git directory.\n'
+	printf -- '- reproduce: curl https://staging.example.com/.git/config   \n'
+	printf -- '-----BEGIN PGP MESSAGE----- in the text is not armor here\n'
+	printf 'From the logs: 4 requests.\n'
+} >"$WORK/in13"
+gpgm --clearsign --digest-algo SHA512 --local-user "$ALICE" --output "$WORK/c13" "$WORK/in13"
+{
+	headers "$ALICE_FROM" "Cleartext signed" clearsigned
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Unsigned preface: anyone could have written this line.\n\n'
+	cat "$WORK/c13"
+	printf '\nUnsigned footer, added by a mailing list.\n'
+} | crlf >"$OUT/clearsigned.eml"
+
+# 14-18. Weak, expired and revoked signatures, each RFC 3156 section 5.
+inner_text "Signed with SHA-1, which can be forged." >"$WORK/in14"
+signedmail "$OUT/sha1-signed.eml" "$ALICE_FROM" "SHA-1 signature" sha1-signed "$WORK/in14" "$ALICE" pgp-sha1 --digest-algo SHA1
+inner_text "Signed with MD5 by an RSA-1024 key." >"$WORK/in15"
+signedmail "$OUT/md5-signed.eml" "Rita Legacy <rita@legacy.example>" "MD5 signature" md5-signed "$WORK/in15" "$RITA" pgp-md5 --digest-algo MD5
+inner_text "Signed with SHA-256, but by an RSA-1024 key." >"$WORK/in16"
+signedmail "$OUT/rsa1024-signed.eml" "Rita Legacy <rita@legacy.example>" "RSA-1024 signature" rsa1024-signed "$WORK/in16" "$RITA" pgp-sha256 --digest-algo SHA256
+inner_text "This signature expired a day after it was made." >"$WORK/in17"
+signedmail "$OUT/expired-sig.eml" "$ALICE_FROM" "Expired signature" expired-sig "$WORK/in17" "$ALICE" pgp-sha256 --default-sig-expire 1d
+inner_text "Signed after the key had expired." >"$WORK/in18"
+signedmail "$OUT/expired-key.eml" "Erin Expired <erin@expired.example>" "Expired key" expired-key "$WORK/in18" "$ERIN" pgp-sha256
+# Erin's key gets an expiry 2 hours after a self-signature made on
+# 2025-01-01 12:00: it had expired when the message above was signed.
+gpg --batch --quiet --pinentry-mode loopback --faked-system-time 20250101T120000 --quick-set-expire "$ERIN" seconds=7200
+inner_text "Signed by a key that is now revoked." >"$WORK/in19"
+signedmail "$OUT/revoked-key.eml" "Rob Revoked <rob@revoked.example>" "Revoked key" revoked-key "$WORK/in19" "$ROB" pgp-sha256
+sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$ROB.rev" | gpgk --import
+# A RIPEMD-160 one-pass signature, inline.
+printf 'Signed inline with RIPEMD-160.\n' >"$WORK/in20"
+gpgm --armor --sign --digest-algo RIPEMD160 --local-user "$RITA" --output "$WORK/c20" "$WORK/in20"
+{
+	headers "Rita Legacy <rita@legacy.example>" "RIPEMD-160 signature" ripemd160-signed
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	cat "$WORK/c20"
+} | crlf >"$OUT/ripemd160-signed.eml"
+gpgk --armor --export "$RITA" "$ERIN" "$ROB" >"$OUT/signers.pub.asc"
+
+# 21. Encrypt-then-sign: multipart/signed around multipart/encrypted; the
+# signature covers the ciphertext.
+inner_text "Encrypted, then signed from outside: the signature covers the ciphertext." >"$WORK/in21"
+encrypt "$WORK/c21" "$WORK/in21" --encrypt -r "$TEAM"
+{
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc-21"\n'
+	printf '\n'
+	printf -- '--enc-21\n'
+	printf 'Content-Type: application/pgp-encrypted\n'
+	printf '\n'
+	printf 'Version: 1\n'
+	printf -- '--enc-21\n'
+	printf 'Content-Type: application/octet-stream\n'
+	printf '\n'
+	cat "$WORK/c21"
+	printf -- '--enc-21--\n'
+} | crlf >"$WORK/e21"
+signedmail "$OUT/encrypt-then-sign.eml" "$ALICE_FROM" "Encrypt then sign" encrypt-then-sign "$WORK/e21" "$ALICE" pgp-sha256
+
+# 22. Sign-then-encrypt, nested (RFC 3156 section 6.1): multipart/signed
+# inside the encrypted part, protected headers on the signed entity.
+{
+	printf 'Content-Type: multipart/mixed; boundary="inner-22"; protected-headers="v1"\n'
+	printf 'Subject: Nested: the real subject\n'
+	printf 'From: %s\n' "$ALICE_FROM"
+	printf '\n'
+	printf -- '--inner-22\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Signed, then encrypted: the signature is inside.\n'
+	printf -- '--inner-22\n'
+	printf 'Content-Type: text/x-python; charset=utf-8\n'
+	printf 'Content-Disposition: attachment; filename="poc.py"\n'
+	printf '\n'
+	cat "$OUT/poc.py"
+	printf -- '--inner-22--\n'
+} | crlf >"$WORK/e22"
+detach "$WORK/s22" "$WORK/e22" "$ALICE"
+signedbody "$WORK/e22" "$WORK/s22" "signed-22" pgp-sha256 >"$WORK/in22"
+encrypt "$WORK/c22" "$WORK/in22" --encrypt -r "$TEAM"
+pgpmime "$OUT/sign-then-encrypt.eml" "..." sign-then-encrypt "$WORK/c22"
+
+# 23. multipart/signed over a nested multipart, not encrypted.
+{
+	printf 'Content-Type: multipart/mixed; boundary="mixed-23"\n'
+	printf '\n'
+	printf -- '--mixed-23\n'
+	printf 'Content-Type: multipart/alternative; boundary="alt-23"\n'
+	printf '\n'
+	printf -- '--alt-23\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Signed nested text: the cache key ignores the Host header.\n'
+	printf -- '--alt-23\n'
+	printf 'Content-Type: text/html; charset=utf-8\n'
+	printf '\n'
+	printf '<p>Signed nested text: the cache key ignores the <b>Host</b> header.</p>\n'
+	printf -- '--alt-23--\n'
+	printf -- '--mixed-23\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf 'Content-Disposition: attachment; filename="request.txt"\n'
+	printf '\n'
+	printf 'GET / HTTP/1.1\nHost: evil.example\n'
+	printf -- '--mixed-23--\n'
+} | crlf >"$WORK/e23"
+signedmail "$OUT/signed-nested.eml" "$ALICE_FROM" "Cache poisoning" signed-nested "$WORK/e23" "$ALICE" pgp-sha256
+
+# 24. Inline encrypted blocks inside text/html: one in <pre>, one pasted
+# with <br> line breaks.
+printf 'First HTML secret: the admin panel has no CSRF token.\n' >"$WORK/in24a"
+printf 'Second HTML secret: session ids are sequential.\n' >"$WORK/in24b"
+encrypt "$WORK/c24a" "$WORK/in24a" --encrypt -r "$TEAM"
+encrypt "$WORK/c24b" "$WORK/in24b" --encrypt -r "$TEAM"
+{
+	headers "$ALICE_FROM" "Inline in HTML" inline-html
+	printf 'Content-Type: text/html; charset=utf-8\n'
+	printf '\n'
+	printf '<html><head><style>pre { color: red }</style></head><body>\n'
+	printf '<p>Hello team &amp; friends, two blocks follow.</p>\n<pre>'
+	cat "$WORK/c24a"
+	printf '</pre>\n<p>And one pasted with line breaks:</p>\n<div>'
+	sed 's/$/<br>/' "$WORK/c24b"
+	printf '</div>\n<p>Bye, <a href="https://researcher.example/">Alice</a></p></body></html>\n'
+} | crlf >"$OUT/inline-html.eml"
+
+# 25. Encrypted attachments in an otherwise plain mail: a binary .pgp, an
+# armored .asc, and PGP Desktop's encrypted HTML body.
+printf 'Details in the encrypted attachment: the S3 bucket "backups" is public.\n' >"$WORK/report.txt"
+gpgm --encrypt -r "$TEAM" --output "$WORK/report.txt.pgp" "$WORK/report.txt"
+printf 'Armored attachment: the password reset link is valid for a year.\n' >"$WORK/details.txt"
+gpgm --armor --sign --local-user "$ALICE" --encrypt -r "$TEAM" --output "$WORK/details.txt.asc" "$WORK/details.txt"
+printf '<html><body><p>Encrypted HTML body: <b>XSS</b> in /search.</p><img src="https://tracker.example/p.gif"></body></html>\n' >"$WORK/PGPexch.htm"
+gpgm --encrypt -r "$TEAM" --output "$WORK/PGPexch.htm.pgp" "$WORK/PGPexch.htm"
+{
+	headers "$ALICE_FROM" "Encrypted attachments" attachment-encrypted
+	printf 'Content-Type: multipart/mixed; boundary="att-25"\n'
+	printf '\n'
+	printf -- '--att-25\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Unencrypted cover note: see the attachments.\n'
+	printf -- '--att-25\n'
+	printf 'Content-Type: application/octet-stream; name="report.txt.pgp"\n'
+	printf 'Content-Disposition: attachment; filename="report.txt.pgp"\n'
+	printf 'Content-Transfer-Encoding: base64\n'
+	printf '\n'
+	base64 -w 76 "$WORK/report.txt.pgp"
+	printf -- '--att-25\n'
+	printf 'Content-Type: text/plain; charset=us-ascii; name="details.txt.asc"\n'
+	printf 'Content-Disposition: attachment; filename="details.txt.asc"\n'
+	printf '\n'
+	cat "$WORK/details.txt.asc"
+	printf -- '--att-25\n'
+	printf 'Content-Type: application/octet-stream; name="PGPexch.htm.pgp"\n'
+	printf 'Content-Disposition: attachment; filename="PGPexch.htm.pgp"\n'
+	printf 'Content-Transfer-Encoding: base64\n'
+	printf '\n'
+	base64 -w 76 "$WORK/PGPexch.htm.pgp"
+	printf -- '--att-25--\n'
+} | crlf >"$OUT/attachment-encrypted.eml"
+
+# 26. Thunderbird-style first contact: signed and encrypted, with the
+# sender's key attached inside. Kim's key is not exported: the message
+# must verify with the key it carries (which has a second user ID for
+# another address, to be trimmed).
+gpgk --armor --export "$KIM" >"$WORK/kim.asc"
+{
+	printf 'Content-Type: multipart/mixed; boundary="inner-26"; protected-headers="v1"\n'
+	printf 'Subject: First contact with my key\n'
+	printf '\n'
+	printf -- '--inner-26\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Hello, my key is attached. The login form leaks usernames.\n'
+	printf -- '--inner-26\n'
+	printf 'Content-Type: application/pgp-keys; name="OpenPGP_0x%s.asc"\n' "${KIM: -16}"
+	printf 'Content-Disposition: attachment; filename="OpenPGP_0x%s.asc"\n' "${KIM: -16}"
+	printf '\n'
+	cat "$WORK/kim.asc"
+	printf -- '--inner-26--\n'
+} | crlf >"$WORK/in26"
+encrypt "$WORK/c26" "$WORK/in26" --sign --local-user "$KIM" --encrypt -r "$TEAM"
+pgpmime "$WORK/k26" "..." key-attached "$WORK/c26"
+sed 's/^From: Alice Researcher <alice@researcher.example>/From: Kim Newkey <kim@newkey.example>/' "$WORK/k26" >"$OUT/key-attached.eml"
+
+# 27. Autocrypt header (Autocrypt Level 1) on a signed mail; Ada's key is
+# not exported either.
+inner_text "Signed by the key in my Autocrypt header." >"$WORK/in27"
+detach "$WORK/s27" "$WORK/in27" "$ADA"
+{
+	headers "Ada Autocrypt <ada@autocrypt.example>" "Autocrypt" autocrypt
+	printf 'Autocrypt: addr=ada@autocrypt.example; prefer-encrypt=mutual; keydata=\n'
+	gpgk --export --export-options export-minimal "$ADA" | base64 -w 72 | sed 's/^/ /'
+} | crlf >"$OUT/autocrypt.eml"
+signedbody "$WORK/in27" "$WORK/s27" signed-27 pgp-sha256 >>"$OUT/autocrypt.eml"
+
+# 28. K-9 style protected headers: a single text/plain entity carrying
+# the Subject, no legacy display part.
+{
+	printf 'Content-Type: text/plain; charset=utf-8; protected-headers="v1"\n'
+	printf 'Subject: K-9: password hashes are unsalted\n'
+	printf 'From: %s\n' "$ALICE_FROM"
+	printf '\n'
+	printf 'The users table stores unsalted SHA-1 hashes.\n'
+} | crlf >"$WORK/in28"
+encrypt "$WORK/c28" "$WORK/in28" --sign --local-user "$ALICE" --encrypt -r "$TEAM"
+pgpmime "$OUT/protected-k9.eml" "..." protected-k9 "$WORK/c28"
+
+# 29. Legacy display only: the Subject is not on the decrypted entity,
+# only in its text/rfc822-headers part.
+{
+	printf 'Content-Type: multipart/mixed; boundary="inner-29"; protected-headers="v1"\n'
+	printf '\n'
+	printf -- '--inner-29\n'
+	printf 'Content-Type: text/rfc822-headers; protected-headers="v1"\n'
+	printf 'Content-Disposition: inline\n'
+	printf '\n'
+	printf 'Subject: Legacy display subject\n'
+	printf -- '--inner-29\n'
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf '\n'
+	printf 'Only the legacy display part names the subject.\n'
+	printf -- '--inner-29--\n'
+} | crlf >"$WORK/in29"
+encrypt "$WORK/c29" "$WORK/in29" --encrypt -r "$TEAM"
+pgpmime "$OUT/protected-legacy.eml" "..." protected-legacy "$WORK/c29"
+
+# 30-33. "Johnny, you are fired" (Mueller et al., USENIX Security 2019).
+# 30. A validly signed part wrapped in unsigned parts.
+inner_text "The only signed sentence: please rotate the API keys." >"$WORK/in30"
+detach "$WORK/s30" "$WORK/in30" "$ALICE"
+{
+	{
+		headers "$ALICE_FROM" "Wrapped signature" wrapped-signed
+		printf 'Content-Type: multipart/mixed; boundary="wrap-30"\n'
+		printf '\n'
+		printf -- '--wrap-30\n'
+		printf 'Content-Type: text/plain; charset=utf-8\n'
+		printf '\n'
+		printf 'UNSIGNED: also wire 10000 EUR to the account below.\n'
+		printf -- '--wrap-30\n'
+	} | crlf
+	signedbody "$WORK/in30" "$WORK/s30" signed-30 pgp-sha256
+	{
+		printf -- '\n--wrap-30\n'
+		printf 'Content-Type: text/plain; charset=utf-8\n'
+		printf '\n'
+		printf 'UNSIGNED footer: IBAN XX00 0000.\n'
+		printf -- '--wrap-30--\n'
+	} | crlf
+} >"$OUT/wrapped-signed.eml"
+# 31. Alice's signed mail forwarded by Bob as message/rfc822.
+{
+	{
+		headers '"Bob Finder" <bob@finder.example>' "Fwd: Token leak in /debug" forwarded-signed
+		printf 'Content-Type: multipart/mixed; boundary="fwd-31"\n'
+		printf '\n'
+		printf -- '--fwd-31\n'
+		printf 'Content-Type: text/plain; charset=utf-8\n'
+		printf '\n'
+		printf 'Forwarding what Alice sent me.\n'
+		printf -- '--fwd-31\n'
+		printf 'Content-Type: message/rfc822\n'
+		printf 'Content-Disposition: inline\n'
+		printf '\n'
+	} | crlf
+	cat "$OUT/multipart-signed.eml"
+	printf -- '\n--fwd-31--\n' | crlf
+} >"$OUT/forwarded-signed.eml"
+# 32. Signed by Alice, but From says Bob.
+inner_text "Signed by Alice, sent as Bob." >"$WORK/in32"
+signedmail "$OUT/signer-not-from.eml" '"Bob Finder" <bob@finder.example>' "Signer is not From" signer-not-from "$WORK/in32" "$ALICE" pgp-sha256
+# 33. The signed entity carries its own Subject and From.
+{
+	printf 'Content-Type: text/plain; charset=utf-8\n'
+	printf 'Subject: You are fired\n'
+	printf 'From: CEO <ceo@example.com>\n'
+	printf '\n'
+	printf 'Quarterly numbers attached, all fine.\n'
+} | crlf >"$WORK/in33"
+signedmail "$OUT/inner-headers.eml" "$ALICE_FROM" "Quarterly numbers" inner-headers "$WORK/in33" "$ALICE" pgp-sha256
 
 echo "fixtures written to $OUT"
