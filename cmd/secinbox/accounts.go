@@ -6,18 +6,20 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/triage"
 )
-
-// Password length bounds: bcrypt reads at most 72 bytes.
-const minPassword, maxPassword = 12, 72
 
 func cmdUserAdd(ctx context.Context, e *env) error {
 	var cfg Config
@@ -44,8 +46,8 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 			return errors.New("no password on stdin")
 		}
 		password = strings.TrimRight(line, "\r\n")
-		if len(password) < minPassword || len(password) > maxPassword {
-			return fmt.Errorf("the password must be %d to %d bytes long", minPassword, maxPassword)
+		if err := triage.CheckPassword(password, addr.Address); err != nil {
+			return errors.New(triage.ErrorMessage(err))
 		}
 	} else {
 		password, generated = randomToken(18), true
@@ -60,7 +62,8 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 	}
 	defer d.Close()
 	u := &triage.User{Email: strings.ToLower(addr.Address), Role: r, PasswordHash: hash}
-	if err := d.CreateUser(ctx, u); err != nil {
+	ev := cliAudit(triage.AuditUserCreate, "", map[string]string{"email": u.Email, "role": string(r)})
+	if err := d.CreateUserAudited(ctx, u, ev); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "added %s (%s)\n", u.Email, u.Role)
@@ -96,8 +99,13 @@ func cmdTokenCreate(ctx context.Context, e *env) error {
 	}
 	token := apiTokenPrefix + randomToken(32)
 	sum := sha256.Sum256([]byte(token))
-	if err := d.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID, Name: *name, TokenHash: sum[:]}); err != nil {
+	t := &triage.APIToken{UserID: u.ID, Name: *name, TokenHash: sum[:]}
+	if err := d.CreateAPIToken(ctx, t); err != nil {
 		return err
+	}
+	ev := cliAudit(triage.AuditTokenCreate, fmt.Sprintf("user:%d", u.ID), map[string]any{"token": t.ID, "name": *name})
+	if err := d.AddAudit(ctx, ev); err != nil {
+		return fmt.Errorf("the token was created but could not be audited: %w", err)
 	}
 	fmt.Fprintln(e.stdout, token)
 	return nil
@@ -108,4 +116,152 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// cliAudit is the audit event of a change made with the CLI: the actor
+// is "cli" (whoever can run it can read the database anyway).
+func cliAudit(action, target string, detail any) *triage.AuditEvent {
+	ev := &triage.AuditEvent{ActorEmail: triage.ActorCLI, Action: action, Target: target}
+	if detail != nil {
+		b, _ := json.Marshal(detail)
+		ev.Detail = string(b)
+	}
+	return ev
+}
+
+// userCommand parses the flags of a `user` subcommand that acts on one
+// user (--email), opens the database and finds them.
+func userCommand(ctx context.Context, e *env, usage string, extra func(*flag.FlagSet)) (*db.DB, *triage.User, error) {
+	var cfg Config
+	fs := e.flags(&cfg)
+	email := fs.String("email", "", "the staff member's email address")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := e.parse(fs); err != nil {
+		return nil, nil, err
+	}
+	if *email == "" {
+		fmt.Fprintln(e.stderr, "usage: secinbox "+usage)
+		return nil, nil, errUsage
+	}
+	d, err := openData(ctx, &cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := d.UserByEmail(ctx, *email)
+	if err != nil {
+		d.Close()
+		return nil, nil, fmt.Errorf("user %s: %w", *email, err)
+	}
+	return d, u, nil
+}
+
+// cmdUserList prints every staff member: email, role, two-factor, state.
+func cmdUserList(ctx context.Context, e *env) error {
+	var cfg Config
+	fs := e.flags(&cfg)
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	d, err := openData(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	users, err := d.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		twoFactor, state := "2fa:off", "active"
+		if u.TwoFactor {
+			twoFactor = "2fa:on"
+		}
+		if u.Disabled() {
+			state = "disabled"
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\t%s\n", u.Email, u.Role, twoFactor, state)
+	}
+	return nil
+}
+
+// cmdUserRole changes a staff member's role.
+func cmdUserRole(ctx context.Context, e *env) error {
+	var role string
+	d, u, err := userCommand(ctx, e, "user role --email E --role admin|triager|viewer", func(fs *flag.FlagSet) {
+		fs.StringVar(&role, "role", "", "the new role: admin, triager or viewer")
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	r, err := triage.ParseRole(role)
+	if err != nil {
+		return err
+	}
+	ev := cliAudit(triage.AuditUserRole, fmt.Sprintf("user:%d", u.ID), map[string]string{"from": string(u.Role), "to": string(r)})
+	if err := d.SetUserRole(ctx, u.ID, r, ev); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s is now %s\n", u.Email, r)
+	return nil
+}
+
+// cmdUserDisable disables a staff member: no sign-in, no API tokens, and
+// their sessions end.
+func cmdUserDisable(ctx context.Context, e *env) error {
+	d, u, err := userCommand(ctx, e, "user disable --email E", nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.SetUserDisabled(ctx, u.ID, time.Now(), cliAudit(triage.AuditUserDisable, fmt.Sprintf("user:%d", u.ID), nil)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "disabled %s\n", u.Email)
+	return nil
+}
+
+// cmdUserEnable lets a disabled staff member sign in again.
+func cmdUserEnable(ctx context.Context, e *env) error {
+	d, u, err := userCommand(ctx, e, "user enable --email E", nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.SetUserDisabled(ctx, u.ID, time.Time{}, cliAudit(triage.AuditUserEnable, fmt.Sprintf("user:%d", u.ID), nil)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "enabled %s\n", u.Email)
+	return nil
+}
+
+// cmdUserResetTwoFactor turns a staff member's two-factor sign-in off:
+// the way back in for an admin who lost their phone and codes.
+func cmdUserResetTwoFactor(ctx context.Context, e *env) error {
+	d, u, err := userCommand(ctx, e, "user reset-2fa --email E", nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.DisableTwoFactor(ctx, u.ID, cliAudit(triage.AuditTwoFactorReset, fmt.Sprintf("user:%d", u.ID), nil)); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "two-factor sign-in is off for %s\n", u.Email)
+	return nil
+}
+
+// webSecretKey derives the key that seals staff two-factor secrets in the
+// database from the team key's passphrase, so that the database alone
+// (a backup, a stolen file) does not hold them in the clear. Argon2id,
+// because a guess at the passphrase checked against a sealed secret must
+// cost about as much as one checked against the locked team key. The salt
+// is fixed: the passphrase is per installation already, and a per-install
+// salt would need a place to live that survives a key rotation.
+func webSecretKey(pass []byte) []byte {
+	if len(pass) == 0 {
+		return nil
+	}
+	return argon2.IDKey(pass, []byte("secinbox web secret key v1"), 2, 64*1024, 2, 32)
 }

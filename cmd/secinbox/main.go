@@ -3,6 +3,7 @@
 //
 //	secinbox serve                 run the SMTP and HTTP servers
 //	secinbox user add ...          add a staff member
+//	secinbox user list|role|disable|enable|reset-2fa ...
 //	secinbox token create ...      create an API token
 //	secinbox key export|import|list
 //
@@ -70,6 +71,12 @@ commands:
   serve                      run the SMTP intake, the web UI and the API
   user add --email E --role admin|triager|viewer [--password-stdin]
                              add a staff member (prints a generated password unless one is given on stdin)
+  user list                  list the staff: email, role, two-factor, active or disabled
+  user role --email E --role admin|triager|viewer
+                             change a staff member's role
+  user disable|enable --email E
+                             stop a staff member signing in or using tokens (ends their sessions), or undo it
+  user reset-2fa --email E   turn a staff member's two-factor sign-in off (a lost phone)
   token create --user E [--name N]
                              create an API bearer token for a staff member
   key export [--secret]      print the team's primary public key (armored)
@@ -114,10 +121,15 @@ func (e *env) parse(fs *flag.FlagSet) error {
 }
 
 var commands = map[string]func(context.Context, *env) error{
-	"serve":        cmdServe,
-	"user add":     cmdUserAdd,
-	"token create": cmdTokenCreate,
-	"key export":   cmdKeyExport,
-	"key import":   cmdKeyImport,
-	"key list":     cmdKeyList,
+	"serve":          cmdServe,
+	"user add":       cmdUserAdd,
+	"user list":      cmdUserList,
+	"user role":      cmdUserRole,
+	"user disable":   cmdUserDisable,
+	"user enable":    cmdUserEnable,
+	"user reset-2fa": cmdUserResetTwoFactor,
+	"token create":   cmdTokenCreate,
+	"key export":     cmdKeyExport,
+	"key import":     cmdKeyImport,
+	"key list":       cmdKeyList,
 }

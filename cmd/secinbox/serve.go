@@ -60,6 +60,8 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	// Seals staff two-factor secrets in the database.
+	secretKey := webSecretKey(pass)
 	keys, err := loadTeamKeys(ctx, d, &cfg, pass, log, time.Now())
 	if err != nil {
 		return err
@@ -100,6 +102,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		KeyFingerprint:   pgp.Fingerprint(keys.primary),
 		KeyExpires:       keys.expires,
 		SecureCookies:    tlsConfig != nil,
+		SecretKey:        secretKey,
 	})
 	if err != nil {
 		return err
