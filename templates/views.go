@@ -68,6 +68,66 @@ type ReportView struct {
 	Attachments     []AttachmentRow
 	RawURL          string
 	BoardURL        string
+	// Parts is the body as its parts, in message order, each marked with
+	// what signs it. Empty for reports filed without parts: Body is shown.
+	Parts []PartView
+	// Keys are the researcher's keys, best first; KeyLookupURL is the
+	// "Look up key" form's action, empty when the user may not look keys
+	// up or lookups are off; KeyNotice tells what the last lookup found.
+	Keys         []ResearcherKeyRow
+	KeyLookupURL string
+	KeyNotice    string
+}
+
+// PartView is one body part of a report and the signature covering it.
+type PartView struct {
+	Path        string // MIME part number, "1.2"
+	ContentType string
+	Text        string // plain text, printed escaped in a <pre>
+	FromHTML    bool   // extracted from an HTML part
+	SourceURL   string // page showing that HTML's source, escaped; may be empty
+	Encrypted   bool
+	Signature   PartSignature
+}
+
+// PartSignature is what a part's signature mark says.
+type PartSignature struct {
+	Signed      bool   // covered by a signature (whatever its result)
+	Label       string // "Signed by Alice <a@example.org>", "Not signed", "Bad signature", ...
+	Class       string // badge class
+	Fingerprint string // grouped hex, when known
+	KeyID       string // issuer key ID, when the fingerprint is unknown
+	Warning     string // e.g. "signer is not the sender"; shown prominently
+	Reason      string // why it is not good
+}
+
+// ResearcherKeyRow is one of the researcher's keys with its provenance.
+type ResearcherKeyRow struct {
+	Fingerprint string // grouped hex
+	UserID      string
+	Source      string // the strongest source
+	Sources     string // every source seen, "signature, wkd"
+	FirstSeen   string
+	LastSeen    string
+	Expires     string // "never" or a time
+	Expired     bool
+	Best        bool // the key the API names and replies would use
+}
+
+// SourceView shows an attachment's bytes as escaped text (HTML source is
+// never rendered).
+type SourceView struct {
+	Nav         StaffNav
+	TrackingID  string
+	ReportURL   string
+	Name        string
+	ContentType string
+	Size        string
+	SHA256      string
+	Text        string // the bytes as text, invalid UTF-8 replaced
+	Truncated   bool   // only the first part is shown
+	Binary      bool   // not text: Text is empty
+	DownloadURL string
 }
 
 // SignatureView is the result of checking a report's signature.
@@ -85,6 +145,7 @@ type AttachmentRow struct {
 	Size        string // "1.2 KiB"
 	SHA256      string
 	URL         string
+	SourceURL   string // view as escaped text; empty for binary types
 }
 
 // LoginView is the sign-in form. Error is the generic failure message.

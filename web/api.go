@@ -25,6 +25,9 @@ type apiReport struct {
 	Researcher       apiResearcher   `json:"researcher"`
 	Body             *string         `json:"body,omitempty"`
 	Attachments      []apiAttachment `json:"attachments"`
+	// Signatures and Parts are left out of list items.
+	Signatures *[]apiSignatureDetail `json:"signatures,omitempty"`
+	Parts      *[]apiPart            `json:"parts,omitempty"`
 }
 
 type apiSignature struct {
@@ -36,6 +39,34 @@ type apiSignature struct {
 type apiResearcher struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
+	// The best current key (triage.BestResearcherKey), "" when none; left
+	// out of list items.
+	KeyFingerprint *string `json:"key_fingerprint,omitempty"`
+	KeySource      *string `json:"key_source,omitempty"`
+}
+
+// apiSignatureDetail is one signature of a report and the parts it covers.
+type apiSignatureDetail struct {
+	Status       string   `json:"status"`
+	Fingerprint  string   `json:"fingerprint"`
+	KeyID        string   `json:"key_id"`
+	SignerUserID string   `json:"signer_user_id"`
+	FromMatches  bool     `json:"from_matches"`
+	Hash         string   `json:"hash"`
+	SignedAt     string   `json:"signed_at,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	Parts        []string `json:"parts"`
+}
+
+// apiPart is one body part. Signature is the index in signatures of the
+// signature covering it, null when none does.
+type apiPart struct {
+	Path        string `json:"path"`
+	ContentType string `json:"content_type"`
+	Text        string `json:"text"`
+	FromHTML    bool   `json:"from_html"`
+	Encrypted   bool   `json:"encrypted"`
+	Signature   *int   `json:"signature"`
 }
 
 type apiAttachment struct {
@@ -123,7 +154,46 @@ func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newAPIReport(rep, s.now(), true))
+	now := s.now()
+	v := newAPIReport(rep, now, true)
+	setAPIContent(&v, rep)
+	keys, err := s.store.ResearcherKeys(r.Context(), rep.ResearcherEmail)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var fpr, src string
+	if best, ok := triage.BestResearcherKey(keys, now); ok {
+		fpr, src = best.Fingerprint, string(best.Source)
+	}
+	v.Researcher.KeyFingerprint, v.Researcher.KeySource = &fpr, &src
+	writeJSON(w, http.StatusOK, v)
+}
+
+// setAPIContent adds rep's signatures and body parts to v.
+func setAPIContent(v *apiReport, rep *triage.Report) {
+	sigs := make([]apiSignatureDetail, 0, len(rep.Signatures))
+	for _, sg := range rep.Signatures {
+		d := apiSignatureDetail{
+			Status: string(sg.Status), Fingerprint: sg.Fingerprint, KeyID: sg.KeyID, SignerUserID: sg.SignerUserID,
+			FromMatches: sg.FromMatches, Hash: sg.Hash, SignedAt: formatRFC3339(sg.SignedAt), Reason: sg.Reason,
+			Parts: sg.Parts,
+		}
+		if d.Parts == nil {
+			d.Parts = []string{}
+		}
+		sigs = append(sigs, d)
+	}
+	parts := make([]apiPart, 0, len(rep.Parts))
+	for _, p := range rep.Parts {
+		ap := apiPart{Path: p.Path, ContentType: p.ContentType, Text: p.Text, FromHTML: p.FromHTML, Encrypted: p.Encrypted}
+		if p.Signature > 0 && p.Signature <= len(rep.Signatures) {
+			i := p.Signature - 1
+			ap.Signature = &i
+		}
+		parts = append(parts, ap)
+	}
+	v.Signatures, v.Parts = &sigs, &parts
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

@@ -142,6 +142,14 @@ func signatureView(sig triage.Signature) sigView {
 		v.Label, v.Badge, v.Class = "Bad signature: it does not verify", "signed: bad", "badge-bad"
 	case triage.SignatureUnknownKey:
 		v.Label, v.Badge, v.Class = "Signed by a key we do not have", "signed: unknown key", "badge-warn"
+	case triage.SignatureExpiredKey:
+		v.Label, v.Badge, v.Class = "Signed with an expired key", "signed: expired key", "badge-bad"
+	case triage.SignatureRevokedKey:
+		v.Label, v.Badge, v.Class = "Signed with a revoked key", "signed: revoked key", "badge-bad"
+	case triage.SignatureWeak:
+		v.Label, v.Badge, v.Class = "Weak signature (broken algorithm): not trusted", "signed: weak", "badge-bad"
+	case triage.SignaturePartial:
+		v.Label, v.Badge, v.Class = "Partly signed: only the parts marked below are covered", "partly signed", "badge-warn"
 	default:
 		v.Label, v.Badge, v.Class = "Not signed", "unsigned", "badge-neutral"
 	}

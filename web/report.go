@@ -77,6 +77,13 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 			SHA256:      a.SHA256,
 			URL:         fmt.Sprintf("%s/attachments/%d", reportURL(rep.ID), a.ID),
 		})
+		if viewableAsText(a.ContentType) {
+			v.Attachments[len(v.Attachments)-1].SourceURL = sourceURL(rep.ID, a.ID)
+		}
+	}
+	if err := s.fillReportContent(r, &v, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }

@@ -57,6 +57,11 @@ var wantRoles = map[string]triage.Role{
 	"GET /api/v1/reports":                  triage.RoleViewer,
 	"GET /api/v1/reports/{id}":             triage.RoleViewer,
 	"GET /api/v1/audit":                    triage.RoleAdmin,
+
+	// Report content and researcher keys.
+	"GET /reports/{id}/attachments/{aid}/source": triage.RoleViewer,
+	"POST /reports/{id}/lookup-key":              triage.RoleTriager,
+	"POST /api/v1/reports/{id}/lookup-key":       triage.RoleTriager,
 }
 
 // selfService are the staff routes that change something yet are open

@@ -44,6 +44,8 @@ var routes = []Route{
 	{"GET", "/reports/{id}", triage.RoleViewer, false, "report page", (*server).report},
 	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", (*server).reportRaw},
 	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", (*server).attachment},
+	{"GET", "/reports/{id}/attachments/{aid}/source", triage.RoleViewer, false, "an attachment shown as escaped text", (*server).attachmentSource},
+	{"POST", "/reports/{id}/lookup-key", lookupRole, false, "look up the researcher's key (WKD, keyserver)", (*server).lookupKey},
 
 	// Own account (every role).
 	{"GET", "/account", triage.RoleViewer, false, "own account: password, two-factor, sessions", (*server).account},
@@ -70,6 +72,7 @@ var routes = []Route{
 	// JSON API, with a bearer token.
 	{"GET", "/api/v1/reports", triage.RoleViewer, true, "list reports", (*server).apiReports},
 	{"GET", "/api/v1/reports/{id}", triage.RoleViewer, true, "get a report", (*server).apiReport},
+	{"POST", "/api/v1/reports/{id}/lookup-key", lookupRole, true, "look up the researcher's key (WKD, keyserver)", (*server).apiLookupKey},
 	{"GET", "/api/v1/audit", triage.RoleAdmin, true, "audit log events", (*server).apiAudit},
 }
 

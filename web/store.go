@@ -20,6 +20,11 @@ type Store interface {
 	Attachment(ctx context.Context, reportID, attachmentID int64) (*triage.Attachment, error)
 	// RawMessage returns the message a report was filed from, byte for byte.
 	RawMessage(ctx context.Context, id int64) (*triage.RawMessage, error)
+	// ResearcherKeys returns the keys held for an address, best first.
+	ResearcherKeys(ctx context.Context, email string) ([]triage.ResearcherKey, error)
+	// AddResearcherKeys stores keys found by a lookup, merging their
+	// provenance into keys already held.
+	AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey) error
 
 	UserByEmail(ctx context.Context, email string) (*triage.User, error)
 	UserByID(ctx context.Context, id int64) (*triage.User, error)

@@ -47,6 +47,12 @@ type Config struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 
+	// KeyFinder, when set, backs the report page's "Look up key" button
+	// (Web Key Directory and keyserver); Reverifier, when set, checks a
+	// report's signatures again once the lookup found keys.
+	KeyFinder  KeyFinder
+	Reverifier Reverifier
+
 	// SecretKey (32 bytes) seals two-factor secrets in the database; cmd
 	// derives it from the team key's passphrase. Without it two-factor
 	// enrolment is refused (sign-in with an enrolled code still fails
@@ -70,6 +76,8 @@ type server struct {
 	secure     bool
 	cookieName string
 	wkd        map[string]bool // z-base-32 hashes of the local parts WKD serves
+	keyFinder  KeyFinder       // nil: no key lookups
+	reverifier Reverifier      // nil: lookups do not verify again
 	acct       *accounts       // sign-in limits, two-factor sealing (account.go)
 }
 
@@ -110,6 +118,8 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		secure:     cfg.SecureCookies,
 		cookieName: "secinbox_session",
 		wkd:        make(map[string]bool),
+		keyFinder:  cfg.KeyFinder,
+		reverifier: cfg.Reverifier,
 		acct:       newAccounts(cfg.SecretKey, cfg.SecureCookies),
 	}
 	if s.log == nil {
