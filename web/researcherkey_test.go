@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -408,4 +410,119 @@ func TestLookupKey_NotConfigured(t *testing.T) {
 	if resp, _ := e.post(c, fmt.Sprintf("/reports/%d/lookup-key", e.xss.ID)); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST: %d, want 404", resp.StatusCode)
 	}
+}
+
+// fileFixture files a pgp/testdata message through the real Processor
+// (no team keys: the fixtures used here are not encrypted).
+func (e *env) fileFixture(name string) *triage.Report {
+	e.t.Helper()
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", name))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	raw := &triage.RawMessage{MailFrom: "envelope@example.org", Recipients: []string{"security@localhost"}, ReceivedAt: t0, Data: data}
+	if err := e.db.AddRawMessage(ctx, raw); err != nil {
+		e.t.Fatal(err)
+	}
+	p := inbox.NewProcessor(e.db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := p.File(ctx, raw.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	list, err := e.db.Reports(ctx, triage.ReportFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, r := range list {
+		if r.MessageID == raw.ID {
+			return r
+		}
+	}
+	e.t.Fatalf("message %d was not filed", raw.ID)
+	return nil
+}
+
+// TestReportPage_RealMessages goes from GnuPG-made messages through pgp,
+// the Processor and the database to the page: only the signed part of a
+// wrapped message is marked signed, and an HTML body links to its
+// escaped source.
+func TestReportPage_RealMessages(t *testing.T) {
+	e := newEnv(t)
+	c := e.viewerClient()
+
+	// Alice's key is known (say from WKD): her signature verifies.
+	el, err := pgp.ReadPublicKeys(readFixture(t, "researcher.pub.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := el[0]
+	pub, _ := pgp.PublicKeyBytes(alice)
+	ids := []string{fmt.Sprintf("%016X", alice.PrimaryKey.KeyId)}
+	for _, s := range alice.Subkeys {
+		ids = append(ids, fmt.Sprintf("%016X", s.PublicKey.KeyId))
+	}
+	if err := e.db.AddResearcherKeys(context.Background(), []triage.ResearcherKey{{
+		Email: "alice@researcher.example", Fingerprint: pgp.Fingerprint(alice), UserID: pgp.PrimaryUserID(alice),
+		Source: triage.KeySourceWKD, KeyIDs: ids, Public: pub}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.fileFixture("wrapped-signed.eml")
+	_, page := e.get(c, fmt.Sprintf("/reports/%d", r.ID))
+	labels, warnings, texts := partMarks(t, page)
+	want := []string{"Not signed", "Signed by Alice Researcher <alice@researcher.example>", "Not signed"}
+	if strings.Join(labels, "|") != strings.Join(want, "|") {
+		t.Fatalf("marks %q, want %q", labels, want)
+	}
+	if !strings.HasPrefix(texts[0], "UNSIGNED") || !strings.HasPrefix(texts[1], "The only signed sentence") || warnings[1] != "" {
+		t.Errorf("texts %q warnings %q", texts, warnings)
+	}
+	if got := strings.Join(byTestID(t, page, "badge"), ","); !strings.Contains(got, "partly signed") {
+		t.Errorf("summary badges %q", got)
+	}
+
+	// An HTML-only mail: the extracted text, and its source one click away.
+	r = e.fileFixture("html-only.eml")
+	_, page = e.get(c, fmt.Sprintf("/reports/%d", r.ID))
+	if got := byTestID(t, page, "part-text"); len(got) != 1 || !strings.Contains(got[0], `The "export" button leaks every invoice.`) {
+		t.Fatalf("html part text %q", got)
+	}
+	doc, _ := html.Parse(strings.NewReader(page))
+	href := ""
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "a" {
+			for _, a := range n.Attr {
+				if a.Key == "data-testid" && a.Val == "part-html-source" {
+					for _, a := range n.Attr {
+						if a.Key == "href" {
+							href = a.Val
+						}
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if href == "" {
+		t.Fatal("no link to the HTML source")
+	}
+	_, src := e.get(c, href)
+	if got := byTestID(t, src, "source-text"); len(got) != 1 || !strings.Contains(got[0], "<script>alert(1)</script>") {
+		t.Errorf("source %q", got)
+	}
+	if strings.Contains(src, "<script>") {
+		t.Error("HTML source rendered")
+	}
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
