@@ -47,7 +47,8 @@ type sigWant struct {
 	// "unknown-mallory"). A good signature must name its primary
 	// fingerprint; any other status must name one of its key IDs.
 	Signer      string
-	FromMatches bool // checked for good signatures
+	FromMatches bool   // checked for good signatures
+	Hash        string // when set, Signature.Hash ("SHA1")
 }
 
 // attWant is one expected attachment: its name and, when File is set,
@@ -101,7 +102,7 @@ func encCase(name, producer, team, outline string) interopCase {
 func signedEncCase(name, producer, team, outline, signer string) interopCase {
 	c := encCase(name, producer, team, outline)
 	c.Summary = triage.SignatureGood
-	c.Sigs = []sigWant{{triage.SignatureGood, signer, true}}
+	c.Sigs = []sigWant{{Status: triage.SignatureGood, Signer: signer, FromMatches: true}}
 	c.Signed = []string{fixtureLine(name)}
 	return c
 }
@@ -110,7 +111,7 @@ func signedEncCase(name, producer, team, outline, signer string) interopCase {
 func clearCase(name, producer, signer string, st triage.SignatureStatus) interopCase {
 	c := interopCase{
 		Name: name, Producer: producer, Team: "team-gpg-ed25519",
-		Summary: st, Sigs: []sigWant{{st, signer, true}},
+		Summary: st, Sigs: []sigWant{{Status: st, Signer: signer, FromMatches: true}},
 		Texts: []string{fixtureLine(name)}, Title: "Interop " + name,
 	}
 	if st == triage.SignatureGood {
@@ -211,7 +212,7 @@ func interopCases() []interopCase {
 		}),
 		with(encCase("gpg-sha1-signed-encrypted", "gpg", "team-gpg-ed25519", v1), func(c *interopCase) {
 			c.Summary = triage.SignatureWeak
-			c.Sigs = []sigWant{{Status: triage.SignatureWeak, Signer: alice}}
+			c.Sigs = []sigWant{{Status: triage.SignatureWeak, Signer: alice, Hash: "SHA1"}}
 		}),
 	)
 
@@ -235,7 +236,9 @@ func interopCases() []interopCase {
 			c.Texts = append(c.Texts, "account 6666")
 		}),
 		clearCase("gpg-multipart-signed-unknown-key", "gpg", "unknown-mallory", triage.SignatureUnknownKey),
-		clearCase("gpg-multipart-signed-sha1", "gpg", alice, triage.SignatureWeak),
+		with(clearCase("gpg-multipart-signed-sha1", "gpg", alice, triage.SignatureWeak), func(c *interopCase) {
+			c.Sigs[0].Hash = "SHA1"
+		}),
 		clearCase("gpg-expired-key", "gpg", "researcher-eve", triage.SignatureExpiredKey),
 		clearCase("gpg-revoked-key", "gpg", "researcher-rita", triage.SignatureRevokedKey),
 		// "Johnny, you are fired": only the middle part is signed.
@@ -288,7 +291,9 @@ func interopCases() []interopCase {
 		with(clearCase("gpg-clearsigned-tampered", "gpg", alice, triage.SignatureBad), func(c *interopCase) {
 			c.Texts = append(c.Texts, "account 6666")
 		}),
-		clearCase("gpg-clearsigned-sha1", "gpg", alice, triage.SignatureWeak),
+		with(clearCase("gpg-clearsigned-sha1", "gpg", alice, triage.SignatureWeak), func(c *interopCase) {
+			c.Sigs[0].Hash = "SHA1"
+		}),
 	)
 
 	// 9. Inline encrypted in text/plain and in text/html.
@@ -566,6 +571,9 @@ func checkSignatures(t *testing.T, keys *interopKeys, c interopCase, m *pgp.Mess
 		if s.Status != w.Status {
 			t.Errorf("Signatures[%d].Status = %q, want %q (Reason %q)", i, s.Status, w.Status, s.Reason)
 		}
+		if w.Hash != "" && s.Hash != w.Hash {
+			t.Errorf("Signatures[%d].Hash = %q, want %q", i, s.Hash, w.Hash)
+		}
 		if w.Signer == "" {
 			continue
 		}
@@ -587,8 +595,24 @@ func checkSignatures(t *testing.T, keys *interopKeys, c interopCase, m *pgp.Mess
 }
 
 // checkParts: each Signed text is in a part covered by a good
-// signature, each Unsigned text in a part covered by none.
+// signature, each Unsigned text in a part covered by none; and the two
+// records of coverage (BodyPart.Signature, Signature.Parts) agree.
 func checkParts(t *testing.T, c interopCase, m *pgp.Message) {
+	covered := map[string]int{} // path -> 1 + signature index, from Signature.Parts
+	for i, s := range m.Signatures {
+		for _, path := range s.Parts {
+			covered[path] = i + 1
+		}
+	}
+	for _, p := range m.Parts {
+		if p.Signature != covered[p.Path] {
+			t.Errorf("part %s: BodyPart.Signature = %d, but Signatures name it in signature %d", p.Path, p.Signature, covered[p.Path])
+		}
+		delete(covered, p.Path)
+	}
+	for path, i := range covered {
+		t.Errorf("signature %d covers part %q, which is not in Parts", i, path)
+	}
 	find := func(s string) []triage.BodyPart {
 		var ps []triage.BodyPart
 		for _, p := range m.Parts {
