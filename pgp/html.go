@@ -116,7 +116,7 @@ func htmlToText(src string) string {
 					lists = append(lists, list{ordered: name == "ol"})
 				}
 			case name == "li":
-				w.newline()
+				w.block()
 				depth := len(lists)
 				marker := "- "
 				if depth > 0 {
@@ -128,7 +128,7 @@ func htmlToText(src string) string {
 				}
 				w.raw(strings.Repeat("  ", min(max(depth-1, 0), 8)) + marker)
 			case name == "tr":
-				w.newline()
+				w.block()
 				cells = 0
 			case name == "td" || name == "th":
 				if cells > 0 {
@@ -174,7 +174,7 @@ func htmlToText(src string) string {
 				}
 				inLink = false
 			case name == "li" || name == "tr":
-				w.newline()
+				w.block()
 			case blocks[name]:
 				w.block()
 			}

@@ -333,6 +333,7 @@ type rawSignature struct {
 	hashID     int // RFC 9580 section 9.5; -1 if unknown
 	keyID      uint64
 	issuerFpr  []byte
+	signedAt   time.Time
 }
 
 // hashIDs names the hash algorithm IDs go-crypto does not parse.
@@ -349,6 +350,7 @@ func unparsed(r rawSignature) triage.Signature {
 	if len(r.issuerFpr) > 0 {
 		s.Fingerprint = fmt.Sprintf("%X", r.issuerFpr)
 	}
+	s.SignedAt = r.signedAt
 	switch {
 	case r.version == 2 || r.version == 3:
 		s.Status = triage.SignatureWeak
@@ -381,6 +383,7 @@ func readRawSignature(c []byte) rawSignature {
 	r.version = int(c[0])
 	switch {
 	case (r.version == 2 || r.version == 3) && len(c) >= 17:
+		r.signedAt = time.Unix(int64(binary.BigEndian.Uint32(c[3:7])), 0).UTC()
 		r.keyID = binary.BigEndian.Uint64(c[7:15])
 		r.pubKeyAlgo = packet.PublicKeyAlgorithm(c[15])
 		r.hashID = int(c[16])
@@ -412,10 +415,12 @@ func (r *rawSignature) readSubpackets(b []byte, n int) {
 			continue
 		}
 		for _, sp := range subs {
-			switch {
-			case sp.SubType == 16 && len(sp.Contents) == 8: // issuer key ID
+			switch typ := sp.SubType & 0x7f; { // without the critical bit
+			case typ == 2 && len(sp.Contents) == 4 && area == 0: // creation time, hashed only
+				r.signedAt = time.Unix(int64(binary.BigEndian.Uint32(sp.Contents)), 0).UTC()
+			case typ == 16 && len(sp.Contents) == 8: // issuer key ID
 				r.keyID = binary.BigEndian.Uint64(sp.Contents)
-			case sp.SubType == 33 && len(sp.Contents) > 1: // issuer fingerprint
+			case typ == 33 && len(sp.Contents) > 1: // issuer fingerprint
 				r.issuerFpr = append([]byte(nil), sp.Contents[1:]...)
 				if r.keyID == 0 && len(r.issuerFpr) >= 20 {
 					if sp.Contents[0] == 4 {

@@ -637,4 +637,9 @@ signedmail "$OUT/signer-not-from.eml" '"Bob Finder" <bob@finder.example>' "Signe
 } | crlf >"$WORK/in33"
 signedmail "$OUT/inner-headers.eml" "$ALICE_FROM" "Quarterly numbers" inner-headers "$WORK/in33" "$ALICE" pgp-sha256
 
+# 34. Two signatures in one signature part: Alice's and Mallory's (whose
+# key the tests do not have).
+inner_text "Signed by two keys, one of them unknown." >"$WORK/in34"
+signedmail "$OUT/two-signers.eml" "$ALICE_FROM" "Two signers" two-signers "$WORK/in34" "$ALICE" pgp-sha256 --local-user "$MALLORY"
+
 echo "fixtures written to $OUT"
