@@ -691,3 +691,22 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("admin session: status %d", resp.StatusCode)
 	}
 }
+
+// TestAudit_APIReport: reading a report through the API is a view of
+// decrypted content like the page, recorded with the token's user.
+func TestAudit_APIReport(t *testing.T) {
+	e := newEnv(t)
+	id := strconv.FormatInt(e.xss.ID, 10)
+	if resp, _ := e.get(e.client(), "/api/v1/reports/"+id, "Authorization", "Bearer "+viewerToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := e.auditEvents(triage.AuditFilter{Action: triage.AuditReportView})
+	if len(evs) != 1 || evs[0].ActorEmail != viewerEmail || evs[0].Target != "report:"+id || !strings.Contains(evs[0].Detail, "api") {
+		t.Errorf("events %+v", evs)
+	}
+	// The list shows no body: not a view of content.
+	e.get(e.client(), "/api/v1/reports", "Authorization", "Bearer "+viewerToken)
+	if n := len(e.auditEvents(triage.AuditFilter{Action: triage.AuditReportView})); n != 1 {
+		t.Errorf("%d view events after listing, want 1", n)
+	}
+}
