@@ -183,23 +183,24 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-func TestSafeFilename(t *testing.T) {
+// TestDownload_CleansName: downloads go through triage.CleanFilename
+// (whose rules are tested in triage) and the name reaches the header
+// quoted, whatever it holds.
+func TestDownload_CleansName(t *testing.T) {
 	for in, want := range map[string]string{
-		"report.pdf":             "report.pdf",
-		"../../etc/passwd":       "passwd",
-		`C:\Users\x\evil.exe`:    "evil.exe",
-		".hidden":                "hidden",
-		"":                       "attachment",
-		"..":                     "attachment",
-		"a\r\nContent-Type: x":   "a__Content-Type: x",
-		"gpj.\u202eexe":          "gpj._exe",
-		`say "hi".txt`:           "say _hi_.txt",
-		"r\xe9sum\xe9.txt":       "r_sum_.txt",
-		"résumé.txt":             "résumé.txt",
-		strings.Repeat("a", 300): strings.Repeat("a", 200),
+		"report.pdf":           `attachment; filename=report.pdf`,
+		"../../etc/passwd":     `attachment; filename=passwd`,
+		"a\r\nContent-Type: x": `attachment; filename="a__Content-Type_ x"`,
+		`say "hi".txt`:         `attachment; filename="say _hi_.txt"`,
+		"":                     `attachment; filename=attachment`,
 	} {
-		if got := safeFilename(in); got != want {
-			t.Errorf("safeFilename(%q) = %q, want %q", in, got, want)
+		rec := httptest.NewRecorder()
+		download(rec, triage.CleanFilename(in), []byte("x"))
+		if got := rec.Header().Get("Content-Disposition"); got != want {
+			t.Errorf("download(%q): Content-Disposition %q, want %q", in, got, want)
+		}
+		if got := rec.Header().Get("Content-Type"); got != "application/octet-stream" {
+			t.Errorf("download(%q): Content-Type %q", in, got)
 		}
 	}
 }
