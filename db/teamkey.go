@@ -13,9 +13,10 @@ import (
 
 // AddTeamKey stores k (fingerprint upper-cased) and sets k.ID. A zero
 // k.CreatedAt is set to db.Now(). If k.Primary, the other keys lose their
-// primary flag in the same transaction. A known fingerprint is ECONFLICT;
-// a key without fingerprint or secret key EINVALID.
-func (db *DB) AddTeamKey(ctx context.Context, k *triage.TeamKey) error {
+// primary flag in the same transaction. The audit events, if any, are
+// written in that transaction too. A known fingerprint is ECONFLICT; a
+// key without fingerprint or secret key EINVALID.
+func (db *DB) AddTeamKey(ctx context.Context, k *triage.TeamKey, audit ...*triage.AuditEvent) error {
 	fpr := strings.ToUpper(strings.TrimSpace(k.Fingerprint))
 	if fpr == "" {
 		return fmt.Errorf("db: add team key: %w", triage.Errorf(triage.EINVALID, "key has no fingerprint"))
@@ -44,8 +45,10 @@ func (db *DB) AddTeamKey(ctx context.Context, k *triage.TeamKey) error {
 		} else if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return db.addAudits(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("db: add team key: %w", err)
@@ -98,9 +101,9 @@ func (db *DB) TeamKeyringGeneration(ctx context.Context) (int64, error) {
 }
 
 // SetPrimaryTeamKey makes the key with fingerprint fpr (any case) the
-// primary one, and no other. An unknown key is ENOTFOUND; a retired key
-// ECONFLICT.
-func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string) error {
+// primary one, and no other, writing the audit events in the same
+// transaction. An unknown key is ENOTFOUND; a retired key ECONFLICT.
+func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string, audit ...*triage.AuditEvent) error {
 	fpr = strings.ToUpper(strings.TrimSpace(fpr))
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		k, err := teamKeyState(ctx, tx, fpr)
@@ -116,8 +119,10 @@ func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 0 WHERE is_primary = 1`); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 1 WHERE id = ?`, k.id)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 1 WHERE id = ?`, k.id); err != nil {
+			return err
+		}
+		return db.addAudits(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("db: set primary team key: %w", err)
@@ -126,9 +131,10 @@ func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string) error {
 }
 
 // RetireTeamKey marks the key with fingerprint fpr (any case) retired at
-// at: it stays stored, but no longer decrypts. An unknown key is
-// ENOTFOUND; the primary key, or one retired already, ECONFLICT.
-func (db *DB) RetireTeamKey(ctx context.Context, fpr string, at time.Time) error {
+// at: it stays stored, but no longer decrypts. The audit events are
+// written in the same transaction. An unknown key is ENOTFOUND; the
+// primary key, or one retired already, ECONFLICT.
+func (db *DB) RetireTeamKey(ctx context.Context, fpr string, at time.Time, audit ...*triage.AuditEvent) error {
 	fpr = strings.ToUpper(strings.TrimSpace(fpr))
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		k, err := teamKeyState(ctx, tx, fpr)
@@ -141,11 +147,26 @@ func (db *DB) RetireTeamKey(ctx context.Context, fpr string, at time.Time) error
 		case k.retired:
 			return triage.Errorf(triage.ECONFLICT, "team key %s is retired already", fpr)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE team_keys SET retired_at = ? WHERE id = ?`, formatTime(at), k.id)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE team_keys SET retired_at = ? WHERE id = ?`, formatTime(at), k.id); err != nil {
+			return err
+		}
+		return db.addAudits(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("db: retire team key: %w", err)
+	}
+	return nil
+}
+
+// addAudits writes each non-nil event inside tx.
+func (db *DB) addAudits(ctx context.Context, tx *sql.Tx, evs []*triage.AuditEvent) error {
+	for _, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		if err := db.addAudit(ctx, tx, ev); err != nil {
+			return err
+		}
 	}
 	return nil
 }

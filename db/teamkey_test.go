@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +109,36 @@ func TestTeamKeyring(t *testing.T) {
 		wantCode(t, d.RetireTeamKey(ctx, "FFFF", t0), triage.ENOTFOUND)
 		wantCode(t, d.SetPrimaryTeamKey(ctx, "CCCC"), triage.ECONFLICT) // retired keys are not published
 		want("AAAA*", "BBBB", "CCCC(retired)")
+	})
+
+	t.Run("Audit", func(t *testing.T) {
+		// The audit event is written with the change, or neither is.
+		ev := &triage.AuditEvent{ActorEmail: triage.ActorCLI, Action: triage.AuditKeyImport, Target: "key:EEEE"}
+		if err := d.AddTeamKey(ctx, &triage.TeamKey{Fingerprint: "EEEE", ArmoredSecret: []byte("S"), CreatedAt: t0}, ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RetireTeamKey(ctx, "EEEE", t0, &triage.AuditEvent{ActorEmail: triage.ActorCLI, Action: "key.retire", Target: "key:EEEE"}); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := d.AuditEvents(ctx, triage.AuditFilter{Action: "key."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 2 || evs[0].Action != "key.retire" || evs[1].Action != triage.AuditKeyImport || evs[1].Target != "key:EEEE" {
+			t.Fatalf("audit log %+v", evs)
+		}
+		g := gen()
+		bad := &triage.AuditEvent{ActorEmail: triage.ActorCLI, Action: "Not An Action"}
+		wantCode(t, d.AddTeamKey(ctx, &triage.TeamKey{Fingerprint: "9999", ArmoredSecret: []byte("S"), Primary: true}, bad), triage.EINVALID)
+		wantCode(t, d.SetPrimaryTeamKey(ctx, "CCCC0000", bad), triage.ENOTFOUND)
+		if gen() != g {
+			t.Error("a change whose audit event failed was committed")
+		}
+		for _, k := range list() {
+			if strings.HasPrefix(k, "9999") {
+				t.Error("a key whose audit event failed was stored")
+			}
+		}
 	})
 
 	t.Run("Reopen", func(t *testing.T) {

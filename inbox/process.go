@@ -26,6 +26,10 @@ type Processor struct {
 	// RetryInterval is how often messages whose filing failed are tried
 	// again (default 30 s).
 	RetryInterval time.Duration
+	// KeySource, when set, is asked for the team's keys before each
+	// message instead of Keys, so that a key rotation takes effect
+	// without a restart.
+	KeySource func() openpgp.EntityList
 
 	queue chan int64
 }
@@ -167,5 +171,9 @@ func (p *Processor) parse(data []byte) (m *pgp.Message, err error) {
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
 		}
 	}()
-	return pgp.ParseMessage(data, p.Keys, nil, p.Limits, p.Now())
+	keys := p.Keys
+	if p.KeySource != nil {
+		keys = p.KeySource()
+	}
+	return pgp.ParseMessage(data, keys, nil, p.Limits, p.Now())
 }

@@ -5,7 +5,7 @@
 //	secinbox user add ...          add a staff member
 //	secinbox user list|role|disable|enable|reset-2fa ...
 //	secinbox token create ...      create an API token
-//	secinbox key export|import|list
+//	secinbox key export|import|list|rotate|set-primary|retire
 //
 // Every subcommand takes the settings listed by `secinbox serve -h`, each
 // a flag whose default comes from an environment variable.
@@ -79,9 +79,16 @@ commands:
   user reset-2fa --email E   turn a staff member's two-factor sign-in off (a lost phone)
   token create --user E [--name N]
                              create an API bearer token for a staff member
-  key export [--secret]      print the team's primary public key (armored)
-  key import FILE            import an armored secret key (its passphrase on stdin)
-  key list                   list the team's keys
+  key export [--secret] [--all | --key FPR]
+                             print the team's primary public key (armored); --secret: the
+                             secret key, still locked with the key passphrase (a backup)
+  key import [--primary=false] [--key FPR | --all] FILE
+                             import a secret key as GnuPG exports it (its passphrase on stdin)
+  key list                   list the team's keys: primary, decrypting, retired, expiry
+  key rotate [--algorithm ed25519|rsa3072|rsa4096]
+                             make a new primary key; the old one keeps decrypting
+  key set-primary FPR        publish another of the team's keys
+  key retire FPR             stop a key from decrypting (it stays stored)
 
 Run 'secinbox serve -h' for the settings every command takes.
 `
@@ -121,15 +128,18 @@ func (e *env) parse(fs *flag.FlagSet) error {
 }
 
 var commands = map[string]func(context.Context, *env) error{
-	"serve":          cmdServe,
-	"user add":       cmdUserAdd,
-	"user list":      cmdUserList,
-	"user role":      cmdUserRole,
-	"user disable":   cmdUserDisable,
-	"user enable":    cmdUserEnable,
-	"user reset-2fa": cmdUserResetTwoFactor,
-	"token create":   cmdTokenCreate,
-	"key export":     cmdKeyExport,
-	"key import":     cmdKeyImport,
-	"key list":       cmdKeyList,
+	"serve":           cmdServe,
+	"user add":        cmdUserAdd,
+	"user list":       cmdUserList,
+	"user role":       cmdUserRole,
+	"user disable":    cmdUserDisable,
+	"user enable":     cmdUserEnable,
+	"user reset-2fa":  cmdUserResetTwoFactor,
+	"token create":    cmdTokenCreate,
+	"key export":      cmdKeyExport,
+	"key import":      cmdKeyImport,
+	"key list":        cmdKeyList,
+	"key rotate":      cmdKeyRotate,
+	"key set-primary": cmdKeySetPrimary,
+	"key retire":      cmdKeyRetire,
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/secinbox/secinbox/inbox"
-	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/web"
 )
 
@@ -62,11 +61,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	}
 	// Seals staff two-factor secrets in the database.
 	secretKey := webSecretKey(pass)
-	keys, err := loadTeamKeys(ctx, d, &cfg, pass, log, time.Now())
+	keys, err := openKeyring(ctx, d, &cfg, pass, log) // keeps pass, to unlock keys added later
 	if err != nil {
 		return err
 	}
-	clear(pass)
 
 	var tlsConfig *tls.Config
 	if cfg.TLSCert != "" {
@@ -78,7 +76,8 @@ func cmdServe(ctx context.Context, e *env) error {
 	}
 
 	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
-	proc := inbox.NewProcessor(d, keys.all, log)
+	proc := inbox.NewProcessor(d, keys.current(ctx).all, log)
+	proc.KeySource = keys.decryptionKeys
 	smtpSrv, err := inbox.NewServer(inbox.Config{
 		Domain:          cfg.Domain,
 		Addresses:       addresses,
@@ -92,17 +91,14 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	handler, err := web.New(web.Config{
-		Store:            d,
-		Logger:           log,
-		Domain:           cfg.Domain,
-		Addresses:        addresses,
-		PublicURL:        cfg.publicURL(),
-		PublicKeyArmored: keys.armored,
-		PublicKeyBinary:  keys.binary,
-		KeyFingerprint:   pgp.Fingerprint(keys.primary),
-		KeyExpires:       keys.expires,
-		SecureCookies:    tlsConfig != nil,
-		SecretKey:        secretKey,
+		Store:         d,
+		Logger:        log,
+		Domain:        cfg.Domain,
+		Addresses:     addresses,
+		PublicURL:     cfg.publicURL(),
+		TeamKey:       keys.publishedKey,
+		SecureCookies: tlsConfig != nil,
+		SecretKey:     secretKey,
 	})
 	if err != nil {
 		return err
@@ -146,9 +142,10 @@ func cmdServe(ctx context.Context, e *env) error {
 		}
 	})
 	wg.Go(func() { expireSessions(procCtx, d, log) })
+	wg.Go(func() { keys.watchExpiry(procCtx) })
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
-		"key", pgp.Fingerprint(keys.primary), "data", cfg.Data)
+		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data)
 
 	var runErr error
 	select {
