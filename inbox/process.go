@@ -98,36 +98,51 @@ func (p *Processor) file(id int64) {
 	}
 }
 
-// File parses message id and stores it as a report. Filing a message twice
-// is an ECONFLICT error.
+// File parses message id and stores it as a report, with the researcher
+// keys the message brought (attached, Autocrypt, or the stored key that
+// made a good signature). Filing a message twice is an ECONFLICT error.
 func (p *Processor) File(ctx context.Context, id int64) error {
 	raw, err := p.Store.RawMessage(ctx, id)
 	if err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
-	r := p.report(raw)
+	r, keys, err := p.report(ctx, raw)
+	if err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	// Keys first: if filing then fails, the message is tried again and
+	// storing the keys again only adds a sighting.
+	if err := p.storeKeys(ctx, keys); err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
 	if err := p.Store.FileReport(ctx, r); err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
 	p.Logger.Info("report filed", "message", id, "report", r.ID, "tracking_id", r.TrackingID,
 		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
-		"signature", r.Signature.Status, "attachments", len(r.Attachments))
+		"signature", r.Signature.Status, "signatures", len(r.Signatures), "parts", len(r.Parts),
+		"attachments", len(r.Attachments), "researcher_keys", len(keys))
 	return nil
 }
 
-// report turns a raw message into a report. It cannot fail: whatever the
-// message holds, a report is filed and the raw message stays available.
-func (p *Processor) report(raw *triage.RawMessage) (r *triage.Report) {
+// report turns a raw message into a report and the researcher keys it
+// brought. Whatever the message holds, a report comes out and the raw
+// message stays available; it fails only when the stored keys cannot be
+// read (the message is then tried again later).
+func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *triage.Report, keys []triage.ResearcherKey, err error) {
 	r = triage.NewReport(raw.ReceivedAt)
 	r.MessageID = raw.ID
 	r.ResearcherEmail = raw.MailFrom
 
-	m, err := p.parse(raw.Data)
+	m, verifyKeys, parseErr, err := p.parseVerified(ctx, raw)
 	if err != nil {
-		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", err)
+		return nil, nil, err
+	}
+	if parseErr != nil {
+		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
 		r.Title = "(unreadable message)"
-		r.Body = "This message could not be parsed: " + err.Error() + "\nDownload the raw message to read it."
-		return r
+		r.Body = "This message could not be parsed: " + parseErr.Error() + "\nDownload the raw message to read it."
+		return r, nil, nil
 	}
 	r.Title = triage.CleanTitle(m.Title())
 	if m.FromEmail != "" {
@@ -137,6 +152,7 @@ func (p *Processor) report(raw *triage.RawMessage) (r *triage.Report) {
 	r.Encrypted = m.Encrypted
 	r.Decrypted = m.Decrypted
 	r.Signature = m.Signature
+	r.Signatures, r.Parts = cleanContent(m.Signatures, m.Parts)
 	r.Body = m.Text
 	r.Attachments = m.Attachments
 	if m.Encrypted && !m.Decrypted {
@@ -144,7 +160,7 @@ func (p *Processor) report(raw *triage.RawMessage) (r *triage.Report) {
 		r.DecryptError = decryptReason(m.DecryptError)
 		p.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
 	}
-	return r
+	return r, p.messageKeys(raw, r.ResearcherEmail, m, verifyKeys), nil
 }
 
 // decryptReason tells staff, in words they can act on, why a message
@@ -163,9 +179,10 @@ func decryptReason(err error) string {
 	return "Malformed OpenPGP data; the raw message is kept."
 }
 
-// parse runs pgp.ParseMessage, turning a panic that escaped it into an
-// error so one hostile message cannot stop intake.
-func (p *Processor) parse(data []byte) (m *pgp.Message, err error) {
+// parse runs pgp.ParseMessage, verifying signatures against verifyKeys
+// too, and turns a panic that escaped it into an error so one hostile
+// message cannot stop intake.
+func (p *Processor) parse(data []byte, verifyKeys openpgp.EntityList) (m *pgp.Message, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
@@ -175,5 +192,5 @@ func (p *Processor) parse(data []byte) (m *pgp.Message, err error) {
 	if p.KeySource != nil {
 		keys = p.KeySource()
 	}
-	return pgp.ParseMessage(data, keys, nil, p.Limits, p.Now())
+	return pgp.ParseMessage(data, keys, verifyKeys, p.Limits, p.Now())
 }

@@ -21,4 +21,19 @@ type Store interface {
 	// processed, in one transaction. Filing a message twice is an
 	// ECONFLICT error.
 	FileReport(ctx context.Context, r *triage.Report) error
+
+	// ResearcherKeys returns the keys held for an address, best first.
+	ResearcherKeys(ctx context.Context, email string) ([]triage.ResearcherKey, error)
+	// ResearcherKeysByKeyID returns the stored keys having a primary key
+	// or subkey with one of keyIDs, whatever address they are held for.
+	ResearcherKeysByKeyID(ctx context.Context, keyIDs []string) ([]triage.ResearcherKey, error)
+	// AddResearcherKeys stores keys; a key already held for the address
+	// gains a sighting and keeps its strongest provenance. EINVALID for a
+	// malformed key.
+	AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey) error
+	// Report returns one report with its content, or ENOTFOUND.
+	Report(ctx context.Context, id int64) (*triage.Report, error)
+	// UpdateReportSignatures replaces a report's signature results and
+	// body parts after its message was verified again.
+	UpdateReportSignatures(ctx context.Context, id int64, summary triage.Signature, sigs []triage.Signature, parts []triage.BodyPart) error
 }

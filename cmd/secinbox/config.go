@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secinbox/secinbox/inbox"
 )
 
 // Config is every setting of secinbox. Each is a flag whose default comes
@@ -30,6 +32,9 @@ type Config struct {
 	SMTPMaxConnsPerIP int64
 	LogFormat         string
 	LogLevel          string
+	WKDAdvancedURL    string
+	WKDDirectURL      string
+	VKSURL            string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -57,6 +62,9 @@ func (c *Config) settings() []setting {
 		{"smtp-max-conns-per-ip", "SECINBOX_SMTP_MAX_CONNS_PER_IP", "10", "`number` of concurrent SMTP connections from one client IP", (*int64Value)(&c.SMTPMaxConnsPerIP)},
 		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log `format`: text or json", (*stringValue)(&c.LogFormat)},
 		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log `level`: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
+		{"wkd-advanced-url", "SECINBOX_WKD_ADVANCED_URL", inbox.DefaultWKDAdvancedURL, "Web Key Directory advanced-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDAdvancedURL)},
+		{"wkd-direct-url", "SECINBOX_WKD_DIRECT_URL", inbox.DefaultWKDDirectURL, "Web Key Directory direct-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDDirectURL)},
+		{"vks-url", "SECINBOX_VKS_URL", inbox.DefaultVKSURL, "verifying keyserver base `URL` (VKS API) for researcher key lookups (off: not used)", (*stringValue)(&c.VKSURL)},
 	}
 }
 

@@ -78,6 +78,15 @@ func cmdServe(ctx context.Context, e *env) error {
 	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
 	proc := inbox.NewProcessor(d, keys.current(ctx).all, log)
 	proc.KeySource = keys.decryptionKeys
+	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
+		WKDAdvancedURL: cfg.WKDAdvancedURL,
+		WKDDirectURL:   cfg.WKDDirectURL,
+		VKSURL:         cfg.VKSURL,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
 	smtpSrv, err := inbox.NewServer(inbox.Config{
 		Domain:          cfg.Domain,
 		Addresses:       addresses,
@@ -99,6 +108,8 @@ func cmdServe(ctx context.Context, e *env) error {
 		TeamKey:       keys.publishedKey,
 		SecureCookies: tlsConfig != nil,
 		SecretKey:     secretKey,
+		KeyFinder:     keyLookup,
+		Reverifier:    proc,
 	})
 	if err != nil {
 		return err
