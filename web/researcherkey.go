@@ -207,18 +207,28 @@ func researcherKeyRows(keys []triage.ResearcherKey, best triage.ResearcherKey, h
 	return rows
 }
 
+// loadAttachment returns the report id and the attachment (with its
+// data) named by the {id} and {aid} path values.
+func (s *server) loadAttachment(r *http.Request) (int64, *triage.Attachment, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	aid, err := pathID(r, "aid")
+	if err != nil {
+		return 0, nil, err
+	}
+	a, err := s.store.Attachment(r.Context(), id, aid)
+	return id, a, err
+}
+
 // maxSourceView bounds how much of an attachment the source page shows.
 const maxSourceView = 1 << 20
 
 // attachmentSource shows an attachment as escaped text: how staff read
 // the HTML behind a part's extracted text without rendering it.
 func (s *server) attachmentSource(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	aid, err := pathID(r, "aid")
+	id, a, err := s.loadAttachment(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -228,11 +238,7 @@ func (s *server) attachmentSource(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	a, err := s.store.Attachment(r.Context(), id, aid)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
+	aid := a.ID
 	if err := s.audit(r, auditViewSource, reportTarget(id), map[string]any{"attachment": aid, "sha256": a.SHA256}); err != nil {
 		s.Error(w, r, err)
 		return

@@ -57,23 +57,6 @@ func (e *env) triagerClient() *http.Client {
 	return c
 }
 
-func (e *env) post(c *http.Client, path string, header ...string) (*http.Response, string) {
-	e.t.Helper()
-	req, err := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(""))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp, readBody(e.t, resp)
-}
-
 // fileSigned files the "Johnny, you are fired" shape: an unsigned
 // preamble, a part signed by Alice, a part signed by a key whose user IDs
 // do not carry the From address, a part by an unknown key, and an HTML
@@ -200,11 +183,14 @@ func TestReportPage_Parts(t *testing.T) {
 	if got := byTestID(t, src, "source-text"); len(got) != 1 || got[0] != htmlSource {
 		t.Errorf("source text %q", got)
 	}
-	if strings.Contains(strings.ToLower(src), "<script") || strings.Contains(strings.ToLower(src), "<img") {
-		t.Error("the HTML source is rendered, not escaped")
+	if bad := injected(t, src); len(bad) > 0 {
+		t.Errorf("the HTML source is rendered, not escaped: %v", bad)
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 		t.Errorf("CSP %q", csp)
+	}
+	if !e.hasAudit("attachment.view_source", viewerEmail, fmt.Sprintf("report:%d", r.ID)) {
+		t.Error("viewing the source is not in the audit log")
 	}
 	// A binary attachment is not shown as text.
 	_, bin := e.get(c, fmt.Sprintf("/reports/%d/attachments/%d/source", r.ID, r.Attachments[0].ID))
@@ -326,10 +312,10 @@ func TestLookupKey(t *testing.T) {
 	if len(byTestID(t, page, "researcher-keys-empty")) != 1 {
 		t.Error("no 'no key' note before the lookup")
 	}
-	if resp, _ := e.post(viewer, reportPath+"/lookup-key"); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := e.do(viewer, "POST", reportPath+"/lookup-key", nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer lookup: %d, want 403", resp.StatusCode)
 	}
-	if resp, _ := e.post(e.client(), fmt.Sprintf("/api/v1/reports/%d/lookup-key", e.xss.ID), "Authorization", "Bearer "+viewerToken); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := e.do(e.client(), "POST", fmt.Sprintf("/api/v1/reports/%d/lookup-key", e.xss.ID), nil, "Authorization", "Bearer "+viewerToken); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("viewer API lookup: %d, want 403", resp.StatusCode)
 	}
 
@@ -339,10 +325,13 @@ func TestLookupKey(t *testing.T) {
 	if len(byTestID(t, page, "key-lookup")) != 1 || !strings.Contains(page, `action="`+reportPath+`/lookup-key"`) {
 		t.Fatal("the triager sees no lookup button")
 	}
-	resp, _ := e.post(triager, reportPath+"/lookup-key")
+	resp, _ := e.do(triager, "POST", reportPath+"/lookup-key", nil)
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusSeeOther || loc.Path != reportPath || loc.Query().Get("lookup") != "found" {
 		t.Fatalf("lookup: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !e.hasAudit("researcher_key.lookup", triagerEmail, fmt.Sprintf("report:%d", e.xss.ID)) {
+		t.Error("the lookup is not in the audit log")
 	}
 	_, page = e.get(triager, loc.RequestURI())
 	if got := byTestID(t, page, "key-notice"); len(got) != 1 || !strings.Contains(got[0], "found the key") {
@@ -376,7 +365,7 @@ func TestLookupKey(t *testing.T) {
 	}
 
 	// The API twin, as a triager.
-	resp, body = e.post(e.client(), fmt.Sprintf("/api/v1/reports/%d/lookup-key", e.xss.ID), "Authorization", "Bearer "+triagerToken)
+	resp, body = e.do(e.client(), "POST", fmt.Sprintf("/api/v1/reports/%d/lookup-key", e.xss.ID), nil, "Authorization", "Bearer "+triagerToken)
 	m := decodeJSON(t, body)
 	if resp.StatusCode != http.StatusOK || m["found"] != float64(1) || m["failed"] != false {
 		t.Fatalf("API lookup: %d %v", resp.StatusCode, m)
@@ -389,7 +378,7 @@ func TestLookupKey(t *testing.T) {
 	// An address with no key: the lookup says so.
 	other := e.fileReport(t0, func(r *triage.Report) { r.Title = "x"; r.ResearcherEmail = "nobody@nowhere.example" })
 	srv.Close() // now every lookup fails
-	resp, _ = e.post(triager, fmt.Sprintf("/reports/%d/lookup-key", other.ID))
+	resp, _ = e.do(triager, "POST", fmt.Sprintf("/reports/%d/lookup-key", other.ID), nil)
 	if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("lookup") != "failed" {
 		t.Errorf("failed lookup: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -407,7 +396,7 @@ func TestLookupKey_NotConfigured(t *testing.T) {
 	if len(byTestID(t, page, "key-lookup")) != 0 {
 		t.Error("lookup button without a key finder")
 	}
-	if resp, _ := e.post(c, fmt.Sprintf("/reports/%d/lookup-key", e.xss.ID)); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := e.do(c, "POST", fmt.Sprintf("/reports/%d/lookup-key", e.xss.ID), nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST: %d, want 404", resp.StatusCode)
 	}
 }
@@ -513,8 +502,8 @@ func TestReportPage_RealMessages(t *testing.T) {
 	if got := byTestID(t, src, "source-text"); len(got) != 1 || !strings.Contains(got[0], "<script>alert(1)</script>") {
 		t.Errorf("source %q", got)
 	}
-	if strings.Contains(src, "<script>") {
-		t.Error("HTML source rendered")
+	if bad := injected(t, src); len(bad) > 0 {
+		t.Errorf("HTML source rendered: %v", bad)
 	}
 }
 
@@ -525,4 +514,34 @@ func readFixture(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// injected lists the elements of page that none of our pages has: any
+// <img>, and <script> other than our own files under /static/.
+func injected(t *testing.T, page string) []string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (n.Data == "img" || n.Data == "script") {
+			src := ""
+			for _, a := range n.Attr {
+				if a.Key == "src" {
+					src = a.Val
+				}
+			}
+			if n.Data == "img" || !strings.HasPrefix(src, "/static/") || n.FirstChild != nil {
+				bad = append(bad, n.Data+" "+src)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return bad
 }
