@@ -70,12 +70,15 @@ const payload = `<script>alert(1)</script><img src=x onerror=alert(1)>`
 
 func TestBoard(t *testing.T) {
 	v := templates.BoardView{
-		Nav: templates.StaffNav{Email: "v@example.com", Role: "viewer"},
-		Now: "2026-03-10 12:00 UTC",
+		Nav:    templates.StaffNav{Email: "v@example.com", Role: "viewer"},
+		Now:    "2026-03-10 12:00:00 UTC",
+		CanAct: true,
 		Rows: []templates.BoardRow{
-			{TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, Researcher: payload, Clock: "23h 12m left", ClockClass: "clock-ok",
-				Status: "new", Badges: []templates.Badge{{Label: "encrypted", Class: "badge-ok"}, {Label: "signed: good", Class: "badge-ok"}}},
-			{TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Clock: "overdue by 2h 5m", ClockClass: "clock-overdue"},
+			{ID: 2, TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Tier: "breached", Group: "Breached",
+				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "breached", Text: "overdue by 2h 05m 00s", Class: "clock-overdue", Remaining: -7500, Live: true}}},
+			{ID: 1, TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, Researcher: payload, Tier: "open", Group: "Open",
+				Labels: []string{payload}, Status: "new", Badges: []templates.Badge{{Label: "encrypted", Class: "badge-ok"}, {Label: "signed: good", Class: "badge-ok"}},
+				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "running", Text: "23h 12m 00s left", Class: "clock-ok", Remaining: 83520, Live: true}}},
 		},
 	}
 	out, doc := render(t, templates.Board(v))
@@ -83,30 +86,49 @@ func TestBoard(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}
-	if got := text(find(doc, "board-title")[0]); got != payload {
+	if got := text(find(doc, "board-title")[1]); got != payload {
 		t.Errorf("title = %q", got)
 	}
-	if strings.Contains(out, "<script") || strings.Contains(out, "<img") {
+	if strings.Contains(out, "<img") || strings.Contains(out, "<script>alert") {
 		t.Error("payload rendered as markup")
 	}
 	links := find(doc, "board-link")
-	if attr(links[0], "href") != "/reports/1" || strings.HasPrefix(attr(links[1], "href"), "javascript:") {
+	if attr(links[1], "href") != "/reports/1" || strings.HasPrefix(attr(links[0], "href"), "javascript:") {
 		t.Errorf("links %q %q", attr(links[0], "href"), attr(links[1], "href"))
 	}
-	clock := find(doc, "board-clock")[1]
-	if attr(clock, "class") != "clock clock-overdue" || text(clock) != "overdue by 2h 5m" {
-		t.Errorf("clock %q %q", attr(clock, "class"), text(clock))
+	clock := find(doc, "board-clock")[0]
+	if attr(clock, "data-remaining") != "-7500" || attr(clock, "data-live") != "true" || text(clock) != "overdue by 2h 05m 00s" {
+		t.Errorf("clock %q %q %q", attr(clock, "data-remaining"), attr(clock, "data-live"), text(clock))
+	}
+	if groups := find(doc, "board-group"); len(groups) != 2 || text(groups[0]) != "Breached" {
+		t.Errorf("group headings %d", len(groups))
+	}
+	if flags := find(doc, "board-flag"); len(flags) != 1 || text(flags[0]) != "Breached" {
+		t.Errorf("flags %d", len(flags))
 	}
 	if n := len(find(doc, "badge")); n != 2 {
 		t.Errorf("%d badges, want 2", n)
 	}
-	if len(find(doc, "sign-out")) != 1 {
-		t.Error("no sign-out button")
+	if len(find(doc, "sign-out")) != 1 || len(find(doc, "quick-dialog")) != 1 || len(find(doc, "shortcuts-help")) != 1 {
+		t.Error("no sign-out button, quick dialog or shortcuts help")
 	}
+	// Only our own scripts, from the binary, and no inline script.
+	var scripts func(*html.Node)
+	scripts = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "script" {
+			if src := attr(n, "src"); !strings.HasPrefix(src, "/static/") || n.FirstChild != nil {
+				t.Errorf("script %q with content %v", src, n.FirstChild != nil)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			scripts(c)
+		}
+	}
+	scripts(doc)
 
 	_, doc = render(t, templates.Board(templates.BoardView{}))
-	if len(find(doc, "board-empty")) != 1 || len(find(doc, "board-row")) != 0 {
-		t.Error("empty board has no empty state")
+	if len(find(doc, "board-empty")) != 1 || len(find(doc, "board-row")) != 0 || len(find(doc, "quick-dialog")) != 0 {
+		t.Error("empty board has no empty state, or a viewer gets the quick dialog")
 	}
 }
 
@@ -120,7 +142,7 @@ func TestReportPage(t *testing.T) {
 		RawURL:      "/reports/1/raw", BoardURL: "/board",
 	}
 	out, doc := render(t, templates.ReportPage(v))
-	if strings.Contains(out, "<script") || strings.Contains(out, "<img") {
+	if strings.Contains(out, "<script>") || strings.Contains(out, "<img") {
 		t.Error("payload rendered as markup")
 	}
 	pre := find(doc, "report-body")

@@ -25,26 +25,86 @@ type Badge struct {
 	Class string
 }
 
-// BoardView is the triage board: every report, newest first.
+// BoardView is the triage board: reports in risk order (breached first,
+// then due within 2 h, then severity, then least time left), narrowed by
+// the filters.
 type BoardView struct {
-	Nav    StaffNav
-	Now    string // "2026-01-02 15:04 UTC", when the clocks were computed
-	Filter string // the status shown, "" for all
-	Rows   []BoardRow
+	Nav     StaffNav
+	Now     string // "2026-01-02 15:04:05 UTC", when the clocks were computed
+	Filters BoardFilters
+	Rows    []BoardRow
+	Error   string // why the filters were refused; no rows then
+	// ResultsURL is this board (filters and page) for a refresh of the
+	// results in place; PrevURL and NextURL page through, "" at an end.
+	ResultsURL string
+	PrevURL    string
+	NextURL    string
+	Page       int // 1-based
+	// CanAct: the user may change reports (triager or admin), so the
+	// a (assign) and s (status) shortcuts open their forms.
+	CanAct bool
+}
+
+// BoardFilters are the board's filter form, its values as submitted and
+// its choices.
+type BoardFilters struct {
+	Status     string
+	Severity   string
+	Assignee   string
+	Breached   string
+	Label      string
+	Query      string
+	Statuses   []Option
+	Severities []Option
+	Assignees  []Option
+	BreachedOf []Option
+}
+
+// Option is one choice of a select element.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
 }
 
 // BoardRow is one report on the board.
 type BoardRow struct {
+	ID         int64
 	TrackingID string
 	URL        string // the report page
+	QuickURL   string // the quick status/assign form, for the a and s shortcuts
 	Title      string
 	Researcher string // "Name <email>" or just the email
 	Received   string // "2026-01-02 15:04 UTC"
 	ReceivedAt string // RFC 3339, for <time datetime>
-	Clock      string // "23h 12m left", "overdue by 2h 5m"
-	ClockClass string // clock-ok, clock-soon, clock-overdue
 	Status     string
-	Badges     []Badge
+	Severity   string // "critical 9.8", "high", "unscored"
+	SevClass   string // sev-critical, sev-high, ..., sev-unscored
+	Assignee   string // email, "" for nobody
+	Labels     []string
+	Clocks     []ClockView
+	// Tier is where the risk rank puts the report: "breached", "soon"
+	// (a clock due within 2 h), "open" or "closed". Group is set on the
+	// first row of each tier: the heading shown above it.
+	Tier   string
+	Group  string
+	Badges []Badge
+}
+
+// ClockView is one SLA clock, formatted.
+type ClockView struct {
+	Name       string // "First response"
+	Key        string // first_response, triage, remediation
+	State      string // running, paused, met, breached
+	DueAt      string // "2026-01-02 17:00 CET"
+	DueRFC3339 string
+	Text       string // "23h 12m 05s left", "overdue by 2h 05m 00s", "paused: 3h 00m 00s left", "met"
+	When       string // "met 2026-01-02 10:00 UTC", "breached 2026-01-02 17:00 CET"
+	// Remaining is the time left in whole seconds (negative when over),
+	// from which the page's script keeps Text counting while Live.
+	Remaining int64
+	Live      bool
+	Class     string // clock-ok, clock-soon, clock-overdue, clock-paused, clock-met
 }
 
 // ReportView is one report's page.
@@ -77,6 +137,9 @@ type ReportView struct {
 	Keys         []ResearcherKeyRow
 	KeyLookupURL string
 	KeyNotice    string
+	// Triage is the panel with the report's SLA clocks, CVSS, history,
+	// notes and (for triagers) the actions that change them.
+	Triage TriageView
 }
 
 // PartView is one body part of a report and the signature covering it.
@@ -290,4 +353,212 @@ type AuditRow struct {
 	Detail     string
 	RemoteAddr string
 	UserAgent  string
+}
+
+// Triage: the report page's actions (status, assignee, labels,
+// duplicate, CVSS, notes), its SLA clocks and history, the board's quick
+// forms, the SLA settings and the team metrics.
+
+// TriageView is the triage panel of a report page. Forms post to
+// ActionBase + "/status", "/assign", ...; they are shown only with CanAct.
+type TriageView struct {
+	ID         int64
+	TrackingID string
+	ActionBase string // "/reports/7"
+	CanAct     bool   // triager or admin
+	Error      string // the domain's refusal of the last action
+	Notice     string // what the last action did
+	Status     string
+	// NextStatuses are the moves the workflow allows from Status, except
+	// duplicate (the duplicate form names the original).
+	NextStatuses []Option
+	Assignee     string // email, "" for nobody
+	Assignees    []Option
+	Labels       string // "auth, web"
+	LabelsInput  string // the labels field's value
+	DuplicateOf  Link   // set when the report is a duplicate
+	Duplicates   []Link // reports merged into this one
+	DupInput     string // the duplicate field's value after a refusal
+	CVSS         CVSSView
+	Clocks       []ClockView
+	ClockZone    string // the policy's time zone, "UTC"
+	Notes        []NoteView
+	NoteInput    string
+	Events       []EventView
+}
+
+// Link is a labelled URL.
+type Link struct {
+	Label string
+	URL   string
+}
+
+// CVSSView is the CVSS calculator: the stored vector, its score, and the
+// metric radio groups of both versions.
+type CVSSView struct {
+	Vector   string // stored, "" for none
+	Version  string // "3.1", "4.0"; the calculator's version
+	Score    string // "9.8"
+	Severity string // "critical"
+	Input    string // the vector field's value
+	Result   CVSSResult
+	ScoreURL string // GET, ?vector=: the server's score of a vector
+	Versions []CVSSVersion
+}
+
+// CVSSVersion is the calculator's radio groups for one CVSS version.
+type CVSSVersion struct {
+	Version string // "3.1"
+	Prefix  string // "CVSS:3.1"
+	Groups  []MetricGroup
+	Active  bool
+}
+
+// MetricGroup is one base metric and its values.
+type MetricGroup struct {
+	Key    string // "AV"
+	Label  string // "Attack vector"
+	Values []MetricValue
+}
+
+// MetricValue is one value of a metric.
+type MetricValue struct {
+	Value   string // "N"
+	Label   string // "Network"
+	Checked bool
+}
+
+// CVSSResult is the server's verdict on a vector, shown live as it is
+// built or typed.
+type CVSSResult struct {
+	Vector   string // normalized
+	Score    string // "9.8"
+	Severity string
+	Error    string // why the vector is invalid
+	Empty    bool   // no vector given
+}
+
+// NoteView is an internal note.
+type NoteView struct {
+	Author    string
+	At        string
+	AtRFC3339 string
+	Body      string // plain text, printed escaped
+}
+
+// EventView is one entry of a report's history.
+type EventView struct {
+	At        string
+	AtRFC3339 string
+	Actor     string
+	Text      string // "status new → triaging"
+}
+
+// QuickView is the board's small form for one report, opened with the
+// a or s shortcut: a status change or an assignment.
+type QuickView struct {
+	TrackingID string
+	Title      string
+	Action     string // "status" or "assign"
+	PostURL    string
+	Status     string
+	Options    []Option
+	Error      string
+	Notice     string
+}
+
+// SettingsView is the admin's SLA policy and business-hours form.
+type SettingsView struct {
+	Nav           StaffNav
+	Notice        string
+	Error         string
+	FirstResponse string // hours
+	Triage        string
+	Remediation   []SettingField // critical, high, medium, low
+	BusinessHours bool
+	TimeZone      string
+	Days          []DayOption
+	Start, End    string // "09:00"
+	Holidays      string // one YYYY-MM-DD per line
+}
+
+// SettingField is a named numeric field.
+type SettingField struct {
+	Name  string // form field name
+	Label string
+	Value string
+}
+
+// DayOption is one working-day checkbox.
+type DayOption struct {
+	Value   string // "mon"
+	Label   string // "Monday"
+	Checked bool
+}
+
+// TeamMetricsView is the team metrics page.
+type TeamMetricsView struct {
+	Nav     StaffNav
+	Now     string
+	Policy  string // "First response within 24 hours"
+	Windows []MetricsWindowRow
+	Open    []MetricsCount
+	OpenAll string
+	Chart   ChartView
+}
+
+// MetricsWindowRow is the first-response figures over one window.
+type MetricsWindowRow struct {
+	Label     string // "Last 30 days"
+	Received  string
+	Responded string
+	Median    string // "3h 05m", "—"
+	P90       string
+	WithinSLA string // "92 %", "—"
+	Detail    string // "46 met, 4 breached, 3 still running"
+}
+
+// MetricsCount is a labelled count.
+type MetricsCount struct {
+	Label string
+	Count string
+	Class string
+}
+
+// ChartView is a stacked bar chart drawn as SVG by the server; every
+// number is already a coordinate.
+type ChartView struct {
+	Width, Height int
+	Title         string
+	Bars          []ChartBar
+	YTicks        []ChartTick
+	Legend        []ChartLegend
+	Summary       string // the chart in words, for screen readers
+}
+
+// ChartBar is one week: up to three stacked segments and its label.
+type ChartBar struct {
+	X, Width int
+	Segments []ChartSegment
+	Label    string // "10 Mar"
+	LabelX   int
+	Title    string // "Week of 10 Mar: 5 met, 1 breached"
+}
+
+// ChartSegment is one rectangle of a bar.
+type ChartSegment struct {
+	Y, Height int
+	Class     string // bar-met, bar-breached, bar-pending
+}
+
+// ChartTick is a horizontal grid line with its value.
+type ChartTick struct {
+	Y     int
+	Label string
+}
+
+// ChartLegend is one entry of the legend.
+type ChartLegend struct {
+	Label string
+	Class string
 }

@@ -62,6 +62,20 @@ var wantRoles = map[string]triage.Role{
 	"GET /reports/{id}/attachments/{aid}/source": triage.RoleViewer,
 	"POST /reports/{id}/lookup-key":              triage.RoleTriager,
 	"POST /api/v1/reports/{id}/lookup-key":       triage.RoleTriager,
+
+	// Triage UI: report actions, the board's quick form, the CVSS
+	// scorer, metrics and the SLA settings.
+	"GET /reports/{id}/quick":      triage.RoleTriager,
+	"POST /reports/{id}/status":    triage.RoleTriager,
+	"POST /reports/{id}/assign":    triage.RoleTriager,
+	"POST /reports/{id}/labels":    triage.RoleTriager,
+	"POST /reports/{id}/duplicate": triage.RoleTriager,
+	"POST /reports/{id}/cvss":      triage.RoleTriager,
+	"POST /reports/{id}/notes":     triage.RoleTriager,
+	"GET /cvss/score":              triage.RoleViewer,
+	"GET /team/metrics":            triage.RoleViewer,
+	"GET /admin/settings":          triage.RoleAdmin,
+	"POST /admin/settings":         triage.RoleAdmin,
 }
 
 // selfService are the staff routes that change something yet are open

@@ -47,6 +47,19 @@ var routes = []Route{
 	{"GET", "/reports/{id}/attachments/{aid}/source", triage.RoleViewer, false, "an attachment shown as escaped text", (*server).attachmentSource},
 	{"POST", "/reports/{id}/lookup-key", lookupRole, false, "look up the researcher's key (WKD, keyserver)", (*server).lookupKey},
 
+	// Triage: the report page's actions, the board's quick form, the CVSS
+	// calculator's scorer, the team metrics (actions.go, cvss.go,
+	// metrics_page.go).
+	{"GET", "/reports/{id}/quick", triage.RoleTriager, false, "the board's quick status or assign form", (*server).quick},
+	{"POST", "/reports/{id}/status", triage.RoleTriager, false, "change a report's status", (*server).reportStatus},
+	{"POST", "/reports/{id}/assign", triage.RoleTriager, false, "assign a report", (*server).reportAssign},
+	{"POST", "/reports/{id}/labels", triage.RoleTriager, false, "set a report's labels", (*server).reportLabels},
+	{"POST", "/reports/{id}/duplicate", triage.RoleTriager, false, "close a report as a duplicate of another", (*server).reportDuplicate},
+	{"POST", "/reports/{id}/cvss", triage.RoleTriager, false, "set or remove a report's CVSS vector", (*server).reportCVSS},
+	{"POST", "/reports/{id}/notes", triage.RoleTriager, false, "add an internal note", (*server).reportNote},
+	{"GET", "/cvss/score", triage.RoleViewer, false, "score a CVSS vector (the calculator)", (*server).cvssScore},
+	{"GET", "/team/metrics", triage.RoleViewer, false, "team metrics: first response, SLA share, open by severity", (*server).teamMetrics},
+
 	// Own account (every role).
 	{"GET", "/account", triage.RoleViewer, false, "own account: password, two-factor, sessions", (*server).account},
 	{"POST", "/account/password", triage.RoleViewer, false, "change own password", (*server).accountPassword},
@@ -68,6 +81,8 @@ var routes = []Route{
 	{"GET", "/admin/audit", triage.RoleAdmin, false, "audit log", (*server).adminAudit},
 	{"GET", "/admin/audit/export", triage.RoleAdmin, false, "export the audit log as JSON lines", (*server).adminAuditExport},
 	{"GET", "/metrics", triage.RoleAdmin, false, "Prometheus metrics (session or admin bearer token)", (*server).metrics},
+	{"GET", "/admin/settings", triage.RoleAdmin, false, "SLA policy and business hours", (*server).settings},
+	{"POST", "/admin/settings", triage.RoleAdmin, false, "change the SLA policy and business hours", (*server).settingsSave},
 
 	// JSON API, with a bearer token.
 	{"GET", "/api/v1/reports", triage.RoleViewer, true, "list reports", (*server).apiReports},

@@ -11,6 +11,7 @@ import (
 // it. Lookups of something that does not exist return an ENOTFOUND error.
 type Store interface {
 	AccountStore
+	TriageStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)
