@@ -76,6 +76,9 @@ func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 		if err := insertContent(ctx, tx, id, r); err != nil {
 			return err
 		}
+		if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID)
 		return err
 	})
@@ -166,8 +169,10 @@ func (db *DB) Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Rep
 	}
 	var reports []*triage.Report
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		reports, err = findReports(ctx, tx, f)
-		return err
+		if reports, err = findReports(ctx, tx, f); err != nil {
+			return err
+		}
+		return fillTriage(ctx, tx, reports)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: reports: %w", err)
@@ -216,6 +221,9 @@ func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
 			return err
 		}
 		if r.Attachments, err = findAttachments(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := findTriage(ctx, tx, r); err != nil {
 			return err
 		}
 		return findContent(ctx, tx, r)

@@ -294,6 +294,9 @@ func CanAssign(u *User) error {
 	if u == nil {
 		return Errorf(ENOTFOUND, "no such user")
 	}
+	if u.Disabled() {
+		return Errorf(EINVALID, "%s is disabled and cannot be assigned reports", u.Email)
+	}
 	if !u.Role.Can(RoleTriager) {
 		return Errorf(EINVALID, "%s is a %s and cannot be assigned reports", u.Email, u.Role)
 	}
@@ -318,4 +321,13 @@ func (e Event) String() string {
 		to = "none"
 	}
 	return fmt.Sprintf("%s %s → %s", e.Kind, from, to)
+}
+
+// Actor is who makes a change, for the report's history and the audit
+// log. UserID 0 is the system.
+type Actor struct {
+	UserID     int64
+	Email      string
+	RemoteAddr string // empty for the CLI and the system
+	UserAgent  string
 }

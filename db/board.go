@@ -1,0 +1,278 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Limits on a search query.
+const (
+	MaxQueryBytes = 256
+	MaxQueryTerms = 10
+)
+
+// rankOrder is triage.Rank in SQL over the columns of reports r: ?1 is
+// now, ?2 is now + triage.DueSoon. TestBoard_MatchesRank holds the two
+// together.
+func rankOrder() string {
+	return `CASE WHEN r.status IN (` + closedStatusList() + `) THEN 0
+		WHEN r.next_due_at <= ?1 THEN 3
+		WHEN r.next_due_at <= ?2 THEN 2
+		ELSE 1 END DESC,
+		r.severity_points DESC, r.next_due_at IS NULL, r.next_due_at, r.id DESC`
+}
+
+// Board lists reports in the board's order at now (triage.Rank: breached
+// first, then due within 2 h, then severity, then least time left; then
+// newest), without bodies, narrowed by f. f.Limit defaults to
+// DefaultReportLimit and is capped at MaxReportLimit. Breached means a
+// clock that still counts down is past due, which is also Rank's top
+// tier. An unknown status or severity, a bad label or query, or a
+// negative offset is EINVALID.
+func (db *DB) Board(ctx context.Context, f triage.ReportFilter, now time.Time) ([]*triage.Report, error) {
+	if f.Offset < 0 {
+		return nil, fmt.Errorf("db: board: %w", triage.Errorf(triage.EINVALID, "negative offset"))
+	}
+	if f.Limit <= 0 {
+		f.Limit = DefaultReportLimit
+	} else if f.Limit > MaxReportLimit {
+		f.Limit = MaxReportLimit
+	}
+	q, args, err := boardQuery(f)
+	if err != nil {
+		return nil, fmt.Errorf("db: board: %w", err)
+	}
+	var reports []*triage.Report
+	err = db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ids, err := queryIDs(ctx, tx, q, append([]any{formatTime(now), formatTime(now.Add(triage.DueSoon)), f.Limit, f.Offset}, args...)...)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		reports, err = findReportsByID(ctx, tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: board: %w", err)
+	}
+	return reports, nil
+}
+
+func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// findReportsByID loads reports, without bodies, in the order of ids.
+func findReportsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*triage.Report, error) {
+	in := make([]string, len(ids))
+	for i, id := range ids {
+		in[i] = strconv.FormatInt(id, 10) // integers we read ourselves
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports WHERE id IN (`+strings.Join(in, ",")+`)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byID := make(map[int64]*triage.Report, len(ids))
+	for rows.Next() {
+		r, err := scanFullReport(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		byID[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*triage.Report, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id]; r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// boardQuery builds the query for the ids of one page of the board. Its
+// parameters ?1 to ?4 are now, now + DueSoon, limit and offset; the
+// filter's own are numbered from ?5 on and returned.
+//
+// Ordering every report must not read report rows: they hold the body.
+// So the query only ever touches indexes: without a search or label it
+// scans reports_board (which covers the order and the other filters);
+// with one, the matching ids drive and each is looked up in reports_rank,
+// an index keyed by id that covers the same columns. Driving from the
+// matches rather than testing every report for membership in them keeps
+// a common search word (tens of thousands of matches) cheap.
+func boardQuery(f triage.ReportFilter) (string, []any, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("?%d", len(args)+4)
+	}
+	statuses := f.Statuses
+	if f.Status != "" {
+		statuses = append([]triage.Status{f.Status}, statuses...)
+	}
+	if len(statuses) > 0 {
+		var in []string
+		for _, s := range statuses {
+			if !s.Valid() {
+				return "", nil, triage.Errorf(triage.EINVALID, "unknown status %q", s)
+			}
+			in = append(in, arg(string(s)))
+		}
+		where = append(where, "r.status IN ("+strings.Join(in, ", ")+")")
+	}
+	if len(f.Severity) > 0 {
+		var in []string
+		for _, s := range f.Severity {
+			if !s.Valid() {
+				return "", nil, triage.Errorf(triage.EINVALID, "unknown severity %q", s)
+			}
+			in = append(in, arg(string(s)))
+		}
+		where = append(where, "r.severity IN ("+strings.Join(in, ", ")+")")
+	}
+	switch {
+	case f.Unassigned && f.Assignee != 0:
+		where = append(where, "(r.assignee_id IS NULL OR r.assignee_id = "+arg(f.Assignee)+")")
+	case f.Unassigned:
+		where = append(where, "r.assignee_id IS NULL")
+	case f.Assignee != 0:
+		where = append(where, "r.assignee_id = "+arg(f.Assignee))
+	}
+	if f.Breached != nil {
+		cond := "COALESCE(r.status NOT IN (" + closedStatusList() + ") AND r.next_due_at <= ?1, 0)"
+		if !*f.Breached {
+			cond = "NOT " + cond
+		}
+		where = append(where, cond)
+	}
+	var label string
+	if f.Label != "" {
+		l, err := triage.ParseLabel(f.Label)
+		if err != nil {
+			return "", nil, err
+		}
+		label = arg(l)
+	}
+	var terms []ftsTerm
+	if f.Query != "" {
+		var err error
+		if terms, err = ftsTerms(f.Query); err != nil {
+			return "", nil, err
+		}
+	}
+
+	from := `reports r INDEXED BY reports_board`
+	var ids []string // tracking ids typed in the query
+	var words []ftsTerm
+	for _, t := range terms {
+		if trackingIDRe.MatchString(t.raw) {
+			ids = append(ids, arg(strings.ToUpper(t.raw)))
+		} else {
+			words = append(words, t)
+		}
+	}
+	switch {
+	case len(ids) > 0:
+		// A tracking id names one report; any other words must match it too.
+		from = `reports r`
+		for _, id := range ids {
+			where = append(where, "r.tracking_id = "+id)
+		}
+		if len(words) > 0 {
+			where = append(where, "r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH "+arg(matchAll(words))+")")
+		}
+	case len(words) > 0:
+		from = `reports_fts JOIN reports r INDEXED BY reports_rank ON r.id = reports_fts.rowid`
+		where = append(where, "reports_fts MATCH "+arg(matchAll(words)))
+	case label != "":
+		from = `report_labels l JOIN reports r INDEXED BY reports_rank ON r.id = l.report_id`
+		where = append(where, "l.label = "+label)
+		label = ""
+	}
+	if label != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM report_labels WHERE report_id = r.id AND label = "+label+")")
+	}
+	q := `SELECT r.id FROM ` + from
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	return q + ` ORDER BY ` + rankOrder() + ` LIMIT ?3 OFFSET ?4`, args, nil
+}
+
+// matchAll is the FTS5 query matching reports that contain every word,
+// each anywhere in the title, the body or the attachment names.
+func matchAll(words []ftsTerm) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = w.fts
+	}
+	return strings.Join(q, " AND ")
+}
+
+var trackingIDRe = regexp.MustCompile(`(?i)^SEC-\d{4}-\d{4,}$`)
+
+type ftsTerm struct {
+	raw string // as typed
+	fts string // an FTS5 query for it
+}
+
+// ftsTerms splits a search query into terms that must all match, each
+// somewhere in the title, body or an attachment name. Each term becomes
+// an FTS5 string (so no query syntax reaches FTS5: quotes, operators,
+// column filters are all text), with a prefix match from 3 characters
+// on. A term that looks like a tracking id matches that id instead.
+func ftsTerms(q string) ([]ftsTerm, error) {
+	if len(q) > MaxQueryBytes {
+		return nil, triage.Errorf(triage.EINVALID, "search query longer than %d bytes", MaxQueryBytes)
+	}
+	if !utf8.ValidString(q) {
+		return nil, triage.Errorf(triage.EINVALID, "search query is not valid UTF-8")
+	}
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ' '
+		}
+		return r
+	}, q)
+	fields := strings.Fields(q)
+	if len(fields) > MaxQueryTerms {
+		return nil, triage.Errorf(triage.EINVALID, "at most %d search terms", MaxQueryTerms)
+	}
+	var terms []ftsTerm
+	for _, f := range fields {
+		s := `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+		if utf8.RuneCountInString(f) >= 3 {
+			s += "*"
+		}
+		terms = append(terms, ftsTerm{raw: f, fts: s})
+	}
+	return terms, nil
+}
