@@ -40,6 +40,7 @@ check:
 fixtures: interop-js
 	bash pgp/testdata/gen-fixtures.sh
 	bash pgp/testdata/interop/gen.sh
+	bash cmd/secinbox/testdata/gen-keys.sh
 
 ## interop: make the whole OpenPGP interop matrix live with the installed tools, into a
 ## fresh directory, and run the interop tests against it instead of the committed fixtures

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -518,4 +519,139 @@ func httpGet(t *testing.T, url string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// TestKeyring_LiveReload runs the server's keyring in-process, under the
+// race detector in `make test`: while readers use it from several
+// goroutines (the processor decrypting, HTTP handlers publishing), a
+// rotation by the CLI is picked up, the old key keeps decrypting, and a
+// change the server cannot use (a key locked with another passphrase)
+// keeps the keys loaded before.
+func TestKeyring_LiveReload(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	cfg := &Config{Data: data, Domain: "localhost", KeyLifetime: 24 * time.Hour * 365}
+	d, err := openData(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var logs syncBuffer
+	log := newLogger(&Config{LogFormat: "json"}, &logs)
+	kr, err := openKeyring(ctx, d, cfg, []byte(testPassphrase), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := kr.publishedKey(ctx).Fingerprint
+	firstKeys, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.publishedKey(ctx).Armored))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encryptTo := func(keys openpgp.EntityList, text string) []byte {
+		ct, err := pgp.Encrypt([]byte("Content-Type: text/plain\r\n\r\n"+text+"\r\n"), keys, nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte("From: r@example.org\r\nSubject: s\r\n\r\n"), ct...)
+	}
+	toFirst := encryptTo(firstKeys, "to the first key")
+	decrypts := func(msg []byte, want string) bool {
+		m, err := pgp.ParseMessage(msg, kr.decryptionKeys(), nil, pgp.DefaultLimits(), time.Now())
+		return err == nil && m.Decrypted && strings.Contains(m.Text, want)
+	}
+
+	stop := make(chan struct{})
+	done := make(chan error, 4)
+	for range 2 {
+		go func() { // HTTP handlers
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				if k := kr.publishedKey(ctx); len(k.Armored) == 0 || len(k.Binary) == 0 {
+					done <- fmt.Errorf("published key without bytes")
+					return
+				}
+				time.Sleep(time.Millisecond) // leave the CPU to the key derivations
+			}
+		}()
+	}
+	go func() { // the processor
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if !decrypts(toFirst, "to the first key") {
+				done <- fmt.Errorf("mail to the first key stopped decrypting")
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+
+	cli(t, data, "", "key", "rotate")
+	second := kr.publishedKey(ctx).Fingerprint
+	if second == first {
+		t.Fatal("the keyring did not pick up the rotation")
+	}
+	secondKeys, _ := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.publishedKey(ctx).Armored))
+	if !decrypts(encryptTo(secondKeys, "to the second key"), "to the second key") {
+		t.Error("mail to the rotated key does not decrypt")
+	}
+
+	// A key the server's passphrase does not unlock: refused by the CLI,
+	// so store it behind its back, as a copied database would.
+	other, err := pgp.GenerateKey("Intruder", "security@localhost", time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := storedKey(other, []byte("another passphrase"), true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddTeamKey(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if got := kr.publishedKey(ctx).Fingerprint; got != second {
+		t.Errorf("after an unusable change the keyring publishes %s, want %s still", got, second)
+	}
+	close(stop)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if !decrypts(toFirst, "to the first key") {
+		t.Error("mail to the first key no longer decrypts")
+	}
+	if n := strings.Count(logs.String(), "team keyring changed but cannot be used"); n != 1 {
+		t.Errorf("the unusable keyring was logged %d times, want once:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Error("the unusable keyring was not logged as an error")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

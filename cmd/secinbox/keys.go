@@ -764,23 +764,8 @@ func cmdKeyRotate(ctx context.Context, e *env) error {
 // cmdKeySetPrimary publishes another stored key.
 func cmdKeySetPrimary(ctx context.Context, e *env) error {
 	var kc keyCommand
-	fs := e.flags(&kc.cfg)
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "usage: secinbox key set-primary FINGERPRINT")
-		return errUsage
-	}
-	if err := kc.open(ctx, e); err != nil {
-		return err
-	}
+	keys, k, err := kc.openWithKey(ctx, e, "usage: secinbox key set-primary FINGERPRINT")
 	defer kc.close()
-	keys, err := kc.db.TeamKeys(ctx)
-	if err != nil {
-		return err
-	}
-	k, err := findStoredKey(keys, fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -804,23 +789,8 @@ func cmdKeySetPrimary(ctx context.Context, e *env) error {
 // cmdKeyRetire stops a key from decrypting; it stays stored.
 func cmdKeyRetire(ctx context.Context, e *env) error {
 	var kc keyCommand
-	fs := e.flags(&kc.cfg)
-	if err := e.parse(fs); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "usage: secinbox key retire FINGERPRINT")
-		return errUsage
-	}
-	if err := kc.open(ctx, e); err != nil {
-		return err
-	}
+	_, k, err := kc.openWithKey(ctx, e, "usage: secinbox key retire FINGERPRINT")
 	defer kc.close()
-	keys, err := kc.db.TeamKeys(ctx)
-	if err != nil {
-		return err
-	}
-	k, err := findStoredKey(keys, fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -831,4 +801,27 @@ func cmdKeyRetire(ctx context.Context, e *env) error {
 	kc.log.Info("retired a team key: it no longer decrypts", "fingerprint", k.Fingerprint)
 	fmt.Fprintf(e.stdout, "retired %s: mail encrypted to it is filed undecryptable from now on\n", k.Fingerprint)
 	return nil
+}
+
+// openWithKey starts a command that takes one FINGERPRINT argument: it
+// parses the flags, opens the keyring, and finds that key among all the
+// stored ones (returned primary first). Call kc.close even on error.
+func (kc *keyCommand) openWithKey(ctx context.Context, e *env, usage string) ([]*triage.TeamKey, *triage.TeamKey, error) {
+	fs := e.flags(&kc.cfg)
+	if err := e.parse(fs); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(e.stderr, usage)
+		return nil, nil, errUsage
+	}
+	if err := kc.open(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	keys, err := kc.db.TeamKeys(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := findStoredKey(keys, fs.Arg(0))
+	return keys, k, err
 }
