@@ -13,3 +13,5 @@
 // Entry points: ParseMessage for a raw RFC 5322 message; GenerateKey,
 // LockKey, ReadSecretKeys, ArmorPublicKey and WKDHash for the team key.
 package pgp
+
+//go:generate go test -run ^TestFuzzCorpus$ -update-corpus

@@ -1,10 +1,17 @@
 package pgp
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,8 +21,9 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
-// fuzzLimits keep each fuzz execution cheap.
-var fuzzLimits = Limits{MaxDecompressedSize: 1 << 20, MaxDepth: 16, MaxParts: 200}
+// fuzzLimits keep each fuzz execution cheap, and the caps small enough
+// that going past them shows.
+var fuzzLimits = Limits{MaxDecompressedSize: 256 << 10, MaxDepth: 16, MaxParts: 100, MaxHeaderBytes: 64 << 10}
 
 func fixtureMessages(tb testing.TB) [][]byte {
 	tb.Helper()
@@ -116,7 +124,7 @@ func checkSignatures(t *testing.T, m *Message) {
 			t.Fatalf("part path %q twice", bp.Path)
 		}
 		paths[bp.Path] = true
-		if strings.TrimSpace(bp.Text) == "" || !utf8.ValidString(bp.Text) || strings.Contains(bp.Text, "\r\n") {
+		if strings.TrimSpace(bp.Text) == "" || !utf8.ValidString(bp.Text) || strings.ContainsRune(bp.Text, '\r') {
 			t.Fatalf("part %q text %q", bp.Path, bp.Text)
 		}
 		texts = append(texts, bp.Text)
@@ -160,19 +168,130 @@ func checkSignatures(t *testing.T, m *Message) {
 	}
 }
 
-// FuzzParseMessage: no input panics or breaks the Message invariants.
-// Panics recovered inside are failures here, so that they get fixed
-// (or reported upstream) rather than hidden.
+// parseSeeds are the FuzzParseMessage seeds that can be written down:
+// every fixture message and a few hand-made shapes. TestFuzzCorpus keeps
+// testdata/fuzz/FuzzParseMessage in step with them.
+func parseSeeds(tb testing.TB) [][]byte {
+	seeds := fixtureMessages(tb)
+	for _, s := range []string{
+		"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n--s\r\n\r\nx\r\n--s\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n\r\nAAAA\r\n-----END PGP SIGNATURE-----\r\n--s--\r\n",
+		"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n--s\r\nContent-Type: text/plain\r\n\r\nno signature part\r\n--s--\r\n",
+		"Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>a=3Db</p>=\r\n",
+		"Content-Type: text/html\r\n\r\n<ul><li>one<ol><li>two</ol></ul><a href=\"https://x.example/\">x</a><blockquote>q<pre> p </pre></blockquote><table><tr><td>a<td>b</table>",
+		"Content-Type: text/plain\r\n\r\nbefore\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\n- - dashed\r\n-----BEGIN PGP SIGNATURE-----\r\n\r\nAAAA\r\n-----END PGP SIGNATURE-----\r\nafter\r\n",
+		"From: a@b.example\r\nAutocrypt: addr=a@b.example; prefer-encrypt=mutual; keydata=AAAA\r\nContent-Type: text/plain\r\n\r\nhi\r\n",
+		"Content-Type: multipart/mixed; boundary=b; protected-headers=v1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers; protected-headers=v1\r\n\r\nSubject: x\r\n--b\r\nContent-Type: text/plain; hp-legacy-display=1\r\n\r\nSubject: y\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: fwd\r\n\r\nforwarded\r\n--b--\r\n",
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pgp-keys\r\n\r\n-----BEGIN PGP PUBLIC KEY BLOCK-----\r\n\r\nxjME\r\n-----END PGP PUBLIC KEY BLOCK-----\r\n--b\r\nContent-Type: application/octet-stream; name=x.pgp\r\nContent-Transfer-Encoding: base64\r\n\r\nhQEMA0AAAAAAAAAA\r\n--b--\r\n",
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	return seeds
+}
+
+var armoredRE = regexp.MustCompile(`(?s)-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----`)
+
+// decryptSeeds are the FuzzDecrypt seeds that can be written down: every
+// armored OpenPGP message in the fixtures, armored and binary.
+func decryptSeeds(tb testing.TB) [][]byte {
+	var seeds [][]byte
+	for _, m := range fixtureMessages(tb) {
+		for _, block := range armoredRE.FindAll(m, -1) {
+			seeds = append(seeds, block)
+			if bin, err := armorDecode(block); err == nil {
+				seeds = append(seeds, bin)
+			}
+		}
+	}
+	return seeds
+}
+
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite the fixture seeds in testdata/fuzz (go generate ./pgp)")
+
+// TestFuzzCorpus checks that testdata/fuzz/<FuzzName>/ holds, in Go's
+// corpus file format, exactly the seeds parseSeeds and decryptSeeds make
+// from the fixtures ("fixture-*" files); other files there are crashers
+// found by fuzzing, kept as regression inputs. With -update-corpus (go
+// generate ./pgp) it rewrites the fixture seeds.
+func TestFuzzCorpus(t *testing.T) {
+	for name, seeds := range map[string][][]byte{"FuzzParseMessage": parseSeeds(t), "FuzzDecrypt": decryptSeeds(t)} {
+		dir := filepath.Join("testdata", "fuzz", name)
+		want := map[string][]byte{}
+		for _, s := range seeds {
+			sum := sha256.Sum256(s)
+			want["fixture-"+hex.EncodeToString(sum[:8])] = []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(s)) + ")\n")
+		}
+		have, _ := filepath.Glob(filepath.Join(dir, "fixture-*"))
+		if *updateCorpus {
+			for _, f := range have {
+				if err := os.Remove(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for f, data := range want {
+				if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		for _, f := range have {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, ok := want[filepath.Base(f)]; !ok || !bytes.Equal(w, data) {
+				t.Errorf("%s is not a seed made from the fixtures: run go generate ./pgp", f)
+			}
+			delete(want, filepath.Base(f))
+		}
+		for f := range want {
+			t.Errorf("%s is missing: run go generate ./pgp", filepath.Join(dir, f))
+		}
+	}
+}
+
+// allocated runs f and returns the bytes it allocated (TotalAlloc counts
+// every allocation, freed or not).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// parseAllocCap is a generous bound on what parsing raw may allocate
+// under fuzzLimits: a multiple of the input (copies of parts, decoded
+// text) plus a multiple of the plaintext budget (read, converted, shown,
+// kept, and possibly twice when the message carries its signer's key).
+// An allocation that grows with anything else (a bomb, a quadratic
+// loop) breaks it.
+func parseAllocCap(raw []byte) uint64 {
+	return 64*uint64(len(raw)) + 64*uint64(fuzzLimits.MaxDecompressedSize) + 16<<20
+}
+
+// FuzzParseMessage: no input panics, breaks the Message invariants, or
+// allocates or outputs beyond the caps. Panics recovered inside are
+// failures here, so that they get fixed (or reported upstream) rather
+// than hidden. Seeds: testdata/fuzz/FuzzParseMessage and the messages
+// made here with fresh randomness.
 func FuzzParseMessage(f *testing.F) {
 	keys := loadKeys(f)
-	for _, m := range fixtureMessages(f) {
-		f.Add(m)
+	if ct, err := Encrypt([]byte("Content-Type: text/plain\r\n\r\nfresh"), keys.team, nil, testNow); err == nil {
+		f.Add(pgpMIME(f, dearmor(f, ct)))
 	}
-	f.Add([]byte("Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n--s\r\n\r\nx\r\n--s\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n\r\nAAAA\r\n-----END PGP SIGNATURE-----\r\n--s--\r\n"))
-	f.Add([]byte("Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>a=3Db</p>=\r\n"))
+	f.Add(pgpMIME(f, noMDCMessage(f, keys.team[0], []byte("no mdc"))))
 	verify := keys.researcher
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := parse(raw, keys.team, verify, fuzzLimits, testNow)
+		var p *parser
+		var err error
+		alloc := allocated(func() { p, err = parse(raw, keys.team, verify, fuzzLimits, testNow) })
+		if alloc > parseAllocCap(raw) {
+			t.Fatalf("allocated %d bytes for %d bytes of input", alloc, len(raw))
+		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrPanic) {
 				t.Fatalf("error %v wraps no sentinel", err)
@@ -186,33 +305,52 @@ func FuzzParseMessage(f *testing.F) {
 			t.Fatalf("recovered panic: %v", p.msg.DecryptError)
 		}
 		checkMessage(t, p.msg)
+		checkOutputSize(t, p.msg, len(raw))
 	})
 }
 
-var armoredRE = regexp.MustCompile(`(?s)-----BEGIN PGP MESSAGE-----.*?-----END PGP MESSAGE-----`)
+// checkOutputSize: what a message yields is bounded by its size, the
+// plaintext budget and the part count.
+func checkOutputSize(t *testing.T, m *Message, inputLen int) {
+	t.Helper()
+	lim := fuzzLimits.withDefaults()
+	var text, files int64
+	for _, bp := range m.Parts {
+		text += int64(len(bp.Text))
+	}
+	for _, a := range m.Attachments {
+		files += a.Size
+	}
+	in := int64(inputLen) + lim.MaxDecompressedSize
+	if text > 4*in+2048*int64(lim.MaxParts) || files > 2*in {
+		t.Fatalf("%d bytes of text and %d of files from %d bytes of input", text, files, inputLen)
+	}
+	if len(m.Parts) > 3*lim.MaxParts+1 || len(m.Attachments) > lim.MaxParts || len(m.Signatures) > maxMessageSignatures {
+		t.Fatalf("%d parts, %d attachments, %d signatures", len(m.Parts), len(m.Attachments), len(m.Signatures))
+	}
+}
 
 // FuzzDecrypt fuzzes the OpenPGP path alone (armored and binary input):
 // errors wrap a sentinel, no plaintext comes with an error, the budget
-// holds, and "good" comes with a fingerprint.
+// holds, allocation stays within a multiple of input and budget, and
+// "good" comes with a fingerprint. Seeds: testdata/fuzz/FuzzDecrypt and
+// messages made here with fresh randomness.
 func FuzzDecrypt(f *testing.F) {
 	keys := loadKeys(f)
-	for _, m := range fixtureMessages(f) {
-		for _, block := range armoredRE.FindAll(m, -1) {
-			f.Add(block)
-			if bin, err := armorDecode(block); err == nil {
-				f.Add(bin)
-			}
-		}
-	}
 	if ct, err := Encrypt([]byte("Content-Type: text/plain\r\n\r\nsigned"), keys.team, nil, testNow); err == nil {
 		f.Add(ct)
 	}
 	f.Add(noMDCMessage(f, keys.team[0], []byte("no mdc")))
 	keyring := append(append(openpgp.EntityList{}, keys.team...), keys.researcher...)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		const budget = 1 << 20
-		p := &parser{lim: fuzzLimits, keyring: keyring, now: testNow, budget: budget, msg: &Message{}}
-		res, err := p.open(data)
+		budget := fuzzLimits.MaxDecompressedSize
+		p := &parser{lim: fuzzLimits.withDefaults(), keyring: keyring, now: testNow, budget: budget, msg: &Message{}}
+		var res opened
+		var err error
+		alloc := allocated(func() { res, err = p.open(data) })
+		if alloc > 32*uint64(len(data))+32*uint64(budget)+8<<20 {
+			t.Fatalf("allocated %d bytes for %d bytes of input", alloc, len(data))
+		}
 		if err != nil {
 			if errors.Is(err, ErrPanic) {
 				t.Fatalf("recovered panic: %v", err)
@@ -225,12 +363,15 @@ func FuzzDecrypt(f *testing.F) {
 			}
 			return
 		}
-		if len(res.plain) > budget || p.budget != budget-int64(len(res.plain)) {
+		if int64(len(res.plain)) > budget || p.budget != budget-int64(len(res.plain)) {
 			t.Fatalf("plaintext %d bytes, budget left %d", len(res.plain), p.budget)
 		}
+		if len(res.sigs) > 2*maxSignatures {
+			t.Fatalf("%d signatures", len(res.sigs))
+		}
 		for _, s := range res.sigs {
-			if s.Status == triage.SignatureGood && s.Fingerprint == "" {
-				t.Fatal("good signature without fingerprint")
+			if s.Status == triage.SignatureGood && (s.Fingerprint == "" || s.Reason != "") {
+				t.Fatalf("good signature %+v", s)
 			}
 		}
 	})

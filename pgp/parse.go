@@ -410,7 +410,8 @@ func (p *parser) addSignatures(sigs []triage.Signature) []int {
 // part points at the first good one of them, else at the innermost, and
 // each of them lists the part.
 func (p *parser) addPart(bp triage.BodyPart, n node) {
-	bp.Text = strings.TrimLeft(strings.TrimRight(strings.ReplaceAll(bp.Text, "\r\n", "\n"), " \t\r\n"), "\r\n")
+	bp.Text = strings.ReplaceAll(strings.ReplaceAll(bp.Text, "\r\n", "\n"), "\r", "\n") // LF only: a lone CR is a line break too
+	bp.Text = strings.TrimLeft(strings.TrimRight(bp.Text, " \t\n"), "\n")
 	if strings.TrimSpace(bp.Text) == "" {
 		return
 	}
