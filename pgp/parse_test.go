@@ -798,3 +798,24 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkParseMessage measures ParseMessage on typical reports: plain,
+// PGP/MIME encrypted (Ed25519 and RSA team keys), signed and encrypted
+// with the signer's key attached (read twice), and HTML with inline
+// blocks.
+func BenchmarkParseMessage(b *testing.B) {
+	keys := loadKeys(b)
+	for _, file := range []string{"plain.eml", "multipart-signed.eml", "pgpmime-encrypted.eml", "pgpmime-rsa.eml", "pgpmime-signed.eml", "key-attached.eml", "inline-html.eml"} {
+		raw := readFixture(b, file)
+		b.Run(strings.TrimSuffix(file, ".eml"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				m, err := ParseMessage(raw, keys.all(), keys.researcher, Limits{}, testNow)
+				if err != nil || (m.Encrypted && !m.Decrypted) {
+					b.Fatalf("%v %v", err, m.DecryptError)
+				}
+			}
+		})
+	}
+}
