@@ -180,6 +180,16 @@ func TestGenerateSuccessor(t *testing.T) {
 		}
 	})
 
+	t.Run("ExpiredPredecessor", func(t *testing.T) {
+		// The usual moment to rotate: the old key has expired. Its user
+		// ID carries over; it can no longer certify.
+		expired := mustKey(t, "Security Team", "security@example.com", keyringNow.AddDate(-2, 0, 0), 365*24*time.Hour)
+		next, certified, err := GenerateSuccessor(expired, KeyEd25519, keyringNow, 0)
+		if err != nil || certified || PrimaryUserID(next) != "Security Team <security@example.com>" {
+			t.Errorf("certified %v, user ID %q, err %v", certified, PrimaryUserID(next), err)
+		}
+	})
+
 	t.Run("BadLifetime", func(t *testing.T) {
 		if _, _, err := GenerateSuccessor(old, KeyEd25519, keyringNow, -time.Hour); err == nil {
 			t.Error("negative lifetime accepted")
