@@ -18,11 +18,15 @@ type accounts struct {
 	limits        *limiters
 	sealer        *sealer // nil without a server secret: no two-factor enrolment
 	pendingCookie string  // the cookie of a sign-in waiting for its second factor
+	passwordCost  int     // bcrypt cost of new passwords
 	limited       atomic.Int64
 }
 
-func newAccounts(secret []byte, secure bool) *accounts {
-	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending"}
+func newAccounts(secret []byte, secure bool, passwordCost int) *accounts {
+	if passwordCost == 0 {
+		passwordCost = triage.PasswordCost
+	}
+	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending", passwordCost: passwordCost}
 	if secure {
 		a.pendingCookie = "__Host-secinbox_pending"
 	}
@@ -153,7 +157,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "The new password is the current one. Nothing was changed.")
 		return
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(next), triage.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(next), s.acct.passwordCost)
 	if err != nil {
 		s.Error(w, r, err)
 		return

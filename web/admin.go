@@ -77,7 +77,7 @@ func (s *server) adminUserCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	password := newPassword()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), triage.PasswordCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.acct.passwordCost)
 	if err != nil {
 		s.Error(w, r, err)
 		return

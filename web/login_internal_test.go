@@ -20,3 +20,11 @@ func TestDummyHashCost(t *testing.T) {
 		t.Errorf("dummy hash cost %d, staff passwords cost %d", cost, triage.PasswordCost)
 	}
 }
+
+// TestPasswordCost: passwords set through the site cost what
+// triage.PasswordCost says unless a test lowers it.
+func TestPasswordCost(t *testing.T) {
+	if got := newAccounts(nil, false, 0).passwordCost; got != triage.PasswordCost {
+		t.Errorf("default cost %d, want %d", got, triage.PasswordCost)
+	}
+}

@@ -58,6 +58,11 @@ type Config struct {
 	// enrolment is refused (sign-in with an enrolled code still fails
 	// closed).
 	SecretKey []byte
+
+	// PasswordCost is the bcrypt cost of passwords set through the site
+	// (password changes, new users); 0 means triage.PasswordCost. Tests
+	// lower it: cost 12 takes seconds under the race detector.
+	PasswordCost int
 }
 
 // server holds what every handler needs.
@@ -120,7 +125,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		wkd:        make(map[string]bool),
 		keyFinder:  cfg.KeyFinder,
 		reverifier: cfg.Reverifier,
-		acct:       newAccounts(cfg.SecretKey, cfg.SecureCookies),
+		acct:       newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
