@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -140,6 +141,9 @@ func (m *Message) Title() string {
 	return "(no subject)"
 }
 
+// parseMu serializes ParseMessage: see there.
+var parseMu sync.Mutex
+
 // maxMessageSignatures bounds the signatures recorded for one message;
 // later ones are dropped (their parts then count as not covered, which
 // can only make the summary worse, never better).
@@ -212,10 +216,13 @@ func (n node) covered(idx []int) node {
 // error and never as a panic. now is the time of receipt: signature
 // expiry is judged at now, key validity at each signature's creation.
 //
-// ParseMessage only reads keys and verifyKeys, but go-crypto caches
-// verification results inside the entities, so callers running it
-// concurrently should not share entities between goroutines.
+// ParseMessage is safe for concurrent use, but calls run one at a time:
+// go-crypto caches verification results inside the key entities without
+// locking, and the team's keys are shared by every call (intake, and
+// signatures checked again from the web).
 func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*Message, error) {
+	parseMu.Lock()
+	defer parseMu.Unlock()
 	p, err := parse(raw, keys, verifyKeys, lim, now)
 	if err != nil {
 		return nil, err

@@ -819,3 +819,36 @@ func BenchmarkParseMessage(b *testing.B) {
 		})
 	}
 }
+
+// TestParseMessage_Concurrent: intake and the web's re-verification call
+// ParseMessage at once with the same key entities, whose verification
+// results go-crypto caches without locking. Run with -race.
+func TestParseMessage_Concurrent(t *testing.T) {
+	team, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	researcher, err := ReadPublicKeys(readFixture(t, "researcher.pub.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"pgpmime-signed.eml", "multipart-signed.eml", "pgpmime-attachment.eml", "clearsigned.eml"}
+	raws := make([][]byte, len(files))
+	for i, f := range files {
+		raws[i] = readFixture(t, f)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, raw := range raws {
+				m, err := ParseMessage(raw, team, researcher, Limits{}, testNow)
+				if err != nil || len(m.Signatures) == 0 || m.Signatures[0].Status != triage.SignatureGood {
+					t.Errorf("err %v, signatures %+v", err, m.Signatures)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
