@@ -68,11 +68,10 @@ func (s *server) auditEvent(r *http.Request, action, target string, detail any) 
 // Notices shown on the account page after a change; ?done= picks one, so
 // nothing the request says is printed.
 var accountNotices = map[string]string{
-	"password":       "Your password was changed. Your other sessions were signed out.",
-	"2fa-off":        "Two-factor sign-in is off.",
-	"session":        "The session was signed out.",
-	"sessions":       "Every other session was signed out.",
-	"2fa-on-already": "Two-factor sign-in is already on.",
+	"password": "Your password was changed. Your other sessions were signed out.",
+	"2fa-off":  "Two-factor sign-in is off.",
+	"session":  "The session was signed out.",
+	"sessions": "Every other session was signed out.",
 }
 
 // account shows the signed-in user's account: password, two-factor

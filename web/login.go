@@ -165,16 +165,23 @@ func (s *server) pendingChallenge(r *http.Request) (*triage.LoginChallenge, *tri
 	return ch, u, nil
 }
 
+// pendingGone answers a request whose pending sign-in is missing or
+// expired (err ENOTFOUND) by sending the browser back to the password
+// form; any other error is answered as such.
+func (s *server) pendingGone(w http.ResponseWriter, r *http.Request, err error) {
+	if triage.ErrorCode(err) != triage.ENOTFOUND {
+		s.Error(w, r, err)
+		return
+	}
+	http.SetCookie(w, s.pendingCookie("", -1))
+	http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+}
+
 // loginTwoFactorForm asks for the code after a right password.
 func (s *server) loginTwoFactorForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if _, _, err := s.pendingChallenge(r); err != nil {
-		if triage.ErrorCode(err) != triage.ENOTFOUND {
-			s.Error(w, r, err)
-			return
-		}
-		http.SetCookie(w, s.pendingCookie("", -1))
-		http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+		s.pendingGone(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.LoginTwoFactor(templates.LoginTwoFactorView{}))
@@ -197,12 +204,7 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	ch, user, err := s.pendingChallenge(r)
 	if err != nil {
-		if triage.ErrorCode(err) != triage.ENOTFOUND {
-			s.Error(w, r, err)
-			return
-		}
-		http.SetCookie(w, s.pendingCookie("", -1))
-		http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+		s.pendingGone(w, r, err)
 		return
 	}
 	userKey := "u:" + itoa(user.ID)
