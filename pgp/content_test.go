@@ -353,3 +353,34 @@ func TestParseMessage_V6Signature(t *testing.T) {
 		t.Errorf("unknown v6 signer: %+v, want the issuer fingerprint %s", m.Signature, Fingerprint(e))
 	}
 }
+
+// TestParseMessage_ClearsignedInHTML: a cleartext-signed block pasted
+// into an HTML mail verifies when the HTML kept its lines (<pre>), and
+// when it did not, it is bad with a reason that says why it may be.
+func TestParseMessage_ClearsignedInHTML(t *testing.T) {
+	keys := loadKeys(t)
+	raw := readFixture(t, "clearsigned.eml")
+	block := raw[bytes.Index(raw, []byte(clearBegin)) : bytes.Index(raw, []byte(clearSigEnd))+len(clearSigEnd)]
+	html := func(body string) []byte {
+		return []byte("From: Alice Researcher <alice@researcher.example>\r\nSubject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body)
+	}
+	escaped := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(string(block))
+	m, err := ParseMessage(html("<p>hello</p><pre>"+escaped+"</pre><p>bye</p>"), nil, keys.researcher, Limits{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Signature.Status != triage.SignaturePartial || len(m.Signatures) != 1 || m.Signatures[0].Status != triage.SignatureGood {
+		t.Errorf("in <pre>: summary %s, signatures %+v", m.Signature.Status, m.Signatures)
+	}
+	// A mailer that turned a space into a no-break space: the signed
+	// bytes changed, the signature is bad, and the reason says why that
+	// may be.
+	nbsp := strings.Replace(escaped, "From the logs: 4", "From the logs:&nbsp;4", 1)
+	m, err = ParseMessage(html("<div>"+strings.ReplaceAll(nbsp, "\r\n", "<br>\r\n")+"</div>"), nil, keys.researcher, Limits{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Signatures) != 1 || m.Signatures[0].Status != triage.SignatureBad || !strings.Contains(m.Signatures[0].Reason, "read from HTML") {
+		t.Errorf("signatures %+v; want bad, with the HTML caveat", m.Signatures)
+	}
+}

@@ -118,6 +118,13 @@ func (p *parser) clearsigned(block []byte, charset string, n node, ct string, fr
 			}
 		}
 	}
+	if fromHTML {
+		for j := range sigs {
+			if sigs[j].Status == triage.SignatureBad {
+				sigs[j].Reason += " (the block was read from HTML, whose spaces and line breaks mailers change: the mismatch may be formatting rather than tampering)"
+			}
+		}
+	}
 	n = n.covered(p.addSignatures(sigs))
 	if n.depth > p.lim.MaxDepth {
 		p.addPart(triage.BodyPart{Path: n.path, ContentType: ct, Text: toUTF8(charset, b.Plaintext), FromHTML: fromHTML}, n)
