@@ -30,6 +30,11 @@ type opened struct {
 // InsecureAllowUnauthenticatedMessages is false, as it always is here.
 var errNotIntegrityProtected = pgperrors.UnsupportedError("message is not integrity protected")
 
+// clockSkew is how far ahead of our clock a sender's may be: a signature
+// made up to this long after the message was received is not "from the
+// future". go-crypto would call such a signature expired.
+const clockSkew = time.Hour
+
 // config returns the go-crypto configuration for reading with a
 // plaintext budget of limit bytes.
 //
@@ -44,7 +49,9 @@ func (p *parser) config(limit int64) *packet.Config {
 	if backstop < limit { // overflow
 		backstop = math.MaxInt64
 	}
-	now := p.now
+	// Signatures are judged at the time of receipt, plus clockSkew for
+	// senders whose clocks run ahead.
+	now := p.now.Add(clockSkew)
 	return &packet.Config{
 		MaxDecompressedMessageSize: &backstop,
 		Time:                       func() time.Time { return now },

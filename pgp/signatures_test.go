@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/triage"
@@ -393,5 +395,38 @@ func TestParseMessage_AlteredSignedParts(t *testing.T) {
 				t.Errorf("summary %s, signatures %+v; want bad", m.Signature.Status, m.Signatures)
 			}
 		})
+	}
+}
+
+// TestParseMessage_SignatureTime: a sender's clock may run a little
+// ahead of ours, but a signature made well after the message arrived is
+// not believed.
+func TestParseMessage_SignatureTime(t *testing.T) {
+	signer := newKey(t, "Res Earcher", "res@earcher.example")
+	tests := []struct {
+		after time.Duration
+		want  triage.SignatureStatus
+	}{
+		{-time.Minute, triage.SignatureGood},
+		{10 * time.Minute, triage.SignatureGood},
+		{24 * time.Hour, triage.SignatureBad},
+	}
+	for _, tt := range tests {
+		signedAt := testNow.Add(tt.after)
+		cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return signedAt }}
+		entity := "Content-Type: text/plain\r\n\r\nsigned\r\n"
+		var sig bytes.Buffer
+		if err := openpgp.ArmoredDetachSign(&sig, []*openpgp.Entity{signer}, strings.NewReader(entity), &openpgp.SignParams{Config: cfg}); err != nil {
+			t.Fatal(err)
+		}
+		raw := "From: res@earcher.example\r\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n" +
+			"--s\r\n" + entity + "\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n" + sig.String() + "\r\n--s--\r\n"
+		m, err := ParseMessage([]byte(raw), nil, openpgp.EntityList{signer}, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Signature.Status != tt.want || !m.Signature.SignedAt.Equal(signedAt.Truncate(time.Second)) {
+			t.Errorf("signed %v after receipt: %s at %v (%s), want %s", tt.after, m.Signature.Status, m.Signature.SignedAt, m.Signature.Reason, tt.want)
+		}
 	}
 }

@@ -157,8 +157,11 @@ func (p *parser) candidateResult(c *openpgp.SignatureCandidate, cfg *packet.Conf
 		// Raised only after the mathematics verified: by the message
 		// signature itself, or by a self-signature of the key that had
 		// expired when the message was signed.
+		if sig.CreationTime.After(p.now.Add(clockSkew)) {
+			return bad(s, "the signature claims to be made on "+sig.CreationTime.UTC().Format(time.RFC3339)+", after the message was received")
+		}
 		s.Status = triage.SignatureExpiredKey
-		if sig.SigExpired(p.now) {
+		if sig.SigExpired(p.now.Add(clockSkew)) {
 			s.Reason = "the signature itself has expired"
 			if sig.SigLifetimeSecs != nil {
 				s.Reason += " (on " + sig.CreationTime.Add(time.Duration(*sig.SigLifetimeSecs)*time.Second).UTC().Format(time.DateOnly) + ")"
