@@ -28,6 +28,15 @@ type apiReport struct {
 	// Signatures and Parts are left out of list items.
 	Signatures *[]apiSignatureDetail `json:"signatures,omitempty"`
 	Parts      *[]apiPart            `json:"parts,omitempty"`
+
+	// Triage (api_reports.go).
+	CVSS        apiCVSS  `json:"cvss"`
+	RiskRank    int      `json:"risk_rank"`
+	Assignee    *apiUser `json:"assignee"`
+	Labels      []string `json:"labels"`
+	DuplicateOf *int64   `json:"duplicate_of"`
+	Duplicates  *[]int64 `json:"duplicates,omitempty"` // single reports only
+	SLA         apiSLA   `json:"sla"`
 }
 
 type apiSignature struct {
@@ -77,8 +86,9 @@ type apiAttachment struct {
 	SHA256      string `json:"sha256"`
 }
 
-// newAPIReport converts r; withBody includes the body.
-func newAPIReport(r *triage.Report, now time.Time, withBody bool) apiReport {
+// newAPIReport converts r, its clocks under p at now; withBody includes
+// the body.
+func newAPIReport(r *triage.Report, p *triage.SLAPolicy, now time.Time, withBody bool) apiReport {
 	sig := r.Signature
 	if sig.Status == "" {
 		sig.Status = triage.SignatureNone
@@ -107,44 +117,8 @@ func newAPIReport(r *triage.Report, now time.Time, withBody bool) apiReport {
 			ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256,
 		})
 	}
+	setAPITriage(&v, r, p, now)
 	return v
-}
-
-// maxAPILimit bounds ?limit= on the report list.
-const maxAPILimit = 500
-
-// apiReports lists reports, newest first. Query: status, limit, offset.
-func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := triage.ReportFilter{Limit: maxAPILimit}
-	var err error
-	if st := q.Get("status"); st != "" {
-		if f.Status, err = triage.ParseStatus(st); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-	}
-	if f.Limit, err = intParam(q.Get("limit"), maxAPILimit, 1, maxAPILimit); err != nil {
-		s.Error(w, r, triage.Errorf(triage.EINVALID, "limit must be between 1 and %d", maxAPILimit))
-		return
-	}
-	if f.Offset, err = intParam(q.Get("offset"), 0, 0, 1<<30); err != nil {
-		s.Error(w, r, triage.Errorf(triage.EINVALID, "offset must be a non-negative integer"))
-		return
-	}
-	reports, err := s.store.Reports(r.Context(), f)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	now := s.now()
-	out := struct {
-		Reports []apiReport `json:"reports"`
-	}{Reports: make([]apiReport, 0, len(reports))}
-	for _, rep := range reports {
-		out.Reports = append(out.Reports, newAPIReport(rep, now, false))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // apiReport returns one report with its body and attachment metadata.
@@ -155,7 +129,16 @@ func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	v := newAPIReport(rep, now, true)
+	p, err := s.store.SLAPolicy(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	v := newAPIReport(rep, p, now, true)
+	v.Duplicates = &rep.Duplicates
+	if rep.Duplicates == nil {
+		v.Duplicates = &[]int64{}
+	}
 	setAPIContent(&v, rep)
 	keys, err := s.store.ResearcherKeys(r.Context(), rep.ResearcherEmail)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -38,9 +39,18 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 // Error answers r with err: JSON {"error": "..."} on the API, an HTML page
 // elsewhere. Internal errors are logged with their cause and answered with
 // a generic message; the log never gets request bodies or report content.
+//
+// EINVALID is 400 Bad Request for what the URL says (query parameters)
+// and for a body that cannot be read as asked (malformedError), and 422
+// Unprocessable Content for an API write whose values the domain refuses
+// (an invalid CVSS vector, an unknown status, a bad label).
 func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := triage.ErrorCode(err)
 	status := errorStatus(code)
+	if status == http.StatusBadRequest && isAPI(r) && r.Method != http.MethodGet && r.Method != http.MethodHead &&
+		!errors.As(err, new(malformedError)) {
+		status = http.StatusUnprocessableEntity
+	}
 	msg := triage.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

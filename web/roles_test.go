@@ -76,6 +76,15 @@ var wantRoles = map[string]triage.Role{
 	"GET /team/metrics":            triage.RoleViewer,
 	"GET /admin/settings":          triage.RoleAdmin,
 	"POST /admin/settings":         triage.RoleAdmin,
+
+	// Triage API.
+	"PATCH /api/v1/reports/{id}":      triage.RoleTriager,
+	"GET /api/v1/reports/{id}/notes":  triage.RoleViewer,
+	"POST /api/v1/reports/{id}/notes": triage.RoleTriager,
+	"GET /api/v1/reports/{id}/events": triage.RoleViewer,
+	"GET /api/v1/settings/sla":        triage.RoleAdmin,
+	"PUT /api/v1/settings/sla":        triage.RoleAdmin,
+	"GET /api/v1/openapi.json":        triage.RoleViewer,
 }
 
 // selfService are the staff routes that change something yet are open

@@ -89,6 +89,14 @@ var routes = []Route{
 	{"GET", "/api/v1/reports/{id}", triage.RoleViewer, true, "get a report", (*server).apiReport},
 	{"POST", "/api/v1/reports/{id}/lookup-key", lookupRole, true, "look up the researcher's key (WKD, keyserver)", (*server).apiLookupKey},
 	{"GET", "/api/v1/audit", triage.RoleAdmin, true, "audit log events", (*server).apiAudit},
+	// Triage (api_reports.go; described in openapi.json).
+	{"PATCH", "/api/v1/reports/{id}", triage.RoleTriager, true, "change a report's status, CVSS, severity, assignee, labels or duplicate_of", (*server).apiPatchReport},
+	{"GET", "/api/v1/reports/{id}/notes", triage.RoleViewer, true, "a report's internal notes", (*server).apiNotes},
+	{"POST", "/api/v1/reports/{id}/notes", triage.RoleTriager, true, "add an internal note", (*server).apiAddNote},
+	{"GET", "/api/v1/reports/{id}/events", triage.RoleViewer, true, "a report's history", (*server).apiEvents},
+	{"GET", "/api/v1/settings/sla", triage.RoleAdmin, true, "the SLA policy", (*server).apiSLAPolicy},
+	{"PUT", "/api/v1/settings/sla", triage.RoleAdmin, true, "replace the SLA policy", (*server).apiSetSLAPolicy},
+	{"GET", "/api/v1/openapi.json", triage.RoleViewer, true, "the OpenAPI 3.1 description of this API", (*server).apiOpenAPI},
 }
 
 // Routes returns a copy of the route table, for tests and documentation.
