@@ -268,12 +268,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 // alone; assignee null (or "") unassigns, cvss_vector "" removes the
 // vector.
 type patchBody struct {
-	Status      *string          `json:"status"`
-	CVSSVector  *string          `json:"cvss_vector"`
-	Severity    *string          `json:"severity"`
-	Assignee    assigneeField   `json:"assignee"`
-	Labels      *[]string        `json:"labels"`
-	DuplicateOf *int64           `json:"duplicate_of"`
+	Status      *string       `json:"status"`
+	CVSSVector  *string       `json:"cvss_vector"`
+	Severity    *string       `json:"severity"`
+	Assignee    assigneeField `json:"assignee"`
+	Labels      *[]string     `json:"labels"`
+	DuplicateOf *int64        `json:"duplicate_of"`
 }
 
 // apiPatchReport changes a report's triage state in one step and answers
