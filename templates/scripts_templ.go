@@ -19,9 +19,10 @@ const htmxConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicator
 	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
 	`{"code":"(400|409|422)","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}`
 
-// staffScripts are the staff pages' scripts, all served from the binary:
-// htmx and app.js (live countdowns, keyboard shortcuts, the CVSS
-// calculator). No inline script: the CSP forbids it.
+	// staffScripts are the staff pages' scripts, all served from the binary:
+	// htmx and app.js (live countdowns, keyboard shortcuts, the CVSS
+	// calculator). No inline script: the CSP forbids it.
+
 func staffScripts() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -50,7 +51,7 @@ func staffScripts() templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(htmxConfig)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/scripts.templ`, Line: 18, Col: 46}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/scripts.templ`, Line: 19, Col: 46}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {

@@ -150,8 +150,8 @@ func weeklyChart(weeks []triage.WeekMetrics) templates.ChartView {
 	return c
 }
 
-// niceCeil rounds n up to 2, 4, 5 or 10 times a power of ten (at least
-// 2), so the chart's middle tick is a whole number.
+// niceCeil rounds n up to 2, 4, 6, 8 or 10 times a power of ten (at
+// least 2), so the chart's middle tick is a whole number.
 func niceCeil(n int) int {
 	if n <= 2 {
 		return 2
@@ -160,7 +160,7 @@ func niceCeil(n int) int {
 	for p*10 < n {
 		p *= 10
 	}
-	for _, m := range []int{2, 4, 5, 10} {
+	for _, m := range []int{2, 4, 6, 8, 10} {
 		if m*p >= n {
 			return m * p
 		}

@@ -107,7 +107,7 @@
       }
       case "/": {
         var q = document.getElementById("q");
-        if (q) { q.focus(); q.select(); }
+        if (q) { q.focus(); q.select(); swallowSlash = true; }
         break;
       }
       case "?": openDialog("shortcuts"); break;
@@ -117,6 +117,16 @@
     }
     e.preventDefault();
   });
+
+  // Some input paths (synthetic key events) deliver the character of a
+  // key whose keydown was cancelled; the / that focused the search must
+  // not land in it.
+  var swallowSlash = false;
+  document.addEventListener("keypress", function (e) {
+    if (swallowSlash && e.key === "/") { e.preventDefault(); }
+    swallowSlash = false;
+  }, true);
+  document.addEventListener("keyup", function () { swallowSlash = false; });
 
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-close-dialog]");

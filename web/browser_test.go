@@ -1,0 +1,884 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/secinbox/secinbox/db"
+	"github.com/secinbox/secinbox/triage"
+	"github.com/secinbox/secinbox/web"
+)
+
+// The browser tests drive the real site (web.New on a real SQLite file,
+// real time) from headless Chromium with chromedp, and assert on what a
+// person sees. They skip only when no Chromium is installed; CI installs
+// it. When one fails, a full-page screenshot is saved under
+// $BROWSER_ARTIFACTS (or the test's artifact directory: go test
+// -artifacts) and its path is logged.
+
+// chromiumPath finds Chromium, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	t.Skip("Chromium is not installed (Debian: apt-get install chromium; or set CHROMIUM): browser tests skipped")
+	return ""
+}
+
+// startBrowser starts one headless Chromium for the test and its
+// subtests, with a fresh profile, and stops it at the end.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return ctx
+}
+
+// site is the real web handler on a real database, served on loopback,
+// with the real clock.
+type site struct {
+	t   *testing.T
+	db  *db.DB
+	url string
+	// triager and admin are staff accounts; password is theirs.
+	triager, admin *triage.User
+}
+
+const browserPassword = "a long browser-test password"
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	h, err := web.New(web.Config{
+		Store:     d,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Domain:    "localhost",
+		PublicURL: base,
+		SecretKey: testSecretKey,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := &site{t: t, db: d, url: base}
+	s.triager = s.user("tina@localhost", triage.RoleTriager)
+	s.admin = s.user("ada@localhost", triage.RoleAdmin)
+	return s
+}
+
+func (s *site) user(email string, role triage.Role) *triage.User {
+	s.t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(browserPassword), bcrypt.MinCost)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u := &triage.User{Email: email, Role: role, PasswordHash: hash, CreatedAt: time.Now()}
+	if err := s.db.CreateUser(context.Background(), u); err != nil {
+		s.t.Fatal(err)
+	}
+	return u
+}
+
+// report files a report received age ago, scored by vector ("" for
+// none), as intake would.
+func (s *site) report(age time.Duration, title, vector string) *triage.Report {
+	s.t.Helper()
+	ctx := context.Background()
+	received := time.Now().Add(-age)
+	raw := &triage.RawMessage{MailFrom: "researcher@example.org", Recipients: []string{"security@localhost"},
+		RemoteAddr: "192.0.2.1:1234", ReceivedAt: received, Data: []byte("Subject: " + title + "\r\n\r\nbody\r\n")}
+	if err := s.db.AddRawMessage(ctx, raw); err != nil {
+		s.t.Fatal(err)
+	}
+	r := triage.NewReport(received)
+	r.MessageID, r.Title, r.ResearcherEmail = raw.ID, title, "researcher@example.org"
+	r.Body = "Steps to reproduce " + title + ".\n"
+	if err := s.db.FileReport(ctx, r); err != nil {
+		s.t.Fatal(err)
+	}
+	if vector != "" {
+		if _, err := s.db.UpdateReport(ctx, r.ID, triage.Change{CVSSVector: &vector}, triage.Actor{}, time.Now()); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return r
+}
+
+// move changes a report's status behind the browser's back, as another
+// triager would.
+func (s *site) move(id int64, to triage.Status) {
+	s.t.Helper()
+	if _, err := s.db.UpdateReport(context.Background(), id, triage.Change{Status: &to}, triage.Actor{UserID: s.admin.ID, Email: s.admin.Email}, time.Now()); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// tab is one browser tab, in its own browser context (its own cookies).
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	site *site
+}
+
+// newTab opens a tab on browser for site, and saves a screenshot if the
+// test fails.
+func newTab(t *testing.T, browser context.Context, s *site) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		t.Fatalf("opening a tab: %v", err)
+	}
+	b := &tab{t: t, ctx: ctx, site: s}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b.screenshot()
+		}
+	})
+	return b
+}
+
+// screenshot saves the page as a PNG and logs where.
+func (b *tab) screenshot() {
+	dir := os.Getenv("BROWSER_ARTIFACTS")
+	if dir == "" {
+		dir = b.t.ArtifactDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	name := filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(b.t.Name(), "_")+".png")
+	if err := os.WriteFile(name, png, 0o644); err != nil {
+		b.t.Logf("screenshot: %v", err)
+		return
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	b.t.Logf("screenshot of %s saved to %s", loc, name)
+}
+
+// do runs steps, failing the test on error.
+func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// run runs one action and returns its value.
+func run[T any](b *tab, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](b *tab, js string) T {
+	b.t.Helper()
+	return run(b, chromedp.Evaluate[T](js))
+}
+
+// waitFor waits until the expression is truthy, and fails the test when
+// it never is. It asks again while a page loads (navigation destroys the
+// context an evaluation runs in).
+func (b *tab) waitFor(what, js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+js+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("waiting for %s: never true (last error: %v): %s", what, last, js)
+}
+
+// open navigates to path on the site.
+func (b *tab) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.site.url + path))
+}
+
+// text is the trimmed text of the first element matching css ("" if none).
+func (b *tab) text(css string) string {
+	b.t.Helper()
+	return eval[string](b, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? "").trim().replace(/\s+/g, " ")`, css))
+}
+
+// texts are the trimmed texts of every element matching css.
+func (b *tab) texts(css string) []string {
+	b.t.Helper()
+	return eval[[]string](b, fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).map(e => e.textContent.trim().replace(/\s+/g, " "))`, css))
+}
+
+// clear empties an input field.
+func clear(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).value = "", true)`, css))(ctx, t)
+		return err
+	})
+}
+
+// path is the page's path and query.
+func (b *tab) path() string {
+	b.t.Helper()
+	return eval[string](b, `location.pathname + location.search`)
+}
+
+// signIn signs in with the password form (no second factor).
+func (b *tab) signIn(u *triage.User) {
+	b.t.Helper()
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#email"), u.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+		chromedp.Click(chromedp.CSS("[data-testid=login-form] button[type=submit]")),
+	)
+	b.waitFor("the board after sign-in", `location.pathname === "/board" && document.readyState === "complete"`)
+}
+
+// noScript turns JavaScript off in the tab, for the pages as they work
+// without it.
+func (b *tab) noScript() {
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+}
+
+// totpCode is the current code of a base32 secret shown grouped, at at.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	code, err := totp.GenerateCode(strings.ReplaceAll(secret, " ", ""), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// boardIDs are the tracking ids on the board, in the order shown.
+func (b *tab) boardIDs() []string {
+	b.t.Helper()
+	return b.texts("[data-testid=board-row] [data-testid=board-link]")
+}
+
+// TestBrowser runs every browser scenario against one Chromium, each in
+// its own browser context and on its own site.
+func TestBrowser(t *testing.T) {
+	browser := startBrowser(t)
+	t.Run("LoginWithTwoFactor", func(t *testing.T) { testLoginWithTwoFactor(t, browser) })
+	t.Run("BoardOrderAndCountdown", func(t *testing.T) { testBoardOrder(t, browser) })
+	t.Run("StatusChange", func(t *testing.T) { testStatusChange(t, browser) })
+	t.Run("StatusChangeWithoutJavaScript", func(t *testing.T) { testStatusChangeNoScript(t, browser) })
+	t.Run("CVSSCalculator", func(t *testing.T) { testCVSSCalculator(t, browser) })
+	t.Run("Search", func(t *testing.T) { testSearch(t, browser) })
+	t.Run("PauseAndBreach", func(t *testing.T) { testPauseAndBreach(t, browser) })
+	t.Run("KeyboardShortcuts", func(t *testing.T) { testKeyboard(t, browser) })
+	t.Run("DoneWhen", func(t *testing.T) { testDoneWhen(t, browser) })
+}
+
+// enrollTwoFactor turns on TOTP for the signed-in user through the
+// account pages and returns the secret.
+func (b *tab) enrollTwoFactor() string {
+	b.t.Helper()
+	b.open("/account")
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=twofactor-start]")))
+	b.waitFor("the enrolment page", `document.querySelector("[data-testid=twofactor-secret]")`)
+	secret := b.text("[data-testid=twofactor-secret]")
+	if secret == "" {
+		b.t.Fatal("no secret shown")
+	}
+	b.waitFor("the QR code to load", `document.querySelector("[data-testid=twofactor-qr]").naturalWidth > 0`)
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#code"), totpCode(b.t, secret, time.Now())),
+		chromedp.Click(chromedp.CSS("[data-testid=twofactor-confirm-form] button[type=submit]")),
+	)
+	b.waitFor("the recovery codes", `document.querySelectorAll("[data-testid=recovery-code]").length === 10`)
+	return secret
+}
+
+// signInTwoFactor signs in with the password and then a TOTP code. The
+// code is the next time step's, so it is never one the enrolment (or an
+// earlier sign-in) used: each step is accepted once.
+func (b *tab) signInTwoFactor(u *triage.User, secret string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#email"), u.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+		chromedp.Click(chromedp.CSS("[data-testid=login-form] button[type=submit]")),
+	)
+	b.waitFor("the code form", `location.pathname === "/login/2fa"`)
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#code"), totpCode(b.t, secret, time.Now().Add(30*time.Second))),
+		chromedp.Click(chromedp.CSS("[data-testid=login-2fa-form] button[type=submit]")),
+	)
+	b.waitFor("the board after the second factor", `location.pathname === "/board" && document.readyState === "complete"`)
+}
+
+func testLoginWithTwoFactor(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	s.report(time.Hour, "Stored XSS in the profile page", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	secret := b.enrollTwoFactor()
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=sign-out]")))
+	b.waitFor("signed out", `!document.querySelector("[data-testid=sign-out]")`)
+
+	// A wrong code is refused, a right one lets the user in.
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#email"), s.triager.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+		chromedp.Click(chromedp.CSS("[data-testid=login-form] button[type=submit]")),
+	)
+	b.waitFor("the code form", `location.pathname === "/login/2fa"`)
+	wrong := "000000"
+	if wrong == totpCode(t, secret, time.Now()) {
+		wrong = "111111"
+	}
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#code"), wrong),
+		chromedp.Click(chromedp.CSS("[data-testid=login-2fa-form] button[type=submit]")),
+	)
+	b.waitFor("the refusal", `document.querySelector("[data-testid=login-error]")`)
+	if p := b.path(); p == "/board" {
+		t.Fatal("a wrong code signed in")
+	}
+	b.signInTwoFactor(s.triager, secret)
+	if got := b.text("[data-testid=nav-user]"); !strings.Contains(got, s.triager.Email) {
+		t.Errorf("signed in as %q", got)
+	}
+	if ids := b.boardIDs(); len(ids) != 1 {
+		t.Errorf("board shows %v", ids)
+	}
+}
+
+func testBoardOrder(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	h := time.Hour
+	low := s.report(2*h, "Verbose server header", "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N")
+	crit := s.report(1*h, "Remote code execution in the upload API", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	unscored := s.report(30*time.Minute, "Something odd in the login", "")
+	medium := s.report(3*h, "Open redirect after logout", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N")
+	soon := s.report(23*h, "Session fixation", "")
+	breached := s.report(25*h, "Token leak in the referrer", "")
+	breachedHigh := s.report(30*h, "IDOR on invoices", "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N")
+
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	want := []string{breachedHigh.TrackingID, breached.TrackingID, soon.TrackingID, crit.TrackingID, medium.TrackingID, unscored.TrackingID, low.TrackingID}
+	if got := b.boardIDs(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("board order\n got %v\nwant %v (breached, then due within 2 h, then by score)", got, want)
+	}
+	if got := b.texts("[data-testid=board-group]"); strings.Join(got, "|") != "Breached|Due within 2 hours|Open" {
+		t.Errorf("groups %v", got)
+	}
+	flags := b.texts("[data-testid=board-row] [data-testid=board-flag]")
+	if strings.Join(flags, "|") != "Breached|Breached|Due within 2 h" {
+		t.Errorf("flags %v", flags)
+	}
+	// The breached rows look different, not only in words.
+	bg := eval[[]string](b, `Array.from(document.querySelectorAll("[data-testid=board-row]")).map(r => getComputedStyle(r).backgroundColor)`)
+	if bg[0] == bg[3] || bg[2] == bg[3] {
+		t.Errorf("breached, due-soon and open rows share a background: %v", bg)
+	}
+	if got := b.texts("[data-testid=board-severity]"); got[3] != "critical 9.8" || got[5] != "unscored" {
+		t.Errorf("severities %v", got)
+	}
+
+	// Every clock is shown; the first-response countdown runs.
+	crit1 := fmt.Sprintf(`document.querySelector("[data-id='%d'] [data-testid=clock-first_response] [data-testid=board-clock]").textContent`, crit.ID)
+	before := eval[string](b, crit1)
+	if !regexp.MustCompile(`^22h 5\dm \d\ds left$`).MatchString(before) {
+		t.Errorf("first response of a report received 1 h ago: %q", before)
+	}
+	b.waitFor("the countdown to move", crit1+` !== `+fmt.Sprintf("%q", before))
+	if n := len(b.texts(fmt.Sprintf(`[data-id="%d"] [data-testid=board-clock]`, crit.ID))); n != 2 {
+		t.Errorf("%d clocks on a fresh report, want 2 (first response, triage)", n)
+	}
+	over := b.text(fmt.Sprintf(`[data-id="%d"] [data-testid=clock-first_response] [data-testid=board-clock]`, breached.ID))
+	if !strings.HasPrefix(over, "overdue by 1h") {
+		t.Errorf("breached clock %q", over)
+	}
+}
+
+func testStatusChange(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	r := s.report(time.Hour, "CSRF on the settings form", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", r.ID))
+
+	// Only the legal moves are offered.
+	opts := eval[[]string](b, `Array.from(document.querySelectorAll("#status-select option")).map(o => o.value)`)
+	if strings.Join(opts, ",") != "triaging,needs-info,accepted,not-applicable,informative,spam" {
+		t.Errorf("moves from new: %v", opts)
+	}
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "triaging"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the new status in place", `document.querySelector("[data-testid=report-status]").textContent.trim() === "triaging"`)
+	if got := b.text("[data-testid=action-notice]"); !strings.Contains(got, "from new to triaging") {
+		t.Errorf("notice %q", got)
+	}
+	if got := b.text("[data-testid=triage-status]"); got != "triaging" {
+		t.Errorf("panel status %q", got)
+	}
+	if got := b.texts("[data-testid=event]"); len(got) != 1 || !strings.Contains(got[0], "status new → triaging") || !strings.Contains(got[0], s.triager.Email) {
+		t.Errorf("history %v", got)
+	}
+	if p := b.path(); p != fmt.Sprintf("/reports/%d", r.ID) {
+		t.Errorf("the page navigated to %s: the change was not made in place", p)
+	}
+
+	// Someone else closes it as spam meanwhile: the move this page still
+	// offers is now illegal, and the domain's error is shown.
+	s.move(r.ID, triage.StatusSpam)
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "accepted"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the refusal", `document.querySelector("[data-testid=action-error]")`)
+	want := fmt.Sprintf("cannot move %s from spam to accepted", r.TrackingID)
+	if got := b.text("[data-testid=action-error]"); got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	if got := b.text("[data-testid=report-status]"); got != "spam" {
+		t.Errorf("status shown %q, want spam", got)
+	}
+	if opts := eval[[]string](b, `Array.from(document.querySelectorAll("#status-select option")).map(o => o.value)`); strings.Join(opts, ",") != "triaging" {
+		t.Errorf("moves from spam: %v, want only reopening", opts)
+	}
+}
+
+func testStatusChangeNoScript(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	r := s.report(time.Hour, "Clickjacking on the payment page", "")
+	b := newTab(t, browser, s)
+	b.noScript()
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", r.ID))
+	if eval[bool](b, `!!window.htmx`) {
+		t.Fatal("scripts ran")
+	}
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "accepted"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the report again", `location.search === "?done=status"`)
+	if got := b.text("[data-testid=report-status]"); got != "accepted" {
+		t.Errorf("status %q", got)
+	}
+	if got := b.text("[data-testid=action-notice]"); got != "Status changed." {
+		t.Errorf("notice %q", got)
+	}
+	// A vector typed by hand is saved the same way.
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:N"),
+		chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")),
+	)
+	b.waitFor("the report again", `location.search === "?done=cvss"`)
+	if got := b.text("[data-testid=cvss-stored-score]"); got != "8.1 high" {
+		t.Errorf("stored score %q", got)
+	}
+	// Illegal: the page is stale.
+	s.move(r.ID, triage.StatusFixing)
+	s.move(r.ID, triage.StatusFixed)
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "needs-info"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the refusal", `document.querySelector("[data-testid=action-error]")`)
+	if got, want := b.text("[data-testid=action-error]"), fmt.Sprintf("cannot move %s from fixed to needs-info", r.TrackingID); got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+}
+
+func testCVSSCalculator(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	r := s.report(time.Hour, "SQL injection in search", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", r.ID))
+	b.waitFor("the calculator", `!document.querySelector('[data-cvss-version="3.1"]').hidden`)
+
+	click := func(ver, metric, value string) {
+		b.t.Helper()
+		b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="cvss-%s-%s-%s"]`, ver, metric, value))))
+	}
+	for _, m := range [][2]string{{"AV", "N"}, {"AC", "L"}, {"PR", "N"}, {"UI", "N"}, {"S", "U"}, {"C", "H"}, {"I", "H"}} {
+		click("3.1", m[0], m[1])
+	}
+	// One metric short: the server says what is wrong.
+	b.waitFor("the reason", `document.querySelector("[data-testid=cvss-error]")`)
+	if got := b.text("[data-testid=cvss-error]"); !strings.Contains(got, "Invalid") {
+		t.Errorf("incomplete vector: %q", got)
+	}
+	click("3.1", "A", "H")
+	b.waitFor("the score", `document.querySelector("[data-testid=cvss-score]")?.textContent === "9.8"`)
+	if got := run(b, chromedp.Value(chromedp.CSS("#cvss-vector"))); got != "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" {
+		t.Errorf("vector built %q", got)
+	}
+	if got := b.text("[data-testid=cvss-severity]"); got != "critical" {
+		t.Errorf("severity %q", got)
+	}
+	click("3.1", "UI", "R")
+	b.waitFor("the new score", `document.querySelector("[data-testid=cvss-score]")?.textContent === "8.8"`)
+
+	// A pasted v4.0 vector switches the calculator and is scored.
+	v4 := "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+	b.do(clear("#cvss-vector"), chromedp.SendKeys(chromedp.CSS("#cvss-vector"), v4))
+	b.waitFor("the v4 score", `document.querySelector("[data-testid=cvss-score]")?.textContent === "9.3"`)
+	if !eval[bool](b, `document.querySelector('[data-testid="cvss-4.0-VC-H"]').checked && !document.querySelector('[data-cvss-version="4.0"]').hidden`) {
+		t.Error("the pasted vector did not set the v4.0 radios")
+	}
+	// A nonsense vector shows why.
+	b.do(clear("#cvss-vector"), chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:2.0/AV:N"))
+	b.waitFor("the reason", `document.querySelector("[data-testid=cvss-error]")`)
+	if got := b.text("[data-testid=cvss-error]"); !strings.Contains(got, `CVSS version "2.0" is not supported`) {
+		t.Errorf("error %q", got)
+	}
+	// Saving a bad vector is refused with the reason; a good one is stored.
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")))
+	b.waitFor("the refusal", `document.querySelector("[data-testid=action-error]")`)
+	b.do(clear("#cvss-vector"), chromedp.SendKeys(chromedp.CSS("#cvss-vector"), v4))
+	b.waitFor("the v4 score", `document.querySelector("[data-testid=cvss-score]")?.textContent === "9.3"`)
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")))
+	b.waitFor("the stored score", `document.querySelector("[data-testid=cvss-stored-score]").textContent.includes("9.3 critical")`)
+	if got := b.text("[data-testid=cvss-stored-vector]"); got != v4 {
+		t.Errorf("stored %q", got)
+	}
+	// The triage clock is met: a severity was set.
+	if got := eval[string](b, `document.querySelector("[data-testid=sla-triage]").dataset.state`); got != "met" {
+		t.Errorf("triage clock %q after scoring", got)
+	}
+}
+
+func testSearch(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	sqli := s.report(time.Hour, "SQL injection in the search box", "")
+	s.report(2*time.Hour, "Open redirect after logout", "")
+	xss := s.report(3*time.Hour, "Reflected XSS in the error page", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	if n := len(b.boardIDs()); n != 3 {
+		t.Fatalf("%d reports", n)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#q"), "injection"))
+	b.waitFor("the search results", `document.querySelectorAll("[data-testid=board-row]").length === 1`)
+	if got := b.boardIDs(); len(got) != 1 || got[0] != sqli.TrackingID {
+		t.Errorf("search for injection: %v", got)
+	}
+	if p := b.path(); !strings.HasPrefix(p, "/board?") || !strings.Contains(p, "q=injection") {
+		t.Errorf("URL %s does not keep the search", p)
+	}
+	// A tracking id finds its report; nothing found says so.
+	b.do(clear("#q"), chromedp.SendKeys(chromedp.CSS("#q"), xss.TrackingID))
+	b.waitFor("the report by id", fmt.Sprintf(`document.querySelector("[data-testid=board-link]")?.textContent === %q`, xss.TrackingID))
+	b.do(clear("#q"), chromedp.SendKeys(chromedp.CSS("#q"), "nothinglikethis"))
+	b.waitFor("the empty state", `document.querySelector("[data-testid=board-empty]")`)
+	// The page reloaded at that URL shows the same.
+	b.do(chromedp.Reload())
+	if got := run(b, chromedp.Value(chromedp.CSS("#q"))); got != "nothinglikethis" {
+		t.Errorf("search field after reload: %q", got)
+	}
+}
+
+func testPauseAndBreach(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	fresh := s.report(2*time.Hour, "Weak password policy", "")
+	old := s.report(25*time.Hour, "Subdomain takeover of docs", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	if ids := b.boardIDs(); ids[0] != old.TrackingID {
+		t.Errorf("first on the board: %s, want the report received 25 h ago", ids[0])
+	}
+	if got := b.text("[data-testid=board-row] [data-testid=board-flag]"); got != "Breached" {
+		t.Errorf("flag %q", got)
+	}
+
+	// Needs-info pauses the clocks; the page says so and stops counting.
+	b.open(fmt.Sprintf("/reports/%d", fresh.ID))
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "needs-info"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the pause", `document.querySelector("[data-testid=sla-first_response]")?.dataset.state === "paused"`)
+	left := b.text("[data-testid=sla-first_response] [data-testid=sla-left]")
+	if !strings.HasPrefix(left, "paused, 21h 59m") && !strings.HasPrefix(left, "paused, 22h 00m") {
+		t.Errorf("paused clock %q", left)
+	}
+	if live := eval[string](b, `document.querySelector("[data-testid=sla-first_response] [data-testid=sla-left]").dataset.live`); live != "false" {
+		t.Errorf("a paused clock counts (data-live %s)", live)
+	}
+	// The breached report's page says when it breached.
+	b.open(fmt.Sprintf("/reports/%d", old.ID))
+	if st := eval[string](b, `document.querySelector("[data-testid=sla-first_response]").dataset.state`); st != "breached" {
+		t.Errorf("state %q", st)
+	}
+	if when := b.text("[data-testid=sla-first_response] [data-testid=sla-when]"); !strings.HasPrefix(when, "breached ") || !strings.HasSuffix(when, "UTC") {
+		t.Errorf("when %q", when)
+	}
+	if due := b.text("[data-testid=sla-first_response] [data-testid=sla-due]"); !strings.HasSuffix(due, " UTC") {
+		t.Errorf("due %q has no time zone", due)
+	}
+	// The paused report is open but no longer counting: on the board it
+	// sorts after the breached one and shows paused.
+	b.open("/board")
+	if got := b.text(fmt.Sprintf(`[data-id="%d"] [data-testid=clock-first_response] [data-testid=board-clock]`, fresh.ID)); !strings.HasPrefix(got, "paused") {
+		t.Errorf("board clock of the paused report %q", got)
+	}
+}
+
+func testKeyboard(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	first := s.report(25*time.Hour, "Breached one", "")
+	second := s.report(time.Hour, "Second one", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	third := s.report(2*time.Hour, "Third one", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	if got := b.boardIDs(); strings.Join(got, " ") != strings.Join([]string{first.TrackingID, second.TrackingID, third.TrackingID}, " ") {
+		t.Fatalf("board %v", got)
+	}
+	selected := func() string {
+		return eval[string](b, `document.querySelector("tr.selected [data-testid=board-link]")?.textContent ?? ""`)
+	}
+	b.do(chromedp.KeyEvent("j"))
+	if got := selected(); got != first.TrackingID {
+		t.Errorf("after j: %q", got)
+	}
+	b.do(chromedp.KeyEvent("jj"))
+	if got := selected(); got != third.TrackingID {
+		t.Errorf("after jjj: %q", got)
+	}
+	b.do(chromedp.KeyEvent("k"))
+	if got := selected(); got != second.TrackingID {
+		t.Errorf("after k: %q", got)
+	}
+	if focus := eval[string](b, `document.activeElement.textContent`); focus != second.TrackingID {
+		t.Errorf("focus on %q, want the selected report's link", focus)
+	}
+
+	// ? opens the help, Esc closes it.
+	b.do(chromedp.KeyEvent("?"))
+	b.waitFor("the help", `document.querySelector("#shortcuts").open`)
+	b.do(chromedp.KeyEvent(kb.Escape))
+	b.waitFor("the help to close", `!document.querySelector("#shortcuts").open`)
+
+	// s changes the selected report's status in a dialog.
+	b.do(chromedp.KeyEvent("s"))
+	b.waitFor("the status dialog", `document.querySelector("#quick").open && document.activeElement.id === "quick-select"`)
+	if got := b.text("#quick-title"); got != "Change the status of "+second.TrackingID {
+		t.Errorf("dialog title %q", got)
+	}
+	b.do(chromedp.SetValue(chromedp.CSS("#quick-select"), "triaging"), chromedp.Click(chromedp.CSS("[data-testid=quick-save]")))
+	b.waitFor("the board to show it", fmt.Sprintf(`!document.querySelector("#quick").open && document.querySelector('[data-id="%d"] [data-testid=board-status]').textContent === "triaging"`, second.ID))
+	b.waitFor("the selection kept across the refresh", fmt.Sprintf(`document.querySelector("tr.selected")?.dataset.id === "%d"`, second.ID))
+
+	// a assigns it.
+	b.do(chromedp.KeyEvent("a"))
+	b.waitFor("the assign dialog", `document.querySelector("#quick").open && document.activeElement.id === "quick-select"`)
+	b.do(chromedp.SetValue(chromedp.CSS("#quick-select"), fmt.Sprint(s.triager.ID)), chromedp.Click(chromedp.CSS("[data-testid=quick-save]")))
+	b.waitFor("the assignee on the board", fmt.Sprintf(`document.querySelector('[data-id="%d"] [data-testid=board-assignee]').textContent.trim() === %q`, second.ID, s.triager.Email))
+
+	// / goes to the search field, Esc leaves it.
+	b.do(chromedp.KeyEvent("/"))
+	b.waitFor("focus in the search", `document.activeElement.id === "q"`)
+	if got := run(b, chromedp.Value(chromedp.CSS("#q"))); got != "" {
+		t.Errorf("search field %q: the / was typed", got)
+	}
+	b.do(chromedp.KeyEvent(kb.Escape))
+	b.waitFor("focus out of the search", `document.activeElement.id !== "q"`)
+	// Typing in a field is not a shortcut.
+	b.do(chromedp.Click(chromedp.CSS("#f-label")), chromedp.KeyEvent("jk"))
+	if got := run(b, chromedp.Value(chromedp.CSS("#f-label"))); got != "jk" {
+		t.Errorf("label field %q: the keys went elsewhere", got)
+	}
+	if got := selected(); got != second.TrackingID {
+		t.Errorf("typing moved the selection to %q", got)
+	}
+	b.do(clear("#f-label"))
+	eval[bool](b, `(document.activeElement.blur(), true)`)
+
+	// o opens the selected report.
+	b.do(chromedp.KeyEvent("o"))
+	b.waitFor("the report page", fmt.Sprintf(`location.pathname === "/reports/%d"`, second.ID))
+}
+
+// testDoneWhen is the issue's "done when", as a new user would try it:
+// sign in with 2FA, triage ten reports (CVSS, states), watch clocks run,
+// pause and breach.
+func testDoneWhen(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	newcomer := s.user("nina@localhost", triage.RoleTriager)
+	var reports []*triage.Report
+	for i := range 10 {
+		reports = append(reports, s.report(time.Duration(i+1)*37*time.Minute, fmt.Sprintf("Finding number %d", i+1), ""))
+	}
+	late := s.report(25*time.Hour, "The one nobody answered", "")
+
+	b := newTab(t, browser, s)
+	b.signIn(newcomer)
+	secret := b.enrollTwoFactor()
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=sign-out]")))
+	b.waitFor("signed out", `location.pathname === "/login" || location.pathname === "/"`)
+	b.signInTwoFactor(newcomer, secret)
+
+	if ids := b.boardIDs(); len(ids) != 11 || ids[0] != late.TrackingID {
+		t.Fatalf("board %v: want 11 reports, the late one first", ids)
+	}
+	// Clocks run on the board.
+	clock := `document.querySelectorAll("[data-testid=board-row]")[2].querySelector("[data-testid=board-clock]").textContent`
+	before := eval[string](b, clock)
+	b.waitFor("a clock to run", clock+" !== "+fmt.Sprintf("%q", before))
+
+	vectors := []string{
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+		"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:L/I:L/A:N",
+	}
+	for i, r := range reports {
+		b.open(fmt.Sprintf("/reports/%d", r.ID))
+		b.waitFor("the calculator", `document.querySelector("#cvss-vector")`)
+		// Score: by clicking for the first, by pasting for the others.
+		if i == 0 {
+			for _, m := range []string{"AV-N", "AC-L", "PR-N", "UI-N", "S-U", "C-H", "I-H", "A-H"} {
+				b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="cvss-3.1-%s"]`, m))))
+			}
+		} else {
+			b.do(chromedp.SendKeys(chromedp.CSS("#cvss-vector"), vectors[i%len(vectors)]))
+		}
+		b.waitFor("the live score", `document.querySelector("[data-testid=cvss-score]")`)
+		b.do(chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")))
+		b.waitFor("the stored score", `!document.querySelector("[data-testid=cvss-stored-score]").textContent.includes("No vector")`)
+		// Then through the states; which ones depends on the report.
+		path := []string{"triaging", "accepted"}
+		switch {
+		case i == 3:
+			path = []string{"triaging", "needs-info"}
+		case i == 4:
+			path = []string{"triaging", "accepted", "fixing", "fixed", "disclosed"}
+		case i == 5:
+			path = []string{"spam"}
+		case i%2 == 0:
+			path = append(path, "fixing")
+		}
+		for _, st := range path {
+			b.do(
+				chromedp.SetValue(chromedp.CSS("#status-select"), st),
+				chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+			)
+			b.waitFor("status "+st, fmt.Sprintf(`document.querySelector("[data-testid=report-status]").textContent.trim() === %q`, st))
+		}
+		if i == 3 {
+			if st := eval[string](b, `document.querySelector("[data-testid=sla-first_response]").dataset.state`); st != "paused" {
+				t.Errorf("needs-info: first response %s, want paused", st)
+			}
+		}
+		if i == 0 {
+			// Accepted with a critical score: the 7-day remediation clock runs.
+			if got := b.text("[data-testid=sla-remediation] [data-testid=sla-left]"); !strings.HasPrefix(got, "6d 23h") {
+				t.Errorf("remediation clock %q", got)
+			}
+		}
+	}
+	b.open("/board")
+	ids := b.boardIDs()
+	if len(ids) != 9 || ids[0] != late.TrackingID {
+		t.Errorf("open board %v: want 9 open reports (one disclosed, one spam), the breached first", ids)
+	}
+	statuses := strings.Join(b.texts("[data-testid=board-status]"), " ")
+	for _, st := range []string{"new", "accepted", "fixing", "needs-info"} {
+		if !strings.Contains(statuses, st) {
+			t.Errorf("no %s report on the board: %s", st, statuses)
+		}
+	}
+	b.open("/board?status=closed")
+	if n := len(b.boardIDs()); n != 2 {
+		t.Errorf("%d closed reports, want 2", n)
+	}
+	// The metrics page sees the work.
+	b.open("/team/metrics")
+	if got := b.texts("[data-testid=metrics-received]"); len(got) != 2 || got[0] != "11" {
+		t.Errorf("received %v", got)
+	}
+}
