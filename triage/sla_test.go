@@ -358,3 +358,15 @@ func TestParseSLAPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestNotifyBackoff(t *testing.T) {
+	want := []time.Duration{time.Minute, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
+	for n, w := range want {
+		if got := triage.NotifyBackoff(n); got != w {
+			t.Errorf("NotifyBackoff(%d) = %v, want %v", n, got, w)
+		}
+	}
+	if got := triage.NotifyBackoff(1000); got != time.Hour {
+		t.Errorf("NotifyBackoff(1000) = %v", got)
+	}
+}

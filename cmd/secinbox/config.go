@@ -35,6 +35,9 @@ type Config struct {
 	WKDAdvancedURL    string
 	WKDDirectURL      string
 	VKSURL            string
+	WebhookURL        string
+	WebhookSecret     string
+	WebhookSecretFile string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -65,6 +68,9 @@ func (c *Config) settings() []setting {
 		{"wkd-advanced-url", "SECINBOX_WKD_ADVANCED_URL", inbox.DefaultWKDAdvancedURL, "Web Key Directory advanced-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDAdvancedURL)},
 		{"wkd-direct-url", "SECINBOX_WKD_DIRECT_URL", inbox.DefaultWKDDirectURL, "Web Key Directory direct-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDDirectURL)},
 		{"vks-url", "SECINBOX_VKS_URL", inbox.DefaultVKSURL, "verifying keyserver base `URL` (VKS API) for researcher key lookups (off: not used)", (*stringValue)(&c.VKSURL)},
+		{"webhook-url", "SECINBOX_WEBHOOK_URL", "", "`URL` that receives SLA notifications (due within 2 h, breached) as signed JSON POSTs", (*stringValue)(&c.WebhookURL)},
+		{"webhook-secret", "SECINBOX_WEBHOOK_SECRET", "", "`secret` signing the webhook's requests (HMAC-SHA256; prefer the variable or the file)", (*secret)(&c.WebhookSecret)},
+		{"webhook-secret-file", "SECINBOX_WEBHOOK_SECRET_FILE", "", "`file` holding the webhook secret", (*stringValue)(&c.WebhookSecretFile)},
 	}
 }
 

@@ -114,6 +114,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	notifier, err := cfg.notifier(d, log)
+	if err != nil {
+		return err
+	}
 	httpSrv := &http.Server{
 		Handler:           handler,
 		TLSConfig:         tlsConfig,
@@ -153,6 +157,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		}
 	})
 	wg.Go(func() { expireSessions(procCtx, d, log) })
+	wg.Go(func() { notifier.Run(procCtx) })
 	wg.Go(func() { keys.watchExpiry(procCtx) })
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
