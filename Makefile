@@ -58,6 +58,8 @@ interop-js:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessage$$' -fuzztime $(FUZZTIME) ./pgp
 	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./pgp
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCVSS$$' -fuzztime $(FUZZTIME) ./triage
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSLAPolicy$$' -fuzztime $(FUZZTIME) ./triage
 
 clean:
 	rm -rf bin

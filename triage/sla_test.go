@@ -370,3 +370,36 @@ func TestNotifyBackoff(t *testing.T) {
 		t.Errorf("NotifyBackoff(1000) = %v", got)
 	}
 }
+
+// FuzzParseSLAPolicy: any document gives a valid policy or EINVALID,
+// never a panic, and a policy that parsed round-trips.
+func FuzzParseSLAPolicy(f *testing.F) {
+	f.Add([]byte(`{"first_response_hours": 24, "triage_hours": 72, "remediation_hours": {"critical": 168, "high": 720, "medium": 2160, "low": 4320}, "business_hours": null}`))
+	f.Add([]byte(`{"first_response_hours": 8, "triage_hours": 0.5, "remediation_hours": {"critical": 1, "high": 2, "medium": 3, "low": 4},
+		"business_hours": {"time_zone": "America/New_York", "days": ["sat", "sun"], "start": "23:00", "end": "24:00", "holidays": ["2026-01-01"]}}`))
+	f.Add([]byte(`{"business_hours": {"time_zone": "../../etc/passwd"}}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		p, err := triage.ParseSLAPolicy(doc)
+		if err != nil {
+			if triage.ErrorCode(err) != triage.EINVALID {
+				t.Fatalf("error %v is not EINVALID", err)
+			}
+			return
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := triage.ParseSLAPolicy(b)
+		if err != nil {
+			t.Fatalf("%s does not parse again: %v", b, err)
+		}
+		b2, _ := json.Marshal(again)
+		if string(b) != string(b2) {
+			t.Fatalf("round trip changed it:\n%s\n%s", b, b2)
+		}
+		// The clocks stay computable.
+		r := triage.NewReport(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC))
+		r.Clocks(p, r.ReceivedAt.Add(time.Hour))
+	})
+}
