@@ -85,6 +85,10 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if err := s.fillTriage(r, &v, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }
 
