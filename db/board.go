@@ -167,9 +167,10 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 		where = append(where, "r.assignee_id = "+arg(f.Assignee))
 	}
 	if f.Breached != nil {
-		cond := "COALESCE(r.status NOT IN (" + closedStatusList() + ") AND r.next_due_at <= ?1, 0)"
+		// Written so that the true case is a range on next_due_at.
+		cond := "r.next_due_at <= ?1 AND r.status NOT IN (" + closedStatusList() + ")"
 		if !*f.Breached {
-			cond = "NOT " + cond
+			cond = "(r.next_due_at IS NULL OR r.next_due_at > ?1 OR r.status IN (" + closedStatusList() + "))"
 		}
 		where = append(where, cond)
 	}
