@@ -76,6 +76,9 @@ func setAPITriage(v *apiReport, r *triage.Report, p *triage.SLAPolicy, now time.
 	}
 	zone := p.Calendar.Zone()
 	sla := r.Clocks(p, now)
+	// overdue predates the clocks: it now says the first-response clock is
+	// breached, which a reply in time or a pause keeps it from being.
+	v.Overdue = sla.FirstResponse != nil && sla.FirstResponse.State == triage.ClockBreached
 	v.SLA = apiSLA{
 		TimeZone:      zone.String(),
 		FirstResponse: newAPIClock(sla.FirstResponse, zone),

@@ -259,6 +259,20 @@ func TestAPI_PatchReport(t *testing.T) {
 		})
 	}
 
+	t.Run("OverdueFollowsTheClock", func(t *testing.T) {
+		// Answered in time, the report is not overdue once the 24 h pass.
+		if err := te.db.RecordResponse(context.Background(), te.xss.ID, triage.Actor{UserID: te.triager.ID}, t0); err != nil {
+			t.Fatal(err)
+		}
+		te.clock.Set(t0.Add(48 * time.Hour))
+		defer te.clock.Set(t0)
+		code, m := te.sendJSON("GET", path, viewerToken, nil)
+		fr := m["sla"].(map[string]any)["first_response"].(map[string]any)
+		if code != 200 || m["overdue"] != false || fr["state"] != "met" {
+			t.Errorf("status %d, overdue %v, first response %v", code, m["overdue"], fr)
+		}
+	})
+
 	t.Run("Unassign", func(t *testing.T) {
 		code, m := te.sendJSON("PATCH", path, te.triagerToken, `{"assignee": null}`)
 		if code != 200 || m["assignee"] != nil {
