@@ -12,8 +12,9 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
-// boardPageSize is how many reports one page of the board shows.
-const boardPageSize = 100
+// boardPageSize is how many reports one page of the board shows: a screen
+// or two, and a page that renders in a few milliseconds.
+const boardPageSize = 50
 
 // maxBoardPage bounds ?page= (an offset deeper than this is no board
 // anyone reads, and deep offsets cost the database).

@@ -25,8 +25,10 @@ import (
 // database on disk (db.SeedReports: two years of history, most old
 // reports closed) and measures, over HTTP against the real handler with
 // a signed-in session, BENCH_REQUESTS (default 200) requests each of:
-// the board's first page, a filtered board, a full-text search and a
-// report page. It prints p50 and p95 latency. Aim: p95 under 50 ms each.
+// the board's first page, a filtered board, a full-text search of the
+// open reports (what the board's search box sends) and of all reports,
+// and a report page. It prints p50 and p95 latency. Aim: p95 under 50 ms
+// each.
 //
 //	make bench, or: go test -run '^$' -bench Pages100k -benchtime 1x ./cmd/secinbox
 func BenchmarkPages100k(b *testing.B) {
@@ -93,7 +95,8 @@ func BenchmarkPages100k(b *testing.B) {
 	}{
 		{"board", func() string { return "/board" }},
 		{"filtered board", func() string { return "/board?status=triaging&severity=critical" }},
-		{"search", func() string { return "/board?status=all&q=injection" }},
+		{"search", func() string { return "/board?q=injection" }}, // the search box: open reports
+		{"search, all", func() string { return "/board?status=all&q=injection" }},
 		{"report page", func() string { return fmt.Sprintf("/reports/%d", seeded.First+rng.Int64N(seeded.Last-seeded.First+1)) }},
 	}
 	for b.Loop() {
@@ -110,7 +113,7 @@ func BenchmarkPages100k(b *testing.B) {
 			slices.Sort(lat)
 			p50, p95 := triage.Percentile(lat, 0.50), triage.Percentile(lat, 0.95)
 			fmt.Printf("  %-15s p50 %7.2f ms   p95 %7.2f ms\n", pg.name, ms(p50), ms(p95))
-			b.ReportMetric(ms(p95), "p95-ms-"+map[string]string{"board": "board", "filtered board": "filtered", "search": "search", "report page": "report"}[pg.name])
+			b.ReportMetric(ms(p95), "p95-ms-"+strings.ReplaceAll(strings.ReplaceAll(pg.name, ",", ""), " ", "-"))
 		}
 	}
 }
