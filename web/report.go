@@ -5,8 +5,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode"
 
 	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
@@ -112,7 +110,7 @@ func (s *server) reportRaw(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = fmt.Sprintf("report-%d", rep.ID)
 	}
-	download(w, safeFilename(name)+".eml", raw.Data)
+	download(w, triage.CleanFilename(name)+".eml", raw.Data)
 }
 
 // attachment downloads one attachment of a report.
@@ -136,7 +134,7 @@ func (s *server) attachment(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	download(w, safeFilename(a.Name), a.Data)
+	download(w, triage.CleanFilename(a.Name), a.Data)
 }
 
 // download sends data as a file to save, never to display: the type is
@@ -155,26 +153,4 @@ func download(w http.ResponseWriter, filename string, data []byte) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
-}
-
-// safeFilename reduces name to a harmless base name: no directories, no
-// control or format characters, not hidden, at most 200 bytes.
-func safeFilename(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '"' || r == unicode.ReplacementChar {
-			return '_'
-		}
-		return r
-	}, strings.ToValidUTF8(name, "_"))
-	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	if len(name) > 200 {
-		name = strings.ToValidUTF8(name[:200], "")
-	}
-	if name == "" {
-		return "attachment"
-	}
-	return name
 }
