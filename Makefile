@@ -39,6 +39,7 @@ check:
 ## fixtures: regenerate the committed OpenPGP fixtures with the real tools (gpg, sq, node, go)
 fixtures: interop-js
 	bash pgp/testdata/gen-fixtures.sh
+	cd pgp && $(GO) generate # the fuzz seed corpora follow the fixtures
 	bash pgp/testdata/interop/gen.sh
 	bash cmd/secinbox/testdata/gen-keys.sh
 
