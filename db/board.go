@@ -134,6 +134,61 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 		args = append(args, v)
 		return fmt.Sprintf("?%d", len(args)+4)
 	}
+	var label string
+	if f.Label != "" {
+		l, err := triage.ParseLabel(f.Label)
+		if err != nil {
+			return "", nil, err
+		}
+		label = arg(l)
+	}
+	var ids []string // tracking ids typed in the query
+	var words []ftsTerm
+	if f.Query != "" {
+		terms, err := ftsTerms(f.Query)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, t := range terms {
+			if trackingIDRe.MatchString(t.raw) {
+				ids = append(ids, arg(strings.ToUpper(t.raw)))
+			} else {
+				words = append(words, t)
+			}
+		}
+	}
+
+	from := `reports r INDEXED BY reports_board`
+	switch {
+	case len(ids) > 0:
+		// A tracking id names one report; any other words must match it too.
+		from = `reports r`
+		for _, id := range ids {
+			where = append(where, "r.tracking_id = "+id)
+		}
+		if len(words) > 0 {
+			where = append(where, "r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH "+arg(matchAll(words))+")")
+		}
+	case len(words) > 0:
+		// CROSS JOIN keeps the matches driving.
+		from = `reports_fts CROSS JOIN reports r INDEXED BY reports_rank ON r.id = reports_fts.rowid`
+		where = append(where, "reports_fts MATCH "+arg(matchAll(words)))
+	case label != "":
+		from = `report_labels l CROSS JOIN reports r INDEXED BY reports_rank ON r.id = l.report_id`
+		where = append(where, "l.label = "+label)
+		label = ""
+	}
+	if label != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM report_labels WHERE report_id = r.id AND label = "+label+")")
+	}
+	// When matches drive, each is looked up by id alone: a filter the
+	// lookup could use as a key (status IN (7 values)) would make it 7
+	// lookups. The unary + keeps SQLite from doing so.
+	col := func(name string) string { return "r." + name }
+	if len(ids) == 0 && strings.Contains(from, "CROSS JOIN") {
+		col = func(name string) string { return "+r." + name }
+	}
+
 	statuses := f.Statuses
 	if f.Status != "" {
 		statuses = append([]triage.Status{f.Status}, statuses...)
@@ -146,7 +201,7 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 			}
 			in = append(in, arg(string(s)))
 		}
-		where = append(where, "r.status IN ("+strings.Join(in, ", ")+")")
+		where = append(where, col("status")+" IN ("+strings.Join(in, ", ")+")")
 	}
 	if len(f.Severity) > 0 {
 		var in []string
@@ -156,71 +211,25 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 			}
 			in = append(in, arg(string(s)))
 		}
-		where = append(where, "r.severity IN ("+strings.Join(in, ", ")+")")
+		where = append(where, col("severity")+" IN ("+strings.Join(in, ", ")+")")
 	}
 	switch {
 	case f.Unassigned && f.Assignee != 0:
-		where = append(where, "(r.assignee_id IS NULL OR r.assignee_id = "+arg(f.Assignee)+")")
+		where = append(where, "("+col("assignee_id")+" IS NULL OR "+col("assignee_id")+" = "+arg(f.Assignee)+")")
 	case f.Unassigned:
-		where = append(where, "r.assignee_id IS NULL")
+		where = append(where, col("assignee_id")+" IS NULL")
 	case f.Assignee != 0:
-		where = append(where, "r.assignee_id = "+arg(f.Assignee))
+		where = append(where, col("assignee_id")+" = "+arg(f.Assignee))
 	}
 	if f.Breached != nil {
 		// Written so that the true case is a range on next_due_at.
-		cond := "r.next_due_at <= ?1 AND r.status NOT IN (" + closedStatusList() + ")"
+		cond := col("next_due_at") + " <= ?1 AND " + col("status") + " NOT IN (" + closedStatusList() + ")"
 		if !*f.Breached {
-			cond = "(r.next_due_at IS NULL OR r.next_due_at > ?1 OR r.status IN (" + closedStatusList() + "))"
+			cond = "(" + col("next_due_at") + " IS NULL OR " + col("next_due_at") + " > ?1 OR " + col("status") + " IN (" + closedStatusList() + "))"
 		}
 		where = append(where, cond)
 	}
-	var label string
-	if f.Label != "" {
-		l, err := triage.ParseLabel(f.Label)
-		if err != nil {
-			return "", nil, err
-		}
-		label = arg(l)
-	}
-	var terms []ftsTerm
-	if f.Query != "" {
-		var err error
-		if terms, err = ftsTerms(f.Query); err != nil {
-			return "", nil, err
-		}
-	}
 
-	from := `reports r INDEXED BY reports_board`
-	var ids []string // tracking ids typed in the query
-	var words []ftsTerm
-	for _, t := range terms {
-		if trackingIDRe.MatchString(t.raw) {
-			ids = append(ids, arg(strings.ToUpper(t.raw)))
-		} else {
-			words = append(words, t)
-		}
-	}
-	switch {
-	case len(ids) > 0:
-		// A tracking id names one report; any other words must match it too.
-		from = `reports r`
-		for _, id := range ids {
-			where = append(where, "r.tracking_id = "+id)
-		}
-		if len(words) > 0 {
-			where = append(where, "r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH "+arg(matchAll(words))+")")
-		}
-	case len(words) > 0:
-		from = `reports_fts JOIN reports r INDEXED BY reports_rank ON r.id = reports_fts.rowid`
-		where = append(where, "reports_fts MATCH "+arg(matchAll(words)))
-	case label != "":
-		from = `report_labels l JOIN reports r INDEXED BY reports_rank ON r.id = l.report_id`
-		where = append(where, "l.label = "+label)
-		label = ""
-	}
-	if label != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM report_labels WHERE report_id = r.id AND label = "+label+")")
-	}
 	q := `SELECT r.id FROM ` + from
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

@@ -33,6 +33,8 @@ func TestBoard_QueryPlans(t *testing.T) {
 		{Label: "prod"},
 		{Query: "injection"},
 		{Query: "token bypass", Label: "prod", Severity: []triage.Severity{triage.SeverityCritical}},
+		{Statuses: []triage.Status{triage.StatusNew, triage.StatusTriaging, triage.StatusAccepted}, Query: "injection", Assignee: 1},
+		{Label: "prod", Statuses: []triage.Status{triage.StatusNew, triage.StatusTriaging}, Breached: &yes},
 	} {
 		q, args, err := boardQuery(f)
 		if err != nil {
@@ -59,6 +61,11 @@ func TestBoard_QueryPlans(t *testing.T) {
 			}
 			if strings.Contains(step, "COVERING INDEX reports_board") || strings.Contains(step, "COVERING INDEX reports_rank") {
 				covered = true
+			}
+			// A match is looked up once, by id: a status list as part of
+			// the key would look it up once per status.
+			if strings.Contains(step, "reports_rank") && !strings.HasSuffix(step, "reports_rank (id=?)") {
+				t.Errorf("%+v: %q", f, step)
 			}
 		}
 		if !covered {
