@@ -1,7 +1,6 @@
 package pgp
 
 import (
-	"bytes"
 	"crypto"
 	"fmt"
 	"math"
@@ -152,43 +151,9 @@ func validUserIDs(e *openpgp.Entity, now time.Time) []*packet.UserId {
 
 // ReadKeyFile parses a key file as people have them: binary, or one or
 // several armored blocks (public or secret keys) one after the other,
-// with anything between them ignored, as `gpg --export-secret-keys
-// --armor A B` or `cat a.asc b.asc` make. Secret parts are kept, locked.
+// with anything between them ignored. Secret parts are kept, locked.
 // It fails wrapping ErrMalformed when no key can be read.
-//
-// Each armored block is decoded on its own: go-crypto's armor.Decode may
-// read past the end of its block, so a second Decode on the same reader
-// can miss the next block's first line.
-func ReadKeyFile(data []byte) (openpgp.EntityList, error) {
-	begin := []byte("-----BEGIN PGP ")
-	var starts []int
-	for i := 0; ; {
-		j := bytes.Index(data[i:], begin)
-		if j < 0 {
-			break
-		}
-		// Not only at the start of a line: go-crypto ends its armor
-		// without a newline, so `cat a.asc b.asc` joins END and BEGIN.
-		starts = append(starts, i+j)
-		i += j + len(begin)
-	}
-	if len(starts) == 0 {
-		return readKeys(data)
-	}
-	var el openpgp.EntityList
-	for n, at := range starts {
-		end := len(data)
-		if n+1 < len(starts) {
-			end = starts[n+1]
-		}
-		l, err := readKeys(data[at:end])
-		if err != nil {
-			return nil, err
-		}
-		el = append(el, l...)
-	}
-	return el, nil
-}
+func ReadKeyFile(data []byte) (openpgp.EntityList, error) { return readKeys(data) }
 
 // UnlockKey unlocks every secret (sub)key of e with passphrase. It fails
 // wrapping ErrNotSecret if e holds no secret key material, and wrapping

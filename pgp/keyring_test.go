@@ -87,6 +87,9 @@ func TestReadKeyFile(t *testing.T) {
 			if got, err := ReadKeyFile(data); err != nil || len(got) != 2 {
 				t.Fatalf("%d newlines between two blocks: read %d keys, %v", pad, len(got), err)
 			}
+			if got, err := ReadPublicKeys(data); err != nil || len(got) != 2 {
+				t.Fatalf("ReadPublicKeys, %d newlines between two blocks: read %d keys, %v", pad, len(got), err)
+			}
 		}
 	}
 	for _, bad := range []string{"", "hello", "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n"} {

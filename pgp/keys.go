@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"time"
@@ -121,37 +120,54 @@ func ReadPublicKeys(data []byte) (openpgp.EntityList, error) {
 	return readKeys(data)
 }
 
-// readKeys reads every armored block in data, or data as binary keys.
+// readKeys reads data as binary keys, or as one or several armored
+// blocks one after the other (anything between them ignored), as
+// `gpg --export-secret-keys --armor A B` or `cat a.asc b.asc` make.
+//
+// Each armored block is decoded on its own: go-crypto's armor.Decode may
+// read past the end of its block, so a second Decode on the same reader
+// can miss the next block's first line and silently drop that key.
 func readKeys(data []byte) (el openpgp.EntityList, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			el, err = nil, fmt.Errorf("pgp: reading keys: %w: %v", ErrPanic, r)
 		}
 	}()
-	if !bytes.Contains(data, []byte("-----BEGIN PGP")) {
+	begin := []byte("-----BEGIN PGP ")
+	var starts []int
+	for i := 0; ; {
+		j := bytes.Index(data[i:], begin)
+		if j < 0 {
+			break
+		}
+		// Not only at the start of a line: go-crypto ends its armor
+		// without a newline, so `cat a.asc b.asc` joins END and BEGIN.
+		starts = append(starts, i+j)
+		i += j + len(begin)
+	}
+	if len(starts) == 0 {
 		el, err = openpgp.ReadKeyRing(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("pgp: reading keys: %w: %w", ErrMalformed, err)
 		}
-	} else {
-		r := bytes.NewReader(data)
-		for {
-			block, err := armor.Decode(r)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("pgp: reading armored keys: %w: %w", ErrMalformed, err)
-			}
-			if block.Type != openpgp.PrivateKeyType && block.Type != openpgp.PublicKeyType {
-				return nil, fmt.Errorf("pgp: armor type %q is not a key: %w", block.Type, ErrMalformed)
-			}
-			l, err := openpgp.ReadKeyRing(block.Body)
-			if err != nil {
-				return nil, fmt.Errorf("pgp: reading keys: %w: %w", ErrMalformed, err)
-			}
-			el = append(el, l...)
+	}
+	for n, at := range starts {
+		end := len(data)
+		if n+1 < len(starts) {
+			end = starts[n+1]
 		}
+		block, err := armor.Decode(bytes.NewReader(data[at:end]))
+		if err != nil {
+			return nil, fmt.Errorf("pgp: reading armored keys: %w: %w", ErrMalformed, err)
+		}
+		if block.Type != openpgp.PrivateKeyType && block.Type != openpgp.PublicKeyType {
+			return nil, fmt.Errorf("pgp: armor type %q is not a key: %w", block.Type, ErrMalformed)
+		}
+		l, err := openpgp.ReadKeyRing(block.Body)
+		if err != nil {
+			return nil, fmt.Errorf("pgp: reading keys: %w: %w", ErrMalformed, err)
+		}
+		el = append(el, l...)
 	}
 	if len(el) == 0 {
 		return nil, fmt.Errorf("pgp: no keys found: %w", ErrMalformed)
