@@ -179,10 +179,13 @@ func decryptReason(err error) string {
 	return "Malformed OpenPGP data; the raw message is kept."
 }
 
-// parse runs pgp.ParseMessage, verifying signatures against verifyKeys
-// too, and turns a panic that escaped it into an error so one hostile
-// message cannot stop intake.
-func (p *Processor) parse(data []byte, verifyKeys openpgp.EntityList) (m *pgp.Message, err error) {
+// parse runs pgp.ParseMessage on raw, verifying signatures against
+// verifyKeys too, and turns a panic that escaped it into an error so one
+// hostile message cannot stop intake. Signatures are judged at the time
+// the message was received, not now: filing after downtime, or checking
+// again days later, must not turn a signature that was valid on arrival
+// into an expired one.
+func (p *Processor) parse(raw *triage.RawMessage, verifyKeys openpgp.EntityList) (m *pgp.Message, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
@@ -192,5 +195,9 @@ func (p *Processor) parse(data []byte, verifyKeys openpgp.EntityList) (m *pgp.Me
 	if p.KeySource != nil {
 		keys = p.KeySource()
 	}
-	return pgp.ParseMessage(data, keys, verifyKeys, p.Limits, p.Now())
+	at := raw.ReceivedAt
+	if at.IsZero() {
+		at = p.Now()
+	}
+	return pgp.ParseMessage(raw.Data, keys, verifyKeys, p.Limits, at)
 }

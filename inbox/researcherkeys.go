@@ -60,7 +60,7 @@ func (p *Processor) parseVerified(ctx context.Context, raw *triage.RawMessage) (
 		}
 		addKeys(ks)
 	}
-	if m, parseErr = p.parse(raw.Data, verifyKeys); parseErr != nil {
+	if m, parseErr = p.parse(raw, verifyKeys); parseErr != nil {
 		return nil, nil, parseErr, nil
 	}
 	ids := unknownIssuers(m)
@@ -74,7 +74,7 @@ func (p *Processor) parseVerified(ctx context.Context, raw *triage.RawMessage) (
 	if !addKeys(ks) {
 		return m, verifyKeys, nil, nil
 	}
-	m2, err2 := p.parse(raw.Data, verifyKeys)
+	m2, err2 := p.parse(raw, verifyKeys)
 	if err2 != nil { // cannot happen when the first parse succeeded; keep the first
 		return m, verifyKeys, nil, nil
 	}
