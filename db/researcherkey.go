@@ -18,7 +18,11 @@ const (
 	// maxResearcherKeyBytes bounds one stored public key; the lookups cap
 	// a whole answer at 256 KiB.
 	maxResearcherKeyBytes = 1 << 20
-	// maxKeysPerAddress bounds what one address lists.
+	// maxKeysPerAddress bounds the keys stored for one address (and what
+	// one lookup lists). Anyone can send mail as any address with keys
+	// attached: AddResearcherKeys makes room by dropping the weakest key,
+	// so a flood of them cannot grow the list or push out a key that a
+	// stronger source vouches for.
 	maxKeysPerAddress = 100
 	// maxKeyIDLookup bounds one ResearcherKeysByKeyID call.
 	maxKeyIDLookup = 64
@@ -31,9 +35,12 @@ const (
 // user ID, expiry and key IDs are replaced by the new copy when its source
 // ranks at least as high as the stored one (so a weaker source cannot
 // overwrite what a stronger one said). A zero LastSeen is set to db.Now(),
-// a zero FirstSeen to LastSeen. On success each key's ID is set. It returns
-// EINVALID for a key without an address, fingerprint, known source or key
-// material.
+// a zero FirstSeen to LastSeen. An address holds at most
+// maxKeysPerAddress keys: a new key beyond them replaces the weakest held
+// one (lowest source rank, then least recently seen) if it beats it, and
+// is not stored (its ID stays 0) otherwise. On success each stored key's
+// ID is set. It returns EINVALID for a key without an address,
+// fingerprint, known source or key material.
 func (db *DB) AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey) error {
 	now := db.now()
 	for i := range keys {
@@ -108,6 +115,9 @@ func upsertResearcherKey(ctx context.Context, tx *sql.Tx, k *triage.ResearcherKe
 		FROM researcher_keys WHERE email = ? AND fingerprint = ?`, k.Email, k.Fingerprint).
 		Scan(&id, &source, &sourcesJSON, timeScanner{&old.FirstSeen}, timeScanner{&old.LastSeen})
 	if errors.Is(err, sql.ErrNoRows) {
+		if ok, err := makeRoom(ctx, tx, k); err != nil || !ok {
+			return 0, err
+		}
 		sources, err := json.Marshal([]triage.KeySource{k.Source})
 		if err != nil {
 			return 0, err
@@ -160,6 +170,54 @@ func upsertResearcherKey(ctx context.Context, tx *sql.Tx, k *triage.ResearcherKe
 		return 0, err
 	}
 	return id, insertKeyIDs(ctx, tx, id, k.KeyIDs)
+}
+
+// makeRoom lets k, a key not yet held for its address, be stored: when
+// the address holds maxKeysPerAddress keys already, it deletes the weakest
+// of them (lowest source rank, then least recently seen) if k beats it. It
+// reports whether k may be stored.
+func makeRoom(ctx context.Context, tx *sql.Tx, k *triage.ResearcherKey) (bool, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM researcher_keys WHERE email = ?`, k.Email).Scan(&n); err != nil {
+		return false, err
+	}
+	if n < maxKeysPerAddress {
+		return true, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, source, last_seen FROM researcher_keys
+		WHERE email = ? ORDER BY last_seen, id`, k.Email)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var (
+		weakest     int64
+		weakestRank int
+		weakestSeen time.Time
+	)
+	for rows.Next() {
+		var (
+			id     int64
+			source string
+			seen   time.Time
+		)
+		if err := rows.Scan(&id, &source, timeScanner{&seen}); err != nil {
+			return false, err
+		}
+		// Oldest first, so the first of the lowest rank is the weakest.
+		if r := triage.KeySource(source).Rank(); weakest == 0 || r < weakestRank {
+			weakest, weakestRank, weakestSeen = id, r, seen
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	rows.Close()
+	if r := k.Source.Rank(); r < weakestRank || r == weakestRank && !k.LastSeen.After(weakestSeen) {
+		return false, nil
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM researcher_keys WHERE id = ?`, weakest)
+	return err == nil, err
 }
 
 // mergeSources adds s to sources, strongest first, without duplicates.

@@ -3,6 +3,7 @@ package db_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -139,6 +140,64 @@ func TestResearcherKeys(t *testing.T) {
 		got, _ := d.ResearcherKeys(ctx, "a@example.org")
 		if len(got) != 2 || got[0].Fingerprint != fprB || got[1].Fingerprint != fprA {
 			t.Errorf("order %+v", got)
+		}
+	})
+
+	// Anyone can mail us as alice with keys of their own attached: a
+	// flood of them must neither hide nor push out the keys that stronger
+	// sources vouch for, nor grow her list without bound.
+	t.Run("Flood", func(t *testing.T) {
+		d, path := mustOpen(t)
+		wkd := rkey("alice@example.org", fprB, triage.KeySourceWKD, t0, "wkd")
+		if err := d.AddResearcherKeys(ctx, []triage.ResearcherKey{wkd}); err != nil {
+			t.Fatal(err)
+		}
+		var flood []triage.ResearcherKey
+		for i := range 150 {
+			flood = append(flood, rkey("alice@example.org", fmt.Sprintf("%040X", i+1), triage.KeySourceAttachment,
+				t0.Add(time.Duration(i+1)*time.Minute), "spoofed"))
+		}
+		if err := d.AddResearcherKeys(ctx, flood); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.ResearcherKeys(ctx, "alice@example.org")
+		if err != nil || len(got) == 0 {
+			t.Fatalf("keys: %d, %v", len(got), err)
+		}
+		if got[0].Fingerprint != fprB {
+			t.Errorf("first key %s from %s, want the WKD key %s", got[0].Fingerprint, got[0].Source, fprB)
+		}
+		if best, ok := triage.BestResearcherKey(got, t0); !ok || best.Fingerprint != fprB {
+			t.Errorf("best key %s, want the WKD key", best.Fingerprint)
+		}
+		if n := countRows(t, rawSQL(t, path), "researcher_keys"); n > 100 {
+			t.Errorf("%d keys stored for one address, want at most 100", n)
+		}
+		// The newest spoofed keys are kept, the oldest made room.
+		if got[1].Fingerprint != flood[len(flood)-1].Fingerprint || slices.ContainsFunc(got, func(k triage.ResearcherKey) bool {
+			return k.Fingerprint == flood[0].Fingerprint
+		}) {
+			t.Errorf("kept attachment keys: newest %s", got[1].Fingerprint)
+		}
+
+		// Full of keys stronger than it, the address takes no weaker one.
+		var strong []triage.ResearcherKey
+		for i := range 100 {
+			strong = append(strong, rkey("bob@example.org", fmt.Sprintf("%040X", i+1), triage.KeySourceVKS, t0, "vks"))
+		}
+		weak := []triage.ResearcherKey{rkey("bob@example.org", fprA, triage.KeySourceAutocrypt, t0.Add(time.Hour), "weak")}
+		if err := d.AddResearcherKeys(ctx, strong); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.AddResearcherKeys(ctx, weak); err != nil {
+			t.Fatal(err)
+		}
+		if weak[0].ID != 0 {
+			t.Errorf("weaker key stored as %d", weak[0].ID)
+		}
+		got, _ = d.ResearcherKeys(ctx, "bob@example.org")
+		if len(got) != 100 || slices.ContainsFunc(got, func(k triage.ResearcherKey) bool { return k.Fingerprint == fprA }) {
+			t.Errorf("bob: %d keys", len(got))
 		}
 	})
 
