@@ -247,6 +247,12 @@ func matchAll(words []ftsTerm) string {
 	return strings.Join(q, " AND ")
 }
 
+// isTokenRune reports whether the unicode61 tokenizer (its default
+// categories L*, N* and Co) keeps r in a word rather than splitting on it.
+func isTokenRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
+}
+
 var trackingIDRe = regexp.MustCompile(`(?i)^SEC-\d{4}-\d{4,}$`)
 
 type ftsTerm struct {
@@ -258,7 +264,9 @@ type ftsTerm struct {
 // somewhere in the title, body or an attachment name. Each term becomes
 // an FTS5 string (so no query syntax reaches FTS5: quotes, operators,
 // column filters are all text), with a prefix match from 3 characters
-// on. A term that looks like a tracking id matches that id instead.
+// on. A term that looks like a tracking id matches that id instead. A
+// term with no letter or digit ("-", "!") is left out: FTS5's tokenizer
+// finds no word in it, and it would make the whole query match nothing.
 func ftsTerms(q string) ([]ftsTerm, error) {
 	if len(q) > MaxQueryBytes {
 		return nil, triage.Errorf(triage.EINVALID, "search query longer than %d bytes", MaxQueryBytes)
@@ -278,6 +286,9 @@ func ftsTerms(q string) ([]ftsTerm, error) {
 	}
 	var terms []ftsTerm
 	for _, f := range fields {
+		if !strings.ContainsFunc(f, isTokenRune) {
+			continue
+		}
 		s := `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
 		if utf8.RuneCountInString(f) >= 3 {
 			s += "*"

@@ -354,6 +354,8 @@ func TestBoard_Filters(t *testing.T) {
 		"QueryCase":        {triage.ReportFilter{Query: "TLS"}, []*triage.Report{fresh}},
 		"QueryTrackingID":  {triage.ReportFilter{Query: strings.ToLower(xss.TrackingID)}, []*triage.Report{xss}},
 		"QueryHTML":        {triage.ReportFilter{Query: "<script>"}, []*triage.Report{xss}},
+		"QueryPunctuation": {triage.ReportFilter{Query: "sql - injection !"}, []*triage.Report{sqli}},
+		"QueryNoWord":      {triage.ReportFilter{Query: "-- !"}, []*triage.Report{sqli, fresh, xss, spam}},
 		"Combined":         {triage.ReportFilter{Label: "web", Severity: []triage.Severity{"medium"}, Query: "search"}, []*triage.Report{xss}},
 		"Paged":            {triage.ReportFilter{Limit: 2, Offset: 1}, []*triage.Report{fresh, xss}},
 	} {
