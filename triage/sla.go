@@ -238,14 +238,18 @@ func (p *SLAPolicy) clock(name ClockName, start time.Time, window time.Duration,
 }
 
 // dueAt walks the clock's running time from start, skipping the pauses
-// (an open one ends at now: due as if resumed now) and counting through
-// cal, until window is used up.
+// up to now (a pause still open at now ends there: due as if resumed
+// now) and counting through cal, until window is used up. For a stopped
+// clock now is its stop: the pauses after it do not move its due time.
 func dueAt(start time.Time, window time.Duration, pauses []Pause, cal *Calendar, now time.Time) time.Time {
 	at, left := start, window
 	for _, p := range pauses {
+		if !p.Start.Before(now) {
+			break // pauses are in order: none of the rest had begun
+		}
 		end := p.End
-		if end.IsZero() {
-			end = later(now, p.Start)
+		if end.IsZero() || end.After(now) {
+			end = now
 		}
 		if !end.After(at) {
 			continue

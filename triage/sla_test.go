@@ -128,6 +128,17 @@ func TestClock_FirstResponse(t *testing.T) {
 		{name: "RespondedWhilePaused", hours: 24, bh: "null", loc: time.UTC, received: "2026-03-02 00:00",
 			pauses: []pause{{"2026-03-02 10:00", ""}}, responded: "2026-03-02 10:00", now: "2026-03-04 00:00",
 			due: "2026-03-03 00:00 UTC", state: triage.ClockMet, remaining: 14 * time.Hour},
+		// A stopped clock keeps the due time it had when it stopped:
+		// pauses after it (needs-info later on) do not move it.
+		{name: "MetThenPaused", hours: 24, bh: "null", loc: time.UTC, received: "2026-03-02 00:00",
+			responded: "2026-03-02 02:00", pauses: []pause{{"2026-03-02 05:00", "2026-03-05 05:00"}}, now: "2026-03-06 00:00",
+			due: "2026-03-03 00:00 UTC", state: triage.ClockMet, remaining: 22 * time.Hour},
+		{name: "MetThenStillPaused", hours: 24, bh: "null", loc: time.UTC, received: "2026-03-02 00:00",
+			responded: "2026-03-02 02:00", pauses: []pause{{"2026-03-02 05:00", ""}}, now: "2026-03-06 00:00",
+			due: "2026-03-03 00:00 UTC", state: triage.ClockMet, remaining: 22 * time.Hour},
+		{name: "RespondedDuringPauseEndedLater", hours: 24, bh: "null", loc: time.UTC, received: "2026-03-02 00:00",
+			pauses: []pause{{"2026-03-02 10:00", "2026-03-02 20:00"}}, responded: "2026-03-02 15:00", now: "2026-03-04 00:00",
+			due: "2026-03-03 05:00 UTC", state: triage.ClockMet, remaining: 14 * time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := policy(t, tc.hours, tc.bh)
