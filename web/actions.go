@@ -253,6 +253,13 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		if triage.ErrorCode(err) == triage.EINVALID && slices.Contains(keep, "vector") {
 			status = http.StatusUnprocessableEntity
 		}
+		// htmx swaps in only 400, 409 and 422 (templates' htmxConfig). The
+		// report itself was found, so any other refusal (an original or
+		// assignee that does not exist) is about the form's values: 422,
+		// or the form would stay silent.
+		if isHTMX(r) && status != http.StatusBadRequest && status != http.StatusConflict {
+			status = http.StatusUnprocessableEntity
+		}
 	}
 	ctx := context.WithValue(r.Context(), actionKey{}, st)
 

@@ -149,6 +149,12 @@ func TestActions_HTMX(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("HX-Trigger") != "board-refresh" || len(byTestID(t, body, "quick-notice")) != 1 {
 		t.Errorf("from the board: %d trigger %q", resp.StatusCode, resp.Header.Get("HX-Trigger"))
 	}
+	// A refusal naming a report that does not exist is still swapped in:
+	// htmx (templates' htmxConfig) swaps only 400, 409 and 422.
+	resp, body = e.do(e.client(), "POST", fmt.Sprintf("/reports/%d/duplicate", e.xss.ID), url.Values{"original": {"SEC-1999-0001"}, "from": {"report"}}, hx...)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(byTestID(t, body, "action-error"), ""), "no report SEC-1999-0001") {
+		t.Errorf("duplicate of a missing report with htmx: %d %q", resp.StatusCode, byTestID(t, body, "action-error"))
+	}
 	// The quick form offers only legal moves.
 	_, body = e.do(e.client(), "GET", fmt.Sprintf("/reports/%d/quick?action=status", e.xss.ID), nil, hx...)
 	if !strings.Contains(body, `value="accepted"`) || strings.Contains(body, `value="fixed"`) || strings.Contains(body, `value="new"`) {
