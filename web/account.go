@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
@@ -132,7 +131,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	u := userFrom(r.Context())
 	now := s.now()
-	key := "e:" + strings.ToLower(u.Email)
+	key := accountLimitKey(u.Email)
 	if wait := s.acct.limits.loginAccount.wait(key, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return

@@ -266,6 +266,46 @@ func TestTwoFactor_OtherServerSecret(t *testing.T) {
 	}
 }
 
+// TestTwoFactor_DisableLimits: turning two-factor sign-in off asks for
+// the password and a code, so a stolen session must not be able to
+// guess either without limit: wrong passwords count against the
+// account's sign-in limit, wrong codes against the user's code limit.
+func TestTwoFactor_DisableLimits(t *testing.T) {
+	t.Run("Password", func(t *testing.T) {
+		e := newEnv(t, withSecret)
+		c := e.viewerClient()
+		e.enrol(c)
+		for i := range 5 {
+			resp, _ := e.do(c, "POST", "/account/2fa/disable", url.Values{"password": {"wrong"}, "code": {"123456"}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong password %d: status %d", i+1, resp.StatusCode)
+			}
+		}
+		resp, _ := e.do(c, "POST", "/account/2fa/disable", url.Values{"password": {"wrong"}, "code": {"123456"}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("6th wrong password: status %d, want 429", resp.StatusCode)
+		}
+	})
+	t.Run("Code", func(t *testing.T) {
+		e := newEnv(t, withSecret)
+		c := e.viewerClient()
+		e.enrol(c)
+		for i := range 5 {
+			resp, _ := e.do(c, "POST", "/account/2fa/disable", url.Values{"password": {viewerPassword}, "code": {"999999"}})
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong code %d: status %d", i+1, resp.StatusCode)
+			}
+		}
+		resp, _ := e.do(c, "POST", "/account/2fa/disable", url.Values{"password": {viewerPassword}, "code": {"999999"}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("6th wrong code: status %d, want 429", resp.StatusCode)
+		}
+		if u, _ := e.db.UserByID(t.Context(), e.viewerID); !u.TwoFactor {
+			t.Error("two-factor sign-in went off without a right code")
+		}
+	})
+}
+
 func TestLoginRateLimit(t *testing.T) {
 	t.Run("PerAccount", func(t *testing.T) {
 		e := newEnv(t)

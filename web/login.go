@@ -61,7 +61,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	now := s.now()
 	lim := s.acct.limits
-	acctKey := "e:" + strings.ToLower(email)
+	acctKey := accountLimitKey(email)
 	if wait := max(lim.loginIP.take(ipKey(r), now), lim.loginAccount.wait(acctKey, now)); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
@@ -207,8 +207,8 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 		s.pendingGone(w, r, err)
 		return
 	}
-	userKey := "u:" + itoa(user.ID)
-	if wait := lim.twoFactor.wait(userKey, now); wait > 0 {
+	codeKey := codeLimitKey(user.ID)
+	if wait := lim.twoFactor.wait(codeKey, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
@@ -219,7 +219,7 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		lim.twoFactor.take(userKey, now)
+		lim.twoFactor.take(codeKey, now)
 		_ = s.auditAs(r, user, "", triage.AuditTwoFactorFail, userTarget(user.ID), map[string]string{"reason": triage.ErrorMessage(err)})
 		n, ferr := s.store.FailLoginChallenge(r.Context(), ch.TokenHash)
 		if ferr != nil && triage.ErrorCode(ferr) != triage.ENOTFOUND {

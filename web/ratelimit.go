@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,6 +158,14 @@ func ipKey(r *http.Request) string {
 	}
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
+
+// accountLimitKey is the key of an email (a user's or not) in the
+// limits that count wrong passwords.
+func accountLimitKey(email string) string { return "e:" + strings.ToLower(email) }
+
+// codeLimitKey is the key of a user in the limit that counts wrong
+// two-factor codes.
+func codeLimitKey(userID int64) string { return "u:" + itoa(userID) }
 
 // limitedError is a refusal by a rate limiter; answer it with tooMany.
 type limitedError struct{ wait time.Duration }

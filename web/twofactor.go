@@ -362,7 +362,16 @@ func (s *server) accountTwoFactorDisable(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	u := userFrom(r.Context())
+	// Wrong passwords and codes count as at sign-in, so that a stolen
+	// session cannot guess either without limit.
+	now, lim := s.now(), s.acct.limits
+	pwKey, codeKey := accountLimitKey(u.Email), codeLimitKey(u.ID)
+	if wait := max(lim.loginAccount.wait(pwKey, now), lim.twoFactor.wait(codeKey, now)); wait > 0 {
+		s.tooMany(w, r, wait)
+		return
+	}
 	if bcryptCheck(u.PasswordHash, r.PostForm.Get("password")) != nil {
+		lim.loginAccount.take(pwKey, now)
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "Wrong password: two-factor sign-in is still on.")
 		return
 	}
@@ -371,6 +380,7 @@ func (s *server) accountTwoFactorDisable(w http.ResponseWriter, r *http.Request)
 			s.Error(w, r, err)
 			return
 		}
+		lim.twoFactor.take(codeKey, now)
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", triage.ErrorMessage(err)+" Two-factor sign-in is still on.")
 		return
 	}
