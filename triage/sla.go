@@ -266,13 +266,6 @@ func dueAt(start time.Time, window time.Duration, pauses []Pause, cal *Calendar,
 	return cal.Add(at, left)
 }
 
-// Window returns the remediation window of severity sev, and whether it
-// has one.
-func (p *SLAPolicy) Window(sev Severity) (time.Duration, bool) {
-	w, ok := p.Remediation[sev]
-	return w, ok
-}
-
 // slaPolicyJSON is the policy as admins read and write it (API, settings
 // row). Windows are counted hours: with business hours, working hours.
 type slaPolicyJSON struct {
