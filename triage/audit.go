@@ -22,7 +22,6 @@ type AuditEvent struct {
 const (
 	AuditLoginSuccess    = "login.success"
 	AuditLoginFailure    = "login.failure"
-	AuditLoginLimited    = "login.limited" // refused 429 by the rate limiter
 	AuditLogout          = "logout"
 	AuditTwoFactorOK     = "login.2fa.success"
 	AuditTwoFactorFail   = "login.2fa.failure"
@@ -47,6 +46,8 @@ const (
 	AuditKeyImport       = "key.import"
 	AuditKeyExport       = "key.export"
 	AuditKeyRotate       = "key.rotate"
+	AuditKeySetPrimary   = "key.set_primary"
+	AuditKeyRetire       = "key.retire"
 	AuditSettingsChange  = "settings.change"
 	AuditAuditExport     = "audit.export"
 )

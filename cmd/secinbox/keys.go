@@ -321,12 +321,6 @@ func keyAudit(actor, action, fpr string, detail map[string]any) *triage.AuditEve
 	return &triage.AuditEvent{ActorEmail: actor, Action: action, Target: "key:" + fpr, Detail: string(b)}
 }
 
-// Audit actions of the key commands beyond those triage names.
-const (
-	auditKeySetPrimary = "key.set_primary"
-	auditKeyRetire     = "key.retire"
-)
-
 // openData creates the data directory (0700) and opens the database.
 func openData(ctx context.Context, cfg *Config) (*db.DB, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
@@ -777,7 +771,7 @@ func cmdKeySetPrimary(ctx context.Context, e *env) error {
 		return err
 	}
 	previous := keys[0].Fingerprint
-	ev := keyAudit(triage.ActorCLI, auditKeySetPrimary, k.Fingerprint, map[string]any{"previous": previous})
+	ev := keyAudit(triage.ActorCLI, triage.AuditKeySetPrimary, k.Fingerprint, map[string]any{"previous": previous})
 	if err := kc.db.SetPrimaryTeamKey(ctx, k.Fingerprint, ev); err != nil {
 		return err
 	}
@@ -794,7 +788,7 @@ func cmdKeyRetire(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	ev := keyAudit(triage.ActorCLI, auditKeyRetire, k.Fingerprint, nil)
+	ev := keyAudit(triage.ActorCLI, triage.AuditKeyRetire, k.Fingerprint, nil)
 	if err := kc.db.RetireTeamKey(ctx, k.Fingerprint, time.Now(), ev); err != nil {
 		return err
 	}
