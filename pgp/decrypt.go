@@ -175,8 +175,13 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 				pk = u
 			case *packet.OnePassSignature:
 				pk = u
+			case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted, *packet.Compressed, *packet.LiteralData:
+				return unparsed, nil // ReadMessage fails on these too
 			default:
-				return unparsed, nil
+				// ReadMessage's packet reader skips the other unsupported
+				// packets (an unknown PKESK version, say) and reads on:
+				// so must we, or a flood behind one goes unseen.
+				continue
 			}
 		}
 		switch pk := pk.(type) {

@@ -761,9 +761,10 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 			t.Errorf("DecryptError = %v, want errSignatureFlood (ErrMalformed)", m.DecryptError)
 		}
 	})
-	t.Run("Encrypted", func(t *testing.T) {
-		// The flood inside the encryption: preflight decrypts to see it.
+	// encrypted is the flood inside the encryption, after prefix.
+	encrypted := func(t *testing.T, prefix []byte) []byte {
 		var ct bytes.Buffer
+		ct.Write(prefix)
 		key, _ := keys.team[0].EncryptionKey(testNow, nil)
 		sessionKey := make([]byte, 32)
 		rand.Read(sessionKey)
@@ -776,14 +777,25 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 		}
 		w.Write(flood(20000))
 		w.Close()
-		m, err := ParseMessage(pgpMIME(t, ct.Bytes()), keys.team, nil, Limits{}, testNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !errors.Is(m.DecryptError, errSignatureFlood) || !errors.Is(m.DecryptError, ErrMalformed) {
-			t.Errorf("DecryptError = %v, want errSignatureFlood (ErrMalformed)", m.DecryptError)
-		}
-	})
+		return pgpMIME(t, ct.Bytes())
+	}
+	for name, prefix := range map[string][]byte{
+		// preflight decrypts to see it.
+		"Encrypted": nil,
+		// A PKESK of unknown version (7), which ReadMessage skips:
+		// preflight must read on behind it too.
+		"EncryptedBehindUnsupportedPacket": {0xC1, 2, 7, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := ParseMessage(encrypted(t, prefix), keys.team, nil, Limits{}, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(m.DecryptError, errSignatureFlood) || !errors.Is(m.DecryptError, ErrMalformed) {
+				t.Errorf("DecryptError = %v, want errSignatureFlood (ErrMalformed)", m.DecryptError)
+			}
+		})
+	}
 	t.Run("FewAreFine", func(t *testing.T) {
 		var arm bytes.Buffer
 		w, _ := armor.Encode(&arm, "PGP MESSAGE", nil)
