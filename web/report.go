@@ -115,22 +115,12 @@ func (s *server) reportRaw(w http.ResponseWriter, r *http.Request) {
 
 // attachment downloads one attachment of a report.
 func (s *server) attachment(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, a, err := s.loadAttachment(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	aid, err := pathID(r, "aid")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	a, err := s.store.Attachment(r.Context(), id, aid)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	if err := s.audit(r, triage.AuditAttachment, reportTarget(id), map[string]any{"attachment": aid, "sha256": a.SHA256}); err != nil {
+	if err := s.audit(r, triage.AuditAttachment, reportTarget(id), map[string]any{"attachment": a.ID, "sha256": a.SHA256}); err != nil {
 		s.Error(w, r, err)
 		return
 	}
