@@ -169,10 +169,8 @@ func (db *DB) Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Rep
 	}
 	var reports []*triage.Report
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		if reports, err = findReports(ctx, tx, f); err != nil {
-			return err
-		}
-		return fillTriage(ctx, tx, reports)
+		reports, err = findReports(ctx, tx, f)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: reports: %w", err)
@@ -189,7 +187,7 @@ func findReports(ctx context.Context, tx *sql.Tx, f triage.ReportFilter) ([]*tri
 		where = append(where, "status = ?")
 		args = append(args, string(f.Status))
 	}
-	q := `SELECT ` + reportColumns + ` FROM reports`
+	q := `SELECT ` + reportColumns + `, ` + workflowColumns + ` FROM reports`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -203,7 +201,7 @@ func findReports(ctx context.Context, tx *sql.Tx, f triage.ReportFilter) ([]*tri
 	defer rows.Close()
 	var reports []*triage.Report
 	for rows.Next() {
-		r, err := scanReport(rows, false)
+		r, err := scanFullReport(rows, false)
 		if err != nil {
 			return nil, err
 		}

@@ -205,6 +205,18 @@ func TestReports(t *testing.T) {
 		}
 	}
 
+	// The list carries the triage fields too.
+	if _, err := d.UpdateReport(ctx, ids[0], triage.Change{Labels: &[]string{"web"}, Severity: ptr(triage.SeverityHigh)},
+		triage.Actor{}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if all, err = d.Reports(ctx, triage.ReportFilter{Status: triage.StatusUndecryptable}); err != nil || len(all) == 0 {
+		t.Fatalf("%d reports, %v", len(all), err)
+	}
+	if r := all[0]; r.ID != ids[0] || !slices.Equal(r.Labels, []string{"web"}) || r.Severity != triage.SeverityHigh || r.Timeline.SeveritySetAt.IsZero() {
+		t.Errorf("triage fields of %s: labels %v, severity %q, timeline %+v", r.TrackingID, r.Labels, r.Severity, r.Timeline)
+	}
+
 	for _, tc := range []struct {
 		name string
 		f    triage.ReportFilter

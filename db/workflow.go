@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/secinbox/secinbox/triage"
@@ -109,38 +108,6 @@ func findTriage(ctx context.Context, tx *sql.Tx, r *triage.Report) error {
 			return err
 		}
 		r.Duplicates = append(r.Duplicates, id)
-	}
-	return rows.Err()
-}
-
-// fillTriage loads the triage fields of a list of reports, in one query.
-func fillTriage(ctx context.Context, tx *sql.Tx, reports []*triage.Report) error {
-	if len(reports) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*triage.Report, len(reports))
-	ids := make([]string, 0, len(reports))
-	for _, r := range reports {
-		byID[r.ID] = r
-		ids = append(ids, fmt.Sprint(r.ID))
-	}
-	// ids are integers we formatted ourselves.
-	rows, err := tx.QueryContext(ctx, `SELECT id, `+workflowColumns+` FROM reports WHERE id IN (`+strings.Join(ids, ",")+`)`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id int64
-			w  workflowScan
-		)
-		if err := rows.Scan(append([]any{&id}, w.dest()...)...); err != nil {
-			return err
-		}
-		if err := w.fill(byID[id]); err != nil {
-			return err
-		}
 	}
 	return rows.Err()
 }
