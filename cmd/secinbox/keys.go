@@ -38,14 +38,7 @@ func (c *Config) passphrase(log *slog.Logger) ([]byte, error) {
 	case c.KeyPassphrase != "":
 		return []byte(c.KeyPassphrase), nil
 	case c.KeyPassphraseFile != "":
-		b, err := os.ReadFile(c.KeyPassphraseFile)
-		if err != nil {
-			return nil, fmt.Errorf("key passphrase: %w", err)
-		}
-		if b = bytes.TrimRight(b, "\r\n"); len(b) == 0 {
-			return nil, fmt.Errorf("key passphrase: %s is empty", c.KeyPassphraseFile)
-		}
-		return b, nil
+		return readSecretFile("key passphrase", c.KeyPassphraseFile)
 	}
 	path := filepath.Join(c.Data, devPassphraseFile)
 	b, err := os.ReadFile(path)
@@ -76,6 +69,19 @@ func (c *Config) passphrase(log *slog.Logger) ([]byte, error) {
 	}
 	log.Warn("no key passphrase configured: generated one for development; production must set SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE", "file", path)
 	return p, nil
+}
+
+// readSecretFile reads the secret (named what, for errors) held in file:
+// its content without the trailing line break, which must leave something.
+func readSecretFile(what, file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if b = bytes.TrimRight(b, "\r\n"); len(b) == 0 {
+		return nil, fmt.Errorf("%s: %s is empty", what, file)
+	}
+	return b, nil
 }
 
 // The team keyring. Keys are stored locked (triage.TeamKey); the server

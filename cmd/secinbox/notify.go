@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/secinbox/secinbox/inbox"
 )
@@ -19,12 +17,9 @@ func (c *Config) notifier(store inbox.NotifyStore, log *slog.Logger) (*inbox.Not
 	case c.WebhookSecret != "":
 		n.WebhookSecret = []byte(c.WebhookSecret)
 	case c.WebhookSecretFile != "":
-		b, err := os.ReadFile(c.WebhookSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("webhook secret: %w", err)
-		}
-		if n.WebhookSecret = bytes.TrimRight(b, "\r\n"); len(n.WebhookSecret) == 0 {
-			return nil, fmt.Errorf("webhook secret: %s is empty", c.WebhookSecretFile)
+		var err error
+		if n.WebhookSecret, err = readSecretFile("webhook secret", c.WebhookSecretFile); err != nil {
+			return nil, err
 		}
 	}
 	if err := n.Check(); err != nil {
