@@ -59,9 +59,10 @@ func findSLAPolicy(ctx context.Context, tx *sql.Tx) (*triage.SLAPolicy, error) {
 
 // SetSLAPolicy stores p (validated again here) as the team's policy, and
 // in the same transaction recomputes the clocks of every open report
-// under it and writes a settings.change audit record with the new
-// document. It returns the number of reports whose clocks were
-// recomputed. An invalid policy is EINVALID.
+// under it as stored (windows in whole minutes: what SLAPolicy returns
+// later) and writes a settings.change audit record with the new document.
+// It returns the number of reports whose clocks were recomputed. An
+// invalid policy is EINVALID.
 //
 // Recomputing holds the write lock for the whole batch: with 100 000
 // open reports that is seconds, during which intake waits.
@@ -70,7 +71,9 @@ func (db *DB) SetSLAPolicy(ctx context.Context, p *triage.SLAPolicy, by triage.A
 	if err != nil {
 		return 0, fmt.Errorf("db: set sla policy: %w", err)
 	}
-	if _, err := triage.ParseSLAPolicy(doc); err != nil {
+	// Compute under the stored form, so that the clocks agree with what
+	// every later read of the policy says.
+	if p, err = triage.ParseSLAPolicy(doc); err != nil {
 		return 0, fmt.Errorf("db: set sla policy: %w", err)
 	}
 	var n int

@@ -258,6 +258,21 @@ func TestSLAPolicy(t *testing.T) {
 	bad.FirstResponse = 0
 	_, err = d.SetSLAPolicy(ctx, &bad, actor(admin), t0)
 	wantCode(t, err, triage.EINVALID)
+
+	// The clocks follow the policy as stored (whole minutes), not the
+	// caller's copy of it.
+	odd := triage.DefaultSLAPolicy()
+	odd.FirstResponse = 90 * time.Second
+	if _, err := d.SetSLAPolicy(ctx, odd, actor(admin), t0); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = d.SLAPolicy(ctx); p.FirstResponse != 2*time.Minute {
+		t.Fatalf("stored first response window %v", p.FirstResponse)
+	}
+	r, _ = d.Report(ctx, open.ID)
+	if want := open.ReceivedAt.Add(p.FirstResponse); !r.FirstResponseDue.Equal(want) {
+		t.Errorf("recomputed due %v, want %v under the stored policy", r.FirstResponseDue, want)
+	}
 }
 
 func TestNotes(t *testing.T) {
