@@ -144,6 +144,20 @@ const maxSignatures = 16
 // errSignatureFlood is preflight's refusal; it wraps ErrMalformed.
 var errSignatureFlood = fmt.Errorf("pgp: more than %d signature packets: %w", maxSignatures, ErrMalformed)
 
+// maxKeyAttempts bounds the session-key decryptions one ParseMessage
+// pass may cause: pairs of a Public-Key Encrypted Session Key packet and
+// an unlocked key of ours it may be for (a wildcard "anonymous recipient"
+// packet is for all of them). ReadMessage tries every pair until one
+// works, an RSA private-key operation each: a few thousand bogus PKESKs
+// for our key fit in a megabyte and cost seconds, repeated by preflight
+// and by every encrypted block. A real block has one pair per team key
+// it was encrypted to, a few more when recipients are hidden.
+const maxKeyAttempts = 256
+
+// errKeyFlood is preflight's refusal of a block that would go over
+// maxKeyAttempts; it wraps ErrMalformed.
+var errKeyFlood = fmt.Errorf("pgp: more than %d session-key decryptions for one message: %w", maxKeyAttempts, ErrMalformed)
+
 // preflight counts the (one-pass) signature packets of an OpenPGP
 // message before go-crypto's ReadMessage sees it. ReadMessage keeps
 // one-pass signatures in a slice it prepends to, and all trailing
@@ -153,6 +167,9 @@ var errSignatureFlood = fmt.Errorf("pgp: more than %d signature packets: %w", ma
 // the session key a second time, decompressing within the same limit,
 // skipping the literal data) and refuses more than maxSignatures with
 // ErrMalformed. Every other problem is left to ReadMessage to report.
+//
+// It charges p.keyAttempts with the session-key decryptions ReadMessage
+// may try, refusing with errKeyFlood past maxKeyAttempts.
 //
 // It also returns a result for each signature packet go-crypto cannot
 // parse (MD5, RIPEMD-160, v3 and v5 signatures): ReadMessage skips those
@@ -186,8 +203,12 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 		}
 		switch pk := pk.(type) {
 		case *packet.EncryptedKey:
+			keys := p.decryptionKeys(pk, cfg)
+			if p.keyAttempts -= len(keys); p.keyAttempts < 0 {
+				return nil, errKeyFlood
+			}
 			if key == nil {
-				key, cipher = p.sessionKey(pk, cfg)
+				key, cipher = sessionKey(pk, keys, cfg)
 			}
 		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
 			if se, ok := pk.(*packet.SymmetricallyEncrypted); ok && !se.IntegrityProtected || key == nil {
@@ -213,17 +234,26 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 	}
 }
 
-// sessionKey decrypts a Public-Key Encrypted Session Key packet with the
-// first unlocked key of ours that it names, as ReadMessage does.
-func (p *parser) sessionKey(ek *packet.EncryptedKey, cfg *packet.Config) ([]byte, packet.CipherFunction) {
+// decryptionKeys are our unlocked keys that ReadMessage would try on a
+// Public-Key Encrypted Session Key packet, in its order.
+func (p *parser) decryptionKeys(ek *packet.EncryptedKey, cfg *packet.Config) []openpgp.Key {
+	var keys []openpgp.Key
 	for _, e := range p.keyring.EntitiesById(ek.KeyId) {
 		for _, k := range e.DecryptionKeys(ek.KeyId, time.Time{}, cfg) {
-			if k.PrivateKey == nil || k.PrivateKey.Encrypted {
-				continue
+			if k.PrivateKey != nil && !k.PrivateKey.Encrypted {
+				keys = append(keys, k)
 			}
-			if ek.Decrypt(k.PrivateKey, cfg) == nil {
-				return ek.Key, ek.CipherFunc
-			}
+		}
+	}
+	return keys
+}
+
+// sessionKey decrypts a Public-Key Encrypted Session Key packet with the
+// first of keys that works, as ReadMessage does.
+func sessionKey(ek *packet.EncryptedKey, keys []openpgp.Key, cfg *packet.Config) ([]byte, packet.CipherFunction) {
+	for _, k := range keys {
+		if ek.Decrypt(k.PrivateKey, cfg) == nil {
+			return ek.Key, ek.CipherFunc
 		}
 	}
 	return nil, 0

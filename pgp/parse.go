@@ -155,6 +155,9 @@ type parser struct {
 	keyring openpgp.EntityList // decryption keys, then verification keys, then keys from the message
 	now     time.Time
 	budget  int64 // plaintext bytes left (Limits.MaxDecompressedSize)
+	// keyAttempts is how many more session-key decryptions may be tried
+	// (maxKeyAttempts; see preflight).
+	keyAttempts int
 
 	msg        *Message
 	parts      int                // entities and inline blocks seen
@@ -274,11 +277,12 @@ func parseOnce(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityLis
 		}
 	}
 	p := &parser{
-		lim:     lim,
-		keyring: keyring,
-		now:     now,
-		budget:  lim.MaxDecompressedSize,
-		msg:     &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
+		lim:         lim,
+		keyring:     keyring,
+		now:         now,
+		budget:      lim.MaxDecompressedSize,
+		keyAttempts: maxKeyAttempts,
+		msg:         &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
 	}
 	hdr, body := splitHeader(raw)
 	h, err := p.readTopHeader(hdr)

@@ -811,6 +811,59 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 	})
 }
 
+// TestParseMessage_SessionKeyFlood: bogus session-key packets for our key
+// before the real one each cost ReadMessage a private-key operation (an
+// RSA-3072 team key: 11 s for 2000 of them in a 1 MB message); past
+// maxKeyAttempts the block is refused before any is tried.
+func TestParseMessage_SessionKeyFlood(t *testing.T) {
+	keys := loadKeys(t)
+	flood := func(t *testing.T, bogus int) []byte {
+		key, _ := keys.team[0].EncryptionKey(testNow, nil)
+		var ct bytes.Buffer
+		for i := 0; i <= bogus; i++ {
+			var one bytes.Buffer
+			sessionKey := make([]byte, 32)
+			rand.Read(sessionKey)
+			if err := packet.SerializeEncryptedKey(&one, key.PublicKey, packet.CipherAES256, sessionKey, nil); err != nil {
+				t.Fatal(err)
+			}
+			b := one.Bytes()
+			if i < bogus {
+				b[len(b)-3] ^= 0x55 // the wrapped key no longer unwraps
+				ct.Write(b)
+				continue
+			}
+			ct.Write(b)
+			w, err := packet.SerializeSymmetricallyEncrypted(&ct, packet.CipherAES256, false, packet.CipherSuite{}, sessionKey, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lw, _ := packet.SerializeLiteral(w, true, "", 0)
+			lw.Write([]byte("the real report"))
+			lw.Close()
+		}
+		return pgpMIME(t, ct.Bytes())
+	}
+	t.Run("Flood", func(t *testing.T) {
+		m, err := ParseMessage(flood(t, maxKeyAttempts), keys.all(), nil, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Decrypted || !errors.Is(m.DecryptError, errKeyFlood) || !errors.Is(m.DecryptError, ErrMalformed) {
+			t.Errorf("Decrypted %v, DecryptError %v; want errKeyFlood (ErrMalformed)", m.Decrypted, m.DecryptError)
+		}
+	})
+	t.Run("FewAreFine", func(t *testing.T) {
+		m, err := ParseMessage(flood(t, 10), keys.all(), nil, Limits{}, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Decrypted || !strings.Contains(m.Text, "the real report") {
+			t.Errorf("Decrypted %v (%v), Text %q", m.Decrypted, m.DecryptError, m.Text)
+		}
+	})
+}
+
 // BenchmarkParseMessage measures ParseMessage on typical reports: plain,
 // PGP/MIME encrypted (Ed25519 and RSA team keys), signed and encrypted
 // with the signer's key attached (read twice), and HTML with inline
