@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -752,5 +755,40 @@ func TestAudit_APIReport(t *testing.T) {
 	e.get(e.client(), "/api/v1/reports", "Authorization", "Bearer "+viewerToken)
 	if n := len(e.auditEvents(triage.AuditFilter{Action: triage.AuditReportView})); n != 1 {
 		t.Errorf("%d view events after listing, want 1", n)
+	}
+}
+
+// failingAudit is the real store whose audit log cannot be written.
+type failingAudit struct{ web.Store }
+
+func (failingAudit) AddAudit(context.Context, *triage.AuditEvent) error {
+	return errors.New("audit log: disk full")
+}
+
+// TestAudit_UnrecordedViewNotServed: every route that shows decrypted
+// content or hands out a file refuses when its audit event cannot be
+// written, before any of the content goes out.
+func TestAudit_UnrecordedViewNotServed(t *testing.T) {
+	e := newEnv(t, func(c *web.Config) { c.Store = failingAudit{c.Store} })
+	cookie, _ := e.newSession(e.viewerID)
+	id, aid := e.xss.ID, e.xss.Attachments[0].ID
+	for _, tc := range []struct{ path, auth string }{
+		{fmt.Sprintf("/reports/%d", id), "Cookie"},
+		{fmt.Sprintf("/reports/%d/raw", id), "Cookie"},
+		{fmt.Sprintf("/reports/%d/attachments/%d", id, aid), "Cookie"},
+		{fmt.Sprintf("/reports/%d/attachments/%d/source", id, aid), "Cookie"},
+		{fmt.Sprintf("/api/v1/reports/%d", id), "Authorization"},
+	} {
+		cred := "secinbox_session=" + cookie
+		if tc.auth == "Authorization" {
+			cred = "Bearer " + viewerToken
+		}
+		resp, body := e.get(e.client(), tc.path, tc.auth, cred)
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%s: status %d, want 500", tc.path, resp.StatusCode)
+		}
+		if strings.Contains(body, "alert(1)") || strings.Contains(body, "Steps:") {
+			t.Errorf("%s: content served without an audit event: %.200s", tc.path, body)
+		}
 	}
 }

@@ -122,9 +122,15 @@ func newAPIReport(r *triage.Report, p *triage.SLAPolicy, now time.Time, withBody
 }
 
 // apiReport returns one report with its body and attachment metadata.
+// Like the report page, it is a view of decrypted content: audited
+// first, and not served if it cannot be.
 func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.loadReport(r)
 	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, triage.AuditReportView, reportTarget(rep.ID), map[string]string{"via": "api"}); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -60,24 +60,6 @@ const maxTokenLen = 256
 // token instead of a session: Prometheus scrapes /metrics with one.
 var bearerRoutes = map[string]bool{"GET /metrics": true}
 
-// auditedRoutes are routes showing decrypted content whose handlers do
-// not write their own audit event (they live in files of other concerns):
-// the request is recorded, with the {id} report as its target, before the
-// handler runs, and refused if it cannot be.
-var auditedRoutes = map[string]string{
-	"GET /api/v1/reports/{id}": triage.AuditReportView,
-}
-
-// auditRequest records r as action on the report its {id} names. An id
-// that is not a number is not recorded: the handler answers 404.
-func (s *server) auditRequest(r *http.Request, action string) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil
-	}
-	return s.audit(r, action, reportTarget(id), map[string]string{"via": "api"})
-}
-
 // sessionTouchInterval throttles the session's last-use update, so that
 // page views do not take the write lock every time.
 const sessionTouchInterval = time.Minute
@@ -129,14 +111,7 @@ func (s *server) authorize(rt Route, h http.Handler) http.Handler {
 			ctx = context.WithValue(ctx, sessionIDKey, ses.ID)
 			s.touchSession(r, ses)
 		}
-		r = r.WithContext(ctx)
-		if action := auditedRoutes[rt.Method+" "+rt.Pattern]; action != "" {
-			if err := s.auditRequest(r, action); err != nil {
-				s.Error(w, r, err)
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
