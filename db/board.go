@@ -66,6 +66,7 @@ func (db *DB) Board(ctx context.Context, f triage.ReportFilter, now time.Time) (
 	return reports, nil
 }
 
+// queryIDs runs q and returns its one integer column, in row order.
 func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -221,9 +221,6 @@ func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
 		if r.Attachments, err = findAttachments(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := findTriage(ctx, tx, r); err != nil {
-			return err
-		}
 		return findContent(ctx, tx, r)
 	})
 	if err != nil {
@@ -232,12 +229,17 @@ func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
 	return r, nil
 }
 
+// findReport loads report id with its body and triage fields, and the ids
+// of the reports merged into it, or returns ENOTFOUND.
 func findReport(ctx context.Context, tx *sql.Tx, id int64) (*triage.Report, error) {
-	row := tx.QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM reports WHERE id = ?`, id)
-	r, err := scanReport(row, true)
+	row := tx.QueryRowContext(ctx, `SELECT `+reportColumns+`, body, `+workflowColumns+` FROM reports WHERE id = ?`, id)
+	r, err := scanFullReport(row, true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, triage.Errorf(triage.ENOTFOUND, "report %d not found", id)
+	} else if err != nil {
+		return nil, err
 	}
+	r.Duplicates, err = queryIDs(ctx, tx, `SELECT id FROM reports WHERE duplicate_of = ? ORDER BY id`, id)
 	return r, err
 }
 

@@ -86,32 +86,6 @@ func scanFullReport(row scanner, withBody bool) (*triage.Report, error) {
 	return r, w.fill(r)
 }
 
-// findTriage loads the triage fields of r, and the reports merged into it.
-func findTriage(ctx context.Context, tx *sql.Tx, r *triage.Report) error {
-	var w workflowScan
-	err := tx.QueryRowContext(ctx, `SELECT `+workflowColumns+` FROM reports WHERE id = ?`, r.ID).Scan(w.dest()...)
-	if err != nil {
-		return err
-	}
-	if err := w.fill(r); err != nil {
-		return err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM reports WHERE duplicate_of = ? ORDER BY id`, r.ID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	r.Duplicates = nil
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		r.Duplicates = append(r.Duplicates, id)
-	}
-	return rows.Err()
-}
-
 // saveTriage writes r's triage state and its clocks under p, computed at
 // now. Labels go to both the JSON column and report_labels.
 func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLAPolicy, now time.Time) error {
@@ -221,9 +195,6 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 		if err != nil {
 			return err
 		}
-		if err := findTriage(ctx, tx, r); err != nil {
-			return err
-		}
 		if c.Assignee != nil && *c.Assignee != 0 {
 			u, err := findUser(ctx, tx, *c.Assignee)
 			if err != nil {
@@ -236,9 +207,6 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 		var original *triage.Report
 		if c.DuplicateOf != nil {
 			if original, err = findReport(ctx, tx, *c.DuplicateOf); err != nil {
-				return err
-			}
-			if err := findTriage(ctx, tx, original); err != nil {
 				return err
 			}
 		}
@@ -271,9 +239,6 @@ func (db *DB) RecordResponse(ctx context.Context, id int64, by triage.Actor, now
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := findReport(ctx, tx, id)
 		if err != nil {
-			return err
-		}
-		if err := findTriage(ctx, tx, r); err != nil {
 			return err
 		}
 		ev := r.Responded(by.UserID, now)
