@@ -226,6 +226,13 @@ func Fingerprint(e *openpgp.Entity) string {
 // PrimaryUserID is e's primary user ID ("Name <email>"): the one whose
 // self-signature says primary, else the newest; "" if none is valid.
 func PrimaryUserID(e *openpgp.Entity) string {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	return primaryUserID(e)
+}
+
+// primaryUserID is PrimaryUserID; keyMu must be held.
+func primaryUserID(e *openpgp.Entity) string {
 	if _, id := e.PrimaryIdentity(time.Time{}, nil); id != nil {
 		return id.Name
 	}
@@ -243,6 +250,13 @@ func PrimaryUserID(e *openpgp.Entity) string {
 // KeyExpiry is when e's primary key expires (its creation time plus the
 // key lifetime of its primary self-signature); zero if it does not.
 func KeyExpiry(e *openpgp.Entity) time.Time {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	return keyExpiry(e)
+}
+
+// keyExpiry is KeyExpiry; keyMu must be held.
+func keyExpiry(e *openpgp.Entity) time.Time {
 	sig, err := e.PrimarySelfSignature(time.Time{}, nil)
 	if err != nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
 		return time.Time{}

@@ -157,9 +157,9 @@ func (p *parser) researcherKey(e *openpgp.Entity, from string, src triage.KeySou
 	return triage.ResearcherKey{
 		Email:       from,
 		Fingerprint: Fingerprint(&trimmed),
-		UserID:      PrimaryUserID(&trimmed),
+		UserID:      primaryUserID(&trimmed),
 		Source:      src,
 		Public:      buf.Bytes(),
-		ExpiresAt:   KeyExpiry(&trimmed),
+		ExpiresAt:   keyExpiry(&trimmed),
 	}, &trimmed, true
 }

@@ -141,8 +141,14 @@ func (m *Message) Title() string {
 	return "(no subject)"
 }
 
-// parseMu serializes ParseMessage: see there.
-var parseMu sync.Mutex
+// keyMu serializes go-crypto's work on the callers' key entities:
+// go-crypto caches each signature's verification result inside the
+// entity (VerifiableSignature.Valid) without locking, and callers share
+// entities (the team's keys serve every ParseMessage, and the key status
+// the web shows). ParseMessage, PrimaryUserID, KeyExpiry and
+// EncryptionExpiry hold it; inside the package, the unexported
+// primaryUserID and keyExpiry run under it.
+var keyMu sync.Mutex
 
 // maxMessageSignatures bounds the signatures recorded for one message;
 // later ones are dropped (their parts then count as not covered, which
@@ -219,13 +225,13 @@ func (n node) covered(idx []int) node {
 // error and never as a panic. now is the time of receipt: signature
 // expiry is judged at now, key validity at each signature's creation.
 //
-// ParseMessage is safe for concurrent use, but calls run one at a time:
-// go-crypto caches verification results inside the key entities without
-// locking, and the team's keys are shared by every call (intake, and
-// signatures checked again from the web).
+// ParseMessage is safe for concurrent use, but calls run one at a time
+// (see keyMu): intake and signatures checked again from the web share
+// the team's keys. The Limits and the package's own caps on signature
+// and session-key packets bound how long one call holds the others up.
 func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*Message, error) {
-	parseMu.Lock()
-	defer parseMu.Unlock()
+	keyMu.Lock()
+	defer keyMu.Unlock()
 	p, err := parse(raw, keys, verifyKeys, lim, now)
 	if err != nil {
 		return nil, err

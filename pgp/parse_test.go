@@ -917,3 +917,34 @@ func TestParseMessage_Concurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestKeyStatus_ConcurrentWithParse: the server works out the team key's
+// status (EncryptionExpiry, KeyExpiry, PrimaryUserID) while intake
+// decrypts with the same entity; both verify its self-signatures, which
+// go-crypto caches in the entity. Run with -race.
+func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
+	team, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := readFixture(t, "pgpmime-encrypted.eml")
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if m, err := ParseMessage(raw, team, nil, Limits{}, testNow); err != nil || !m.Decrypted {
+			t.Errorf("ParseMessage: %v", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if _, ok := EncryptionExpiry(team[0], testNow); !ok {
+			t.Error("EncryptionExpiry: the team key cannot be encrypted to")
+		}
+		KeyExpiry(team[0])
+		if PrimaryUserID(team[0]) == "" {
+			t.Error("PrimaryUserID: none")
+		}
+	}()
+	wg.Wait()
+}

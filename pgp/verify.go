@@ -133,7 +133,7 @@ func (p *parser) candidateResult(c *openpgp.SignatureCandidate, cfg *packet.Conf
 	e := c.SignedByEntity
 	if e != nil {
 		s.Fingerprint = Fingerprint(e)
-		s.SignerUserID = PrimaryUserID(e)
+		s.SignerUserID = primaryUserID(e)
 		s.FromMatches = p.fromMatches(e)
 	}
 	weak := weakHash(c.HashAlgorithm)
@@ -223,7 +223,7 @@ func keyStateAt(e *openpgp.Entity, keyID uint64, t time.Time, cfg *packet.Config
 			return triage.SignatureRevokedKey, "the signing " + what + " is revoked"
 		case errors.Is(err, pgperrors.ErrKeyExpired):
 			why := "the signing " + what + " had expired when the signature was made"
-			if exp := KeyExpiry(e); what == "key" && !exp.IsZero() {
+			if exp := keyExpiry(e); what == "key" && !exp.IsZero() {
 				why += " (it expired on " + exp.UTC().Format(time.DateOnly) + ")"
 			}
 			return triage.SignatureExpiredKey, why
@@ -486,7 +486,7 @@ func (p *parser) verifyDetached(signed, sigData []byte) (out []triage.Signature)
 			s := unparsed(r)
 			if es := p.keyring.EntitiesById(r.keyID); r.keyID != 0 && len(es) > 0 {
 				s.Fingerprint = Fingerprint(es[0])
-				s.SignerUserID = PrimaryUserID(es[0])
+				s.SignerUserID = primaryUserID(es[0])
 				s.FromMatches = p.fromMatches(es[0])
 			}
 			skipped = append(skipped, s)
