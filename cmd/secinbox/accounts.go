@@ -256,12 +256,12 @@ func cmdUserResetTwoFactor(ctx context.Context, e *env) error {
 // database from the team key's passphrase, so that the database alone
 // (a backup, a stolen file) does not hold them in the clear. Argon2id,
 // because a guess at the passphrase checked against a sealed secret must
-// cost about as much as one checked against the locked team key. The salt
-// is fixed: the passphrase is per installation already, and a per-install
-// salt would need a place to live that survives a key rotation.
-func webSecretKey(pass []byte) []byte {
+// cost about as much as one checked against the locked team key; salt is
+// the installation's own (db.InstallSalt), so no dictionary precomputed
+// for every secinbox applies.
+func webSecretKey(pass, salt []byte) []byte {
 	if len(pass) == 0 {
 		return nil
 	}
-	return argon2.IDKey(pass, []byte("secinbox web secret key v1"), 2, 64*1024, 2, 32)
+	return argon2.IDKey(pass, salt, 2, 64*1024, 2, 32)
 }

@@ -73,14 +73,18 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestWebSecretKey(t *testing.T) {
-	a, b := webSecretKey([]byte("passphrase one")), webSecretKey([]byte("passphrase one"))
+	salt, otherSalt := []byte("0123456789abcdef"), []byte("fedcba9876543210")
+	a, b := webSecretKey([]byte("passphrase one"), salt), webSecretKey([]byte("passphrase one"), salt)
 	if len(a) != 32 || !bytes.Equal(a, b) {
 		t.Fatalf("not a stable 32-byte key: %x %x", a, b)
 	}
-	if bytes.Equal(a, webSecretKey([]byte("passphrase two"))) {
+	if bytes.Equal(a, webSecretKey([]byte("passphrase two"), salt)) {
 		t.Error("two passphrases, one key")
 	}
-	if webSecretKey(nil) != nil {
+	if bytes.Equal(a, webSecretKey([]byte("passphrase one"), otherSalt)) {
+		t.Error("two installations, one key for the same passphrase")
+	}
+	if webSecretKey(nil, salt) != nil {
 		t.Error("a key from no passphrase")
 	}
 }

@@ -60,7 +60,11 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	// Seals staff two-factor secrets in the database.
-	secretKey := webSecretKey(pass)
+	salt, err := d.InstallSalt(ctx)
+	if err != nil {
+		return err
+	}
+	secretKey := webSecretKey(pass, salt)
 	keys, err := openKeyring(ctx, d, &cfg, pass, log) // keeps pass, to unlock keys added later
 	if err != nil {
 		return err
