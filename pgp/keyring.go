@@ -49,7 +49,7 @@ func ParseKeyAlgorithm(s string) (KeyAlgorithm, error) {
 
 // teamKeyConfig is how every team key is made: v4, AES-256 first among the
 // preferred ciphers, SHA-512 then SHA-256 as hashes, no compression
-// preferred, as GenerateKey does, with algo's keys.
+// preferred, with algo's keys (GenerateKey: KeyEd25519).
 func teamKeyConfig(algo KeyAlgorithm, now time.Time, lifetime time.Duration) (*packet.Config, error) {
 	secs := lifetime / time.Second
 	if lifetime < 0 || secs > math.MaxUint32 {

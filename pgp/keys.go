@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -22,21 +21,9 @@ import (
 // hashes, no compression preferred, user ID "name <email>", created at
 // now (to the second) and expiring after lifetime (0: never).
 func GenerateKey(name, email string, now time.Time, lifetime time.Duration) (*openpgp.Entity, error) {
-	secs := lifetime / time.Second
-	if lifetime < 0 || secs > math.MaxUint32 {
-		return nil, fmt.Errorf("pgp: key lifetime %v out of range", lifetime)
-	}
-	if lifetime > 0 && secs == 0 {
-		secs = 1
-	}
-	cfg := &packet.Config{
-		Algorithm:              packet.PubKeyAlgoEdDSA,
-		Curve:                  packet.Curve25519,
-		DefaultHash:            crypto.SHA512,
-		DefaultCipher:          packet.CipherAES256,
-		DefaultCompressionAlgo: packet.CompressionNone,
-		KeyLifetimeSecs:        uint32(secs),
-		Time:                   func() time.Time { return now },
+	cfg, err := teamKeyConfig(KeyEd25519, now, lifetime)
+	if err != nil {
+		return nil, err
 	}
 	e, err := openpgp.NewEntity(name, "", email, cfg)
 	if err != nil {
