@@ -12,11 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
@@ -188,7 +191,40 @@ func newTab(t *testing.T, browser context.Context, s *site) *tab {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	b := &tab{t: t, ctx: ctx, site: s}
+	// The strict CSP blocks an inline script or style silently: the page
+	// just lacks it. Chromium reports each block in the console; so do
+	// uncaught script errors. Either fails the test.
+	var mu sync.Mutex
+	var problems []string
+	listen := func(ev any) {
+		var p string
+		switch ev := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if strings.Contains(ev.Entry.Text, "Content Security Policy") {
+				p = ev.Entry.Text
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			p = fmt.Sprintf("uncaught: %s at %s:%d", d.Text, d.URL, d.LineNumber+1)
+			if d.Exception != nil && d.Exception.Description != "" {
+				p += ": " + d.Exception.Description
+			}
+		}
+		if p != "" {
+			mu.Lock()
+			problems = append(problems, p)
+			mu.Unlock()
+		}
+	}
+	if err := chromedp.Listen(ctx, listen); err != nil {
+		t.Fatalf("listening to the tab: %v", err)
+	}
 	t.Cleanup(func() {
+		mu.Lock()
+		for _, p := range problems {
+			t.Errorf("browser console: %s", p)
+		}
+		mu.Unlock()
 		if t.Failed() {
 			b.screenshot()
 		}
