@@ -168,8 +168,8 @@ var errKeyFlood = fmt.Errorf("pgp: more than %d session-key decryptions for one 
 // skipping the literal data) and refuses more than maxSignatures with
 // ErrMalformed. Every other problem is left to ReadMessage to report.
 //
-// It charges p.keyAttempts with the session-key decryptions ReadMessage
-// may try, refusing with errKeyFlood past maxKeyAttempts.
+// It adds the session-key decryptions ReadMessage may try to
+// p.keyAttempts, refusing with errKeyFlood past maxKeyAttempts.
 //
 // It also returns a result for each signature packet go-crypto cannot
 // parse (MD5, RIPEMD-160, v3 and v5 signatures): ReadMessage skips those
@@ -204,7 +204,7 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 		switch pk := pk.(type) {
 		case *packet.EncryptedKey:
 			keys := p.decryptionKeys(pk, cfg)
-			if p.keyAttempts -= len(keys); p.keyAttempts < 0 {
+			if p.keyAttempts += len(keys); p.keyAttempts > maxKeyAttempts {
 				return nil, errKeyFlood
 			}
 			if key == nil {

@@ -161,8 +161,8 @@ type parser struct {
 	keyring openpgp.EntityList // decryption keys, then verification keys, then keys from the message
 	now     time.Time
 	budget  int64 // plaintext bytes left (Limits.MaxDecompressedSize)
-	// keyAttempts is how many more session-key decryptions may be tried
-	// (maxKeyAttempts; see preflight).
+	// keyAttempts counts the session-key decryptions ReadMessage may
+	// try; preflight refuses past maxKeyAttempts.
 	keyAttempts int
 
 	msg        *Message
@@ -283,12 +283,11 @@ func parseOnce(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityLis
 		}
 	}
 	p := &parser{
-		lim:         lim,
-		keyring:     keyring,
-		now:         now,
-		budget:      lim.MaxDecompressedSize,
-		keyAttempts: maxKeyAttempts,
-		msg:         &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
+		lim:     lim,
+		keyring: keyring,
+		now:     now,
+		budget:  lim.MaxDecompressedSize,
+		msg:     &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
 	}
 	hdr, body := splitHeader(raw)
 	h, err := p.readTopHeader(hdr)
