@@ -117,10 +117,7 @@ type ReportView struct {
 	ResearcherEmail string
 	Received        string
 	ReceivedAt      string // RFC 3339
-	Due             string
-	DueAt           string // RFC 3339
-	Clock           string
-	ClockClass      string
+	FirstResponse   ClockView // the first-response clock under the SLA policy
 	Badges          []Badge
 	Signature       SignatureView
 	Body            string // plain text, printed escaped in a <pre>

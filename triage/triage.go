@@ -168,15 +168,6 @@ func NewReport(receivedAt time.Time) *Report {
 	}
 }
 
-// TimeLeft is how long remains until the first response is due at now;
-// negative once the clock is breached.
-func (r *Report) TimeLeft(now time.Time) time.Duration {
-	return r.FirstResponseDue.Sub(now)
-}
-
-// Overdue reports whether the first-response clock has run out at now.
-func (r *Report) Overdue(now time.Time) bool { return !now.Before(r.FirstResponseDue) }
-
 // TrackingID formats the human-facing id of the seq-th report of year,
 // as used in every message to the researcher.
 func TrackingID(year, seq int) string {

@@ -22,23 +22,6 @@ func TestNewReport(t *testing.T) {
 	if got := r.FirstResponseDue.Sub(r.ReceivedAt); got != 24*time.Hour {
 		t.Errorf("first response due after %v, want 24h", got)
 	}
-	for _, tc := range []struct {
-		now     time.Time
-		left    time.Duration
-		overdue bool
-	}{
-		{at, 24 * time.Hour, false},
-		{at.Add(23*time.Hour + 59*time.Minute), time.Minute, false},
-		{at.Add(24 * time.Hour), 0, true},
-		{at.Add(26 * time.Hour), -2 * time.Hour, true},
-	} {
-		if got := r.TimeLeft(tc.now); got != tc.left {
-			t.Errorf("TimeLeft(%v) = %v, want %v", tc.now, got, tc.left)
-		}
-		if got := r.Overdue(tc.now); got != tc.overdue {
-			t.Errorf("Overdue(%v) = %v, want %v", tc.now, got, tc.overdue)
-		}
-	}
 }
 
 func TestTrackingID(t *testing.T) {

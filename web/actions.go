@@ -62,25 +62,36 @@ var doneNotices = map[string]string{
 	"note":      "Note added.",
 }
 
-// fillTriage fills the report page's triage panel for rep at now.
+// fillTriage fills the report page's triage panel and first-response
+// line for rep at now.
 func (s *server) fillTriage(r *http.Request, v *templates.ReportView, rep *triage.Report, now time.Time) error {
-	tv, err := s.triageView(r, rep, now)
+	p, err := s.store.SLAPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	tv, err := s.triageView(r, rep, p, now)
 	if err != nil {
 		return err
 	}
 	v.Triage = tv
+	v.FirstResponse = firstResponseView(rep, p, now)
 	return nil
 }
 
-// triageView builds the triage panel of rep at now, with the outcome of
-// an action if r carries one.
-func (s *server) triageView(r *http.Request, rep *triage.Report, now time.Time) (templates.TriageView, error) {
+// firstResponseView is rep's first-response clock at now, or a line
+// saying it has none.
+func firstResponseView(rep *triage.Report, p *triage.SLAPolicy, now time.Time) templates.ClockView {
+	if c := rep.Clocks(p, now).FirstResponse; c != nil {
+		return clockView(c, p.Calendar.Zone(), now)
+	}
+	return templates.ClockView{Text: "no clock", Class: "clock-ok"}
+}
+
+// triageView builds the triage panel of rep at now under policy p, with
+// the outcome of an action if r carries one.
+func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPolicy, now time.Time) (templates.TriageView, error) {
 	ctx := r.Context()
 	user := userFrom(ctx)
-	p, err := s.store.SLAPolicy(ctx)
-	if err != nil {
-		return templates.TriageView{}, err
-	}
 	users, err := s.store.Users(ctx)
 	if err != nil {
 		return templates.TriageView{}, err
@@ -297,21 +308,18 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.report(&statusWriter{ResponseWriter: w, status: status}, r.WithContext(ctx))
 		return
 	}
-	tv, terr := s.triageView(r.WithContext(ctx), rep, now)
-	if terr != nil {
-		s.Error(w, r, terr)
+	p, err := s.store.SLAPolicy(ctx)
+	if err != nil {
+		s.Error(w, r, err)
 		return
 	}
-	p, perr := s.store.SLAPolicy(r.Context())
-	if perr != nil {
-		s.Error(w, r, perr)
+	tv, err := s.triageView(r.WithContext(ctx), rep, p, now)
+	if err != nil {
+		s.Error(w, r, err)
 		return
 	}
-	frag := []component{templates.TriagePanel(tv), templates.ReportStatusOOB(string(rep.Status))}
-	if c := rep.Clocks(p, now).FirstResponse; c != nil {
-		frag = append(frag, templates.ReportFirstResponseOOB(clockView(c, p.Calendar.Zone(), now)))
-	}
-	s.render(w, r, status, fragments(frag))
+	s.render(w, r, status, fragments{templates.TriagePanel(tv), templates.ReportStatusOOB(string(rep.Status)),
+		templates.ReportFirstResponseOOB(firstResponseView(rep, p, now))})
 }
 
 // fragments renders components one after the other.

@@ -100,7 +100,6 @@ func newAPIReport(r *triage.Report, p *triage.SLAPolicy, now time.Time, withBody
 		Status:           string(r.Status),
 		ReceivedAt:       formatRFC3339(r.ReceivedAt),
 		FirstResponseDue: formatRFC3339(r.FirstResponseDue),
-		Overdue:          r.Overdue(now),
 		Encrypted:        r.Encrypted,
 		Decrypted:        r.Decrypted,
 		DecryptError:     r.DecryptError,

@@ -41,23 +41,6 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh %dm", h, m)
 }
 
-// soonThreshold is when a first-response clock turns amber.
-const soonThreshold = 4 * time.Hour
-
-// formatClock describes r's first-response clock at now and picks its
-// CSS class: "23h 12m left" (clock-ok / clock-soon) or "overdue by 2h 5m"
-// (clock-overdue).
-func formatClock(r *triage.Report, now time.Time) (text, class string) {
-	left := r.TimeLeft(now)
-	switch {
-	case r.Overdue(now):
-		return "overdue by " + formatDuration(-left), "clock-overdue"
-	case left < soonThreshold:
-		return formatDuration(left) + " left", "clock-soon"
-	}
-	return formatDuration(left) + " left", "clock-ok"
-}
-
 // formatWindow is a whole-hour window such as "24 hours".
 func formatWindow(d time.Duration) string {
 	h := int64(d / time.Hour)

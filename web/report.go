@@ -41,7 +41,6 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	clock, class := formatClock(rep, now)
 	v := templates.ReportView{
 		Nav:             staffNav(userFrom(r.Context())),
 		TrackingID:      rep.TrackingID,
@@ -51,10 +50,6 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		ResearcherEmail: rep.ResearcherEmail,
 		Received:        formatTime(rep.ReceivedAt),
 		ReceivedAt:      formatRFC3339(rep.ReceivedAt),
-		Due:             formatTime(rep.FirstResponseDue),
-		DueAt:           formatRFC3339(rep.FirstResponseDue),
-		Clock:           clock,
-		ClockClass:      class,
 		Badges:          reportBadges(rep),
 		Signature:       signatureView(rep.Signature).SignatureView,
 		Body:            rep.Body,

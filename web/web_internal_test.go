@@ -143,26 +143,32 @@ func TestNew_Invalid(t *testing.T) {
 	}
 }
 
-func TestFormatClock(t *testing.T) {
-	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
+// TestFirstResponseView: the report page's first-response line follows the
+// clock under the SLA policy: an answered report is met, not overdue.
+func TestFirstResponseView(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	p := triage.DefaultSLAPolicy()
+	for _, tt := range []struct {
+		name      string
 		received  time.Duration // before now
+		responded time.Duration // after receipt; 0: not yet
 		text, cls string
 	}{
-		{48 * time.Minute, "23h 12m left", "clock-ok"},
-		{0, "24h 0m left", "clock-ok"},
-		{21 * time.Hour, "3h 0m left", "clock-soon"},
-		{24*time.Hour - 30*time.Second, "0h 0m left", "clock-soon"},
-		{24 * time.Hour, "overdue by 0h 0m", "clock-overdue"},
-		{26*time.Hour + 5*time.Minute, "overdue by 2h 5m", "clock-overdue"},
-		{24*time.Hour + 75*time.Hour, "overdue by 3d 3h", "clock-overdue"},
-	}
-	for _, tt := range tests {
-		r := triage.NewReport(now.Add(-tt.received))
-		text, cls := formatClock(r, now)
-		if text != tt.text || cls != tt.cls {
-			t.Errorf("received %v ago: %q %q, want %q %q", tt.received, text, cls, tt.text, tt.cls)
-		}
+		{"Running", 48 * time.Minute, 0, "23h 12m 00s left", "clock-ok"},
+		{"Soon", 23 * time.Hour, 0, "1h 00m 00s left", "clock-soon"},
+		{"Breached", 26*time.Hour + 5*time.Minute, 0, "overdue by 2h 05m 00s", "clock-overdue"},
+		{"AnsweredInTime", 30 * time.Hour, 2 * time.Hour, "met", "clock-met"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := triage.NewReport(now.Add(-tt.received))
+			if tt.responded != 0 {
+				r.Timeline.RespondedAt = r.ReceivedAt.Add(tt.responded)
+			}
+			v := firstResponseView(r, p, now)
+			if v.Text != tt.text || v.Class != tt.cls {
+				t.Errorf("%q %q, want %q %q", v.Text, v.Class, tt.text, tt.cls)
+			}
+		})
 	}
 }
 
