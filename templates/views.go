@@ -116,7 +116,7 @@ type ReportView struct {
 	ResearcherName  string
 	ResearcherEmail string
 	Received        string
-	ReceivedAt      string // RFC 3339
+	ReceivedAt      string    // RFC 3339
 	FirstResponse   ClockView // the first-response clock under the SLA policy
 	Badges          []Badge
 	Signature       SignatureView
