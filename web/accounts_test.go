@@ -696,6 +696,10 @@ func TestMetrics(t *testing.T) {
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	token := e.newToken(admin.ID)
 	e.signIn(e.client(), viewerEmail, "wrong")
+	high := triage.SeverityHigh
+	if _, err := e.db.UpdateReport(context.Background(), e.xss.ID, triage.Change{Severity: &high}, triage.Actor{UserID: admin.ID, Email: admin.Email}, t0); err != nil {
+		t.Fatal(err)
+	}
 
 	resp, body := e.get(e.client(), "/metrics", "Authorization", "Bearer "+token)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
@@ -706,6 +710,13 @@ func TestMetrics(t *testing.T) {
 		`secinbox_reports{status="new"} 1` + "\n",
 		`secinbox_reports{status="undecryptable"} 1` + "\n",
 		"secinbox_reports_filed_total 2\n",
+		"# TYPE secinbox_reports_open gauge\n",
+		`secinbox_reports_open{severity="critical"} 0` + "\n",
+		`secinbox_reports_open{severity="high"} 1` + "\n",
+		`secinbox_reports_open{severity="medium"} 0` + "\n",
+		`secinbox_reports_open{severity="low"} 0` + "\n",
+		`secinbox_reports_open{severity="none"} 0` + "\n",
+		`secinbox_reports_open{severity="unscored"} 1` + "\n",
 		"secinbox_messages_received_total 2\n",
 		"secinbox_intake_queue 0\n",
 		`secinbox_users{role="admin"} 1` + "\n",

@@ -23,6 +23,13 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	// The same count the team metrics page shows; a second read, so it
+	// may be a moment apart from the snapshot above.
+	open, err := s.store.OpenBySeverity(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	var b bytes.Buffer
 	m := metricWriter{&b}
 
@@ -35,6 +42,15 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, status := range statuses {
 		m.sample("secinbox_reports", st.ReportsByStatus[status], "status", string(status))
+	}
+	m.family("secinbox_reports_open", "gauge", "Reports not closed, by severity.")
+	for _, sev := range []triage.Severity{triage.SeverityCritical, triage.SeverityHigh, triage.SeverityMedium,
+		triage.SeverityLow, triage.SeverityNone, triage.SeverityUnscored} {
+		label := string(sev)
+		if sev == triage.SeverityUnscored {
+			label = "unscored"
+		}
+		m.sample("secinbox_reports_open", int64(open[sev]), "severity", label)
 	}
 	m.family("secinbox_reports_filed_total", "counter", "Reports filed since the database was created.")
 	m.sample("secinbox_reports_filed_total", st.ReportsTotal)
