@@ -83,6 +83,10 @@ func (db *DB) migrate(ctx context.Context) error {
 				return nil
 			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				if strings.Contains(err.Error(), "no such module: fts5") {
+					// go-sqlite3 compiles FTS5 in only under a build tag.
+					return fmt.Errorf("%w (this binary was built without SQLite full-text search: build it with `make build`, or set GOFLAGS=-tags=sqlite_fts5)", err)
+				}
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
