@@ -303,6 +303,17 @@ func TestTwoFactor_DisableLimits(t *testing.T) {
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Errorf("6th wrong code: status %d, want 429", resp.StatusCode)
 		}
+		// Each wrong code is audited as one at sign-in is; the refused
+		// 6th checked no code.
+		evs := e.auditEvents(triage.AuditFilter{Action: triage.AuditTwoFactorFail})
+		if len(evs) != 5 {
+			t.Errorf("%d %s events, want 5", len(evs), triage.AuditTwoFactorFail)
+		}
+		for _, ev := range evs {
+			if ev.ActorEmail != viewerEmail || ev.Target != "user:"+strconv.FormatInt(e.viewerID, 10) || !strings.Contains(ev.Detail, "2fa.disable") {
+				t.Errorf("event %+v", ev)
+			}
+		}
 		if u, _ := e.db.UserByID(t.Context(), e.viewerID); !u.TwoFactor {
 			t.Error("two-factor sign-in went off without a right code")
 		}

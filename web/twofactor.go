@@ -381,6 +381,9 @@ func (s *server) accountTwoFactorDisable(w http.ResponseWriter, r *http.Request)
 			return
 		}
 		lim.twoFactor.take(codeKey, now)
+		// Audited like a wrong code at sign-in: someone holding the
+		// session may be guessing; the log (and /metrics) should show it.
+		_ = s.audit(r, triage.AuditTwoFactorFail, userTarget(u.ID), map[string]string{"reason": triage.ErrorMessage(err), "during": "2fa.disable"})
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", triage.ErrorMessage(err)+" Two-factor sign-in is still on.")
 		return
 	}
