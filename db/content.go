@@ -40,7 +40,11 @@ func checkContent(r *triage.Report) error {
 }
 
 // insertContent stores the signatures and body parts of report reportID.
-func insertContent(ctx context.Context, tx *sql.Tx, reportID int64, r *triage.Report) error {
+// attIDs are the ids of the report's attachments in filing order: a
+// part's Source (1 + index) is stored as the id it maps to, so the link
+// names one file whatever else the report carries. A Source past them is
+// EINVALID.
+func insertContent(ctx context.Context, tx *sql.Tx, reportID int64, r *triage.Report, attIDs []int64) error {
 	for i, s := range r.Signatures {
 		parts := s.Parts
 		if parts == nil {
@@ -59,17 +63,25 @@ func insertContent(ctx context.Context, tx *sql.Tx, reportID int64, r *triage.Re
 		}
 	}
 	for i, p := range r.Parts {
+		if p.Source < 0 || p.Source > len(attIDs) {
+			return triage.Errorf(triage.EINVALID, "body part %d points at attachment %d of %d", i, p.Source, len(attIDs))
+		}
+		var source sql.NullInt64
+		if p.Source > 0 {
+			source = sql.NullInt64{Int64: attIDs[p.Source-1], Valid: true}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO report_parts
-			(report_id, idx, path, content_type, text, from_html, encrypted, signature)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			reportID, i, p.Path, p.ContentType, p.Text, boolInt(p.FromHTML), boolInt(p.Encrypted), p.Signature); err != nil {
+			(report_id, idx, path, content_type, text, from_html, encrypted, signature, source_attachment)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			reportID, i, p.Path, p.ContentType, p.Text, boolInt(p.FromHTML), boolInt(p.Encrypted), p.Signature, source); err != nil {
 			return fmt.Errorf("body part %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-// findContent loads r.Signatures and r.Parts, in message order.
+// findContent loads r.Signatures and r.Parts, in message order; load
+// r.Attachments first: a part's Source is found among them by id.
 func findContent(ctx context.Context, tx *sql.Tx, r *triage.Report) error {
 	rows, err := tx.QueryContext(ctx, `SELECT status, fingerprint, key_id, signer_user_id, from_matches,
 		hash, signed_at, reason, parts FROM report_signatures WHERE report_id = ? ORDER BY idx`, r.ID)
@@ -102,17 +114,27 @@ func findContent(ctx context.Context, tx *sql.Tx, r *triage.Report) error {
 	}
 	rows.Close()
 
-	rows, err = tx.QueryContext(ctx, `SELECT path, content_type, text, from_html, encrypted, signature
+	rows, err = tx.QueryContext(ctx, `SELECT path, content_type, text, from_html, encrypted, signature, source_attachment
 		FROM report_parts WHERE report_id = ? ORDER BY idx`, r.ID)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	index := make(map[int64]int, len(r.Attachments))
+	for i, a := range r.Attachments {
+		index[a.ID] = i + 1
+	}
 	r.Parts = nil
 	for rows.Next() {
-		var p triage.BodyPart
-		if err := rows.Scan(&p.Path, &p.ContentType, &p.Text, &p.FromHTML, &p.Encrypted, &p.Signature); err != nil {
+		var (
+			p      triage.BodyPart
+			source sql.NullInt64
+		)
+		if err := rows.Scan(&p.Path, &p.ContentType, &p.Text, &p.FromHTML, &p.Encrypted, &p.Signature, &source); err != nil {
 			return err
+		}
+		if source.Valid {
+			p.Source = index[source.Int64] // 0 when that file is gone
 		}
 		r.Parts = append(r.Parts, p)
 	}
@@ -149,7 +171,11 @@ func (db *DB) UpdateReportSignatures(ctx context.Context, id int64, summary tria
 		if _, err := tx.ExecContext(ctx, `DELETE FROM report_parts WHERE report_id = ?`, id); err != nil {
 			return err
 		}
-		return insertContent(ctx, tx, id, r)
+		attIDs, err := queryIDs(ctx, tx, `SELECT id FROM attachments WHERE report_id = ? ORDER BY id`, id)
+		if err != nil {
+			return err
+		}
+		return insertContent(ctx, tx, id, r, attIDs)
 	})
 	if err != nil {
 		return fmt.Errorf("db: update report signatures: %w", err)

@@ -73,7 +73,7 @@ func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 				return err
 			}
 		}
-		if err := insertContent(ctx, tx, id, r); err != nil {
+		if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
 			return err
 		}
 		if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index

@@ -106,8 +106,9 @@ type Message struct {
 	// parts, text extracted from text/html parts (FromHTML), the text
 	// around and inside inline OpenPGP blocks ("1", "1+inline1",
 	// "1+after1"...), and decrypted text attachments. Each points at the
-	// signature covering it (triage.BodyPart.Signature). Blank parts are
-	// left out.
+	// signature covering it (triage.BodyPart.Signature); parts taken from
+	// HTML point at the attachment holding their source (Source). Blank
+	// parts are left out.
 	Parts []triage.BodyPart
 	// Keys are researcher public keys the message carried, for the From
 	// address only: attached application/pgp-keys parts or armored public
@@ -502,7 +503,8 @@ func (p *parser) walk(h message.Header, body []byte, n node) {
 	case mt == "text/html":
 		// Never rendered (EFAIL): its source is kept as a file, and staff
 		// read text extracted from it.
-		p.html(p.attach(h, mt, body, "body.html"), params["charset"], n)
+		src := p.attach(h, mt, body, "body.html")
+		p.htmlFrom(src, params["charset"], n)
 	}
 }
 
@@ -659,12 +661,27 @@ func (p *parser) openFile(name string, data []byte, n node) {
 	switch {
 	case ext == ".htm" || ext == ".html":
 		p.attachData(plainName, "text/html", res.plain)
-		p.html(res.plain, "", n)
+		p.htmlFrom(res.plain, "", n)
 	case looksLikeText(res.plain):
 		p.attachData(plainName, "text/plain", res.plain)
 		p.text(res.plain, "", n, "text/plain", false)
 	default:
 		p.attachData(plainName, "application/octet-stream", res.plain)
+	}
+}
+
+// htmlFrom reads the text of HTML whose source is the attachment just
+// stored, and points the parts taken from it at that attachment, so
+// staff are led to this part's own source even when the sender attached
+// another file of the same name.
+func (p *parser) htmlFrom(data []byte, charset string, n node) {
+	source := len(p.msg.Attachments) // 1 + index of the last attachment
+	start := len(p.msg.Parts)
+	p.html(data, charset, n)
+	for i := start; i < len(p.msg.Parts); i++ {
+		if p.msg.Parts[i].FromHTML {
+			p.msg.Parts[i].Source = source
+		}
 	}
 }
 
