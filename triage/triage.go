@@ -103,13 +103,13 @@ type BodyPart struct {
 	ContentType string // "text/plain", "text/html"
 	Text        string // UTF-8 text, LF line endings; for HTML, the text extracted from it
 	FromHTML    bool   // Text was extracted from an HTML part; its source is kept as an attachment
-	// Source is 1 + the index in Report.Attachments of the file holding
-	// this part's HTML source; 0 when there is none (not FromHTML).
-	Source int
 	Encrypted   bool   // came out of decrypted OpenPGP content
 	// Signature is 1 + the index in Report.Signatures of the signature
 	// that covers this part; 0 when no signature covers it.
 	Signature int
+	// Source is 1 + the index in Report.Attachments of the file holding
+	// this part's HTML source; 0 when there is none (not FromHTML).
+	Source int
 }
 
 // Attachment is a file that came inside a report (inside the decrypted
