@@ -34,7 +34,6 @@ const lookupRole = triage.RoleTriager
 // partViews are rep's body parts for the page, each marked with exactly
 // the signature that covers it.
 func partViews(rep *triage.Report) []templates.PartView {
-	sources := htmlSources(rep)
 	var out []templates.PartView
 	for _, p := range rep.Parts {
 		v := templates.PartView{
@@ -48,8 +47,10 @@ func partViews(rep *triage.Report) []templates.PartView {
 		if p.Signature > 0 && p.Signature <= len(rep.Signatures) {
 			v.Signature = partSignature(rep.Signatures[p.Signature-1])
 		}
-		if p.FromHTML {
-			v.SourceURL = sources[basePath(p.Path)]
+		if p.FromHTML && p.Source > 0 && p.Source <= len(rep.Attachments) {
+			// The file pgp kept this part's HTML in, whatever other
+			// files of the same name the sender attached.
+			v.SourceURL = sourceURL(rep.ID, rep.Attachments[p.Source-1].ID)
 		}
 		out = append(out, v)
 	}
@@ -90,47 +91,6 @@ func partSignature(sig triage.Signature) templates.PartSignature {
 		m.Label, m.Class = "Signature: "+string(sig.Status), "badge-warn"
 	}
 	return m
-}
-
-// htmlName is the name pgp gives the source of an HTML body part.
-const htmlName = "body.html"
-
-// htmlSources maps the MIME path of each HTML body part to the page
-// showing its source. pgp keeps that source as an attachment named
-// body.html, in message order; the n-th HTML part (parts sharing the
-// path before "+" are pieces of one) is the n-th such attachment. When
-// the counts differ (a sender attached a file of that name) no part is
-// linked: staff still find every file's source in the attachment list.
-func htmlSources(rep *triage.Report) map[string]string {
-	var paths []string
-	seen := map[string]bool{}
-	for _, p := range rep.Parts {
-		if b := basePath(p.Path); p.FromHTML && !seen[b] {
-			seen[b] = true
-			paths = append(paths, b)
-		}
-	}
-	var atts []int64
-	for _, a := range rep.Attachments {
-		if a.Name == htmlName && strings.HasPrefix(strings.ToLower(a.ContentType), "text/html") {
-			atts = append(atts, a.ID)
-		}
-	}
-	if len(paths) == 0 || len(paths) != len(atts) {
-		return nil
-	}
-	out := make(map[string]string, len(paths))
-	for i, p := range paths {
-		out[p] = sourceURL(rep.ID, atts[i])
-	}
-	return out
-}
-
-// basePath is a part path without its inline-block suffix: "1.2+inline1"
-// is a piece of part "1.2".
-func basePath(path string) string {
-	b, _, _ := strings.Cut(path, "+")
-	return b
 }
 
 func sourceURL(reportID, attachmentID int64) string {

@@ -79,7 +79,7 @@ func (e *env) fileSigned() *triage.Report {
 			{Path: "2", ContentType: "text/plain", Text: "Alice's signed report text.", Encrypted: true, Signature: 1},
 			{Path: "3", ContentType: "text/plain", Text: "Bob's forwarded text.", Encrypted: true, Signature: 2},
 			{Path: "4", ContentType: "text/plain", Text: "Stranger's text.", Encrypted: true, Signature: 3},
-			{Path: "5", ContentType: "text/html", Text: "Hello alert(1)", FromHTML: true, Encrypted: true},
+			{Path: "5", ContentType: "text/html", Text: "Hello alert(1)", FromHTML: true, Encrypted: true, Source: 2},
 		}
 		r.Body = "joined parts"
 		r.Attachments = []triage.Attachment{
@@ -405,11 +405,17 @@ func TestLookupKey_NotConfigured(t *testing.T) {
 // (no team keys: the fixtures used here are not encrypted).
 func (e *env) fileFixture(name string) *triage.Report {
 	e.t.Helper()
-	ctx := context.Background()
 	data, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", name))
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return e.fileMessage(data)
+}
+
+// fileMessage files the raw message data as the SMTP intake would.
+func (e *env) fileMessage(data []byte) *triage.Report {
+	e.t.Helper()
+	ctx := context.Background()
 	raw := &triage.RawMessage{MailFrom: "envelope@example.org", Recipients: []string{"security@localhost"}, ReceivedAt: t0, Data: data}
 	if err := e.db.AddRawMessage(ctx, raw); err != nil {
 		e.t.Fatal(err)
