@@ -122,15 +122,26 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 	for _, u := range assignable(users) {
 		v.Assignees = append(v.Assignees, templates.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Email, Selected: u.ID == rep.Assignee})
 	}
+	// The linked reports' tracking ids in one read, not a full report
+	// (body, parts) per link.
+	const maxDupLinks = 20
+	shown := rep.Duplicates[:min(len(rep.Duplicates), maxDupLinks)]
+	linked := slices.Clone(shown)
 	if rep.DuplicateOf != 0 {
-		v.DuplicateOf = s.reportLink(ctx, rep.DuplicateOf)
+		linked = append(linked, rep.DuplicateOf)
 	}
-	for i, id := range rep.Duplicates {
-		if i == 20 {
-			v.Duplicates = append(v.Duplicates, templates.Link{Label: fmt.Sprintf("and %d more", len(rep.Duplicates)-i), URL: reportURL(rep.ID) + "#triage"})
-			break
-		}
-		v.Duplicates = append(v.Duplicates, s.reportLink(ctx, id))
+	tracking, err := s.store.TrackingIDs(ctx, linked)
+	if err != nil {
+		return templates.TriageView{}, err
+	}
+	if rep.DuplicateOf != 0 {
+		v.DuplicateOf = reportLink(rep.DuplicateOf, tracking)
+	}
+	for _, id := range shown {
+		v.Duplicates = append(v.Duplicates, reportLink(id, tracking))
+	}
+	if more := len(rep.Duplicates) - len(shown); more > 0 {
+		v.Duplicates = append(v.Duplicates, templates.Link{Label: fmt.Sprintf("and %d more", more), URL: reportURL(rep.ID) + "#triage"})
 	}
 
 	notes, err := s.store.Notes(ctx, rep.ID)
@@ -171,11 +182,12 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 	return v, nil
 }
 
-// reportLink links report id by its tracking id.
-func (s *server) reportLink(ctx context.Context, id int64) templates.Link {
+// reportLink links report id by its tracking id (from tracking), or by
+// its number when it has none there.
+func reportLink(id int64, tracking map[int64]string) templates.Link {
 	l := templates.Link{Label: fmt.Sprintf("report %d", id), URL: reportURL(id)}
-	if o, err := s.store.Report(ctx, id); err == nil {
-		l.Label = o.TrackingID
+	if tid := tracking[id]; tid != "" {
+		l.Label = tid
 	}
 	return l
 }

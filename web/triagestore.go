@@ -31,4 +31,7 @@ type TriageStore interface {
 	FirstResponses(ctx context.Context, since time.Time) ([]*triage.Report, error)
 	// OpenBySeverity counts the open reports per severity.
 	OpenBySeverity(ctx context.Context) (map[triage.Severity]int, error)
+	// TrackingIDs returns the tracking ids of reports by ID, in one read
+	// and without their content; IDs with no report are left out.
+	TrackingIDs(ctx context.Context, ids []int64) (map[int64]string, error)
 }
