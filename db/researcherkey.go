@@ -26,6 +26,12 @@ const (
 	maxKeysPerAddress = 100
 	// maxKeyIDLookup bounds one ResearcherKeysByKeyID call.
 	maxKeyIDLookup = 64
+	// maxKeyIDsPerKey bounds the key IDs (primary and subkeys) indexed for
+	// one key, so one crafted key with thousands of subkeys cannot fill
+	// researcher_key_ids. Subkeys past it are not indexed: a signature by
+	// one of them does not find the key by ID (the key itself is stored
+	// whole, and an address lookup still finds it).
+	maxKeyIDsPerKey = 100
 )
 
 // AddResearcherKeys stores keys (one transaction for all). A key already
@@ -38,7 +44,9 @@ const (
 // a zero FirstSeen to LastSeen. An address holds at most
 // maxKeysPerAddress keys: a new key beyond them replaces the weakest held
 // one (lowest source rank, then least recently seen) if it beats it, and
-// is not stored (its ID stays 0) otherwise. On success each stored key's
+// is not stored (its ID stays 0) otherwise. Of each key's KeyIDs only the
+// first maxKeyIDsPerKey distinct ones are indexed (KeyIDs is cut to
+// them). On success each stored key's
 // ID is set. It returns EINVALID for a key without an address,
 // fingerprint, known source or key material.
 func (db *DB) AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey) error {
@@ -82,8 +90,11 @@ func normalizeResearcherKey(k *triage.ResearcherKey, now time.Time) error {
 	case len(k.Public) > maxResearcherKeyBytes:
 		return triage.Errorf(triage.EINVALID, "researcher key %s is larger than %d bytes", k.Fingerprint, maxResearcherKeyBytes)
 	}
-	ids := make([]string, 0, len(k.KeyIDs))
+	ids := make([]string, 0, min(len(k.KeyIDs), maxKeyIDsPerKey))
 	for _, id := range k.KeyIDs {
+		if len(ids) == maxKeyIDsPerKey {
+			break // the rest is neither checked nor indexed
+		}
 		id = strings.ToUpper(strings.TrimSpace(id))
 		if len(id) != 16 || !isHex(id) {
 			return triage.Errorf(triage.EINVALID, "key ID %q is not 16 hex digits", id)
