@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -119,14 +120,31 @@ func auditFilter(q url.Values) (triage.AuditFilter, error) {
 	return f, nil
 }
 
+// maxAuditTimeLen bounds a since or until value: the longest RFC 3339
+// time ("2006-01-02T15:04:05.999999999-07:00") is 35 bytes, and Go
+// parses a fraction of any length, which would make a detail too long.
+const maxAuditTimeLen = 35
+
 func parseAuditTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
+	}
+	if len(s) > maxAuditTimeLen {
+		return time.Time{}, errors.New("time too long")
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
 	return time.Parse("2006-01-02", s)
+}
+
+// auditTimeDetail is a filter time as recorded in an audit detail: UTC
+// RFC 3339, or "" for none.
+func auditTimeDetail(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // apiAuditEvent is an audit event in the JSON API and the export.
@@ -239,7 +257,9 @@ func (s *server) adminAuditExport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	detail := map[string]string{"since": r.URL.Query().Get("since"), "until": r.URL.Query().Get("until"),
+	// The parsed times, not the raw values: bounded, so the detail stays
+	// well under triage.MaxAuditDetail and is never cut into broken JSON.
+	detail := map[string]string{"since": auditTimeDetail(f.Since), "until": auditTimeDetail(f.Until),
 		"actor": f.Actor, "action": f.Action}
 	if err := s.audit(r, triage.AuditAuditExport, "", detail); err != nil {
 		s.Error(w, r, err)
