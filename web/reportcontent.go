@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ func (s *server) fillReportContent(r *http.Request, v *templates.ReportView, rep
 		v.KeyLookupURL = reportURL(rep.ID) + "/lookup-key"
 	}
 	v.KeyNotice = lookupNotices[r.URL.Query().Get("lookup")]
+	// Only a count we format ourselves is printed, never the request's text.
+	if n, err := strconv.Atoi(r.URL.Query().Get("notkept")); err == nil && v.KeyNotice != "" && n > 0 && n <= maxNotKept {
+		v.KeyNotice += fmt.Sprintf(notKeptNotice, n)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,12 +39,21 @@ var lookupNotices = map[string]string{
 	"found":    "Key lookup: found the key(s) below and stored them with their source.",
 	"verified": "Key lookup: found the key(s) below; the message's signatures were checked again with them.",
 	"none":     "Key lookup: no key for this address in its Web Key Directory or on the keyserver.",
+	"notkept":  "Key lookup: found key(s) for this address, but none was kept.",
 	"failed":   "Key lookup failed: the servers did not answer, or answered something that was refused (see the server log).",
 }
 
+// notKeptNotice follows the notice when a lookup found keys the store
+// turned away; %d is how many.
+const notKeptNotice = " %d key(s) found were not kept: this address already holds as many keys as are kept, all from sources at least as strong."
+
+// maxNotKept bounds the ?notkept= count the page believes.
+const maxNotKept = 1000
+
 // lookupResult is what one key lookup did.
 type lookupResult struct {
-	Keys      []triage.ResearcherKey
+	Keys      []triage.ResearcherKey // the keys found and stored
+	NotKept   int                    // keys found that the store turned away
 	Failed    bool
 	Signature triage.SignatureStatus // the report's summary after verifying again; "" if not done
 }
@@ -53,6 +63,8 @@ func (r lookupResult) notice() string {
 	switch {
 	case r.Failed:
 		return "failed"
+	case len(r.Keys) == 0 && r.NotKept > 0:
+		return "notkept"
 	case len(r.Keys) == 0:
 		return "none"
 	case r.Signature != "":
@@ -85,8 +97,16 @@ func (s *server) lookupResearcherKey(r *http.Request, rep *triage.Report) (looku
 	if err := s.store.AddResearcherKeys(ctx, keys); err != nil {
 		return res, err
 	}
-	res.Keys = keys
-	if s.reverifier != nil && hasUnknownSigner(rep) {
+	for _, k := range keys {
+		// ID 0: the address already holds its maximum of keys from
+		// sources at least as strong, and this one was turned away.
+		if k.ID == 0 {
+			res.NotKept++
+		} else {
+			res.Keys = append(res.Keys, k)
+		}
+	}
+	if len(res.Keys) > 0 && s.reverifier != nil && hasUnknownSigner(rep) {
 		st, err := s.reverifier.Reverify(ctx, rep.ID)
 		if err != nil {
 			s.log.WarnContext(ctx, "verifying a report again failed", "report", rep.ID, "err", err)
@@ -123,7 +143,11 @@ func (s *server) lookupKey(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, reportURL(rep.ID)+"?lookup="+res.notice()+"#researcher-keys", http.StatusSeeOther)
+	to := reportURL(rep.ID) + "?lookup=" + res.notice()
+	if res.NotKept > 0 {
+		to += "&notkept=" + strconv.Itoa(res.NotKept)
+	}
+	http.Redirect(w, r, to+"#researcher-keys", http.StatusSeeOther)
 }
 
 // apiResearcherKey is a researcher key in the JSON API.
@@ -152,8 +176,9 @@ func newAPIResearcherKey(k triage.ResearcherKey) apiResearcherKey {
 }
 
 // apiLookupKey is POST /api/v1/reports/{id}/lookup-key: the button's
-// twin. It answers what was found; a lookup that failed is "failed": true,
-// not an HTTP error.
+// twin. It answers the keys found and stored ("found" counts them) and
+// how many found keys the store turned away ("not_kept"); a lookup that
+// failed is "failed": true, not an HTTP error.
 func (s *server) apiLookupKey(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.loadReport(r)
 	if err != nil {
@@ -167,10 +192,11 @@ func (s *server) apiLookupKey(w http.ResponseWriter, r *http.Request) {
 	}
 	out := struct {
 		Found     int                `json:"found"`
+		NotKept   int                `json:"not_kept"`
 		Failed    bool               `json:"failed"`
 		Keys      []apiResearcherKey `json:"keys"`
 		Signature string             `json:"signature,omitempty"`
-	}{Found: len(res.Keys), Failed: res.Failed, Keys: []apiResearcherKey{}, Signature: string(res.Signature)}
+	}{Found: len(res.Keys), NotKept: res.NotKept, Failed: res.Failed, Keys: []apiResearcherKey{}, Signature: string(res.Signature)}
 	for _, k := range res.Keys {
 		out.Keys = append(out.Keys, newAPIResearcherKey(k))
 	}
