@@ -68,6 +68,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	var recompute []string // movesClocks conditions of the migrations applied
 	for _, m := range ms {
 		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			// Read the version inside the write transaction: another
@@ -91,10 +92,27 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
 				m.version, formatTime(db.now()))
+			if w, ok := movesClocks[m.version]; ok && err == nil {
+				recompute = append(recompute, w)
+			}
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	if len(recompute) > 0 {
+		// Once the schema is complete: the report columns it reads may
+		// come from later migrations.
+		if err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			p, err := findSLAPolicy(ctx, tx)
+			if err != nil {
+				return err
+			}
+			_, err = recomputeClocksWhere(ctx, tx, p, db.now(), strings.Join(recompute, ") OR ("))
+			return err
+		}); err != nil {
+			return fmt.Errorf("migrate: recompute clocks: %w", err)
 		}
 	}
 	return nil

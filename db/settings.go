@@ -102,11 +102,28 @@ func (db *DB) SetSLAPolicy(ctx context.Context, p *triage.SLAPolicy, by triage.A
 	return n, nil
 }
 
+// movesClocks are the migrations that change how clocks are computed
+// from what is stored, each with the SQL condition on reports that
+// selects those whose clocks may have moved: once one is applied,
+// db.migrate recomputes their stored clocks, so that the board's order
+// (SQL over next_due_at) agrees with the clocks the report page computes.
+var movesClocks = map[int]string{
+	// 0006_rated_at: remediation starts at the first rated severity,
+	// no longer at the first severity of any kind.
+	6: `rated_at IS NOT severity_set_at`,
+}
+
 // recomputeClocks stores the clocks of every open report under p.
 func recomputeClocks(ctx context.Context, tx *sql.Tx, p *triage.SLAPolicy, now time.Time) (int, error) {
+	return recomputeClocksWhere(ctx, tx, p, now, "1")
+}
+
+// recomputeClocksWhere stores the clocks under p of the open reports
+// that match the SQL condition where (our own constant, never input).
+func recomputeClocksWhere(ctx context.Context, tx *sql.Tx, p *triage.SLAPolicy, now time.Time, where string) (int, error) {
 	// Read them all first: SQLite would see our own updates mid-scan.
 	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
-		WHERE status NOT IN (`+closedStatusList()+`)`)
+		WHERE status NOT IN (`+closedStatusList()+`) AND (`+where+`)`)
 	if err != nil {
 		return 0, err
 	}

@@ -15,7 +15,7 @@ import (
 // reads, in its order.
 const workflowColumns = `assignee_id, (SELECT email FROM users WHERE users.id = reports.assignee_id),
 	labels, duplicate_of, cvss_version, cvss_vector, cvss_score, severity,
-	responded_at, severity_set_at, accepted_at, resolved_at, closed_at, pauses`
+	responded_at, severity_set_at, rated_at, accepted_at, resolved_at, closed_at, pauses`
 
 // workflowScan holds the scan targets of workflowColumns until fill
 // copies them into a report.
@@ -35,7 +35,7 @@ type workflowScan struct {
 func (w *workflowScan) dest() []any {
 	return []any{&w.assignee, &w.assigneeEmail, &w.labels, &w.duplicateOf,
 		&w.cvssVersion, &w.cvssVector, &w.cvssScore, &w.severity,
-		timeScanner{&w.tl.RespondedAt}, timeScanner{&w.tl.SeveritySetAt}, timeScanner{&w.tl.AcceptedAt},
+		timeScanner{&w.tl.RespondedAt}, timeScanner{&w.tl.SeveritySetAt}, timeScanner{&w.tl.RatedAt}, timeScanner{&w.tl.AcceptedAt},
 		timeScanner{&w.tl.ResolvedAt}, timeScanner{&w.tl.ClosedAt}, &w.pauses}
 }
 
@@ -119,11 +119,11 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 	_, err = tx.ExecContext(ctx, `UPDATE reports SET
 		status = ?, assignee_id = ?, labels = ?, duplicate_of = ?,
 		cvss_version = ?, cvss_vector = ?, cvss_score = ?, severity = ?, severity_points = ?,
-		responded_at = ?, severity_set_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?
+		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?
 		WHERE id = ?`,
 		string(r.Status), assignee, string(lb), dup,
 		r.CVSS.Version, r.CVSS.Vector, score, string(r.Severity), r.SeverityPoints(),
-		nullTime(t.RespondedAt), nullTime(t.SeveritySetAt), nullTime(t.AcceptedAt), nullTime(t.ResolvedAt), nullTime(t.ClosedAt), string(pb),
+		nullTime(t.RespondedAt), nullTime(t.SeveritySetAt), nullTime(t.RatedAt), nullTime(t.AcceptedAt), nullTime(t.ResolvedAt), nullTime(t.ClosedAt), string(pb),
 		r.ID)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,5 +83,95 @@ func TestMigration0003_ExistingReports(t *testing.T) {
 	}
 	if rs, err := d.Board(ctx, triage.ReportFilter{Query: "trace"}, received); err != nil || len(rs) != 0 {
 		t.Errorf("deleted attachment still found: %d, %v", len(rs), err)
+	}
+}
+
+// TestMigration0006_RatedAt opens a database at schema 5 and checks that
+// rated_at is backfilled from the report history, or from
+// severity_set_at where the history does not hold the first assessment,
+// and that the stored clocks of a report whose remediation start moved
+// are recomputed (the board orders by them).
+func TestMigration0006_RatedAt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", dsn(path, "immediate", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	q := func(t time.Time) string { return "'" + formatTime(t) + "'" }
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
+	for _, m := range ms[:5] {
+		stmts = append(stmts, m.sql)
+	}
+	stmts = append(stmts, `INSERT INTO schema_migrations VALUES (1, 'x'), (2, 'x'), (3, 'x'), (4, 'x'), (5, 'x')`)
+	type ev struct {
+		from, to string
+		at       time.Time
+	}
+	reports := []struct {
+		status, severity string
+		setAt, accepted  time.Time
+		events           []ev
+	}{
+		1: {"accepted", "critical", h(1), h(2), []ev{{"", "none", h(1)}, {"none", "critical", h(500)}}}, // the bug
+		2: {"accepted", "high", h(3), h(4), nil},                                                        // seeded: no history
+		3: {"triaging", "none", h(3), time.Time{}, nil},                                                 // never rated
+		4: {"triaging", "none", h(1), time.Time{}, []ev{{"", "low", h(1)}, {"low", "none", h(5)}}},      // rated once
+		5: {"accepted", "high", h(2), h(2), []ev{{"none", "high", h(9)}}},                               // history from none on
+	}
+	for id := 1; id < len(reports); id++ {
+		r := reports[id]
+		accepted, stale := "NULL", "NULL"
+		if !r.accepted.IsZero() {
+			// The remediation due time as computed from severity_set_at.
+			accepted, stale = q(r.accepted), q(r.accepted.Add(7*24*time.Hour))
+		}
+		stmts = append(stmts, `INSERT INTO raw_messages (mail_from, recipients, remote_addr, received_at, size, sha256, data) VALUES ('', '[]', '', '', 0, '', x'')`)
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO reports (tracking_id, year, seq, title, researcher_email, researcher_name, received_at, first_response_due,
+			status, encrypted, decrypted, decrypt_error, sig_status, sig_fingerprint, sig_keyid, body, message_id, created_at,
+			severity, severity_set_at, responded_at, accepted_at, remediation_due_at, next_due_at)
+			VALUES ('SEC-2026-%04d', 2026, %d, 'Old report', '', '', %s, %s, '%s', 0, 0, '', 'none', '', '', 'body', %d, '',
+			'%s', %s, %s, %s, %s, %s)`, id, id, q(t0), q(h(24)), r.status, id, r.severity, q(r.setAt), q(t0), accepted, stale, stale))
+		for _, e := range r.events {
+			stmts = append(stmts, fmt.Sprintf(`INSERT INTO report_events (report_id, at, kind, from_value, to_value)
+				VALUES (%d, %s, 'severity', '%s', '%s')`, id, q(e.at), e.from, e.to))
+		}
+	}
+	for _, s := range stmts {
+		if _, err := old.Exec(s); err != nil {
+			t.Fatalf("%.60s: %v", s, err)
+		}
+	}
+	old.Close()
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	want := map[int64]time.Time{1: h(500), 2: h(3), 3: {}, 4: h(1), 5: h(9)}
+	for id, w := range want {
+		r, err := d.Report(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Timeline.RatedAt.Equal(w) {
+			t.Errorf("report %d: rated_at %v, want %v", id, r.Timeline.RatedAt, w)
+		}
+	}
+	// Report 1's remediation clock now starts at the raise to critical:
+	// the stored due times follow, and the board sees it running.
+	var rem, next string
+	if err := d.r.QueryRow(`SELECT remediation_due_at, next_due_at FROM reports WHERE id = 1`).Scan(&rem, &next); err != nil {
+		t.Fatal(err)
+	}
+	if due := formatTime(h(500 + 7*24)); rem != due || next != due {
+		t.Errorf("stored clocks: remediation %s next %s, want %s", rem, next, due)
 	}
 }

@@ -521,3 +521,55 @@ func TestMigration0003_FTSBackfillAndTriggers(t *testing.T) {
 	}
 	_ = db.MaxQueryBytes
 }
+
+// TestUpdateReport_RatedAt: the first rated severity is stored and read
+// back (Report, Board, FirstResponses), and a report rated none, accepted,
+// and raised to critical later has its remediation clock, and the stored
+// due time the board orders by, counting from the raise.
+func TestUpdateReport_RatedAt(t *testing.T) {
+	ctx := context.Background()
+	d, path := mustOpen(t)
+	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
+	r := file(t, d, t0, "Open redirect")
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	steps := []struct {
+		at int
+		c  triage.Change
+	}{
+		{1, triage.Change{Severity: ptr(triage.SeverityNone), Status: ptr(triage.StatusTriaging)}},
+		{2, triage.Change{Status: ptr(triage.StatusAccepted)}},
+		{500, triage.Change{Severity: ptr(triage.SeverityCritical)}},
+		{600, triage.Change{Severity: ptr(triage.SeverityHigh)}}, // keeps the start
+	}
+	for _, s := range steps {
+		if _, err := d.UpdateReport(ctx, r.ID, s.c, actor(alice), h(s.at)); err != nil {
+			t.Fatalf("at %dh: %v", s.at, err)
+		}
+	}
+	got, err := d.Report(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Timeline.RatedAt.Equal(h(500)) || !got.Timeline.SeveritySetAt.Equal(h(1)) || !got.Timeline.AcceptedAt.Equal(h(2)) {
+		t.Errorf("timeline %+v", got.Timeline)
+	}
+	due := h(500 + 30*24)
+	if c := got.Clocks(triage.DefaultSLAPolicy(), h(601)).Remediation; c == nil || c.State != triage.ClockRunning || !c.Start.Equal(h(500)) || !c.DueAt.Equal(due) {
+		t.Errorf("remediation clock %+v, want running from %v", c, h(500))
+	}
+	var rem string
+	if err := rawSQL(t, path).QueryRow(`SELECT remediation_due_at FROM reports WHERE id = ?`, r.ID).Scan(&rem); err != nil {
+		t.Fatal(err)
+	}
+	if want := due.UTC().Format("2006-01-02T15:04:05.000000000Z"); rem != want {
+		t.Errorf("stored remediation due %s, want %s", rem, want)
+	}
+	board, err := d.Board(ctx, triage.ReportFilter{}, h(601))
+	if err != nil || len(board) != 1 || !board[0].Timeline.RatedAt.Equal(h(500)) {
+		t.Errorf("board: %v", err)
+	}
+	frs, err := d.FirstResponses(ctx, t0)
+	if err != nil || len(frs) != 1 || !frs[0].Timeline.RatedAt.Equal(h(500)) {
+		t.Errorf("first responses: %v", err)
+	}
+}

@@ -19,10 +19,12 @@ import (
 //   - triage starts at receipt and stops (met) when a severity is first
 //     set, with a vector or without. Default 72 h: three days to assess.
 //   - remediation starts when the report is both accepted and has a
-//     severity from low to critical (at the later of the two), and stops
-//     (met) when it is fixed. Default by severity: critical 7 days, high
-//     30, medium 90, low 180. A severity change later keeps the start and
-//     changes the window. Severity none has no remediation clock.
+//     severity from low to critical (at the later of acceptance and the
+//     first time such a severity was set: none before it does not
+//     count), and stops (met) when it is fixed. Default by severity:
+//     critical 7 days, high 30, medium 90, low 180. A severity change
+//     later keeps the start and changes the window. Severity none has no
+//     remediation clock.
 //
 // Closing a report (duplicate, not-applicable, informative, spam,
 // disclosed) stops every clock still running: met if it was not yet due,
@@ -65,7 +67,8 @@ type Pause struct {
 // Responded keep it; stores persist it.
 type Timeline struct {
 	RespondedAt   time.Time // first reply to the researcher
-	SeveritySetAt time.Time // first time a severity was set
+	SeveritySetAt time.Time // first time a severity was set (none included): stops the triage clock
+	RatedAt       time.Time // first time a severity from low to critical was set: with AcceptedAt, starts remediation
 	AcceptedAt    time.Time // first time the report was accepted
 	ResolvedAt    time.Time // moved to fixed (cleared if it moves back to fixing)
 	ClosedAt      time.Time // closed or disclosed (cleared on reopen)
@@ -188,11 +191,21 @@ func (r *Report) Clocks(p *SLAPolicy, now time.Time) SLA {
 		FirstResponse: p.clock(ClockFirstResponse, r.ReceivedAt, p.FirstResponse, t, firstOf(t.RespondedAt, t.ClosedAt), now),
 		Triage:        p.clock(ClockTriage, r.ReceivedAt, p.Triage, t, firstOf(t.SeveritySetAt, t.ClosedAt), now),
 	}
-	if w, ok := p.Remediation[r.Severity]; ok && !t.AcceptedAt.IsZero() && !t.SeveritySetAt.IsZero() {
-		start := later(t.AcceptedAt, t.SeveritySetAt)
+	if w, ok := p.Remediation[r.Severity]; ok && !t.AcceptedAt.IsZero() && !t.RatedAt.IsZero() {
+		start := later(t.AcceptedAt, t.RatedAt)
 		s.Remediation = p.clock(ClockRemediation, start, w, t, firstOf(t.ResolvedAt, t.ClosedAt), now)
 	}
 	return s
+}
+
+// rated reports whether s is a severity with a remediation window: low
+// to critical.
+func (s Severity) rated() bool {
+	switch s {
+	case SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
+		return true
+	}
+	return false
 }
 
 // firstOf is the earlier of the non-zero times, zero if both are.

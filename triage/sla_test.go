@@ -414,3 +414,78 @@ func FuzzParseSLAPolicy(f *testing.F) {
 		r.Clocks(p, r.ReceivedAt.Add(time.Hour))
 	})
 }
+
+// TestClocks_RemediationStart: the remediation clock starts at the later
+// of acceptance and the first time the report got a severity from low to
+// critical; none before that does not start it, and a later change keeps
+// the start and changes the window.
+func TestClocks_RemediationStart(t *testing.T) {
+	p := triage.DefaultSLAPolicy()
+	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+	sev := func(s triage.Severity) triage.Change { return triage.Change{Severity: ptr(s)} }
+	status := func(s triage.Status) triage.Change { return triage.Change{Status: ptr(s)} }
+	type step struct {
+		at float64
+		c  triage.Change
+	}
+	const day = 24
+	tests := map[string]struct {
+		steps []step
+		now   float64
+		state triage.ClockState // "" for no clock
+		start float64
+		due   float64
+	}{
+		"NoneAcceptedThenCritical": {
+			steps: []step{{1, sev(triage.SeverityNone)}, {2, status(triage.StatusTriaging)}, {3, status(triage.StatusAccepted)}, {500, sev(triage.SeverityCritical)}},
+			now:   501, state: triage.ClockRunning, start: 500, due: 500 + 7*day,
+		},
+		"NoneAcceptedStaysNone": {
+			steps: []step{{1, sev(triage.SeverityNone)}, {2, status(triage.StatusTriaging)}, {3, status(triage.StatusAccepted)}},
+			now:   600,
+		},
+		"RatedThenAccepted": {
+			steps: []step{{1, sev(triage.SeverityCritical)}, {2, status(triage.StatusTriaging)}, {10, status(triage.StatusAccepted)}},
+			now:   11, state: triage.ClockRunning, start: 10, due: 10 + 7*day,
+		},
+		"AcceptedThenRated": {
+			steps: []step{{2, status(triage.StatusTriaging)}, {3, status(triage.StatusAccepted)}, {20, sev(triage.SeverityHigh)}},
+			now:   21, state: triage.ClockRunning, start: 20, due: 20 + 30*day,
+		},
+		"NoneRatedAcceptedRaised": {
+			steps: []step{{1, sev(triage.SeverityNone)}, {5, sev(triage.SeverityLow)}, {6, status(triage.StatusTriaging)},
+				{7, status(triage.StatusAccepted)}, {9, sev(triage.SeverityMedium)}, {300, sev(triage.SeverityCritical)}},
+			now: 301, state: triage.ClockBreached, start: 7, due: 7 + 7*day,
+		},
+		"RatedAcceptedLowered": {
+			steps: []step{{1, sev(triage.SeverityCritical)}, {2, status(triage.StatusTriaging)}, {3, status(triage.StatusAccepted)}, {100, sev(triage.SeverityLow)}},
+			now:   101, state: triage.ClockRunning, start: 3, due: 3 + 180*day,
+		},
+		"RatedAcceptedToNoneAndBack": {
+			steps: []step{{1, sev(triage.SeverityHigh)}, {2, status(triage.StatusTriaging)}, {3, status(triage.StatusAccepted)},
+				{50, sev(triage.SeverityNone)}, {400, sev(triage.SeverityCritical)}},
+			now: 401, state: triage.ClockBreached, start: 3, due: 3 + 7*day,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := newReport(1, triage.StatusNew)
+			for _, s := range tc.steps {
+				if _, err := r.Apply(s.c, nil, 1, h(s.at)); err != nil {
+					t.Fatalf("at %gh: %v", s.at, err)
+				}
+			}
+			c := r.Clocks(p, h(tc.now)).Remediation
+			switch {
+			case c == nil && tc.state == "":
+			case c == nil:
+				t.Errorf("no remediation clock, want %s from %gh", tc.state, tc.start)
+			case tc.state == "":
+				t.Errorf("remediation clock %s from %v, want none", c.State, c.Start)
+			case c.State != tc.state || !c.Start.Equal(h(tc.start)) || !c.DueAt.Equal(h(tc.due)):
+				t.Errorf("remediation %s from %v due %v, want %s from %v due %v",
+					c.State, c.Start, c.DueAt, tc.state, h(tc.start), h(tc.due))
+			}
+		})
+	}
+}

@@ -268,6 +268,9 @@ func (r *Report) setSeverity(sev Severity, now time.Time, add func(EventKind, st
 	if r.Timeline.SeveritySetAt.IsZero() {
 		r.Timeline.SeveritySetAt = now
 	}
+	if sev.rated() && r.Timeline.RatedAt.IsZero() {
+		r.Timeline.RatedAt = now
+	}
 }
 
 // Responded records that a reply went to the researcher at now (an

@@ -172,7 +172,7 @@ func TestApply_AllOrNothing(t *testing.T) {
 	if triage.ErrorCode(err) != triage.ECONFLICT {
 		t.Fatalf("err %v", err)
 	}
-	if len(r.Labels) != 0 || r.CVSS.Vector != "" || r.Severity != "" || !r.Timeline.SeveritySetAt.IsZero() {
+	if len(r.Labels) != 0 || r.CVSS.Vector != "" || r.Severity != "" || !r.Timeline.SeveritySetAt.IsZero() || !r.Timeline.RatedAt.IsZero() {
 		t.Errorf("partial change kept: %+v", r)
 	}
 }
@@ -193,7 +193,7 @@ func TestApply_Fields(t *testing.T) {
 		r.Severity != triage.SeverityCritical || r.Status != triage.StatusAccepted {
 		t.Errorf("report %+v", r)
 	}
-	if !r.Timeline.SeveritySetAt.Equal(at) || !r.Timeline.AcceptedAt.Equal(at) {
+	if !r.Timeline.SeveritySetAt.Equal(at) || !r.Timeline.RatedAt.Equal(at) || !r.Timeline.AcceptedAt.Equal(at) {
 		t.Errorf("timeline %+v", r.Timeline)
 	}
 	var kinds []string
