@@ -388,6 +388,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("PauseAndBreach", func(t *testing.T) { testPauseAndBreach(t, browser) })
 	t.Run("KeyboardShortcuts", func(t *testing.T) { testKeyboard(t, browser) })
 	t.Run("DoneWhen", func(t *testing.T) { testDoneWhen(t, browser) })
+	t.Run("AccessibilityCheck", func(t *testing.T) { testAccessibilityCheck(t, browser) })
+	t.Run("Accessibility", func(t *testing.T) { testAccessibility(t, browser) })
 }
 
 // enrollTwoFactor turns on TOTP for the signed-in user through the
@@ -917,4 +919,325 @@ func testDoneWhen(t *testing.T, browser context.Context) {
 	if got := b.texts("[data-testid=metrics-received]"); len(got) != 2 || got[0] != "11" {
 		t.Errorf("received %v", got)
 	}
+}
+
+// accessibilityJS lists what a page gets wrong for people who read it
+// with low vision or a screen reader: text below the WCAG 2.x contrast
+// minimum (4.5:1, 3:1 for large text) against the background it is
+// painted on, and controls, links, images and pages without a name.
+// Backgrounds are composited up the ancestors (translucent tints over
+// the page), the page counting as white when nothing paints it.
+const accessibilityJS = `(() => {
+	const problems = [];
+	const parse = (s) => {
+		const m = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,\/]\s*([\d.]+)(%?))?\s*\)$/.exec(s);
+		if (!m) return null;
+		let a = m[4] === undefined ? 1 : parseFloat(m[4]);
+		if (m[5] === "%") a /= 100;
+		return [parseFloat(m[1]), parseFloat(m[2]), parseFloat(m[3]), a];
+	};
+	const over = (top, under) => {
+		const a = top[3];
+		return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)).concat([1]);
+	};
+	const hex = (c) => "#" + c.slice(0, 3).map(v => Math.round(v).toString(16).padStart(2, "0")).join("");
+	const lum = (c) => {
+		const [r, g, b] = c.slice(0, 3).map(v => {
+			v /= 255;
+			return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+		});
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+	};
+	const describe = (el) => {
+		let d = el.tagName.toLowerCase();
+		if (el.id) d += "#" + el.id;
+		const tid = el.getAttribute("data-testid");
+		if (tid) d += "[data-testid=" + tid + "]";
+		if (typeof el.className === "string" && el.className.trim()) d += "." + el.className.trim().split(/\s+/).join(".");
+		return d;
+	};
+	const short = (s) => { s = s.trim().replace(/\s+/g, " "); return s.length > 60 ? s.slice(0, 57) + "..." : s; };
+	const background = (el) => {
+		const layers = [];
+		for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+			const raw = getComputedStyle(e).backgroundColor;
+			const c = parse(raw);
+			if (!c) { problems.push("contrast: cannot read the background " + raw + " of " + describe(e)); return null; }
+			if (c[3] > 0) layers.push(c);
+			if (c[3] >= 1) break;
+		}
+		let bg = [255, 255, 255, 1];
+		for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+		return bg;
+	};
+	const visible = (el) => {
+		if (!el.getClientRects().length) return false;
+		const cs = getComputedStyle(el);
+		if (cs.visibility !== "visible" || parseFloat(cs.opacity) === 0) return false;
+		const r = el.getBoundingClientRect();
+		// Screen-reader-only text (1px, clipped) and off-screen skip links.
+		if (r.width <= 1 || r.height <= 1 || r.right <= 0 || r.bottom <= 0) return false;
+		return true;
+	};
+	for (const el of document.body.querySelectorAll("*")) {
+		if (["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "OPTION", "TITLE"].includes(el.tagName)) continue;
+		const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join("");
+		if (!own.trim() || !visible(el)) continue;
+		const cs = getComputedStyle(el);
+		const raw = el instanceof SVGElement ? cs.fill : cs.color;
+		const fg0 = parse(raw);
+		const bg = background(el);
+		if (!fg0) { problems.push("contrast: cannot read the text colour " + raw + " of " + describe(el)); continue; }
+		if (!bg) continue;
+		const fg = over(fg0, bg);
+		const l1 = lum(fg), l2 = lum(bg);
+		const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+		const size = parseFloat(cs.fontSize), weight = parseInt(cs.fontWeight, 10) || 400;
+		const large = size >= 24 || (size >= 18.66 && weight >= 700);
+		const min = large ? 3 : 4.5;
+		if (ratio < min) {
+			problems.push("contrast " + ratio.toFixed(2) + ":1 < " + min + ":1: " + describe(el) + " " + JSON.stringify(short(own)) +
+				" " + hex(fg) + " on " + hex(bg) + " (" + size + "px, weight " + weight + ")");
+		}
+	}
+
+	const textOf = (id) => { const e = document.getElementById(id); return e ? e.textContent.trim() : ""; };
+	const labelledBy = (el) => (el.getAttribute("aria-labelledby") || "").split(/\s+/).filter(Boolean).map(textOf).join(" ").trim();
+	const named = (el) => {
+		if ((el.getAttribute("aria-label") || "").trim()) return true;
+		if (labelledBy(el)) return true;
+		return false;
+	};
+	for (const el of document.querySelectorAll("input, select, textarea")) {
+		const type = (el.getAttribute("type") || "").toLowerCase();
+		if (type === "hidden") continue;
+		if (named(el)) continue;
+		if (["submit", "reset", "button"].includes(type) && (el.value || "").trim()) continue;
+		if (type === "image" && (el.getAttribute("alt") || "").trim()) continue;
+		if (el.labels && Array.from(el.labels).some(l => l.textContent.trim())) continue;
+		problems.push("name: " + describe(el) + " has no label (label for, wrapping label, aria-label or aria-labelledby)");
+	}
+	for (const el of document.querySelectorAll("button, a[href]")) {
+		if (named(el) || el.textContent.trim()) continue;
+		if (Array.from(el.querySelectorAll("img[alt]")).some(i => i.alt.trim())) continue;
+		problems.push("name: " + describe(el) + " has no text or aria-label");
+	}
+	for (const el of document.querySelectorAll("img")) {
+		if (!el.hasAttribute("alt")) problems.push("name: " + describe(el) + " has no alt");
+	}
+	const h1 = document.querySelectorAll("h1").length;
+	if (h1 !== 1) problems.push("page: " + h1 + " h1 elements, want one");
+	if (!document.documentElement.lang.trim()) problems.push("page: no lang attribute on html");
+	return problems;
+})()`
+
+// accessibilityProblems runs accessibilityJS on the page shown.
+func (b *tab) accessibilityProblems() []string {
+	b.t.Helper()
+	return eval[[]string](b, accessibilityJS)
+}
+
+// checkAccessibility fails the test for each accessibility problem on the
+// page shown, in the light and the dark colour scheme; page names it in
+// the failure.
+func (b *tab) checkAccessibility(page string) {
+	b.t.Helper()
+	b.waitFor(page+" to load", `document.readyState === "complete"`)
+	for _, scheme := range []string{"light", "dark"} {
+		b.colorScheme(scheme)
+		for _, p := range b.accessibilityProblems() {
+			b.t.Errorf("%s (%s): %s", page, scheme, p)
+		}
+	}
+	b.colorScheme("")
+}
+
+// colorScheme makes the tab prefer the scheme ("light", "dark"; "" for
+// the browser's own).
+func (b *tab) colorScheme(scheme string) {
+	b.t.Helper()
+	var features []*emulation.MediaFeature
+	if scheme != "" {
+		features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
+	}
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+		return err
+	}))
+}
+
+// testAccessibilityCheck shows the check can fail: on a page made to be
+// wrong, it reports each fault, and nothing on the parts made right.
+func testAccessibilityCheck(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	b := newTab(t, browser, s)
+	b.do(chromedp.Navigate("about:blank"))
+	eval[bool](b, `(() => {
+		document.documentElement.lang = "";
+		const add = (tag, text, style, attrs) => {
+			const e = document.createElement(tag);
+			if (text) e.textContent = text;
+			Object.assign(e.style, style || {});
+			for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+			document.body.appendChild(e);
+			return e;
+		};
+		add("p", "too light", {color: "#aaaaaa"}, {id: "light"});
+		add("p", "large enough", {color: "#888888", fontSize: "24px"}, {id: "large"});
+		add("p", "fine", {color: "#595959"}, {id: "fine"});
+		const tint = add("div", "", {background: "rgba(0, 0, 0, 0.5)"});
+		const onTint = document.createElement("span");
+		onTint.id = "tinted"; onTint.textContent = "dark on dim"; onTint.style.color = "#333333";
+		tint.appendChild(onTint);
+		add("input", "", {}, {id: "nameless"});
+		add("button", "", {}, {id: "empty"});
+		add("img", "", {}, {id: "noalt"});
+		const l = add("label", "Named", {}, {for: "named"});
+		add("input", "", {}, {id: "named"});
+		return true;
+	})()`)
+	got := strings.Join(b.accessibilityProblems(), "\n")
+	for _, want := range []string{
+		`contrast 2.32:1 < 4.5:1: p#light "too light" #aaaaaa on #ffffff`,
+		`span#tinted "dark on dim" #333333 on #808080`,
+		"name: input#nameless has no label",
+		"name: button#empty has no text",
+		"name: img#noalt has no alt",
+		"page: 0 h1 elements",
+		"page: no lang",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the check missed %q; it said:\n%s", want, got)
+		}
+	}
+	for _, ok := range []string{"#large", "#fine", "input#named"} {
+		if strings.Contains(got, ok+" ") || strings.Contains(got, ok+`"`) {
+			t.Errorf("the check flagged %s, which is fine:\n%s", ok, got)
+		}
+	}
+}
+
+// testAccessibility visits every staff page a person works in, with the
+// states that change its colours (breached, due-soon and open rows, every
+// severity, a closed report, signed and unsigned parts, notes, errors),
+// and checks each.
+func testAccessibility(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	h := time.Hour
+	s.report(30*h, "IDOR on invoices", "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N")
+	s.report(25*h, "Token leak in the referrer", "")
+	s.report(23*h, "Session fixation", "")
+	s.report(h, "Remote code execution in the upload API", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	s.report(3*h, "Open redirect after logout", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N")
+	s.report(2*h, "Verbose server header", "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N")
+	closed := s.report(4*h, "Spam about crypto", "")
+	s.move(closed.ID, triage.StatusSpam)
+	labels := []string{"web", "auth"}
+	assignee := s.triager.ID
+	signed := s.signedReport()
+	if _, err := s.db.UpdateReport(context.Background(), signed.ID, triage.Change{Labels: &labels, Assignee: &assignee},
+		triage.Actor{UserID: s.admin.ID, Email: s.admin.Email}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newTab(t, browser, s)
+	b.open("/login")
+	b.checkAccessibility("sign-in")
+	b.signIn(s.admin)
+	b.checkAccessibility("board")
+	b.open("/board?status=closed")
+	b.checkAccessibility("board of closed reports")
+
+	b.open(fmt.Sprintf("/reports/%d", signed.ID))
+	b.do(chromedp.SendKeys(chromedp.CSS("#note-body"), "Asked the vendor."), chromedp.Click(chromedp.CSS("[data-testid=note-form] button[type=submit]")))
+	b.waitFor("the note", `document.querySelector("[data-testid=note-body]")`)
+	// A refused change shows its error; a vector its live score.
+	b.do(chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"))
+	b.waitFor("the live score", `document.querySelector("[data-testid=cvss-score]")`)
+	b.checkAccessibility("report page")
+	b.do(clear("#cvss-vector"), chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:2.0/AV:N"))
+	b.waitFor("the reason", `document.querySelector("[data-testid=cvss-error]")`)
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")))
+	b.waitFor("the refusal", `document.querySelector("[data-testid=action-error]")`)
+	b.checkAccessibility("report page with errors")
+
+	b.open("/team/metrics")
+	b.checkAccessibility("metrics")
+	b.open("/admin/users")
+	b.checkAccessibility("users")
+	b.open("/admin/audit")
+	b.checkAccessibility("audit log")
+	b.open("/admin/settings")
+	b.checkAccessibility("settings")
+	b.open("/account")
+	b.checkAccessibility("account")
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=twofactor-start]")))
+	b.waitFor("the enrolment page", `document.querySelector("[data-testid=twofactor-qr]")?.naturalWidth > 0`)
+	b.checkAccessibility("two-factor enrolment")
+	secret := b.text("[data-testid=twofactor-secret]")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret, time.Now())),
+		chromedp.Click(chromedp.CSS("[data-testid=twofactor-confirm-form] button[type=submit]")),
+	)
+	b.waitFor("the recovery codes", `document.querySelectorAll("[data-testid=recovery-code]").length === 10`)
+	b.checkAccessibility("recovery codes")
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=sign-out]")))
+	b.waitFor("signed out", `!document.querySelector("[data-testid=sign-out]")`)
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#email"), s.admin.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+		chromedp.Click(chromedp.CSS("[data-testid=login-form] button[type=submit]")),
+	)
+	b.waitFor("the refusal", `document.querySelector("[data-testid=login-error]")`)
+	b.checkAccessibility("sign-in refused")
+	b.do(
+		clear("#email"),
+		chromedp.SendKeys(chromedp.CSS("#email"), s.admin.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+		chromedp.Click(chromedp.CSS("[data-testid=login-form] button[type=submit]")),
+	)
+	b.waitFor("the code form", `location.pathname === "/login/2fa"`)
+	b.checkAccessibility("two-factor sign-in")
+}
+
+// signedReport files a report whose parts are unsigned, signed by the
+// sender, signed by someone else and signed by an unknown key, with an
+// HTML part, as intake would after decrypting it.
+func (s *site) signedReport() *triage.Report {
+	s.t.Helper()
+	ctx := context.Background()
+	received := time.Now().Add(-time.Hour)
+	raw := &triage.RawMessage{MailFrom: "alice@example.org", Recipients: []string{"security@localhost"},
+		RemoteAddr: "192.0.2.1:1234", ReceivedAt: received, Data: []byte("Subject: signed\r\n\r\nbody\r\n")}
+	if err := s.db.AddRawMessage(ctx, raw); err != nil {
+		s.t.Fatal(err)
+	}
+	fpr := "0123456789ABCDEF0123456789ABCDEF01234567"
+	r := triage.NewReport(received)
+	r.MessageID, r.Title, r.ResearcherEmail = raw.ID, "Partly signed report", "alice@example.org"
+	r.Encrypted, r.Decrypted = true, true
+	r.Signature = triage.Signature{Status: triage.SignaturePartial, Fingerprint: fpr}
+	r.Signatures = []triage.Signature{
+		{Status: triage.SignatureGood, Fingerprint: fpr, KeyID: fpr[24:], SignerUserID: "Alice <alice@example.org>", FromMatches: true, Hash: "SHA256", Parts: []string{"2"}},
+		{Status: triage.SignatureGood, Fingerprint: strings.Repeat("B", 40), SignerUserID: "Bob <bob@elsewhere.example>", Parts: []string{"3"}},
+		{Status: triage.SignatureUnknownKey, KeyID: "FEDCBA9876543210", Reason: "no key for issuer FEDCBA9876543210", Parts: []string{"4"}},
+	}
+	r.Parts = []triage.BodyPart{
+		{Path: "1", ContentType: "text/plain", Text: "Unsigned preamble."},
+		{Path: "2", ContentType: "text/plain", Text: "Alice's signed text.", Encrypted: true, Signature: 1},
+		{Path: "3", ContentType: "text/plain", Text: "Bob's forwarded text.", Encrypted: true, Signature: 2},
+		{Path: "4", ContentType: "text/plain", Text: "Stranger's text.", Encrypted: true, Signature: 3},
+		{Path: "5", ContentType: "text/html", Text: "Hello from HTML", FromHTML: true, Encrypted: true, Source: 2},
+	}
+	r.Body = "Unsigned preamble.\n"
+	html := "<p>Hello from HTML</p>"
+	r.Attachments = []triage.Attachment{
+		{Name: "poc.bin", ContentType: "application/octet-stream", Size: 3, SHA256: strings.Repeat("01", 32), Data: []byte{0, 1, 2}},
+		{Name: "body.html", ContentType: "text/html", Size: int64(len(html)), SHA256: strings.Repeat("02", 32), Data: []byte(html)},
+	}
+	if err := s.db.FileReport(ctx, r); err != nil {
+		s.t.Fatal(err)
+	}
+	return r
 }
