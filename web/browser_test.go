@@ -1141,6 +1141,10 @@ func testAccessibility(t *testing.T, browser context.Context) {
 	}
 
 	b := newTab(t, browser, s)
+	for _, p := range []string{"/", "/policy", "/hall-of-fame"} {
+		b.open(p)
+		b.checkAccessibility("public page " + p)
+	}
 	b.open("/login")
 	b.checkAccessibility("sign-in")
 	b.signIn(s.admin)
