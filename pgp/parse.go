@@ -70,6 +70,19 @@ type Message struct {
 	// from content that was not encrypted: anyone can put headers there.
 	ProtectedSubject string
 	MessageID        string // outer Message-ID field, trimmed, with its angle brackets
+	// Thread and list fields of the outer header, for threading replies
+	// into reports and for deciding whether to acknowledge (issue 5).
+	// Each is bounded and unfolded; message ids keep their angle brackets.
+	InReplyTo     []string // In-Reply-To message ids
+	References    []string // References message ids, in order (at most 100)
+	AutoSubmitted string   // Auto-Submitted value, lower-cased ("" when absent)
+	Precedence    string   // Precedence value, lower-cased
+	ListID        string   // List-Id value
+	// Automated: the header marks the mail as automatic or bulk: a
+	// List-Unsubscribe, List-Post or X-Autoreply / X-Autorespond field,
+	// Auto-Submitted other than "no", Precedence bulk, list or junk, or a
+	// delivery report (multipart/report).
+	Automated bool
 
 	// Encrypted: the message carried OpenPGP encryption (PGP/MIME, an
 	// inline armored PGP MESSAGE, or an encrypted .pgp/.asc attachment).

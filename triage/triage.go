@@ -145,6 +145,9 @@ type Report struct {
 	Body        string // plain text of all Parts; never rendered as HTML
 	Attachments []Attachment
 	MessageID   int64 // the raw message this report was filed from
+	// HeaderMessageID is the Message-ID field of that message ("<...>"),
+	// for threading replies; "" when it had none.
+	HeaderMessageID string
 
 	// Triage state (workflow.go). Change it with Apply, which validates
 	// and returns the events to record.

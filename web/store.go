@@ -12,6 +12,7 @@ import (
 type Store interface {
 	AccountStore
 	TriageStore
+	ConversationStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)

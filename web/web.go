@@ -63,6 +63,26 @@ type Config struct {
 	// (password changes, new users); 0 means triage.PasswordCost. Tests
 	// lower it: cost 12 takes seconds under the race detector.
 	PasswordCost int
+
+	// The conversation with researchers (issue 5).
+
+	// LinkKey derives the status and credit link tokens
+	// (triage.LinkToken); without it those links cannot be made.
+	LinkKey []byte
+	// Intake, when set, asks intake to file a web submission just stored
+	// as raw message id; otherwise the next catch-up files it.
+	Intake func(rawID int64)
+	// ClearSign, when set, signs security.txt with the team key (an
+	// OpenPGP cleartext signature); nil serves it unsigned.
+	ClearSign func(ctx context.Context, text []byte) ([]byte, error)
+	// SecurityTxtHiring and SecurityTxtCSAF are the URLs security.txt
+	// gives as Hiring and CSAF; "" leaves the field out.
+	SecurityTxtHiring string
+	SecurityTxtCSAF   string
+	// OutboundMail says how mail leaves, for the outbox page: "relay
+	// smtp.example.com:587", "maildir data/maildir", or "" when no relay
+	// is configured and mail stays queued.
+	OutboundMail string
 }
 
 // server holds what every handler needs.
@@ -84,6 +104,13 @@ type server struct {
 	keyFinder  KeyFinder       // nil: no key lookups
 	reverifier Reverifier      // nil: lookups do not verify again
 	acct       *accounts       // sign-in limits, two-factor sealing (account.go)
+
+	linkKey      []byte
+	intake       func(rawID int64)
+	clearSign    func(ctx context.Context, text []byte) ([]byte, error)
+	stxtHiring   string
+	stxtCSAF     string
+	outboundMail string
 }
 
 // New returns the handler for the whole site: public pages, staff UI and
@@ -109,23 +136,29 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		return nil, fmt.Errorf("web: Config.PublicURL must be an absolute http(s) URL, got %q", cfg.PublicURL)
 	}
 	s := &server{
-		store:      cfg.Store,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		domain:     domain,
-		contact:    "security@" + domain,
-		publicURL:  publicURL,
-		keyArmored: cfg.PublicKeyArmored,
-		keyBinary:  cfg.PublicKeyBinary,
-		keyFpr:     cfg.KeyFingerprint,
-		keyExpires: cfg.KeyExpires,
-		teamKeyFn:  cfg.TeamKey,
-		secure:     cfg.SecureCookies,
-		cookieName: "secinbox_session",
-		wkd:        make(map[string]bool),
-		keyFinder:  cfg.KeyFinder,
-		reverifier: cfg.Reverifier,
-		acct:       newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
+		store:        cfg.Store,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		domain:       domain,
+		contact:      "security@" + domain,
+		publicURL:    publicURL,
+		keyArmored:   cfg.PublicKeyArmored,
+		keyBinary:    cfg.PublicKeyBinary,
+		keyFpr:       cfg.KeyFingerprint,
+		keyExpires:   cfg.KeyExpires,
+		teamKeyFn:    cfg.TeamKey,
+		secure:       cfg.SecureCookies,
+		cookieName:   "secinbox_session",
+		wkd:          make(map[string]bool),
+		keyFinder:    cfg.KeyFinder,
+		reverifier:   cfg.Reverifier,
+		acct:         newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
+		linkKey:      cfg.LinkKey,
+		intake:       cfg.Intake,
+		clearSign:    cfg.ClearSign,
+		stxtHiring:   cfg.SecurityTxtHiring,
+		stxtCSAF:     cfg.SecurityTxtCSAF,
+		outboundMail: cfg.OutboundMail,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

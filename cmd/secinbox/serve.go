@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
 	"github.com/secinbox/secinbox/web"
 )
@@ -212,3 +213,12 @@ func expireSessions(ctx context.Context, d interface {
 		}
 	}
 }
+
+// The database implements what every other package declares it needs.
+var (
+	_ inbox.Store             = (*db.DB)(nil)
+	_ inbox.ConversationStore = (*db.DB)(nil)
+	_ inbox.OutboxStore       = (*db.DB)(nil)
+	_ inbox.NotifyStore       = (*db.DB)(nil)
+	_ web.Store               = (*db.DB)(nil)
+)
