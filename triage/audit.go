@@ -50,6 +50,15 @@ const (
 	AuditKeyRetire       = "key.retire"
 	AuditSettingsChange  = "settings.change"
 	AuditAuditExport     = "audit.export"
+	// The conversation with researchers (issue 5).
+	AuditReply           = "report.reply"        // a staff reply queued
+	AuditCreditOffer     = "report.credit_offer" // credit offered (again)
+	AuditAdvisoryTitle   = "report.advisory_title"
+	AuditCreditChoice    = "credit.choice"           // the researcher chose (actor: researcher)
+	AuditCreditRevoke    = "credit.revoke"           // the researcher withdrew consent
+	AuditMailRetry       = "mail.retry"              // a failed mail queued again
+	AuditWebSubmission   = "report.web_submission"   // a report sent through the web form
+	AuditResearcherReply = "report.researcher_reply" // a researcher's reply joined a report
 )
 
 // Actor names for events no signed-in user caused.
