@@ -65,6 +65,8 @@ const (
 const (
 	ActorCLI    = "cli"
 	ActorSystem = "system"
+	// ActorResearcher: the researcher, through a credit or status link.
+	ActorResearcher = "researcher"
 )
 
 // Bounds on what one audit event stores; longer values are cut.
