@@ -38,6 +38,19 @@ type Config struct {
 	WebhookURL        string
 	WebhookSecret     string
 	WebhookSecretFile string
+
+	// Outbound mail and the conversation with researchers (issue 5).
+	Relay             string
+	RelayUser         string
+	RelayPassword     string
+	RelayPasswordFile string
+	RelayTLS          string
+	Maildir           string
+	NotifyEmail       string
+	AckPerSender      int64
+	AckPerHour        int64
+	SecurityTxtHiring string
+	SecurityTxtCSAF   string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -71,6 +84,17 @@ func (c *Config) settings() []setting {
 		{"webhook-url", "SECINBOX_WEBHOOK_URL", "", "`URL` that receives SLA notifications (due within 2 h, breached) as signed JSON POSTs", (*stringValue)(&c.WebhookURL)},
 		{"webhook-secret", "SECINBOX_WEBHOOK_SECRET", "", "`secret` signing the webhook's requests (HMAC-SHA256; prefer the variable or the file)", (*secret)(&c.WebhookSecret)},
 		{"webhook-secret-file", "SECINBOX_WEBHOOK_SECRET_FILE", "", "`file` holding the webhook secret", (*stringValue)(&c.WebhookSecretFile)},
+		{"relay", "SECINBOX_RELAY", "", "mail relay `host:port` for outgoing mail (acknowledgements, replies, credit offers, notifications); empty: mail stays in the outbox", (*stringValue)(&c.Relay)},
+		{"relay-user", "SECINBOX_RELAY_USER", "", "`user name` for the relay's AUTH PLAIN/LOGIN; empty: no AUTH", (*stringValue)(&c.RelayUser)},
+		{"relay-password", "SECINBOX_RELAY_PASSWORD", "", "relay `password` (prefer the variable or the file)", (*secret)(&c.RelayPassword)},
+		{"relay-password-file", "SECINBOX_RELAY_PASSWORD_FILE", "", "`file` holding the relay password", (*stringValue)(&c.RelayPasswordFile)},
+		{"relay-tls", "SECINBOX_RELAY_TLS", "starttls", "TLS to the relay (`mode`): starttls (required), tls (implicit, port 465), or none (loopback relays only)", (*stringValue)(&c.RelayTLS)},
+		{"maildir", "SECINBOX_MAILDIR", "", "with no relay, write outgoing mail to this maildir `directory` (for local testing)", (*stringValue)(&c.Maildir)},
+		{"notify-email", "SECINBOX_NOTIFY_EMAIL", "", "team `addresses` (comma-separated) that receive SLA notifications by mail", (*stringValue)(&c.NotifyEmail)},
+		{"ack-per-sender", "SECINBOX_ACK_PER_SENDER", "3", "most automatic acknowledgements to one address per hour (`number`)", (*int64Value)(&c.AckPerSender)},
+		{"ack-per-hour", "SECINBOX_ACK_PER_HOUR", "100", "most automatic acknowledgements in total per hour (`number`)", (*int64Value)(&c.AckPerHour)},
+		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
+		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
 	}
 }
 
