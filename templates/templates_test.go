@@ -199,14 +199,16 @@ func TestPublicPages(t *testing.T) {
 	if len(find(doc, "hall-of-fame-empty")) != 1 || !strings.Contains(out, "No researchers credited yet") {
 		t.Error("no empty state")
 	}
-	_, doc = render(t, templates.HallOfFame(templates.HallOfFameView{Entries: []templates.HallOfFameEntry{
-		{Name: payload, URL: "javascript:alert(1)", Year: "2026"}, {Name: "Alice"},
-	}}))
+	_, doc = render(t, templates.HallOfFame(templates.HallOfFameView{Years: []templates.HallOfFameYear{{
+		Year: "2026", Anchor: "y2026", Entries: []templates.HallOfFameEntry{
+			{Name: payload, URL: "javascript:alert(1)", Reports: "1 report"}, {Name: "Alice", Reports: "2 reports"},
+		},
+	}}}))
 	entries := find(doc, "hall-of-fame-entry")
 	if len(entries) != 2 || !strings.Contains(text(entries[0]), payload) {
 		t.Fatalf("entries %v", entries)
 	}
-	if a := entries[0].FirstChild; a == nil || strings.HasPrefix(attr(a, "href"), "javascript:") {
+	if a := find(entries[0], "hall-name"); len(a) != 1 || strings.HasPrefix(attr(a[0], "href"), "javascript:") {
 		t.Error("javascript: URL rendered")
 	}
 

@@ -137,6 +137,10 @@ type ReportView struct {
 	// Triage is the panel with the report's SLA clocks, CVSS, history,
 	// notes and (for triagers) the actions that change them.
 	Triage TriageView
+	// Conversation is the timeline after the first message: researcher
+	// messages, staff replies, internal notes; and the reply and credit
+	// forms (conversation_views.go).
+	Conversation ConversationView
 }
 
 // PartView is one body part of a report and the signature covering it.
@@ -237,17 +241,7 @@ type PolicyView struct {
 	ResponseWindow string // "24 hours"
 }
 
-// HallOfFameView lists the researchers who agreed to be credited.
-type HallOfFameView struct {
-	Entries []HallOfFameEntry
-}
-
-// HallOfFameEntry is one credited researcher.
-type HallOfFameEntry struct {
-	Name string
-	URL  string // optional; only http(s) links are rendered as links
-	Year string
-}
+// HallOfFameView and CreditView are in halloffame_views.go.
 
 // Accounts: sign-in's second step, the account page, two-factor
 // enrolment, and the admin pages (users, audit log).
