@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -30,6 +31,26 @@ type Processor struct {
 	// message instead of Keys, so that a key rotation takes effect
 	// without a restart.
 	KeySource func() openpgp.EntityList
+
+	// Conversation, when set, threads replies into the reports they
+	// answer (thread.go) and queues the automatic acknowledgement of a
+	// new report with it (ack.go). Nil files every message as a new
+	// report and acknowledges none.
+	Conversation ConversationStore
+	// Domain names our Message-IDs (triage.NewMessageID); empty: the
+	// domain of the first of OwnAddresses.
+	Domain string
+	// OwnAddresses are our addresses (inbox.AcceptedAddresses): mail
+	// claiming to come from one of them is never acknowledged.
+	OwnAddresses []string
+	// AckPerSender and AckPerHour limit acknowledgements in any hour, to
+	// one address and in all (zero: DefaultAckPerSender,
+	// DefaultAckPerHour).
+	AckPerSender int
+	AckPerHour   int
+	// OnQueued, when set, is called after an acknowledgement is queued,
+	// so the mail sender can try at once instead of at its next poll.
+	OnQueued func()
 
 	queue chan int64
 }
@@ -98,25 +119,64 @@ func (p *Processor) file(id int64) {
 	}
 }
 
-// File parses message id and stores it as a report, with the researcher
-// keys the message brought (attached, Autocrypt, or the stored key that
-// made a good signature). Filing a message twice is an ECONFLICT error.
+// File parses message id and stores it: as a message of the report it
+// answers when it is a reply (see thread.go, with Conversation set), else
+// as a new report, with its acknowledgement queued in the same
+// transaction when one is due (ack.go). Either way the researcher keys
+// the message brought are stored (attached, Autocrypt, or the stored key
+// that made a good signature). Filing a message twice is an ECONFLICT
+// error.
 func (p *Processor) File(ctx context.Context, id int64) error {
 	raw, err := p.Store.RawMessage(ctx, id)
 	if err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
-	r, keys, err := p.report(ctx, raw)
+	r, m, keys, err := p.report(ctx, raw)
 	if err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	var replyTo int64
+	var how string
+	if p.Conversation != nil && m != nil {
+		if replyTo, how, err = p.threadReport(ctx, m); err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
 	}
 	// Keys first: if filing then fails, the message is tried again and
 	// storing the keys again only adds a sighting.
 	if err := p.storeKeys(ctx, keys); err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
-	if err := p.Store.FileReport(ctx, r); err != nil {
-		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	if replyTo != 0 {
+		msg := incomingMessage(replyTo, raw, r)
+		if err := p.Conversation.AddIncomingMessage(ctx, msg); err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
+		p.Logger.Info("reply filed", "message", id, "report", replyTo, "conversation_message", msg.ID,
+			"matched_by", how, "encrypted", msg.Encrypted, "decrypted", msg.Decrypted,
+			"signature", msg.Signature.Status, "attachments", len(msg.Attachments), "researcher_keys", len(keys))
+		return nil
+	}
+	if p.Conversation == nil {
+		if err := p.Store.FileReport(ctx, r); err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
+	} else {
+		ack, reason, err := p.ack(ctx, raw, m)
+		if err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
+		if err := p.Conversation.FileReportAck(ctx, r, ack); err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
+		if ack == nil {
+			p.Logger.Info("no acknowledgement", "message", id, "report", r.ID, "reason", reason)
+		} else {
+			p.Logger.Info("acknowledgement queued", "message", id, "report", r.ID, "outbox", ack.ID)
+			if p.OnQueued != nil {
+				p.OnQueued()
+			}
+		}
 	}
 	p.Logger.Info("report filed", "message", id, "report", r.ID, "tracking_id", r.TrackingID,
 		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
@@ -125,26 +185,103 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	return nil
 }
 
+// incomingMessage is the researcher's reply read from raw, as r (the
+// report it would have been on its own) holds it, for report reportID.
+func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *triage.Message {
+	return &triage.Message{
+		ReportID:        reportID,
+		Direction:       triage.DirectionIn,
+		Via:             triage.ViaMail,
+		At:              r.ReceivedAt,
+		From:            r.ResearcherEmail,
+		Subject:         r.Title,
+		Body:            r.Body,
+		Encrypted:       r.Encrypted,
+		Decrypted:       r.Decrypted,
+		DecryptError:    r.DecryptError,
+		Signature:       r.Signature,
+		Signatures:      r.Signatures,
+		Parts:           r.Parts,
+		HeaderMessageID: r.HeaderMessageID,
+		RawMessageID:    raw.ID,
+		Attachments:     r.Attachments,
+	}
+}
+
+// ack returns the acknowledgement of the new report filed from raw, or
+// nil and the reason none is due. The report's id, tracking id and the
+// subject are filled in by the store when it files the report.
+func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message) (*triage.OutMail, string, error) {
+	if m == nil {
+		return nil, "message unreadable", nil
+	}
+	to, ok, reason := ackRecipient(raw.MailFrom, m.FromEmail, m.Automated, m.ListID != "", p.OwnAddresses)
+	if !ok {
+		return nil, reason, nil
+	}
+	now := p.Now().UTC()
+	since := now.Add(-time.Hour)
+	toRecipient, err := p.Conversation.CountMail(ctx, triage.MailAck, to, since)
+	if err != nil {
+		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
+	}
+	total, err := p.Conversation.CountMail(ctx, triage.MailAck, "", since)
+	if err != nil {
+		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
+	}
+	if ok, reason := ackWithinLimits(toRecipient, total, p.AckPerSender, p.AckPerHour); !ok {
+		return nil, reason, nil
+	}
+	ack := &triage.OutMail{
+		Kind:            triage.MailAck,
+		To:              to,
+		HeaderMessageID: triage.NewMessageID(p.messageIDDomain()),
+		CreatedAt:       now,
+	}
+	if validMessageID(m.MessageID) {
+		ack.InReplyTo = m.MessageID
+		ack.References = []string{m.MessageID}
+	}
+	return ack, "", nil
+}
+
+// messageIDDomain is the domain of the Message-IDs we make.
+func (p *Processor) messageIDDomain() string {
+	if d := strings.ToLower(strings.TrimSpace(p.Domain)); d != "" {
+		return d
+	}
+	for _, a := range p.OwnAddresses {
+		if i := strings.LastIndexByte(a, '@'); i >= 0 && i < len(a)-1 {
+			return strings.ToLower(strings.TrimSpace(a[i+1:]))
+		}
+	}
+	return "localhost"
+}
+
 // report turns a raw message into a report and the researcher keys it
-// brought. Whatever the message holds, a report comes out and the raw
-// message stays available; it fails only when the stored keys cannot be
-// read (the message is then tried again later).
-func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *triage.Report, keys []triage.ResearcherKey, err error) {
+// brought, with the parsed message (nil when it could not be parsed).
+// Whatever the message holds, a report comes out and the raw message
+// stays available; it fails only when the stored keys cannot be read (the
+// message is then tried again later).
+func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *triage.Report, m *pgp.Message, keys []triage.ResearcherKey, err error) {
 	r = triage.NewReport(raw.ReceivedAt)
 	r.MessageID = raw.ID
 	r.ResearcherEmail = raw.MailFrom
 
 	m, verifyKeys, parseErr, err := p.parseVerified(ctx, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if parseErr != nil {
 		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
 		r.Title = "(unreadable message)"
 		r.Body = "This message could not be parsed: " + parseErr.Error() + "\nDownload the raw message to read it."
-		return r, nil, nil
+		return r, nil, nil, nil
 	}
 	r.Title = triage.CleanTitle(m.Title())
+	if validMessageID(m.MessageID) {
+		r.HeaderMessageID = m.MessageID
+	}
 	if m.FromEmail != "" {
 		r.ResearcherEmail = m.FromEmail
 	}
@@ -160,7 +297,7 @@ func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *tria
 		r.DecryptError = decryptReason(m.DecryptError)
 		p.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
 	}
-	return r, p.messageKeys(raw, r.ResearcherEmail, m, verifyKeys), nil
+	return r, m, p.messageKeys(raw, r.ResearcherEmail, m, verifyKeys), nil
 }
 
 // decryptReason tells staff, in words they can act on, why a message

@@ -1,0 +1,112 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Threading: a researcher's reply joins the report it answers instead of
+// opening a new one. Two ways lead to a report:
+//
+//   - In-Reply-To or References name a Message-ID of the report: the mail
+//     it was filed from, or a message of its conversation. The ones we
+//     send are random (triage.NewMessageID), so naming one shows the
+//     sender saw our mail.
+//   - The subject carries the report's tracking id ("Re: [SEC-2026-0001]
+//     ..."), for clients that drop the thread fields. Tracking ids are
+//     sequential and easy to guess, so this counts only when the From
+//     address is the report's researcher address; otherwise anyone could
+//     write into any report.
+
+// maxThreadIDs bounds the Message-IDs looked up for one message.
+const maxThreadIDs = 128
+
+// threadReport returns the report m answers, and how it was found
+// ("message-id", "tracking-id"), or 0 when it opens a new report.
+func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64, how string, err error) {
+	if ids := threadIDs(m); len(ids) > 0 {
+		id, err := p.Conversation.ReportByMessageIDs(ctx, ids)
+		switch {
+		case err == nil:
+			return id, "message-id", nil
+		case triage.ErrorCode(err) != triage.ENOTFOUND:
+			return 0, "", fmt.Errorf("thread by message id: %w", err)
+		}
+	}
+	tid := triage.SubjectTrackingID(m.Subject)
+	if tid == "" {
+		tid = triage.SubjectTrackingID(m.ProtectedSubject)
+	}
+	if tid == "" || m.FromEmail == "" {
+		return 0, "", nil
+	}
+	id, err = p.Conversation.ReportByTrackingID(ctx, tid)
+	if triage.ErrorCode(err) == triage.ENOTFOUND {
+		return 0, "", nil
+	} else if err != nil {
+		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
+	}
+	r, err := p.Store.Report(ctx, id)
+	if err != nil {
+		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
+	}
+	if !sameAddress(m.FromEmail, r.ResearcherEmail) {
+		p.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
+			"report", id, "tracking_id", tid)
+		return 0, "", nil
+	}
+	return id, "tracking-id", nil
+}
+
+// threadIDs are the well-formed Message-IDs m's In-Reply-To and
+// References name, without duplicates, at most maxThreadIDs.
+func threadIDs(m *pgp.Message) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, id := range append(append([]string(nil), m.InReplyTo...), m.References...) {
+		if len(ids) >= maxThreadIDs {
+			break
+		}
+		if validMessageID(id) && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// validMessageID tells whether id is one "<...>" message id that is safe
+// to store and to repeat in a header: printable ASCII without white space
+// or further angle brackets, at most 250 bytes. The "@" RFC 5322 asks for
+// is not required: some mailers leave it out, and their replies should
+// still thread.
+func validMessageID(id string) bool {
+	if len(id) < 3 || len(id) > 250 || id[0] != '<' || id[len(id)-1] != '>' {
+		return false
+	}
+	inner := id[1 : len(id)-1]
+	if strings.ContainsAny(inner, "<>") {
+		return false
+	}
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAddress compares two addresses as mail does in practice: the
+// local part exactly, the domain without regard to case.
+func sameAddress(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	i, j := strings.LastIndexByte(a, '@'), strings.LastIndexByte(b, '@')
+	if i <= 0 || j <= 0 {
+		return false
+	}
+	return a[:i] == b[:j] && strings.EqualFold(a[i+1:], b[j+1:])
+}

@@ -1,0 +1,417 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/smtp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// conv is the intake server and a Processor threading replies and
+// queueing acknowledgements, over one real SQLite file: mail goes in
+// over SMTP on loopback, the outbox and the conversation are read back
+// from the database.
+type conv struct {
+	t      *testing.T
+	ts     *testServer
+	proc   *inbox.Processor
+	team   openpgp.EntityList
+	now    time.Time
+	queued atomic.Int32 // OnQueued calls
+	seq    int
+}
+
+func newConv(t *testing.T) *conv {
+	t.Helper()
+	// A dotted domain, so that our own addresses are valid ones and are
+	// refused for being ours, not for being malformed.
+	ts := startServer(t, inbox.Config{Domain: convDomain, Addresses: []string{"psirt@" + convDomain}})
+	team := loadTeam(t)
+	c := &conv{t: t, ts: ts, team: team, now: time.Now().UTC().Truncate(time.Second)}
+	p := inbox.NewProcessor(ts.db, team, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.Conversation = ts.db
+	p.Domain = convDomain
+	p.OwnAddresses = inbox.AcceptedAddresses(convDomain, []string{"psirt@" + convDomain})
+	p.OnQueued = func() { c.queued.Add(1) }
+	c.proc = p
+	return c
+}
+
+const convDomain = "secinbox.example"
+
+// mail is a plain message from from with a fresh Message-ID, which it
+// returns too; header holds further header fields ("Name: value\n").
+func (c *conv) mail(from, subject, header, body string) (data, messageID string) {
+	c.seq++
+	messageID = fmt.Sprintf("<m%d.%d@researcher.example>", c.seq, c.now.UnixNano())
+	return crlf("From: " + from + "\n" +
+		"To: security@" + convDomain + "\n" +
+		"Subject: " + subject + "\n" +
+		"Date: " + c.now.Format(time.RFC1123Z) + "\n" +
+		"Message-ID: " + messageID + "\n" +
+		header +
+		"\n" + body + "\n"), messageID
+}
+
+// encrypted is a PGP/MIME message to the team with a fresh Message-ID.
+func (c *conv) encrypted(from, subject, header, body string) (data, messageID string) {
+	c.seq++
+	messageID = fmt.Sprintf("<e%d.%d@researcher.example>", c.seq, c.now.UnixNano())
+	in := &intake{t: c.t, team: c.team, now: c.now}
+	inner := "Content-Type: text/plain; charset=utf-8\n\n" + body + "\n"
+	return in.pgpMIME(from, subject, "Message-ID: "+messageID+"\n"+header, inner, nil), messageID
+}
+
+// send mails data over SMTP with envelope sender envelope ("" for a
+// bounce) and files it; it returns the raw message's id.
+func (c *conv) send(envelope, data string) int64 {
+	c.t.Helper()
+	before := len(c.ts.filedIDs())
+	if err := smtp.SendMail(c.ts.addr, nil, envelope, []string{"security@" + convDomain}, []byte(data)); err != nil {
+		c.t.Fatalf("SendMail: %v", err)
+	}
+	ids := c.ts.filedIDs()
+	if len(ids) != before+1 {
+		c.t.Fatalf("%d messages committed, want %d", len(ids), before+1)
+	}
+	id := ids[len(ids)-1]
+	if err := c.proc.File(context.Background(), id); err != nil {
+		c.t.Fatalf("File: %v", err)
+	}
+	return id
+}
+
+// reports are every report filed so far.
+func (c *conv) reports() []*triage.Report {
+	c.t.Helper()
+	list, err := c.ts.db.Reports(context.Background(), triage.ReportFilter{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return list
+}
+
+// report is the report filed from raw message id, or nil.
+func (c *conv) report(id int64) *triage.Report {
+	c.t.Helper()
+	for _, r := range c.reports() {
+		if r.MessageID == id {
+			full, err := c.ts.db.Report(context.Background(), r.ID)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			return full
+		}
+	}
+	return nil
+}
+
+// mustReport is report(id), which must exist.
+func (c *conv) mustReport(id int64) *triage.Report {
+	c.t.Helper()
+	r := c.report(id)
+	if r == nil {
+		c.t.Fatalf("message %d was not filed as a report", id)
+	}
+	return r
+}
+
+// outbox is every outbox mail of report id.
+func (c *conv) outbox(reportID int64) []*triage.OutMail {
+	c.t.Helper()
+	list, err := c.ts.db.Outbox(context.Background(), triage.OutboxFilter{ReportID: reportID})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return list
+}
+
+// messages is the conversation of report id.
+func (c *conv) messages(reportID int64) []*triage.Message {
+	c.t.Helper()
+	list, err := c.ts.db.Messages(context.Background(), reportID)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return list
+}
+
+// TestAck_NewReport: a new report, readable or not, gets exactly one
+// acknowledgement, queued to its From address and threaded under it.
+func TestAck_NewReport(t *testing.T) {
+	c := newConv(t)
+	data, msgID := c.mail("Researcher <r@Example.ORG>", "XSS in search", "", "Steps: open /search?q=<script>")
+	r := c.mustReport(c.send("bounces+r@example.org", data))
+	if r.HeaderMessageID != msgID {
+		t.Errorf("report's Message-ID %q, want %q", r.HeaderMessageID, msgID)
+	}
+	out := c.outbox(r.ID)
+	if len(out) != 1 {
+		t.Fatalf("%d mails queued for the report, want 1 acknowledgement: %+v", len(out), out)
+	}
+	ack := out[0]
+	if ack.Kind != triage.MailAck || ack.To != "r@example.org" || ack.Subject != triage.AckSubject(r.TrackingID) ||
+		ack.ReportID != r.ID || ack.State != triage.DeliveryQueued {
+		t.Errorf("acknowledgement %+v", ack)
+	}
+	if ack.InReplyTo != msgID || len(ack.References) != 1 || ack.References[0] != msgID {
+		t.Errorf("acknowledgement threads under %q %q, want the report's %q", ack.InReplyTo, ack.References, msgID)
+	}
+	if !strings.HasPrefix(ack.HeaderMessageID, "<") || !strings.HasSuffix(ack.HeaderMessageID, "@"+convDomain+">") {
+		t.Errorf("acknowledgement Message-ID %q, want one of ours", ack.HeaderMessageID)
+	}
+	if ack.Body != "" {
+		t.Errorf("acknowledgement stored with a body %q: the sender renders it", ack.Body)
+	}
+	if n := c.queued.Load(); n != 1 {
+		t.Errorf("OnQueued called %d times, want 1", n)
+	}
+
+	t.Run("undecryptable", func(t *testing.T) {
+		r := c.mustReport(c.send("alice@researcher.example", string(fixture(t, "pgpmime-other-key.eml"))))
+		if r.Status != triage.StatusUndecryptable {
+			t.Fatalf("status %s, want undecryptable", r.Status)
+		}
+		if out := c.outbox(r.ID); len(out) != 1 || out[0].Kind != triage.MailAck || out[0].To != "alice@researcher.example" {
+			t.Errorf("outbox of the undecryptable report: %+v", out)
+		}
+	})
+}
+
+// TestAck_NotSent: bounces, automated and list mail, our own address and
+// the limits get no acknowledgement; the report is filed all the same.
+func TestAck_NotSent(t *testing.T) {
+	dsn := "MIME-Version: 1.0\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r1\"\n"
+	dsnBody := "--r1\nContent-Type: text/plain\n\nDelivery failed.\n" +
+		"--r1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n" +
+		"Final-Recipient: rfc822; someone@example.net\nAction: failed\nStatus: 5.1.1\n" +
+		"--r1--"
+	for _, tc := range []struct {
+		name, envelope, from, header, body string
+	}{
+		{"null sender", "", "r@example.org", "", "a bounce"},
+		{"Auto-Submitted", "r@example.org", "r@example.org", "Auto-Submitted: auto-replied\n", "I am away"},
+		{"List-Id", "r@example.org", "r@example.org", "List-Id: Security talk <talk.lists.example.org>\n", "a list post"},
+		{"Precedence bulk", "r@example.org", "r@example.org", "Precedence: bulk\n", "newsletter"},
+		{"delivery report", "r@example.org", "r@example.org", dsn, dsnBody},
+		{"our own address", "x@example.net", "Security <security@" + convDomain + ">", "", "a loop"},
+		{"our alias", "x@example.net", "PSIRT@" + convDomain, "", "a loop"},
+		{"MAILER-DAEMON", "x@example.net", "MAILER-DAEMON@mx.example.net", "", "undeliverable"},
+		{"no From", "x@example.net", "", "", "who am I"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newConv(t)
+			data, _ := c.mail(tc.from, "Report", tc.header, tc.body)
+			if tc.from == "" {
+				data = strings.Replace(data, "From: \r\n", "", 1)
+			}
+			r := c.mustReport(c.send(tc.envelope, data))
+			if out := c.outbox(r.ID); len(out) != 0 {
+				t.Errorf("%d mails queued, want none: %+v", len(out), out)
+			}
+			if n := c.queued.Load(); n != 0 {
+				t.Errorf("OnQueued called %d times, want 0", n)
+			}
+		})
+	}
+
+	t.Run("per sender", func(t *testing.T) {
+		c := newConv(t)
+		c.proc.AckPerSender = 2
+		var acked []int
+		for i := range 3 {
+			data, _ := c.mail("r@example.org", fmt.Sprintf("Report %d", i), "", "body")
+			r := c.mustReport(c.send("r@example.org", data))
+			acked = append(acked, len(c.outbox(r.ID)))
+		}
+		// Another sender is not held back by the first one's limit.
+		data, _ := c.mail("s@example.org", "Report", "", "body")
+		r := c.mustReport(c.send("s@example.org", data))
+		acked = append(acked, len(c.outbox(r.ID)))
+		if fmt.Sprint(acked) != "[1 1 0 1]" {
+			t.Errorf("acknowledgements per report %v, want [1 1 0 1]", acked)
+		}
+		if n := c.queued.Load(); n != 3 {
+			t.Errorf("OnQueued called %d times, want 3", n)
+		}
+	})
+
+	t.Run("default per sender", func(t *testing.T) {
+		c := newConv(t)
+		var acked []int
+		for i := range inbox.DefaultAckPerSender + 1 {
+			data, _ := c.mail("r@example.org", fmt.Sprintf("Report %d", i), "", "body")
+			r := c.mustReport(c.send("r@example.org", data))
+			acked = append(acked, len(c.outbox(r.ID)))
+		}
+		if fmt.Sprint(acked) != "[1 1 1 0]" {
+			t.Errorf("acknowledgements per report %v, want [1 1 1 0]", acked)
+		}
+	})
+
+	t.Run("global cap", func(t *testing.T) {
+		c := newConv(t)
+		c.proc.AckPerHour = 2
+		var acked []int
+		for i := range 3 {
+			from := fmt.Sprintf("r%d@example.org", i)
+			data, _ := c.mail(from, "Report", "", "body")
+			r := c.mustReport(c.send(from, data))
+			acked = append(acked, len(c.outbox(r.ID)))
+		}
+		if fmt.Sprint(acked) != "[1 1 0]" {
+			t.Errorf("acknowledgements per report %v, want [1 1 0]", acked)
+		}
+	})
+}
+
+// TestThread_ReplyToAck: an encrypted reply whose In-Reply-To names the
+// acknowledgement joins the report, decrypted, without a second report
+// or a second acknowledgement.
+func TestThread_ReplyToAck(t *testing.T) {
+	c := newConv(t)
+	data, _ := c.mail("r@example.org", "SQL injection in /admin", "", "The login form is injectable.")
+	r := c.mustReport(c.send("r@example.org", data))
+	out := c.outbox(r.ID)
+	if len(out) != 1 {
+		t.Fatalf("%d mails queued, want the acknowledgement", len(out))
+	}
+	ackID := out[0].HeaderMessageID
+
+	// No tracking id in the subject: only the thread fields lead to the report.
+	reply, replyID := c.encrypted("r@example.org", "Re: more details",
+		"In-Reply-To: "+ackID+"\nReferences: "+ackID+"\n", "The secret proof: payload 1' OR 1=1")
+	raw := c.send("r@example.org", reply)
+
+	if c.report(raw) != nil || len(c.reports()) != 1 {
+		t.Fatalf("the reply opened a new report (%d reports)", len(c.reports()))
+	}
+	msgs := c.messages(r.ID)
+	if len(msgs) != 1 {
+		t.Fatalf("conversation has %d messages, want the reply: %+v", len(msgs), msgs)
+	}
+	m := msgs[0]
+	if m.Direction != triage.DirectionIn || m.Via != triage.ViaMail || m.From != "r@example.org" ||
+		m.RawMessageID != raw || m.HeaderMessageID != replyID {
+		t.Errorf("reply stored as %+v", m)
+	}
+	if !m.Encrypted || !m.Decrypted || !strings.Contains(m.Body, "The secret proof: payload 1' OR 1=1") {
+		t.Errorf("reply encrypted %v, decrypted %v (%s), body %q", m.Encrypted, m.Decrypted, m.DecryptError, m.Body)
+	}
+	if m.Subject != "Re: more details" {
+		t.Errorf("reply subject %q", m.Subject)
+	}
+	if out := c.outbox(r.ID); len(out) != 1 {
+		t.Errorf("%d mails queued after the reply, want only the first acknowledgement", len(out))
+	}
+	if n := c.queued.Load(); n != 1 {
+		t.Errorf("OnQueued called %d times, want 1", n)
+	}
+	if pending, err := c.ts.db.PendingRawMessages(context.Background()); err != nil || len(pending) != 0 {
+		t.Errorf("pending after filing the reply: %v, %v", pending, err)
+	}
+	// Filing the same message again is refused, not doubled.
+	if err := c.proc.File(context.Background(), raw); triage.ErrorCode(err) != triage.ECONFLICT {
+		t.Errorf("filing the reply again: %v, want ECONFLICT", err)
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 {
+		t.Errorf("conversation has %d messages after filing again, want 1", len(msgs))
+	}
+}
+
+// TestThread_TrackingID: a reply that carries only the tracking id in its
+// subject joins the report when it comes from the researcher's address;
+// the same subject from anyone else opens a new report.
+func TestThread_TrackingID(t *testing.T) {
+	c := newConv(t)
+	data, _ := c.mail("alice@researcher.example", "Open redirect", "", "See /login?next=//evil.example")
+	r := c.mustReport(c.send("alice@researcher.example", data))
+	subject := "Re: " + triage.AckSubject(r.TrackingID)
+
+	reply, _ := c.mail("alice@RESEARCHER.example", subject, "", "It also works on /logout.")
+	raw := c.send("alice@researcher.example", reply)
+	if c.report(raw) != nil {
+		t.Fatal("the researcher's reply by tracking id opened a new report")
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "also works on /logout") {
+		t.Fatalf("conversation %+v, want the reply", msgs)
+	}
+
+	other, _ := c.mail("mallory@evil.example", subject, "", "Please close this report as spam.")
+	raw = c.send("mallory@evil.example", other)
+	nr := c.report(raw)
+	if nr == nil || nr.ID == r.ID {
+		t.Fatal("a stranger's mail with the tracking id did not open a new report")
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 {
+		t.Errorf("the stranger's mail joined the report: %+v", msgs)
+	}
+	if !strings.Contains(nr.Body, "close this report as spam") {
+		t.Errorf("new report body %q", nr.Body)
+	}
+
+	// Another local part at the same domain is someone else too.
+	other, _ = c.mail("Alice@researcher.example", subject, "", "Me again, or not.")
+	if c.report(c.send("alice@researcher.example", other)) == nil {
+		t.Error("a reply from another local part joined the report")
+	}
+}
+
+// TestThread_ResumesNeedsInfo: the researcher's answer to a report
+// waiting in needs-info puts it back to triaging.
+func TestThread_ResumesNeedsInfo(t *testing.T) {
+	c := newConv(t)
+	data, msgID := c.mail("r@example.org", "CSRF on /settings", "", "No token on the form.")
+	r := c.mustReport(c.send("r@example.org", data))
+	st := triage.StatusNeedsInfo
+	if _, err := c.ts.db.UpdateReport(context.Background(), r.ID, triage.Change{Status: &st}, triage.Actor{}, c.now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Threaded under the researcher's own first mail, as a follow-up.
+	reply, _ := c.mail("r@example.org", "Re: CSRF on /settings", "In-Reply-To: "+msgID+"\n", "Here is the PoC page.")
+	raw := c.send("r@example.org", reply)
+	if c.report(raw) != nil {
+		t.Fatal("the answer opened a new report")
+	}
+	got, err := c.ts.db.Report(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != triage.StatusTriaging {
+		t.Errorf("status %s after the researcher answered, want triaging", got.Status)
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "PoC page") {
+		t.Errorf("conversation %+v", msgs)
+	}
+}
+
+// TestThread_WithoutConversation: with no ConversationStore the
+// processor files every message as a new report, as before issue 5,
+// and still records its Message-ID.
+func TestThread_WithoutConversation(t *testing.T) {
+	c := newConv(t)
+	c.proc.Conversation = nil
+	data, msgID := c.mail("r@example.org", "First", "", "one")
+	r := c.mustReport(c.send("r@example.org", data))
+	if r.HeaderMessageID != msgID {
+		t.Errorf("Message-ID %q, want %q", r.HeaderMessageID, msgID)
+	}
+	reply, _ := c.mail("r@example.org", "Re: "+triage.AckSubject(r.TrackingID), "In-Reply-To: "+msgID+"\n", "two")
+	if c.report(c.send("r@example.org", reply)) == nil {
+		t.Error("without a ConversationStore a reply must be a new report")
+	}
+	if out := c.outbox(r.ID); len(out) != 0 {
+		t.Errorf("acknowledgement queued without a ConversationStore: %+v", out)
+	}
+}
