@@ -1,0 +1,368 @@
+package inbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// Sender delivers the outbox: every mail secinbox sends (acknowledgements,
+// staff replies, credit offers, SLA notifications to the team) is queued
+// in the database first (OutboxStore.QueueMail, in the transaction that
+// decided it), and Sender takes it from there.
+//
+// Each tick it takes the mail due (PendingMail), composes each one
+// (compose.go: the text by kind, then signed with the team's primary key
+// and, when the researcher's best key can encrypt, encrypted to it, as
+// RFC 3156 PGP/MIME), hands it to the relay (relay.go) or, with no relay,
+// writes it into a maildir (maildir.go), and records the try (MarkMail):
+// sent; failed for good on a 5xx answer or a mail that cannot be composed
+// (an invalid address); otherwise queued again with backoff
+// (triage.MailBackoff), at most triage.MaxMailAttempts times.
+//
+// Composition happens at send time, never at queueing time: a retry picks
+// up the researcher's newest key and the team's current primary key, and
+// the links of acknowledgements and credit offers (capabilities derived
+// from LinkKey) are never stored.
+//
+// With neither a relay nor a maildir, the sender does not run: mail stays
+// queued, visible in the outbox, until one is configured.
+//
+// Delivery is at least once: a crash between the relay's 250 and MarkMail
+// sends the mail again at the next start, with the same Message-ID.
+type Sender struct {
+	Store OutboxStore
+
+	// Relay is the submission relay, "host:port"; "" for none.
+	Relay string
+	// RelayUser and RelayPassword authenticate to the relay (AUTH PLAIN,
+	// or LOGIN when PLAIN is not offered); no AUTH when RelayUser is "".
+	// The password is never logged nor stored in the outbox.
+	RelayUser     string
+	RelayPassword string
+	// RelayTLS is RelayStartTLS (the default: STARTTLS is required, and
+	// nothing, not even AUTH, is sent when the relay does not offer it),
+	// RelayImplicitTLS (port 465) or RelayNoTLS (only for a relay on a
+	// loopback address: tests and a local MTA).
+	RelayTLS string
+	// TLSConfig, when set, is used for the relay's TLS (tests: a
+	// self-signed certificate); RootCAs, when set, replaces the system
+	// roots. The relay's certificate is always verified against its host
+	// name.
+	TLSConfig *tls.Config
+	RootCAs   *x509.CertPool
+
+	// Maildir, used only when Relay is "", is a directory where each mail
+	// is written (tmp/ then new/, mode 0600) and counts as sent.
+	Maildir string
+
+	// Domain is the mail domain: the EHLO name and Message-IDs' right side.
+	Domain string
+	// TeamAddress is From and the envelope sender: security@Domain.
+	TeamAddress string
+	// FromName is From's display name; default "Security Team".
+	FromName string
+	// PublicURL is the base of the links in the mail (policy, status and
+	// credit pages), without a trailing slash.
+	PublicURL string
+	// LinkKey derives the status and credit link tokens
+	// (triage.LinkToken). Without it an acknowledgement has no status link
+	// and a credit offer cannot be sent.
+	LinkKey []byte
+	// Signer returns the team's primary key, unlocked. It is asked at
+	// every mail: the keyring changes with rotations.
+	Signer func() *openpgp.Entity
+
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Interval time.Duration // between ticks when not kicked; default 5 s
+	Batch    int           // mails per tick; default 20
+
+	kickOnce sync.Once
+	kick     chan struct{}
+}
+
+// Relay TLS modes (Sender.RelayTLS).
+const (
+	RelayStartTLS    = "starttls"
+	RelayImplicitTLS = "tls"
+	RelayNoTLS       = "none"
+)
+
+// Defaults of the sender.
+const (
+	defaultSendInterval = 5 * time.Second
+	defaultSendBatch    = 20
+	// maxTickRounds bounds how many full batches one tick sends before it
+	// lets the timer (and shutdown) in.
+	maxTickRounds = 10
+)
+
+// Check validates the configuration, for startup. A sender with neither
+// relay nor maildir is valid: it does not run (Enabled).
+func (s *Sender) Check() error {
+	if s.Store == nil {
+		return fmt.Errorf("inbox: sender: no store")
+	}
+	if _, err := triage.ValidAddress(s.TeamAddress); err != nil {
+		return fmt.Errorf("inbox: sender: team address %q is not a valid address", s.TeamAddress)
+	}
+	if s.Signer == nil {
+		return fmt.Errorf("inbox: sender: no signing key")
+	}
+	if s.Relay == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(s.Relay)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("inbox: sender: relay %q must be host:port", s.Relay)
+	}
+	switch s.tlsMode() {
+	case RelayStartTLS, RelayImplicitTLS:
+	case RelayNoTLS:
+		if !isLoopbackHost(host) {
+			return fmt.Errorf("inbox: sender: relay TLS %q is allowed only for a loopback relay, not %q", RelayNoTLS, host)
+		}
+	default:
+		return fmt.Errorf("inbox: sender: relay TLS %q: want %s, %s or %s", s.RelayTLS, RelayStartTLS, RelayImplicitTLS, RelayNoTLS)
+	}
+	if (s.RelayUser == "") != (s.RelayPassword == "") {
+		return fmt.Errorf("inbox: sender: relay user and password go together")
+	}
+	return nil
+}
+
+// isLoopbackHost reports whether host is "localhost" or a loopback IP
+// literal. Names are not resolved: a name that resolves to loopback today
+// may not tomorrow.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Enabled reports whether mail has a way out: a relay or a maildir.
+func (s *Sender) Enabled() bool { return s.Relay != "" || s.Maildir != "" }
+
+// Describe says how mail leaves, for the outbox page (web's
+// Config.OutboundMail): "relay HOST:PORT", "maildir DIR", or "".
+func (s *Sender) Describe() string {
+	switch {
+	case s.Relay != "":
+		return "relay " + s.Relay
+	case s.Maildir != "":
+		return "maildir " + s.Maildir
+	}
+	return ""
+}
+
+// Kick asks the sender to look at the outbox now rather than at the next
+// tick: call it after queueing a mail (an acknowledgement, a reply). It
+// never blocks, and kicks while a tick runs collapse into one.
+func (s *Sender) Kick() {
+	select {
+	case s.kickChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Sender) kickChan() chan struct{} {
+	s.kickOnce.Do(func() { s.kick = make(chan struct{}, 1) })
+	return s.kick
+}
+
+// Run sends queued mail until ctx is done: a tick at start, then every
+// Interval or at each Kick. Without a relay or maildir it returns at once
+// (mail stays queued).
+func (s *Sender) Run(ctx context.Context) {
+	if !s.Enabled() {
+		s.log().Warn("no relay and no maildir: outgoing mail stays queued in the outbox")
+		return
+	}
+	interval := s.Interval
+	if interval <= 0 {
+		interval = defaultSendInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	kick := s.kickChan()
+	for {
+		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			s.log().Warn("outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-kick:
+		}
+	}
+}
+
+// Tick tries every mail due now once (in batches of Batch, a bounded
+// number of them) and returns how many were sent. Its error is a failure
+// of the store; failures of single mails are recorded on them.
+func (s *Sender) Tick(ctx context.Context) (int, error) {
+	if !s.Enabled() {
+		return 0, nil
+	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = defaultSendBatch
+	}
+	t := &transport{s: s}
+	defer t.close()
+	sent := 0
+	for range maxTickRounds {
+		mails, err := s.Store.PendingMail(ctx, s.now(), batch)
+		if err != nil {
+			return sent, fmt.Errorf("inbox: outbox: pending mail: %w", err)
+		}
+		for _, m := range mails {
+			if ctx.Err() != nil {
+				return sent, ctx.Err()
+			}
+			a, abort := s.attempt(ctx, t, m)
+			if err := s.Store.MarkMail(ctx, m.ID, a, s.now()); err != nil {
+				return sent, fmt.Errorf("inbox: outbox: mark mail %d: %w", m.ID, err)
+			}
+			s.logAttempt(m, a)
+			if a.Err == nil {
+				sent++
+			}
+			if abort {
+				// The relay itself is unreachable or refused the session:
+				// the other mails were not tried and stay due.
+				return sent, nil
+			}
+		}
+		if len(mails) < batch {
+			break
+		}
+	}
+	return sent, nil
+}
+
+// attempt composes and delivers one mail. abort is true when the way out
+// failed as a whole (no connection, no TLS, AUTH refused), so trying the
+// next mails now is pointless.
+func (s *Sender) attempt(ctx context.Context, t *transport, m *triage.OutMail) (a triage.MailAttempt, abort bool) {
+	a.Via = s.via()
+	msg, to, encrypted, err := s.compose(ctx, m, s.now())
+	a.Encrypted = encrypted
+	if err != nil {
+		a.Err, a.Permanent = err, isPermanent(err)
+		return a, false
+	}
+	err = t.deliver(ctx, to, msg)
+	a.Err, a.Permanent = err, isPermanent(err)
+	var se *sessionError
+	return a, errors.As(err, &se)
+}
+
+func (s *Sender) via() string {
+	if s.Relay != "" {
+		return "relay " + s.Relay
+	}
+	return "maildir"
+}
+
+func (s *Sender) logAttempt(m *triage.OutMail, a triage.MailAttempt) {
+	log := s.log().With("outbox", m.ID, "kind", m.Kind, "report", m.TrackingID, "via", a.Via)
+	switch {
+	case a.Err == nil:
+		log.Info("mail sent", "encrypted", a.Encrypted)
+	case a.Permanent || m.Attempts+1 >= triage.MaxMailAttempts:
+		log.Error("mail failed, not retrying", "attempts", m.Attempts+1, "err", a.Err)
+	default:
+		log.Warn("mail not sent, will retry", "attempts", m.Attempts+1, "err", a.Err)
+	}
+}
+
+// permanentError marks a failure that no retry can fix: the relay's 5xx,
+// an address or subject that is not valid.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err} }
+
+func isPermanent(err error) bool {
+	var pe *permanentError
+	return errors.As(err, &pe)
+}
+
+// sessionError marks a failure of the way out rather than of one mail:
+// connecting, TLS, AUTH, a connection lost.
+type sessionError struct{ err error }
+
+func (e *sessionError) Error() string { return e.err.Error() }
+func (e *sessionError) Unwrap() error { return e.err }
+
+// transport is the way out for one tick: a relay session opened at the
+// first mail and reused (RSET between mails), or the maildir.
+type transport struct {
+	s    *Sender
+	sess *relaySession
+}
+
+func (t *transport) deliver(ctx context.Context, to string, msg []byte) error {
+	if t.s.Relay == "" {
+		return writeMaildir(t.s.Maildir, msg, t.s.now())
+	}
+	if t.sess == nil {
+		sess, err := t.s.dialRelay(ctx)
+		if err != nil {
+			return &sessionError{err}
+		}
+		t.sess = sess
+	}
+	err := t.sess.send(t.s.TeamAddress, to, msg)
+	if t.sess.broken {
+		t.sess.close()
+		t.sess = nil
+	}
+	return err
+}
+
+func (t *transport) close() {
+	if t.sess != nil {
+		t.sess.quit()
+		t.sess = nil
+	}
+}
+
+func (s *Sender) tlsMode() string {
+	if s.RelayTLS == "" {
+		return RelayStartTLS
+	}
+	return strings.ToLower(s.RelayTLS)
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Sender) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

@@ -1,0 +1,118 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// TeamMailStore is what TeamMail needs: the outbox. db.DB implements it.
+type TeamMailStore interface {
+	// QueueMail stores m in the outbox; see ConversationStore.
+	QueueMail(ctx context.Context, m *triage.OutMail) error
+}
+
+// TeamMail is the Notifier's TeamMailer: it queues an SLA notification
+// as outbox mail (kind notification) to each team address, for the
+// Sender to deliver, signed like all our mail. The mail names the report,
+// the clock and the link, never the report's content.
+type TeamMail struct {
+	Store TeamMailStore
+	// To are the team addresses (SECINBOX_NOTIFY_EMAIL); with none, do not
+	// build a TeamMail (Notifier.Mailer nil).
+	To     []string
+	Domain string // the right side of Message-IDs
+	Now    func() time.Time
+	// Kick, when set, tells the Sender mail is waiting (Sender.Kick).
+	Kick func()
+}
+
+// NotifyTeam queues n's mail to every team address. Each mail carries
+// NotificationID, so a retry after a crash between queueing and the
+// notification's record finds it queued already (ECONFLICT) and counts it
+// as done rather than mailing twice. An invalid address is an EINVALID
+// error: retrying cannot fix it.
+func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, reportURL string) error {
+	subject := fmt.Sprintf("[%s] SLA: %s %s", n.TrackingID, clockText(n.Clock), eventText(n.Event))
+	if err := triage.ValidSubject(subject); err != nil {
+		return fmt.Errorf("inbox: team mail: %w", err)
+	}
+	body := notificationBody(n, reportURL)
+	now := time.Now()
+	if t.Now != nil {
+		now = t.Now()
+	}
+	queued := false
+	for _, addr := range t.To {
+		to, err := triage.ValidAddress(strings.TrimSpace(addr))
+		if err != nil {
+			return fmt.Errorf("inbox: team mail to %q: %w", addr, err)
+		}
+		m := &triage.OutMail{
+			Kind: triage.MailNotification, ReportID: n.ReportID, TrackingID: n.TrackingID,
+			NotificationID: n.ID, To: to, Subject: subject, Body: body,
+			HeaderMessageID: triage.NewMessageID(t.Domain), CreatedAt: now,
+		}
+		err = t.Store.QueueMail(ctx, m)
+		switch {
+		case err == nil:
+			queued = true
+		case triage.ErrorCode(err) == triage.ECONFLICT: // queued before a crash
+		default:
+			return fmt.Errorf("inbox: team mail: queue: %w", err)
+		}
+	}
+	if queued && t.Kick != nil {
+		t.Kick()
+	}
+	return nil
+}
+
+// notificationBody names the report, the clock, the event, the due time
+// and the link: nothing of the report's content.
+func notificationBody(n *triage.Notification, reportURL string) string {
+	var b strings.Builder
+	switch n.Event {
+	case triage.NotifyBreached:
+		fmt.Fprintf(&b, "The %s clock of report %s is breached: it was due %s.\n\n",
+			clockText(n.Clock), n.TrackingID, mailTime(n.DueAt))
+	default:
+		fmt.Fprintf(&b, "The %s clock of report %s is due soon: %s.\n\n",
+			clockText(n.Clock), n.TrackingID, mailTime(n.DueAt))
+	}
+	if n.Status != "" {
+		fmt.Fprintf(&b, "Status:   %s\n", n.Status)
+	}
+	sev := string(n.Severity)
+	if n.Severity == triage.SeverityUnscored {
+		sev = "not rated yet"
+	}
+	fmt.Fprintf(&b, "Severity: %s\n\nOpen the report:\n\n  %s\n", sev, reportURL)
+	b.WriteString("\nThis mail is sent automatically by secinbox and carries nothing of the\nreport's content: sign in to read it.\n")
+	return b.String()
+}
+
+func clockText(c triage.ClockName) string {
+	switch c {
+	case triage.ClockFirstResponse:
+		return "first-response"
+	case triage.ClockTriage:
+		return "triage"
+	case triage.ClockRemediation:
+		return "remediation"
+	}
+	return string(c)
+}
+
+func eventText(e string) string {
+	switch e {
+	case triage.NotifyBreached:
+		return "breached"
+	case triage.NotifyDueSoon:
+		return "due soon"
+	}
+	return e
+}
