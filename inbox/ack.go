@@ -42,13 +42,16 @@ func ackRecipient(envelope, from string, automated, list bool, own []string) (to
 	if err != nil {
 		return "", false, "invalid From address"
 	}
-	lower := strings.ToLower(to)
+	// Lower-cased whole: mailboxes ignore case in practice, and the
+	// per-recipient limit counts by the exact address, so varying the
+	// case must not multiply the mail one mailbox gets.
+	to = strings.ToLower(to)
 	for _, a := range own {
-		if lower == strings.ToLower(strings.TrimSpace(a)) {
+		if to == strings.ToLower(strings.TrimSpace(a)) {
 			return "", false, "From is one of our own addresses"
 		}
 	}
-	if robotLocalPart(lower[:strings.LastIndexByte(lower, '@')]) {
+	if robotLocalPart(to[:strings.LastIndexByte(to, '@')]) {
 		return "", false, "From is a mailer-daemon, postmaster or no-reply address"
 	}
 	return to, true, ""

@@ -17,7 +17,7 @@ func TestAckRecipient(t *testing.T) {
 		reason    string // part of the reason when no ack is due
 	}{
 		{"a researcher", "r@example.org", "r@example.org", false, false, "r@example.org", ""},
-		{"domain lower-cased", "bounces@lists.example.org", "Alice@Example.ORG", false, false, "Alice@example.org", ""},
+		{"lower-cased", "bounces@lists.example.org", "Alice@Example.ORG", false, false, "alice@example.org", ""},
 		{"envelope differs", "srs=abc@forwarder.example", "r@example.org", false, false, "r@example.org", ""},
 		{"plus detail", "r@example.org", "r+sec@example.org", false, false, "r+sec@example.org", ""},
 		{"null sender", "", "r@example.org", false, false, "", "bounce"},

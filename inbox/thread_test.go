@@ -3,10 +3,10 @@ package inbox_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/smtp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +29,25 @@ type conv struct {
 	now    time.Time
 	queued atomic.Int32 // OnQueued calls
 	seq    int
+	log    lockedBuffer // the processor's log
+}
+
+// lockedBuffer is a log destination safe for the processor's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newConv(t *testing.T) *conv {
@@ -38,7 +57,7 @@ func newConv(t *testing.T) *conv {
 	ts := startServer(t, inbox.Config{Domain: convDomain, Addresses: []string{"psirt@" + convDomain}})
 	team := loadTeam(t)
 	c := &conv{t: t, ts: ts, team: team, now: time.Now().UTC().Truncate(time.Second)}
-	p := inbox.NewProcessor(ts.db, team, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p := inbox.NewProcessor(ts.db, team, slog.New(slog.NewTextHandler(&c.log, nil)))
 	p.Conversation = ts.db
 	p.Domain = convDomain
 	p.OwnAddresses = inbox.AcceptedAddresses(convDomain, []string{"psirt@" + convDomain})
@@ -176,6 +195,9 @@ func TestAck_NewReport(t *testing.T) {
 	if n := c.queued.Load(); n != 1 {
 		t.Errorf("OnQueued called %d times, want 1", n)
 	}
+	if log := c.log.String(); strings.Contains(log, "no acknowledgement") {
+		t.Errorf("log says no acknowledgement:\n%s", log)
+	}
 
 	t.Run("undecryptable", func(t *testing.T) {
 		r := c.mustReport(c.send("alice@researcher.example", string(fixture(t, "pgpmime-other-key.eml"))))
@@ -199,16 +221,17 @@ func TestAck_NotSent(t *testing.T) {
 		"--r1--"
 	for _, tc := range []struct {
 		name, envelope, from, header, body string
+		reason                             string // in the log line
 	}{
-		{"null sender", "", "r@example.org", "", "a bounce"},
-		{"Auto-Submitted", "r@example.org", "r@example.org", "Auto-Submitted: auto-replied\n", "I am away"},
-		{"List-Id", "r@example.org", "r@example.org", "List-Id: Security talk <talk.lists.example.org>\n", "a list post"},
-		{"Precedence bulk", "r@example.org", "r@example.org", "Precedence: bulk\n", "newsletter"},
-		{"delivery report", "r@example.org", "r@example.org", dsn, dsnBody},
-		{"our own address", "x@example.net", "Security <security@" + convDomain + ">", "", "a loop"},
-		{"our alias", "x@example.net", "PSIRT@" + convDomain, "", "a loop"},
-		{"MAILER-DAEMON", "x@example.net", "MAILER-DAEMON@mx.example.net", "", "undeliverable"},
-		{"no From", "x@example.net", "", "", "who am I"},
+		{"null sender", "", "r@example.org", "", "a bounce", "bounce"},
+		{"Auto-Submitted", "r@example.org", "r@example.org", "Auto-Submitted: auto-replied\n", "I am away", "automated"},
+		{"List-Id", "r@example.org", "r@example.org", "List-Id: Security talk <talk.lists.example.org>\n", "a list post", "mailing list"},
+		{"Precedence bulk", "r@example.org", "r@example.org", "Precedence: bulk\n", "newsletter", "automated"},
+		{"delivery report", "r@example.org", "r@example.org", dsn, dsnBody, "automated"},
+		{"our own address", "x@example.net", "Security <security@" + convDomain + ">", "", "a loop", "our own"},
+		{"our alias", "x@example.net", "PSIRT@" + convDomain, "", "a loop", "our own"},
+		{"MAILER-DAEMON", "x@example.net", "MAILER-DAEMON@mx.example.net", "", "undeliverable", "mailer-daemon"},
+		{"no From", "x@example.net", "", "", "who am I", "no From"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newConv(t)
@@ -222,6 +245,9 @@ func TestAck_NotSent(t *testing.T) {
 			}
 			if n := c.queued.Load(); n != 0 {
 				t.Errorf("OnQueued called %d times, want 0", n)
+			}
+			if log := c.log.String(); !strings.Contains(log, "no acknowledgement") || !strings.Contains(log, tc.reason) {
+				t.Errorf("log does not say why (%q):\n%s", tc.reason, log)
 			}
 		})
 	}
@@ -239,8 +265,16 @@ func TestAck_NotSent(t *testing.T) {
 		data, _ := c.mail("s@example.org", "Report", "", "body")
 		r := c.mustReport(c.send("s@example.org", data))
 		acked = append(acked, len(c.outbox(r.ID)))
+		if !strings.Contains(c.log.String(), "per-recipient acknowledgement limit") {
+			t.Errorf("log does not say why:\n%s", c.log.String())
+		}
 		if fmt.Sprint(acked) != "[1 1 0 1]" {
 			t.Errorf("acknowledgements per report %v, want [1 1 0 1]", acked)
+		}
+		// Writing the address in capitals does not get around the limit.
+		data, _ = c.mail("R@EXAMPLE.org", "Report", "", "body")
+		if r := c.mustReport(c.send("r@example.org", data)); len(c.outbox(r.ID)) != 0 {
+			t.Error("an address in capitals got around the per-recipient limit")
 		}
 		if n := c.queued.Load(); n != 3 {
 			t.Errorf("OnQueued called %d times, want 3", n)
@@ -269,6 +303,9 @@ func TestAck_NotSent(t *testing.T) {
 			data, _ := c.mail(from, "Report", "", "body")
 			r := c.mustReport(c.send(from, data))
 			acked = append(acked, len(c.outbox(r.ID)))
+		}
+		if !strings.Contains(c.log.String(), "hourly acknowledgement cap") {
+			t.Errorf("log does not say why:\n%s", c.log.String())
 		}
 		if fmt.Sprint(acked) != "[1 1 0]" {
 			t.Errorf("acknowledgements per report %v, want [1 1 0]", acked)
@@ -317,6 +354,9 @@ func TestThread_ReplyToAck(t *testing.T) {
 	}
 	if n := c.queued.Load(); n != 1 {
 		t.Errorf("OnQueued called %d times, want 1", n)
+	}
+	if log := c.log.String(); !strings.Contains(log, "msg=\"reply filed\"") {
+		t.Errorf("no \"reply filed\" in the log:\n%s", log)
 	}
 	if pending, err := c.ts.db.PendingRawMessages(context.Background()); err != nil || len(pending) != 0 {
 		t.Errorf("pending after filing the reply: %v, %v", pending, err)
