@@ -24,14 +24,29 @@ const (
 // message does not exist, ECONFLICT if it was already filed (nothing is
 // changed then), EINVALID for a bad report.
 func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
+	if err := db.fileReport(ctx, r, nil); err != nil {
+		return fmt.Errorf("db: file report: %w", err)
+	}
+	return nil
+}
+
+// fileReport is FileReport, also queueing ack (when not nil) in the same
+// transaction once the report has its id and tracking id
+// (FileReportAck). Its errors are not wrapped.
+func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutMail) error {
 	if !r.Status.Valid() {
-		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "unknown status %q", r.Status))
+		return triage.Errorf(triage.EINVALID, "unknown status %q", r.Status)
 	}
 	if r.ReceivedAt.IsZero() {
-		return fmt.Errorf("db: file report: %w", triage.Errorf(triage.EINVALID, "report has no received time"))
+		return triage.Errorf(triage.EINVALID, "report has no received time")
 	}
 	if err := checkContent(r); err != nil {
-		return fmt.Errorf("db: file report: %w", err)
+		return err
+	}
+	if ack != nil {
+		if err := checkAck(ack); err != nil {
+			return err
+		}
 	}
 	if r.Signature.Status == "" {
 		r.Signature.Status = triage.SignatureNone
@@ -79,11 +94,23 @@ func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 		if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
 			return err
 		}
+		if ack != nil {
+			ack.ReportID, ack.TrackingID = id, tracking
+			if ack.Subject == "" {
+				ack.Subject = triage.AckSubject(tracking)
+			}
+			if err := db.queueMail(ctx, tx, ack); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("db: file report: %w", err)
+		if ack != nil {
+			ack.ID, ack.ReportID, ack.TrackingID = 0, 0, ""
+		}
+		return err
 	}
 	r.ID, r.TrackingID = id, tracking
 	for i, aid := range attIDs {
@@ -106,13 +133,13 @@ func insertReport(ctx context.Context, tx *sql.Tx, r *triage.Report, year, seq i
 	res, err := tx.ExecContext(ctx, `INSERT INTO reports (
 		tracking_id, year, seq, title, researcher_email, researcher_name,
 		received_at, first_response_due, status, encrypted, decrypted, decrypt_error,
-		sig_status, sig_fingerprint, sig_keyid, body, message_id, created_at
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sig_status, sig_fingerprint, sig_keyid, body, message_id, header_message_id, created_at
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tracking, year, seq, r.Title, r.ResearcherEmail, r.ResearcherName,
 		formatTime(r.ReceivedAt), formatTime(r.FirstResponseDue), string(r.Status),
 		boolInt(r.Encrypted), boolInt(r.Decrypted), r.DecryptError,
 		string(r.Signature.Status), r.Signature.Fingerprint, r.Signature.KeyID,
-		r.Body, r.MessageID, now)
+		r.Body, r.MessageID, headerMessageID(r.HeaderMessageID), now)
 	if err != nil {
 		return 0, err
 	}
@@ -132,7 +159,7 @@ func insertAttachment(ctx context.Context, tx *sql.Tx, reportID int64, a *triage
 // reportColumns are the columns scanReport reads, body last.
 const reportColumns = `id, tracking_id, title, researcher_email, researcher_name,
 	received_at, first_response_due, status, encrypted, decrypted, decrypt_error,
-	sig_status, sig_fingerprint, sig_keyid, message_id`
+	sig_status, sig_fingerprint, sig_keyid, message_id, header_message_id`
 
 func scanReport(row interface{ Scan(...any) error }, withBody bool) (*triage.Report, error) {
 	r := &triage.Report{}
@@ -140,7 +167,7 @@ func scanReport(row interface{ Scan(...any) error }, withBody bool) (*triage.Rep
 	dest := []any{&r.ID, &r.TrackingID, &r.Title, &r.ResearcherEmail, &r.ResearcherName,
 		timeScanner{&r.ReceivedAt}, timeScanner{&r.FirstResponseDue}, &status,
 		&r.Encrypted, &r.Decrypted, &r.DecryptError,
-		&sigStatus, &r.Signature.Fingerprint, &r.Signature.KeyID, &r.MessageID}
+		&sigStatus, &r.Signature.Fingerprint, &r.Signature.KeyID, &r.MessageID, &r.HeaderMessageID}
 	if withBody {
 		dest = append(dest, &r.Body)
 	}

@@ -237,24 +237,30 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 // clock. The outbound-mail code calls it once a staff reply is sent.
 func (db *DB) RecordResponse(ctx context.Context, id int64, by triage.Actor, now time.Time) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := findReport(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		ev := r.Responded(by.UserID, now)
-		p, err := findSLAPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := saveTriage(ctx, tx, r, p, now); err != nil {
-			return err
-		}
-		return db.recordEvents(ctx, tx, []triage.Event{ev}, by)
+		return db.recordResponse(ctx, tx, id, by, now)
 	})
 	if err != nil {
 		return fmt.Errorf("db: record response: %w", err)
 	}
 	return nil
+}
+
+// recordResponse is RecordResponse inside a write transaction, for
+// AddReply, which records the response with the reply itself.
+func (db *DB) recordResponse(ctx context.Context, tx *sql.Tx, id int64, by triage.Actor, now time.Time) error {
+	r, err := findReport(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	ev := r.Responded(by.UserID, now)
+	p, err := findSLAPolicy(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := saveTriage(ctx, tx, r, p, now); err != nil {
+		return err
+	}
+	return db.recordEvents(ctx, tx, []triage.Event{ev}, by)
 }
 
 // recordEvents appends history events, and for each an audit record
