@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"github.com/emersion/go-message"
@@ -80,8 +81,9 @@ type Message struct {
 	ListID        string   // List-Id value
 	// Automated: the header marks the mail as automatic or bulk: a
 	// List-Unsubscribe, List-Post or X-Autoreply / X-Autorespond field,
-	// Auto-Submitted other than "no", Precedence bulk, list or junk, or a
-	// delivery report (multipart/report).
+	// Auto-Submitted other than "no", Precedence bulk, list, junk or
+	// auto_reply, or a delivery report (multipart/report). List-Id alone
+	// does not count: check ListID too to leave mailing lists alone.
 	Automated bool
 
 	// Encrypted: the message carried OpenPGP encryption (PGP/MIME, an
@@ -336,6 +338,83 @@ func (p *parser) headers(h message.Header) {
 		p.msg.FromEmail = cleanLine(addrs[0].Address)
 		p.msg.FromName = cleanLine(addrs[0].Name)
 	}
+	p.threadHeaders(h)
+}
+
+// threadHeaders records the thread fields (RFC 5322 section 3.6.4) and
+// the marks of automatic or bulk mail: Auto-Submitted (RFC 3834),
+// Precedence, List-* (RFC 2369, RFC 2919), X-Autoreply / X-Autorespond,
+// multipart/report (RFC 6522).
+func (p *parser) threadHeaders(h message.Header) {
+	m := p.msg
+	m.InReplyTo = messageIDs(h.Get("In-Reply-To"))
+	m.References = messageIDs(h.Get("References"))
+	m.AutoSubmitted = strings.ToLower(boundedLine(headerText(h, "Auto-Submitted")))
+	m.Precedence = strings.ToLower(boundedLine(headerText(h, "Precedence")))
+	m.ListID = boundedLine(headerText(h, "List-Id"))
+	auto, _, _ := strings.Cut(m.AutoSubmitted, ";")
+	auto = strings.TrimSpace(auto)
+	mt, _ := contentType(h)
+	switch {
+	case h.Has("List-Unsubscribe"), h.Has("List-Post"), h.Has("X-Autoreply"), h.Has("X-Autorespond"):
+		m.Automated = true
+	case auto != "" && auto != "no":
+		m.Automated = true
+	case m.Precedence == "bulk" || m.Precedence == "list" || m.Precedence == "junk" || m.Precedence == "auto_reply":
+		m.Automated = true
+	case mt == "multipart/report":
+		m.Automated = true
+	}
+}
+
+// maxHeaderValue bounds the single-line thread and list values kept.
+const maxHeaderValue = 250
+
+// boundedLine cuts s to maxHeaderValue bytes, at a rune boundary.
+func boundedLine(s string) string {
+	if len(s) <= maxHeaderValue {
+		return s
+	}
+	s = s[:maxHeaderValue]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// messageIDs returns the message ids ("<left@right>") in a field value,
+// in order, without duplicates: at most maxThreadIDs of them (the first
+// and the latest, as RFC 5322 section 3.6.4 trims References), each at
+// most maxMessageID bytes. Text outside angle brackets (comments,
+// folding) is skipped; malformed ids are dropped.
+func messageIDs(v string) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for {
+		i := strings.IndexByte(v, '<')
+		if i < 0 {
+			break
+		}
+		v = v[i:]
+		j := strings.IndexByte(v[1:], '>')
+		if j < 0 {
+			break
+		}
+		id := v[:j+2]
+		v = v[j+2:]
+		if k := strings.LastIndexByte(id, '<'); k > 0 {
+			id = id[k:] // "<a <b@c>": the id is the last "<" on
+		}
+		if !validMessageID(id) || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ids = append(ids, id)
+	}
+	if len(ids) > maxThreadIDs {
+		ids = append(ids[:1:1], ids[len(ids)-maxThreadIDs+1:]...)
+	}
+	return ids
 }
 
 // walkTop walks the body, recovering a non-crypto panic: what was found
