@@ -37,10 +37,12 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64,
 			return 0, "", fmt.Errorf("thread by message id: %w", err)
 		}
 	}
+	// The outer Subject only: a web-form submission carries its title as
+	// a protected subject (the outer one is "..."), and a title that
+	// happens to quote a tracking id must still open a new report, with
+	// its own status link. Mail clients that protect the subject also
+	// send In-Reply-To.
 	tid := triage.SubjectTrackingID(m.Subject)
-	if tid == "" {
-		tid = triage.SubjectTrackingID(m.ProtectedSubject)
-	}
 	if tid == "" || m.FromEmail == "" {
 		return 0, "", nil
 	}

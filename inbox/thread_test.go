@@ -401,6 +401,16 @@ func TestThread_TrackingID(t *testing.T) {
 		t.Errorf("new report body %q", nr.Body)
 	}
 
+	// A tracking id only in the protected (encrypted) subject, as a web
+	// form title would carry it, does not thread: no thread fields, no
+	// outer subject.
+	in := &intake{t: t, team: c.team, now: c.now}
+	protected := in.pgpMIME("alice@researcher.example", "...", "Message-ID: <protected@researcher.example>\n",
+		"Content-Type: text/plain; charset=utf-8\nSubject: "+subject+"\n\nA new finding.\n", nil)
+	if pr := c.report(c.send("alice@researcher.example", protected)); pr == nil || pr.Title != subject {
+		t.Errorf("a protected subject with the tracking id did not open a new report titled %q: %+v", subject, pr)
+	}
+
 	// Another local part at the same domain is someone else too.
 	other, _ = c.mail("Alice@researcher.example", subject, "", "Me again, or not.")
 	if c.report(c.send("alice@researcher.example", other)) == nil {
