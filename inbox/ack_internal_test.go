@@ -3,6 +3,9 @@ package inbox
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/secinbox/secinbox/triage"
 )
 
 func TestAckRecipient(t *testing.T) {
@@ -114,5 +117,27 @@ func TestThreadHelpers(t *testing.T) {
 		if got := sameAddress(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameAddress(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestIncomingMessage_Caps: a reply with more attachments than the store
+// keeps is cut down rather than refused (which would leave it pending and
+// tried again forever), and no part points at a file left out.
+func TestIncomingMessage_Caps(t *testing.T) {
+	r := triage.NewReport(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+	r.Attachments = make([]triage.Attachment, maxReplyAttachments+5)
+	r.Parts = []triage.BodyPart{{Path: "1", Source: 2}, {Path: "2", Source: maxReplyAttachments + 3}}
+	m := incomingMessage(7, &triage.RawMessage{ID: 9}, r)
+	if len(m.Attachments) != maxReplyAttachments {
+		t.Errorf("%d attachments kept, want %d", len(m.Attachments), maxReplyAttachments)
+	}
+	if m.Parts[0].Source != 2 || m.Parts[1].Source != 0 {
+		t.Errorf("part sources %d, %d; want 2, 0", m.Parts[0].Source, m.Parts[1].Source)
+	}
+	if r.Parts[1].Source != maxReplyAttachments+3 {
+		t.Error("the report's parts were changed in place")
+	}
+	if m.ReportID != 7 || m.RawMessageID != 9 || m.Direction != triage.DirectionIn || m.Via != triage.ViaMail || !m.At.Equal(r.ReceivedAt) {
+		t.Errorf("message %+v", m)
 	}
 }

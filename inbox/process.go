@@ -149,6 +149,10 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	}
 	if replyTo != 0 {
 		msg := incomingMessage(replyTo, raw, r)
+		if n := len(r.Attachments) - len(msg.Attachments); n > 0 {
+			p.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
+				"message", id, "report", replyTo, "left_out", n)
+		}
 		if err := p.Conversation.AddIncomingMessage(ctx, msg); err != nil {
 			return fmt.Errorf("inbox: file message %d: %w", id, err)
 		}
@@ -185,9 +189,24 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	return nil
 }
 
+// maxReplyAttachments is the most attachments the store keeps with one
+// conversation message (db checks it too). A reply with more keeps the
+// first ones; the raw message holds them all.
+const maxReplyAttachments = 1000
+
 // incomingMessage is the researcher's reply read from raw, as r (the
 // report it would have been on its own) holds it, for report reportID.
 func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *triage.Message {
+	atts, parts := r.Attachments, r.Parts
+	if len(atts) > maxReplyAttachments {
+		atts = atts[:maxReplyAttachments]
+		parts = append([]triage.BodyPart(nil), parts...)
+		for i := range parts {
+			if parts[i].Source > maxReplyAttachments {
+				parts[i].Source = 0 // its source file was left out
+			}
+		}
+	}
 	return &triage.Message{
 		ReportID:        reportID,
 		Direction:       triage.DirectionIn,
@@ -201,10 +220,10 @@ func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *
 		DecryptError:    r.DecryptError,
 		Signature:       r.Signature,
 		Signatures:      r.Signatures,
-		Parts:           r.Parts,
+		Parts:           parts,
 		HeaderMessageID: r.HeaderMessageID,
 		RawMessageID:    raw.ID,
-		Attachments:     r.Attachments,
+		Attachments:     atts,
 	}
 }
 
