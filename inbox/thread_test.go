@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/smtp"
@@ -14,6 +15,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -464,4 +466,56 @@ func TestThread_WithoutConversation(t *testing.T) {
 	if out := c.outbox(r.ID); len(out) != 0 {
 		t.Errorf("acknowledgement queued without a ConversationStore: %+v", out)
 	}
+}
+
+// TestThread_ReplyKeysAndSignature: a reply is verified like a first
+// message, and the researcher key it brings is stored.
+func TestThread_ReplyKeysAndSignature(t *testing.T) {
+	c := newConv(t)
+	data, msgID := c.mail(aliceEmail, "IDOR on /api/orders", "", "Order ids are sequential.")
+	r := c.mustReport(c.send(aliceEmail, data))
+	if ks := c.keys(aliceEmail); len(ks) != 0 {
+		t.Fatalf("keys before the reply: %+v", ks)
+	}
+
+	alice := newKey(t, "Alice Researcher", aliceEmail, c.now.Add(-time.Hour), 0)
+	keydata := base64.StdEncoding.EncodeToString(publicBytes(t, alice))
+	var folded strings.Builder
+	for len(keydata) > 0 {
+		n := min(70, len(keydata))
+		folded.WriteString("\n " + keydata[:n])
+		keydata = keydata[n:]
+	}
+	header := "In-Reply-To: " + msgID + "\n" +
+		"Autocrypt: addr=" + aliceEmail + "; prefer-encrypt=mutual; keydata=" + folded.String() + "\n"
+	in := &intake{t: t, team: c.team, now: c.now}
+	reply := in.pgpMIME("Alice Researcher <"+aliceEmail+">", "Re: IDOR", header,
+		"Content-Type: text/plain\n\nSigned details.\n", alice)
+	if c.report(c.send(aliceEmail, reply)) != nil {
+		t.Fatal("the reply opened a new report")
+	}
+	msgs := c.messages(r.ID)
+	if len(msgs) != 1 {
+		t.Fatalf("conversation %+v", msgs)
+	}
+	m := msgs[0]
+	if m.Signature.Status != triage.SignatureGood || m.Signature.Fingerprint != pgp.Fingerprint(alice) || len(m.Signatures) != 1 {
+		t.Errorf("reply signature %+v (%d signatures)", m.Signature, len(m.Signatures))
+	}
+	if len(m.Parts) == 0 || m.Parts[0].Signature != 1 || !m.Decrypted {
+		t.Errorf("reply parts %+v, decrypted %v", m.Parts, m.Decrypted)
+	}
+	ks := c.keys(aliceEmail)
+	if len(ks) != 1 || ks[0].Fingerprint != pgp.Fingerprint(alice) || ks[0].Source != triage.KeySourceAutocrypt {
+		t.Errorf("keys after the reply %+v, want alice's from Autocrypt", ks)
+	}
+}
+
+func (c *conv) keys(email string) []triage.ResearcherKey {
+	c.t.Helper()
+	ks, err := c.ts.db.ResearcherKeys(context.Background(), email)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return ks
 }
