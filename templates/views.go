@@ -241,7 +241,7 @@ type PolicyView struct {
 	ResponseWindow string // "24 hours"
 }
 
-// HallOfFameView and CreditView are in halloffame_views.go.
+// HallOfFameView and CreditChoiceView are in halloffame_views.go.
 
 // Accounts: sign-in's second step, the account page, two-factor
 // enrolment, and the admin pages (users, audit log).

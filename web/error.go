@@ -53,10 +53,10 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	msg := triage.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
-		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 		msg = "internal error"
 	} else {
-		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "code", code)
+		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", logPath(r), "code", code)
 	}
 
 	h := w.Header()
@@ -75,6 +75,19 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if err := templates.ErrorPage(v).Render(r.Context(), w); err != nil {
 		s.log.DebugContext(r.Context(), "rendering error page", "err", err)
 	}
+}
+
+// logPath is r's path as logs may show it: the token of a credit or
+// status link is a secret (it lets anyone act as the researcher), so
+// those paths are logged without it.
+func logPath(r *http.Request) string {
+	p := r.URL.Path
+	for _, prefix := range []string{"/credit/", "/status/"} {
+		if strings.HasPrefix(p, prefix) {
+			return prefix + "REDACTED"
+		}
+	}
+	return p
 }
 
 // writeJSON writes v as the JSON response body with status.

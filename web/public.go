@@ -1,11 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/templates"
@@ -40,21 +45,98 @@ func securityTxtExpires(now, keyExpires time.Time) time.Time {
 	return exp.UTC().Truncate(time.Second)
 }
 
-// securityTxt serves /.well-known/security.txt (RFC 9116).
+// securityTxt serves /.well-known/security.txt (RFC 9116), signed with
+// the team key when Config.ClearSign is set (section 2.3). Signing
+// failures are logged and the file served unsigned: never an error.
 func (s *server) securityTxt(w http.ResponseWriter, r *http.Request) {
-	key := s.teamKey(r.Context())
+	text := s.securityTxtText(r.Context())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(text)
+}
+
+// securityTxtResignAfter is how long a signing failure stands before the
+// next request tries again, so that a broken signer is not asked on
+// every request.
+const securityTxtResignAfter = 5 * time.Minute
+
+// stxtCache is the last security.txt made, signed when it could be. It
+// is made again when its key changes: the day Expires falls on (so the
+// file is signed about once a day), or the published key.
+type stxtCache struct {
+	mu     sync.Mutex
+	key    string
+	text   []byte
+	signed bool
+	at     time.Time
+}
+
+// securityTxtText returns the security.txt to serve now.
+func (s *server) securityTxtText(ctx context.Context) []byte {
+	now := s.now()
+	key := s.teamKey(ctx)
+	exp := securityTxtExpires(now, key.Expires)
+	cacheKey := strings.Join([]string{exp.Format(time.DateOnly), key.Fingerprint,
+		key.Expires.UTC().Format(time.RFC3339Nano), strconv.FormatBool(len(key.Armored) > 0)}, "|")
+
+	c := &s.stxt
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key == cacheKey && (c.signed || s.clearSign == nil || now.Sub(c.at) < securityTxtResignAfter) {
+		return c.text
+	}
+	text := s.securityTxtBody(exp, len(key.Armored) > 0)
+	c.key, c.text, c.signed, c.at = cacheKey, text, false, now
+	if s.clearSign == nil {
+		return text
+	}
+	// The signature must not fail because the first client to ask went
+	// away; a stuck signer must not hold every request.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	signed, err := s.clearSign(sctx, text)
+	if err != nil || len(signed) == 0 {
+		s.log.ErrorContext(ctx, "security.txt: signing failed, serving it unsigned", "err", err)
+		return text
+	}
+	c.text, c.signed = signed, true
+	return signed
+}
+
+// securityTxtBody is the unsigned security.txt expiring at exp.
+func (s *server) securityTxtBody(exp time.Time, haveKey bool) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Contact: mailto:%s\n", s.contact)
-	fmt.Fprintf(&b, "Expires: %s\n", securityTxtExpires(s.now(), key.Expires).Format(time.RFC3339))
-	if len(key.Armored) > 0 {
+	fmt.Fprintf(&b, "Expires: %s\n", exp.Format(time.RFC3339))
+	if haveKey {
 		fmt.Fprintf(&b, "Encryption: %s/pgp-key.asc\n", s.publicURL)
 	}
 	fmt.Fprintf(&b, "Acknowledgments: %s/hall-of-fame\n", s.publicURL)
 	fmt.Fprintf(&b, "Policy: %s/policy\n", s.publicURL)
+	if s.stxtHiring != "" {
+		fmt.Fprintf(&b, "Hiring: %s\n", s.stxtHiring)
+	}
+	if s.stxtCSAF != "" {
+		fmt.Fprintf(&b, "CSAF: %s\n", s.stxtCSAF)
+	}
 	fmt.Fprintf(&b, "Canonical: %s/.well-known/security.txt\n", s.publicURL)
 	fmt.Fprintf(&b, "Preferred-Languages: en\n")
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte(b.String()))
+	return []byte(b.String())
+}
+
+// checkSecurityTxtURL checks a URL given for a security.txt field (the
+// Config field name): "" or an absolute https URL (RFC 9116 section 2.5
+// asks https for web URIs) without credentials, spaces or control
+// characters, which could add lines to the file.
+func checkSecurityTxtURL(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(v) > 2048 ||
+		strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f || unicode.IsSpace(r) }) {
+		return fmt.Errorf("web: Config.%s must be an absolute https URL, got %q", field, v)
+	}
+	return nil
 }
 
 // securityTxtRedirect sends the legacy location to the well-known one
@@ -110,11 +192,6 @@ func (s *server) policy(w http.ResponseWriter, r *http.Request) {
 		Fingerprint:    formatFingerprint(s.teamKey(r.Context()).Fingerprint),
 		ResponseWindow: formatWindow(triage.FirstResponseWindow),
 	}))
-}
-
-// hallOfFame lists credited researchers; there are none to list yet.
-func (s *server) hallOfFame(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, templates.HallOfFame(templates.HallOfFameView{}))
 }
 
 // healthz answers load balancers.

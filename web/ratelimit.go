@@ -30,6 +30,9 @@ var (
 	limitTwoFactor = limit{burst: 5, every: 15 * time.Minute}
 	// Wrong or unknown bearer tokens from one address.
 	limitAPIAuth = limit{burst: 20, every: 3 * time.Second}
+	// Unknown link tokens (/credit/…, /status/…) from one address: the
+	// tokens are unguessable, this keeps trying them expensive too.
+	limitLinks = limit{burst: 20, every: 3 * time.Second}
 )
 
 // limiterCapacity bounds the keys one limiter remembers, so that a flood
@@ -134,6 +137,7 @@ func (l *limiter) size() int {
 // limiters are the server's rate limiters.
 type limiters struct {
 	loginIP, loginAccount, twoFactor, apiAuth *limiter
+	links                                     *limiter // unknown credit and status link tokens
 }
 
 func newLimiters() *limiters {
@@ -142,6 +146,7 @@ func newLimiters() *limiters {
 		loginAccount: newLimiter(limitLoginAccount, limiterCapacity),
 		twoFactor:    newLimiter(limitTwoFactor, limiterCapacity),
 		apiAuth:      newLimiter(limitAPIAuth, limiterCapacity),
+		links:        newLimiter(limitLinks, limiterCapacity),
 	}
 }
 

@@ -111,6 +111,9 @@ type server struct {
 	stxtHiring   string
 	stxtCSAF     string
 	outboundMail string
+
+	hall *hallCache // the rendered hall of fame (halloffame.go)
+	stxt stxtCache  // the signed security.txt (public.go)
 }
 
 // New returns the handler for the whole site: public pages, staff UI and
@@ -165,6 +168,13 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.hall = newHallCache(s.now())
+	if err := checkSecurityTxtURL("SecurityTxtHiring", s.stxtHiring); err != nil {
+		return nil, err
+	}
+	if err := checkSecurityTxtURL("SecurityTxtCSAF", s.stxtCSAF); err != nil {
+		return nil, err
 	}
 	if s.secure {
 		s.cookieName = "__Host-secinbox_session"
