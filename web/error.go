@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -52,6 +53,9 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusUnprocessableEntity
 	}
 	msg := triage.ErrorMessage(err)
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("The request is larger than the %s allowed.", formatSize(tooBig.Limit))
+	}
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 		msg = "internal error"

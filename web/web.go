@@ -111,6 +111,8 @@ type server struct {
 	stxtHiring   string
 	stxtCSAF     string
 	outboundMail string
+	// submitLimits are the per-IP limits of the web form and status pages.
+	submitLimits *submitLimiters
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -162,6 +164,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		stxtHiring:   cfg.SecurityTxtHiring,
 		stxtCSAF:     cfg.SecurityTxtCSAF,
 		outboundMail: cfg.OutboundMail,
+		submitLimits: newSubmitLimiters(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
