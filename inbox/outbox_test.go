@@ -1,0 +1,755 @@
+package inbox_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"log"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/secinbox/secinbox/db"
+	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
+)
+
+// relay is a local go-smtp server standing in as the submission relay:
+// STARTTLS with a self-signed certificate (unless noTLS), AUTH PLAIN
+// required before MAIL, and answers scripted per command.
+type relay struct {
+	t    *testing.T
+	addr string
+	pool *x509.CertPool // trusts the relay's certificate
+
+	mu       sync.Mutex
+	received []relayMail
+	auths    []string // user names that tried AUTH
+	mails    int      // MAIL commands seen
+	// rcptErrs and dataErrs answer the next RCPT or DATA commands, in
+	// order (nil: accept); then everything is accepted.
+	rcptErrs []error
+	dataErrs []error
+}
+
+type relayMail struct {
+	from, to string
+	tls      bool
+	user     string
+	data     []byte
+}
+
+const (
+	relayUser     = "secinbox@example.com"
+	relayPassword = "relay password 12345"
+)
+
+// startRelay starts a relay on loopback. mode is "starttls", "tls"
+// (implicit) or "none" (no TLS offered at all).
+func startRelay(t *testing.T, mode string) *relay {
+	t.Helper()
+	cert, pool := selfSigned(t)
+	r := &relay{t: t, pool: pool}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &relaySession{r: r, conn: c}, nil
+	}))
+	srv.Domain = "relay.test"
+	srv.ReadTimeout, srv.WriteTimeout = 20*time.Second, 20*time.Second
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch mode {
+	case "starttls":
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	case "tls":
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	r.addr = ln.Addr().String()
+	done := make(chan struct{})
+	go func() { srv.Serve(ln); close(done) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return r
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and a pool trusting it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "relay.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+func (r *relay) got() []relayMail {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]relayMail(nil), r.received...)
+}
+
+func (r *relay) counts() (auths, mails int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.auths), r.mails
+}
+
+func (r *relay) script(rcpt, data []error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rcptErrs, r.dataErrs = rcpt, data
+}
+
+type relaySession struct {
+	r        *relay
+	conn     *smtp.Conn
+	user     string
+	from, to string
+}
+
+func (s *relaySession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *relaySession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		s.r.mu.Lock()
+		s.r.auths = append(s.r.auths, username)
+		s.r.mu.Unlock()
+		if username != relayUser || password != relayPassword {
+			return smtp.ErrAuthFailed
+		}
+		s.user = username
+		return nil
+	}), nil
+}
+
+func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error {
+	s.r.mu.Lock()
+	s.r.mails++
+	s.r.mu.Unlock()
+	if s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	s.from = from
+	return nil
+}
+
+func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if len(s.r.rcptErrs) > 0 {
+		err := s.r.rcptErrs[0]
+		s.r.rcptErrs = s.r.rcptErrs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	s.to = to
+	return nil
+}
+
+func (s *relaySession) Data(rd io.Reader) error {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return err
+	}
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	if len(s.r.dataErrs) > 0 {
+		err := s.r.dataErrs[0]
+		s.r.dataErrs = s.r.dataErrs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	_, isTLS := s.conn.TLSConnectionState()
+	s.r.received = append(s.r.received, relayMail{from: s.from, to: s.to, tls: isTLS, user: s.user, data: data})
+	return nil
+}
+
+func (s *relaySession) Reset()        { s.from, s.to = "", "" }
+func (s *relaySession) Logout() error { return nil }
+
+// outboxEnv is a real database with a filed report, the team's key and
+// the researcher's.
+type outboxEnv struct {
+	t          *testing.T
+	db         *db.DB
+	team       *openpgp.Entity // unlocked secret key
+	researcher *openpgp.Entity // unlocked secret key
+	clock      *notifyClock
+	received   time.Time
+}
+
+const (
+	researcherAddr = "rae@researcher.example"
+	teamAddr       = "security@example.com"
+	publicURL      = "https://security.example.com"
+)
+
+var linkKey = []byte("link key for the outbox tests, 32b")
+
+func newOutboxEnv(t *testing.T) *outboxEnv {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	team, err := pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	d.Now = func() time.Time { return received }
+	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received}
+}
+
+// storeResearcherKey stores the researcher's public key as found in WKD.
+func (e *outboxEnv) storeResearcherKey() {
+	e.t.Helper()
+	in := &intake{t: e.t, db: e.db}
+	in.storeKey(e.researcher, researcherAddr, triage.KeySourceWKD, e.received)
+}
+
+// fileReport files an encrypted report from the researcher and queues
+// its acknowledgement, as intake does.
+func (e *outboxEnv) fileReport(encrypted, decrypted bool) (*triage.Report, *triage.OutMail) {
+	e.t.Helper()
+	ctx := context.Background()
+	raw := &triage.RawMessage{MailFrom: researcherAddr, Recipients: []string{teamAddr}, ReceivedAt: e.received,
+		Data: []byte("Message-ID: <first@researcher.example>\r\nSubject: x\r\n\r\nx\r\n")}
+	if err := e.db.AddRawMessage(ctx, raw); err != nil {
+		e.t.Fatal(err)
+	}
+	r := triage.NewReport(e.received)
+	r.MessageID, r.Title, r.ResearcherEmail = raw.ID, "SQL injection in /admin", researcherAddr
+	r.Body = "The /admin login is open to SQL injection: ' OR 1=1 --"
+	r.Encrypted, r.Decrypted = encrypted, decrypted
+	r.HeaderMessageID = "<first@researcher.example>"
+	ack := &triage.OutMail{Kind: triage.MailAck, To: researcherAddr, HeaderMessageID: triage.NewMessageID("example.com"),
+		InReplyTo: r.HeaderMessageID, References: []string{r.HeaderMessageID}, CreatedAt: e.received}
+	if err := e.db.FileReportAck(ctx, r, ack); err != nil {
+		e.t.Fatal(err)
+	}
+	return r, ack
+}
+
+func (e *outboxEnv) sender(s *inbox.Sender) *inbox.Sender {
+	e.t.Helper()
+	s.Store, s.Domain, s.TeamAddress, s.PublicURL, s.LinkKey = e.db, "example.com", teamAddr, publicURL, linkKey
+	s.Signer = func() *openpgp.Entity { return e.team }
+	s.Now = e.clock.Now
+	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := s.Check(); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func (e *outboxEnv) viaRelay(r *relay) *inbox.Sender {
+	return e.sender(&inbox.Sender{Relay: r.addr, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: r.pool})
+}
+
+func (e *outboxEnv) tick(s *inbox.Sender, wantSent int) {
+	e.t.Helper()
+	n, err := s.Tick(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if n != wantSent {
+		e.t.Fatalf("at %v: sent %d, want %d", e.clock.Now(), n, wantSent)
+	}
+}
+
+// mail returns outbox mail id as stored.
+func (e *outboxEnv) mail(id int64) *triage.OutMail {
+	e.t.Helper()
+	all, err := e.db.Outbox(context.Background(), triage.OutboxFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, m := range all {
+		if m.ID == id {
+			return m
+		}
+	}
+	e.t.Fatalf("mail %d not in the outbox", id)
+	return nil
+}
+
+// read parses a mail as the researcher's mail client would: decrypted
+// with the researcher's secret key, verified with the team's public key.
+func (e *outboxEnv) read(data []byte) *pgp.Message {
+	e.t.Helper()
+	pub, err := pgp.PublicKeyBytes(e.team)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	teamPub, err := pgp.ReadPublicKeys(pub)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m, err := pgp.ParseMessage(data, openpgp.EntityList{e.researcher}, teamPub, pgp.DefaultLimits(), e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// TestSender_RelayEncryptedAck: the acknowledgement goes through a relay
+// that requires STARTTLS and AUTH, encrypted to the researcher's key and
+// signed by the team's, and says what the researcher needs, never the
+// report's content.
+func TestSender_RelayEncryptedAck(t *testing.T) {
+	e := newOutboxEnv(t)
+	e.storeResearcherKey()
+	r, ack := e.fileReport(true, true)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	e.clock.Set(e.received.Add(2 * time.Second))
+	e.tick(s, 1)
+
+	got := rl.got()
+	if len(got) != 1 {
+		t.Fatalf("relay received %d mails", len(got))
+	}
+	g := got[0]
+	if g.from != teamAddr || g.to != researcherAddr || !g.tls || g.user != relayUser {
+		t.Errorf("envelope %s -> %s, tls %v, user %q", g.from, g.to, g.tls, g.user)
+	}
+	hdr, err := mail.ReadMessage(bytes.NewReader(g.data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := hdr.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/encrypted") {
+		t.Errorf("Content-Type %q, want multipart/encrypted", ct)
+	}
+	if hdr.Header.Get("Subject") != triage.AckSubject(r.TrackingID) || hdr.Header.Get("Auto-Submitted") != "auto-replied" ||
+		hdr.Header.Get("Message-Id") != ack.HeaderMessageID || hdr.Header.Get("In-Reply-To") != "<first@researcher.example>" {
+		t.Errorf("header %v", hdr.Header)
+	}
+	if !strings.Contains(hdr.Header.Get("Autocrypt"), "addr="+teamAddr) {
+		t.Errorf("no Autocrypt header for the team: %q", hdr.Header.Get("Autocrypt"))
+	}
+	if bytes.Contains(g.data, []byte(r.TrackingID+" ")) && bytes.Contains(g.data, []byte("24 hours")) {
+		t.Error("the text travels in the clear")
+	}
+
+	m := e.read(g.data)
+	if !m.Encrypted || !m.Decrypted {
+		t.Fatalf("not decrypted with the researcher's key: %v", m.DecryptError)
+	}
+	if m.Signature.Status != triage.SignatureGood || m.Signature.Fingerprint != pgp.Fingerprint(e.team) {
+		t.Errorf("signature %+v, want good by the team key", m.Signature)
+	}
+	for _, want := range []string{r.TrackingID, "24 hours", publicURL + "/policy", "decrypt", "22 November 2026 at 08:00 UTC"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("acknowledgement lacks %q:\n%s", want, m.Text)
+		}
+	}
+	for _, never := range []string{"SQL injection", "OR 1=1", "/status/"} {
+		if strings.Contains(m.Text, never) {
+			t.Errorf("acknowledgement carries %q:\n%s", never, m.Text)
+		}
+	}
+
+	stored := e.mail(ack.ID)
+	if stored.State != triage.DeliverySent || !stored.Encrypted || stored.Via != "relay "+rl.addr || stored.Attempts != 1 ||
+		!stored.SentAt.Equal(e.clock.Now()) {
+		t.Errorf("outbox row %+v", stored)
+	}
+	e.tick(s, 0) // sent once
+}
+
+// TestSender_RetryAndFail: a 4xx answer is retried after its backoff; a
+// 5xx fails the mail with the relay's text for staff, and the next mail
+// still goes out on the same connection.
+func TestSender_RetryAndFail(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(false, false)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+
+	rl.script(nil, []error{&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later, disk full"}})
+	e.tick(s, 0)
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "try again later, disk full") ||
+		!m.NextAttempt.Equal(e.received.Add(triage.MailBackoff(1))) {
+		t.Fatalf("after a 451: %+v", m)
+	}
+	e.clock.Set(e.received.Add(triage.MailBackoff(1) - time.Second))
+	e.tick(s, 0) // not before its backoff
+	if len(rl.got()) != 0 {
+		t.Fatal("retried before the backoff")
+	}
+	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
+	e.tick(s, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 2 || m.LastError != "" || m.Encrypted {
+		t.Errorf("after the retry: %+v", m)
+	}
+	// Sent signed only: no key is known for the researcher.
+	got := rl.got()
+	hdr, err := mail.ReadMessage(bytes.NewReader(got[0].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := hdr.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/signed") {
+		t.Errorf("Content-Type %q, want multipart/signed", ct)
+	}
+	msg := e.read(got[0].data)
+	if msg.Signature.Status != triage.SignatureGood || !strings.Contains(msg.Text, "unencrypted") || !strings.Contains(msg.Text, publicURL+"/pgp-key.asc") {
+		t.Errorf("signed-only acknowledgement: %+v\n%s", msg.Signature, msg.Text)
+	}
+
+	// A 5xx to RCPT: failed for good; the next mail goes through.
+	ctx := context.Background()
+	queue := func(to string) *triage.OutMail {
+		m := &triage.OutMail{Kind: triage.MailReply, ReportID: ack.ReportID, TrackingID: ack.TrackingID, To: to,
+			Subject: triage.ReplySubject(ack.TrackingID), Body: "Thanks, we are looking into it.",
+			HeaderMessageID: triage.NewMessageID("example.com"), CreatedAt: e.clock.Now()}
+		if err := e.db.QueueMail(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	bad, good := queue("nobody@researcher.example"), queue(researcherAddr)
+	rl.script([]error{&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}}, nil)
+	e.tick(s, 1)
+	if m := e.mail(bad.ID); m.State != triage.DeliveryFailed || m.Attempts != 1 || !strings.Contains(m.LastError, "550") ||
+		!strings.Contains(m.LastError, "no such user here") {
+		t.Errorf("after a 550: %+v", m)
+	}
+	if m := e.mail(good.ID); m.State != triage.DeliverySent {
+		t.Errorf("the mail after a 550: %+v", m)
+	}
+	got = rl.got()
+	if last := got[len(got)-1]; last.to != researcherAddr {
+		t.Errorf("last mail to %s", last.to)
+	}
+	text := e.read(got[len(got)-1].data).Text
+	if !strings.Contains(text, "Thanks, we are looking into it.") || !strings.Contains(text, "Report "+ack.TrackingID) {
+		t.Errorf("reply text:\n%s", text)
+	}
+}
+
+// TestSender_RelayWithoutSTARTTLS: nothing is sent, not even AUTH, to a
+// relay that does not offer STARTTLS; the mail stays queued with the
+// reason for staff to see.
+func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "none")
+	s := e.viaRelay(rl)
+	e.tick(s, 0)
+	if auths, mails := rl.counts(); auths != 0 || mails != 0 {
+		t.Errorf("relay without STARTTLS saw %d AUTH and %d MAIL", auths, mails)
+	}
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "STARTTLS") {
+		t.Errorf("outbox row %+v", m)
+	}
+	if strings.Contains(m.LastError, relayPassword) {
+		t.Error("the error names the password")
+	}
+
+	// Bad credentials: temporary (someone fixes the configuration), and
+	// the password appears nowhere.
+	rl = startRelay(t, "starttls")
+	s = e.sender(&inbox.Sender{Relay: rl.addr, RelayUser: relayUser, RelayPassword: "wrong password", RootCAs: rl.pool})
+	e.clock.Set(e.received.Add(time.Hour))
+	e.tick(s, 0)
+	m = e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || m.Attempts != 2 || !strings.Contains(m.LastError, "AUTH") || strings.Contains(m.LastError, "wrong password") {
+		t.Errorf("after a refused AUTH: %+v", m)
+	}
+	if _, mails := rl.counts(); mails != 0 {
+		t.Error("MAIL sent after AUTH failed")
+	}
+
+	// A certificate the sender does not trust: not sent.
+	s = e.sender(&inbox.Sender{Relay: rl.addr, RelayUser: relayUser, RelayPassword: relayPassword})
+	e.clock.Set(e.received.Add(2 * time.Hour))
+	e.tick(s, 0)
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 3 || !strings.Contains(m.LastError, "certificate") {
+		t.Errorf("with an untrusted certificate: %+v", m)
+	}
+	if auths, _ := rl.counts(); auths != 1 {
+		t.Errorf("%d AUTH attempts, want only the one with the wrong password", auths)
+	}
+}
+
+// TestSender_ImplicitTLS: RelayTLS "tls" speaks TLS from the first byte
+// (port 465).
+func TestSender_ImplicitTLS(t *testing.T) {
+	e := newOutboxEnv(t)
+	e.fileReport(true, true)
+	rl := startRelay(t, "tls")
+	s := e.sender(&inbox.Sender{Relay: rl.addr, RelayTLS: inbox.RelayImplicitTLS, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: rl.pool})
+	e.tick(s, 1)
+	if got := rl.got(); len(got) != 1 || !got[0].tls {
+		t.Fatalf("relay received %+v", got)
+	}
+}
+
+func TestSender_Check(t *testing.T) {
+	e := newOutboxEnv(t)
+	base := func(s *inbox.Sender) *inbox.Sender {
+		s.Store, s.TeamAddress = e.db, teamAddr
+		s.Signer = func() *openpgp.Entity { return e.team }
+		return s
+	}
+	for _, tt := range []struct {
+		s    *inbox.Sender
+		want string
+	}{
+		{base(&inbox.Sender{}), ""},
+		{base(&inbox.Sender{Relay: "smtp.example.com:587"}), ""},
+		{base(&inbox.Sender{Relay: "127.0.0.1:25", RelayTLS: "none"}), ""},
+		{base(&inbox.Sender{Relay: "smtp.example.com:25", RelayTLS: "none"}), "loopback"},
+		{base(&inbox.Sender{Relay: "smtp.example.com"}), "host:port"},
+		{base(&inbox.Sender{Relay: "smtp.example.com:587", RelayTLS: "ssl"}), "relay TLS"},
+		{base(&inbox.Sender{Relay: "smtp.example.com:587", RelayUser: "u"}), "user and password"},
+		{&inbox.Sender{Store: e.db, TeamAddress: "security@example.com\r\nBcc: x@y.z"}, "team address"},
+	} {
+		err := tt.s.Check()
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v: %v, want %q", tt.s.Relay, err, tt.want)
+		}
+	}
+	// With neither relay nor maildir the sender does not run.
+	s := base(&inbox.Sender{})
+	if s.Enabled() || s.Describe() != "" {
+		t.Error("a sender without relay or maildir is enabled")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	<-done // returns at once
+}
+
+// TestSender_Maildir: with no relay, mail is written into the maildir,
+// readable by GnuPG.
+func TestSender_Maildir(t *testing.T) {
+	e := newOutboxEnv(t)
+	e.storeResearcherKey()
+	r, ack := e.fileReport(true, false)
+	dir := filepath.Join(t.TempDir(), "maildir")
+	s := e.sender(&inbox.Sender{Maildir: dir})
+	if s.Describe() != "maildir "+dir {
+		t.Errorf("Describe %q", s.Describe())
+	}
+	e.tick(s, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Via != "maildir" || !m.Encrypted {
+		t.Errorf("outbox row %+v", m)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(tmp) != 0 {
+		t.Errorf("left in tmp/: %v", tmp)
+	}
+	files, err := os.ReadDir(filepath.Join(dir, "new"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("new/: %v, %v", files, err)
+	}
+	path := filepath.Join(dir, "new", files[0].Name())
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, %v", fi.Mode(), err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := e.read(data)
+	if !m.Decrypted || m.Signature.Status != triage.SignatureGood || !strings.Contains(m.Text, "could not decrypt") ||
+		!strings.Contains(m.Text, publicURL+"/pgp-key.asc") || !strings.Contains(m.Text, r.TrackingID) {
+		t.Errorf("maildir mail: %+v\n%s", m.Signature, m.Text)
+	}
+	gpgDecrypt(t, e, data, r.TrackingID)
+}
+
+// gpgDecrypt decrypts data as the researcher with GnuPG and checks the
+// team's signature; skipped without gpg.
+func gpgDecrypt(t *testing.T, e *outboxEnv, data []byte, want string) {
+	t.Helper()
+	if _, err := exec.LookPath("gpg"); err != nil {
+		t.Skip("gpg not installed")
+	}
+	home := t.TempDir()
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
+	teamPub, err := pgp.ArmorPublicKey(e.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teamFile := filepath.Join(home, "team.asc")
+	if err := os.WriteFile(teamFile, teamPub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gpg := func(stdin []byte, args ...string) (string, string, error) {
+		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback",
+			"--passphrase", "researcher-passphrase", "--trust-model", "always"}, args...)...)
+		cmd.Stdin = bytes.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		return out.String(), errOut.String(), err
+	}
+	if _, stderr, err := gpg(nil, "--import", filepath.Join("testdata", "researcher.sec.asc"), teamFile); err != nil {
+		t.Fatalf("gpg --import: %v\n%s", err, stderr)
+	}
+	out, stderr, err := gpg(data, "--status-fd", "2", "--decrypt")
+	if err != nil {
+		t.Fatalf("gpg --decrypt: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "[GNUPG:] GOODSIG") || !strings.Contains(stderr, "[GNUPG:] DECRYPTION_OKAY") {
+		t.Errorf("gpg did not verify a good signature:\n%s", stderr)
+	}
+	if !strings.Contains(out, want) {
+		t.Errorf("gpg's plaintext lacks %q:\n%s", want, out)
+	}
+}
+
+// TestSender_KickAndRun: Run sends a mail queued while it runs within
+// seconds of a Kick, not at its next tick an hour later.
+func TestSender_KickAndRun(t *testing.T) {
+	e := newOutboxEnv(t)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	s.Interval = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	e.fileReport(true, true)
+	s.Kick()
+	s.Kick() // never blocks
+	deadline := time.Now().Add(20 * time.Second)
+	for len(rl.got()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the kicked mail was not sent")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTeamMail: an SLA notification becomes outbox mail to each team
+// address, once even when queued again after a crash, and carries nothing
+// of the report.
+func TestTeamMail(t *testing.T) {
+	e := newOutboxEnv(t)
+	ctx := context.Background()
+	r, _ := e.fileReport(true, true)
+	tm := &inbox.TeamMail{Store: e.db, To: []string{"oncall@example.com", "lead@example.com"}, Domain: "example.com", Now: e.clock.Now}
+	e.clock.Set(e.received.Add(22 * time.Hour))
+	rec := &recordingMailer{TeamMailer: tm}
+	n := &inbox.Notifier{Store: e.db, Mailer: rec, PublicURL: publicURL, Now: e.clock.Now}
+	if err := n.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mails, err := e.db.Outbox(ctx, triage.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []*triage.OutMail
+	for _, m := range mails {
+		if m.Kind == triage.MailNotification {
+			notes = append(notes, m)
+		}
+	}
+	if len(notes) != 2 || notes[0].To == notes[1].To {
+		t.Fatalf("%d notification mails, want one per team address", len(notes))
+	}
+	// Queued again (a crash before the notification was marked sent):
+	// nothing more.
+	if left, err := e.db.PendingNotifications(ctx, triage.ChannelEmail, e.clock.Now(), 10); err != nil || len(left) != 0 {
+		t.Fatalf("notification still pending after it was queued: %v, %v", left, err)
+	}
+	if len(rec.got) != 1 {
+		t.Fatalf("%d notifications mailed", len(rec.got))
+	}
+	pending := rec.got[0]
+	if err := tm.NotifyTeam(ctx, pending, publicURL+"/reports/1"); err != nil {
+		t.Fatalf("queued again: %v", err)
+	}
+	if again, _ := e.db.Outbox(ctx, triage.OutboxFilter{}); len(again) != len(mails) {
+		t.Errorf("%d mails after queueing again, want %d", len(again), len(mails))
+	}
+	dir := t.TempDir()
+	s := e.sender(&inbox.Sender{Maildir: dir})
+	e.tick(s, 3) // the acknowledgement and the two notifications
+	for _, m := range notes {
+		got := e.mail(m.ID)
+		if got.State != triage.DeliverySent || got.Encrypted {
+			t.Errorf("notification mail %+v", got)
+		}
+		if !strings.Contains(got.Subject, r.TrackingID) || !strings.Contains(got.Body, publicURL+"/reports/1") ||
+			!strings.Contains(got.Body, "first-response") || !strings.Contains(got.Body, "22 November 2026 at 08:00 UTC") {
+			t.Errorf("notification %q:\n%s", got.Subject, got.Body)
+		}
+		if strings.Contains(got.Body, "SQL") || strings.Contains(got.Subject, "SQL") {
+			t.Errorf("notification carries report content:\n%s", got.Body)
+		}
+	}
+	if err := tm.NotifyTeam(ctx, pending, "x"); err != nil {
+		t.Fatal(err)
+	}
+	bad := &inbox.TeamMail{Store: e.db, To: []string{"not an address"}, Domain: "example.com"}
+	if err := bad.NotifyTeam(ctx, pending, "x"); err == nil || triage.ErrorCode(err) != triage.EINVALID {
+		t.Errorf("invalid team address: %v", err)
+	}
+}
+
+// recordingMailer keeps the notifications it passes on.
+type recordingMailer struct {
+	inbox.TeamMailer
+	got []*triage.Notification
+}
+
+func (m *recordingMailer) NotifyTeam(ctx context.Context, n *triage.Notification, url string) error {
+	m.got = append(m.got, n)
+	return m.TeamMailer.NotifyTeam(ctx, n, url)
+}
