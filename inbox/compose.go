@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,7 +58,9 @@ func (s *Sender) compose(ctx context.Context, m *triage.OutMail, now time.Time) 
 		MessageID: m.HeaderMessageID, InReplyTo: m.InReplyTo, References: m.References,
 		AutoSubmitted: auto, Body: body,
 	}, signer, recipients, now)
-	if err != nil {
+	if errors.Is(err, pgp.ErrInvalidMail) {
+		return nil, "", false, permanent(fmt.Errorf("compose mail: %w", err))
+	} else if err != nil {
 		return nil, "", false, fmt.Errorf("compose mail: %w", err)
 	}
 	return msg, to, len(recipients) > 0, nil
