@@ -2,6 +2,8 @@ package inbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -30,11 +32,13 @@ type TeamMail struct {
 	Kick func()
 }
 
-// NotifyTeam queues n's mail to every team address. Each mail carries
-// NotificationID, so a retry after a crash between queueing and the
-// notification's record finds it queued already (ECONFLICT) and counts it
-// as done rather than mailing twice. An invalid address is an EINVALID
-// error: retrying cannot fix it.
+// NotifyTeam queues n's mail to every team address. A retry after a
+// crash between queueing and the notification's record must not mail
+// twice: each mail's Message-ID is derived from the notification and the
+// address, so queueing it again is ECONFLICT (the outbox's Message-IDs
+// are unique), counted as done. Only the first address's mail carries
+// NotificationID: the outbox allows one mail per notification. An
+// invalid address is an EINVALID error: retrying cannot fix it.
 func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, reportURL string) error {
 	subject := fmt.Sprintf("[%s] SLA: %s %s", n.TrackingID, clockText(n.Clock), eventText(n.Event))
 	if err := triage.ValidSubject(subject); err != nil {
@@ -46,15 +50,18 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 		now = t.Now()
 	}
 	queued := false
-	for _, addr := range t.To {
+	for i, addr := range t.To {
 		to, err := triage.ValidAddress(strings.TrimSpace(addr))
 		if err != nil {
 			return fmt.Errorf("inbox: team mail to %q: %w", addr, err)
 		}
 		m := &triage.OutMail{
 			Kind: triage.MailNotification, ReportID: n.ReportID, TrackingID: n.TrackingID,
-			NotificationID: n.ID, To: to, Subject: subject, Body: body,
-			HeaderMessageID: triage.NewMessageID(t.Domain), CreatedAt: now,
+			To: to, Subject: subject, Body: body,
+			HeaderMessageID: notificationMessageID(n, to, t.Domain), CreatedAt: now,
+		}
+		if i == 0 {
+			m.NotificationID = n.ID
 		}
 		err = t.Store.QueueMail(ctx, m)
 		switch {
@@ -69,6 +76,16 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 		t.Kick()
 	}
 	return nil
+}
+
+// notificationMessageID is the Message-ID of n's mail to addr: the same
+// every time it is queued, unique across notifications and addresses.
+// The decision time and tracking id keep it apart from the notification
+// of the same id in another database (a reinstall restarts the ids).
+func notificationMessageID(n *triage.Notification, addr, domain string) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "secinbox notification\x00%d\x00%s\x00%s\x00%s",
+		n.ID, n.CreatedAt.UTC().Format(time.RFC3339Nano), n.TrackingID, addr))
+	return fmt.Sprintf("<sla.%d.%s@%s>", n.ID, hex.EncodeToString(h[:12]), domain)
 }
 
 // notificationBody names the report, the clock, the event, the due time
