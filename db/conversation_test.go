@@ -241,7 +241,7 @@ func TestAddIncomingMessage(t *testing.T) {
 	at := t0.Add(5 * time.Hour)
 	m := &triage.Message{
 		ReportID: r.ID, RawMessageID: mustRaw(t, d, at), At: at, From: "r@example.org",
-		Subject: "Re: [SEC-2026-0001] Report received", Body: "Here is the PoC.\n\nHTML text",
+		Subject: "Re: [SEC-2026-0001] Report received", Body: "Here is the PoC for Tomcat.\n\nHTML text",
 		Encrypted: true, Decrypted: true, HeaderMessageID: "<reply1@example.org>",
 		Signature:  triage.Signature{Status: triage.SignaturePartial, KeyID: "89ABCDEF01234567"},
 		Signatures: []triage.Signature{{Status: triage.SignatureGood, KeyID: "89ABCDEF01234567", Parts: []string{"1"}}},
@@ -330,6 +330,24 @@ func TestAddIncomingMessage(t *testing.T) {
 			t.Errorf("threading by the reply: %d, %v", found, err)
 		}
 	})
+	t.Run("Searchable", func(t *testing.T) {
+		for _, q := range []string{"tomcat", "poc.py", "XSS search"} {
+			rs, err := d.Board(ctx, triage.ReportFilter{Query: q}, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 || rs[0].ID != r.ID {
+				t.Errorf("search %q found %d reports, want the report", q, len(rs))
+			}
+		}
+		// Later changes to the report keep the replies indexed.
+		if _, err := d.UpdateReport(ctx, r.ID, triage.Change{Labels: ptr([]string{"web"})}, actor(alice), at); err != nil {
+			t.Fatal(err)
+		}
+		if rs, err := d.Board(ctx, triage.ReportFilter{Query: "tomcat"}, at); err != nil || len(rs) != 1 {
+			t.Errorf("after an update: %d reports, %v", len(rs), err)
+		}
+	})
 	t.Run("FiledTwice", func(t *testing.T) {
 		again := *m
 		again.ID, again.HeaderMessageID = 0, "<reply1-again@example.org>"
@@ -346,13 +364,17 @@ func TestAddIncomingMessage(t *testing.T) {
 	})
 	t.Run("OtherStatusUnchanged", func(t *testing.T) {
 		at := at.Add(time.Hour)
-		m2 := &triage.Message{ReportID: r.ID, RawMessageID: mustRaw(t, d, at), At: at, Body: "and more"}
+		m2 := &triage.Message{ReportID: r.ID, RawMessageID: mustRaw(t, d, at), At: at, Body: "and more on Jetty"}
 		if err := d.AddIncomingMessage(ctx, m2); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := d.Report(ctx, r.ID)
 		if got.Status != triage.StatusTriaging || len(got.Timeline.Pauses) != 1 {
 			t.Errorf("status %s, pauses %+v", got.Status, got.Timeline.Pauses)
+		}
+		// A message without attachments is indexed too.
+		if rs, err := d.Board(ctx, triage.ReportFilter{Query: "jetty"}, at); err != nil || len(rs) != 1 {
+			t.Errorf("search for the second reply: %d reports, %v", len(rs), err)
 		}
 		if m2.From != "r@example.org" {
 			t.Errorf("From defaults to %q, want the researcher", m2.From)

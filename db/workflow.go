@@ -407,14 +407,14 @@ func (db *DB) Notes(ctx context.Context, id int64) ([]*triage.Note, error) {
 	return notes, nil
 }
 
-// indexReport (re)indexes report id for full-text search: title, body and
-// attachment names. Triggers keep it in sync afterwards.
+// indexReport (re)indexes report id for full-text search: title, body
+// with the conversation's messages, and attachment names (the view
+// reports_fts_source, migration 0008). Triggers keep it in sync afterwards.
 func indexReport(ctx context.Context, tx *sql.Tx, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts WHERE rowid = ?`, id); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (rowid, title, body, attachments)
-		SELECT id, title, body, (SELECT group_concat(name, ' ') FROM attachments WHERE report_id = reports.id)
-		FROM reports WHERE id = ?`, id)
+		SELECT * FROM reports_fts_source WHERE id = ?`, id)
 	return err
 }

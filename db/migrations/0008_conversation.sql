@@ -91,3 +91,56 @@ CREATE TABLE status_links (
 	token_hash     BLOB    NOT NULL UNIQUE,
 	created_at     TEXT    NOT NULL
 );
+
+-- Search covers the conversation too: a report's indexed body is its own
+-- followed by every message's (a researcher's reply often carries the
+-- detail staff look for). reports_fts_source is what a report's row in
+-- reports_fts holds, so db.indexReport and every trigger agree.
+CREATE VIEW reports_fts_source (id, title, body, attachments) AS
+	SELECT id, title,
+		body || COALESCE(char(10) || (SELECT group_concat(body, char(10)) FROM
+			(SELECT body FROM messages WHERE report_id = reports.id ORDER BY id)), ''),
+		(SELECT group_concat(name, ' ') FROM attachments WHERE report_id = reports.id)
+	FROM reports;
+
+DROP TRIGGER reports_fts_update;
+CREATE TRIGGER reports_fts_update AFTER UPDATE OF title, body ON reports
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid = new.id)
+BEGIN
+	DELETE FROM reports_fts WHERE rowid = new.id;
+	INSERT INTO reports_fts (rowid, title, body, attachments) SELECT * FROM reports_fts_source WHERE id = new.id;
+END;
+DROP TRIGGER attachments_fts_insert;
+CREATE TRIGGER attachments_fts_insert AFTER INSERT ON attachments
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid = new.report_id)
+BEGIN
+	DELETE FROM reports_fts WHERE rowid = new.report_id;
+	INSERT INTO reports_fts (rowid, title, body, attachments) SELECT * FROM reports_fts_source WHERE id = new.report_id;
+END;
+DROP TRIGGER attachments_fts_update;
+CREATE TRIGGER attachments_fts_update AFTER UPDATE OF name, report_id ON attachments
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid IN (old.report_id, new.report_id))
+BEGIN
+	DELETE FROM reports_fts WHERE rowid IN (old.report_id, new.report_id);
+	INSERT INTO reports_fts (rowid, title, body, attachments)
+		SELECT * FROM reports_fts_source WHERE id IN (old.report_id, new.report_id);
+END;
+DROP TRIGGER attachments_fts_delete;
+CREATE TRIGGER attachments_fts_delete AFTER DELETE ON attachments
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid = old.report_id)
+BEGIN
+	DELETE FROM reports_fts WHERE rowid = old.report_id;
+	INSERT INTO reports_fts (rowid, title, body, attachments) SELECT * FROM reports_fts_source WHERE id = old.report_id;
+END;
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid = new.report_id)
+BEGIN
+	DELETE FROM reports_fts WHERE rowid = new.report_id;
+	INSERT INTO reports_fts (rowid, title, body, attachments) SELECT * FROM reports_fts_source WHERE id = new.report_id;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+	WHEN EXISTS (SELECT 1 FROM reports_fts WHERE rowid = old.report_id)
+BEGIN
+	DELETE FROM reports_fts WHERE rowid = old.report_id;
+	INSERT INTO reports_fts (rowid, title, body, attachments) SELECT * FROM reports_fts_source WHERE id = old.report_id;
+END;
