@@ -24,6 +24,7 @@ test:
 bench:
 	BENCH_N=$(BENCH_N) BENCH_C=$(BENCH_C) $(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/secinbox
 	$(GO) test -run '^$$' -bench . ./db ./pgp
+	$(GO) test -run '^$$' -bench HallOfFame -benchtime 1x ./web
 
 ## generate: regenerate templ components (*_templ.go are committed)
 generate:
