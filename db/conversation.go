@@ -137,7 +137,7 @@ func (db *DB) AddIncomingMessage(ctx context.Context, m *triage.Message) error {
 		return fmt.Errorf("db: add incoming message: %w", triage.Errorf(triage.EINVALID, "message has no raw message"))
 	}
 	m.Direction, m.Via = triage.DirectionIn, triage.ViaMail
-	if err := db.addIncoming(ctx, m, triage.Actor{}); err != nil {
+	if err := db.addIncoming(ctx, m, true); err != nil {
 		return fmt.Errorf("db: add incoming message: %w", err)
 	}
 	return nil
@@ -146,8 +146,10 @@ func (db *DB) AddIncomingMessage(ctx context.Context, m *triage.Message) error {
 // AddWebReply stores a researcher's reply written on the status page
 // (direction in, via web; its body checked by triage.CleanMessageBody)
 // and resumes a report in needs-info, as AddIncomingMessage does, in one
-// audited transaction. It sets m.ID; m.From defaults to the report's
-// researcher. EINVALID for a bad body, ENOTFOUND for an unknown report.
+// transaction. It sets m.ID; m.From defaults to the report's researcher.
+// EINVALID for a bad body, ENOTFOUND for an unknown report. The caller
+// audits it (triage.AuditResearcherReply): only it knows the client's
+// address.
 func (db *DB) AddWebReply(ctx context.Context, m *triage.Message) error {
 	body, err := triage.CleanMessageBody(m.Body)
 	if err != nil {
@@ -155,15 +157,15 @@ func (db *DB) AddWebReply(ctx context.Context, m *triage.Message) error {
 	}
 	m.Body, m.RawMessageID = body, 0
 	m.Direction, m.Via = triage.DirectionIn, triage.ViaWeb
-	if err := db.addIncoming(ctx, m, triage.Actor{Email: triage.ActorResearcher}); err != nil {
+	if err := db.addIncoming(ctx, m, false); err != nil {
 		return fmt.Errorf("db: add web reply: %w", err)
 	}
 	return nil
 }
 
 // addIncoming stores incoming message m (AddIncomingMessage,
-// AddWebReply); auditBy is who the audit record names.
-func (db *DB) addIncoming(ctx context.Context, m *triage.Message, auditBy triage.Actor) error {
+// AddWebReply), audited as the system's doing when audit is set.
+func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) error {
 	if m.ReportID == 0 {
 		return triage.Errorf(triage.EINVALID, "message has no report")
 	}
@@ -242,8 +244,11 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, auditBy triage
 				return err
 			}
 		}
+		if !audit {
+			return nil
+		}
 		return db.addAudit(ctx, tx, &triage.AuditEvent{
-			At: m.At, ActorEmail: actorEmail(auditBy), Action: triage.AuditResearcherReply,
+			At: m.At, ActorEmail: triage.ActorSystem, Action: triage.AuditResearcherReply,
 			Target: fmt.Sprintf("report:%d", m.ReportID), Detail: fmt.Sprintf(`{"message":%d,"via":%q}`, m.ID, m.Via),
 		})
 	})

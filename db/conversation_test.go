@@ -425,9 +425,16 @@ func TestAddWebReply(t *testing.T) {
 	if got.Status != triage.StatusTriaging {
 		t.Errorf("status %s, want triaging", got.Status)
 	}
-	evs, err := d.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditResearcherReply})
-	if err != nil || len(evs) != 1 || evs[0].ActorEmail != triage.ActorResearcher {
-		t.Fatalf("audit %v %+v", err, evs)
+	evs, err := d.ReportEvents(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1]; last.Kind != triage.EventStatus || last.To != "triaging" || last.ActorID != 0 {
+		t.Errorf("last event %+v", last)
+	}
+	// The web handler audits the reply, with the client's address.
+	if aud, err := d.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditResearcherReply}); err != nil || len(aud) != 0 {
+		t.Errorf("audit %v %+v", err, aud)
 	}
 }
 
