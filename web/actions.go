@@ -311,6 +311,11 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		return
 	}
 
+	if r.PostForm.Get("from") == "conversation" {
+		// The note form of the conversation's timeline (conversation.go).
+		s.conversationAnswer(w, r, rep, done, notice, err, map[string]string{"note": r.PostForm.Get("body")})
+		return
+	}
 	if !isHTMX(r) {
 		if err == nil {
 			http.Redirect(w, r, fmt.Sprintf("%s?done=%s#triage", reportURL(rep.ID), done), http.StatusSeeOther)

@@ -37,6 +37,10 @@ type apiReport struct {
 	DuplicateOf *int64   `json:"duplicate_of"`
 	Duplicates  *[]int64 `json:"duplicates,omitempty"` // single reports only
 	SLA         apiSLA   `json:"sla"`
+
+	// Messages is the conversation, the first message first (single
+	// reports only; conversation_api.go).
+	Messages *[]apiMessage `json:"messages,omitempty"`
 }
 
 type apiSignature struct {
@@ -145,6 +149,12 @@ func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 		v.Duplicates = &[]int64{}
 	}
 	setAPIContent(&v, rep)
+	msgs, err := s.apiMessageList(r.Context(), rep)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	v.Messages = &msgs
 	keys, err := s.store.ResearcherKeys(r.Context(), rep.ResearcherEmail)
 	if err != nil {
 		s.Error(w, r, err)

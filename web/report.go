@@ -82,6 +82,10 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if v.Conversation, err = s.conversationView(r, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }
 

@@ -19,6 +19,7 @@ func (e *env) examplePath(pattern string) string {
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
 		"{file}", "style.css",
+		"{mid}", "999999", // an outbox mail: none exists, so a retry is 404
 	)
 	return r.Replace(pattern)
 }

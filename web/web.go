@@ -83,6 +83,10 @@ type Config struct {
 	// smtp.example.com:587", "maildir data/maildir", or "" when no relay
 	// is configured and mail stays queued.
 	OutboundMail string
+	// MailQueued, when set, is called after a mail is queued in the
+	// outbox (a staff reply, a credit offer, a retry), so the sender
+	// tries it now instead of at its next poll. It must not block.
+	MailQueued func()
 }
 
 // server holds what every handler needs.
@@ -113,6 +117,7 @@ type server struct {
 	outboundMail string
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
+	mailQueued   func() // nil: the sender finds new mail at its next poll
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -165,6 +170,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		stxtCSAF:     cfg.SecurityTxtCSAF,
 		outboundMail: cfg.OutboundMail,
 		submitLimits: newSubmitLimiters(),
+		mailQueued:   cfg.MailQueued,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
