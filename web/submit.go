@@ -153,7 +153,7 @@ func (s *server) submitFormView(r *http.Request, sub *submission) templates.Subm
 	v := templates.SubmitFormView{
 		Contact:       s.contact,
 		MaxFiles:      strconv.Itoa(maxSubmitFiles),
-		MaxFilesSize:  formatSize(maxSubmitFileBytes),
+		MaxFilesSize:  limitSize(maxSubmitFileBytes),
 		MaxFilesBytes: strconv.Itoa(maxSubmitFileBytes),
 	}
 	if reason := s.submitUnavailable(r); reason != "" {
@@ -364,7 +364,7 @@ func readSubmission(r *http.Request) (*submission, error) {
 			}
 			sub.size += len(data)
 			if sub.size > maxSubmitFileBytes {
-				return sub, refuse("The attachments are larger than %s in all.", formatSize(maxSubmitFileBytes))
+				return sub, refuse("The attachments are larger than %s in all.", limitSize(maxSubmitFileBytes))
 			}
 			ct := part.Header.Get("Content-Type")
 			if _, _, err := mime.ParseMediaType(ct); err != nil || len(ct) > 128 {
@@ -385,7 +385,7 @@ func readSubmission(r *http.Request) (*submission, error) {
 			return sub, bodyError(err)
 		}
 		if len(data) > max {
-			return sub, refuse("The %s is longer than %s.", fieldNames[name], formatSize(int64(max)))
+			return sub, refuse("The %s is longer than %s.", fieldNames[name], limitSize(max))
 		}
 		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
 			return sub, refuse("The %s is not valid text.", fieldNames[name])
@@ -722,4 +722,15 @@ func lineControl(r rune) bool {
 // breaks and tabs are).
 func textControl(r rune) bool {
 	return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f
+}
+
+// limitSize words a limit: "10 MiB", "64 KiB", "500 bytes".
+func limitSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
