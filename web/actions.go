@@ -252,6 +252,9 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 	c, notice, err := build(r, rep)
 	if err == nil && c != nil {
 		rep, err = s.store.UpdateReport(r.Context(), rep.ID, *c, actorOf(r), now)
+		if err == nil && (c.Status != nil || c.DuplicateOf != nil) {
+			s.hallChanged() // the hall of fame counts reports by status
+		}
 	}
 	if err != nil && errorStatus(triage.ErrorCode(err)) >= 500 {
 		s.Error(w, r, err)

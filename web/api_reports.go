@@ -324,6 +324,9 @@ func (s *server) apiPatchReport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if c.Status != nil || c.DuplicateOf != nil {
+		s.hallChanged() // the hall of fame counts reports by status
+	}
 	p, err := s.store.SLAPolicy(r.Context())
 	if err != nil {
 		s.Error(w, r, err)

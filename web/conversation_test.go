@@ -502,3 +502,51 @@ func regexpAll(s, expr string) []string {
 	}
 	return out
 }
+
+// TestHallOfFame_StatusChange checks that a status change shows in the
+// hall of fame at once, not after its cache expires.
+func TestHallOfFame_StatusChange(t *testing.T) {
+	ce := newConvEnv(t)
+	ctx := context.Background()
+	ce.update(ce.rep.ID, triage.Change{Status: ptr(triage.StatusAccepted)}, t0)
+	if code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/credit-offer", ce.rep.ID), ce.triagerToken, `{}`); code != http.StatusCreated {
+		t.Fatalf("offer: %d %v", code, m)
+	}
+	if err := ce.db.ChooseCredit(ctx, ce.rep.ID, triage.CreditName, "Rita Example", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	// ChooseCredit went to the database directly: make the web side see it.
+	ce.clock.Set(t0.Add(time.Minute))
+	hall := func() string {
+		_, body := ce.get(ce.client(), "/hall-of-fame.json")
+		return body
+	}
+	if !strings.Contains(hall(), "Rita Example") {
+		t.Fatalf("the credited researcher is not listed: %s", hall())
+	}
+	for _, via := range []string{"api", "page"} {
+		to, back := "not-applicable", "triaging"
+		if via == "page" {
+			_, hdr := ce.staffCookie("tri-"+via+"@localhost", triage.RoleTriager)
+			resp, _ := ce.do(ce.client(), "POST", fmt.Sprintf("/reports/%d/status", ce.rep.ID), url.Values{"status": {to}}, hdr...)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s: status change %d", via, resp.StatusCode)
+			}
+		} else if code, m := ce.sendJSON("PATCH", fmt.Sprintf("/api/v1/reports/%d", ce.rep.ID), ce.triagerToken, map[string]string{"status": to}); code != http.StatusOK {
+			t.Fatalf("%s: status change %d %v", via, code, m)
+		}
+		if strings.Contains(hall(), "Rita Example") {
+			t.Errorf("%s: a report closed as %s is still in the hall of fame", via, to)
+		}
+		ce.update(ce.rep.ID, triage.Change{Status: ptr(triage.Status(back))}, t0.Add(time.Minute))
+		ce.update(ce.rep.ID, triage.Change{Status: ptr(triage.StatusAccepted)}, t0.Add(time.Minute))
+		// Offering again invalidates the cache too (the status moved
+		// back behind the web side's back).
+		if code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/credit-offer", ce.rep.ID), ce.triagerToken, `{}`); code != http.StatusCreated {
+			t.Fatalf("re-offer: %d %v", code, m)
+		}
+		if !strings.Contains(hall(), "Rita Example") {
+			t.Fatalf("%s: accepted again, but not listed", via)
+		}
+	}
+}
