@@ -302,7 +302,9 @@ func quoteDisplayName(name string) string {
 // literal, so the words are valid in a phrase (a display name) too
 // (section 5, rule 3).
 func encodeText(s string) string {
-	if isASCIIPrintable(strings.ReplaceAll(s, " ", "")) {
+	// ASCII stays as it is, unless it holds "=?", which readers would
+	// decode as an encoded word of its own.
+	if isASCIIPrintable(strings.ReplaceAll(s, " ", "")) && !strings.Contains(s, "=?") {
 		return s
 	}
 	const prefix, suffix, max = "=?utf-8?q?", "?=", 60
@@ -458,7 +460,7 @@ func encryptSigned(plaintext []byte, to openpgp.EntityList, signer *openpgp.Enti
 			armored, err = nil, fmt.Errorf("pgp: encrypting: %w: %v", ErrPanic, r)
 		}
 	}()
-	return Encrypt(plaintext, to, signer, now)
+	return encrypt(plaintext, to, signer, now)
 }
 
 // writeEncryptedBody writes the Content-Type field, the blank line and the

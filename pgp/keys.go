@@ -255,8 +255,16 @@ func keyExpiry(e *openpgp.Entity) time.Time {
 // recipients, signed by signer when non-nil (which must be unlocked),
 // with keys and signatures checked for validity at now. It uses the
 // recipients' preferences (AES-256 for our own keys) and, as every
-// message go-crypto writes, MDC or AEAD integrity protection.
+// message go-crypto writes, MDC or AEAD integrity protection. It holds
+// keyMu: the team key it encrypts to is shared with ParseMessage.
 func Encrypt(plaintext []byte, recipients openpgp.EntityList, signer *openpgp.Entity, now time.Time) ([]byte, error) {
+	keyMu.Lock()
+	defer keyMu.Unlock()
+	return encrypt(plaintext, recipients, signer, now)
+}
+
+// encrypt is Encrypt; keyMu must be held.
+func encrypt(plaintext []byte, recipients openpgp.EntityList, signer *openpgp.Entity, now time.Time) ([]byte, error) {
 	if len(recipients) == 0 {
 		return nil, errors.New("pgp: encrypting: no recipients")
 	}
