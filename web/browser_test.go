@@ -390,6 +390,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("DoneWhen", func(t *testing.T) { testDoneWhen(t, browser) })
 	t.Run("AccessibilityCheck", func(t *testing.T) { testAccessibilityCheck(t, browser) })
 	t.Run("Accessibility", func(t *testing.T) { testAccessibility(t, browser) })
+	t.Run("WebFormEncryptsInBrowser", func(t *testing.T) { testWebFormEncrypts(t, browser) })
 }
 
 // enrollTwoFactor turns on TOTP for the signed-in user through the
