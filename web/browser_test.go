@@ -390,6 +390,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("DoneWhen", func(t *testing.T) { testDoneWhen(t, browser) })
 	t.Run("AccessibilityCheck", func(t *testing.T) { testAccessibilityCheck(t, browser) })
 	t.Run("Accessibility", func(t *testing.T) { testAccessibility(t, browser) })
+	t.Run("ReplyFromReportPage", func(t *testing.T) { testReplyFromReportPage(t, browser) })
 	t.Run("WebFormEncryptsInBrowser", func(t *testing.T) { testWebFormEncrypts(t, browser) })
 }
 
@@ -1245,4 +1246,34 @@ func (s *site) signedReport() *triage.Report {
 		s.t.Fatal(err)
 	}
 	return r
+}
+
+// testReplyFromReportPage replies to the researcher from the report page
+// (htmx swaps the conversation in place) and finds the reply in the
+// timeline, waiting in the outbox, and on the outbox page.
+func testReplyFromReportPage(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	rep := s.report(time.Hour, "Open redirect after logout", "")
+	b := newTab(t, browser, s)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", rep.ID))
+	if got := b.text("[data-testid=reply-protection]"); !strings.Contains(got, "not encrypted") {
+		t.Errorf("the reply form says %q", got)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#reply-body"), "Thanks, we reproduced it."), chromedp.Click(chromedp.CSS("#reply-submit")))
+	b.waitFor("the reply in the timeline", `document.querySelector("[data-testid=timeline-entry][data-kind=out] [data-testid=entry-body]")?.textContent === "Thanks, we reproduced it."`)
+	if got := b.text("[data-testid=entry-delivery]"); !strings.Contains(got, "no relay configured: waiting in the outbox") {
+		t.Errorf("delivery %q", got)
+	}
+	if got := b.text("[data-testid=conversation-notice]"); got != "Reply queued." {
+		t.Errorf("notice %q", got)
+	}
+	if v := eval[string](b, `document.querySelector("#reply-body").value`); v != "" {
+		t.Errorf("the reply field still holds %q", v)
+	}
+	b.open("/outbox")
+	if got := b.texts("[data-testid=outbox-state]"); len(got) != 1 || got[0] != "queued" {
+		t.Errorf("outbox %q", got)
+	}
+	b.checkAccessibility("outbox")
 }
