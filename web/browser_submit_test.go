@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ import (
 type formSite struct {
 	*site
 	key *openpgp.Entity
+	// skew moves the server's clock from the real one, so that a test
+	// can send the form "too fast" or "later" without waiting.
+	skew atomic.Int64
 
 	mu    sync.Mutex
 	posts [][]byte
@@ -56,6 +60,7 @@ func newFormSite(t *testing.T) *formSite {
 		SecretKey:        testSecretKey,
 		LinkKey:          testLinkKey,
 		PublicKeyArmored: armoredPublic(t, fs.key),
+		Now:              func() time.Time { return time.Now().Add(time.Duration(fs.skew.Load())) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +107,6 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	b.open("/report")
 	b.waitFor("submit.js to load", `document.querySelector("[data-testid=submit-form]").dataset.encrypting === "browser"`)
 	b.checkAccessibility("web form")
-	loaded := time.Now()
 	b.do(
 		chromedp.SendKeys(chromedp.CSS("#title"), title),
 		chromedp.SendKeys(chromedp.CSS("#asset"), asset),
@@ -113,8 +117,19 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 		chromedp.SetValue(chromedp.CSS("#credit"), "name"),
 		chromedp.SendKeys(chromedp.CSS("#credit_name"), creditName),
 	)
-	// The form refuses posts sooner than 3 s after it was served (robots).
-	time.Sleep(time.Until(loaded.Add(3500 * time.Millisecond)))
+	// Sooner than 3 s after the form was served is a robot's pace: the
+	// refusal shows on the form, which keeps what was typed. (The server's
+	// clock is moved back an hour for it, then on a minute.)
+	s.skew.Store(int64(-time.Hour))
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=submit-button]")))
+	b.waitFor("the refusal", `!document.querySelector("[data-testid=submit-error]").hidden`)
+	if got := b.text("[data-testid=submit-error]"); !strings.Contains(got, "Wait a few seconds") {
+		t.Errorf("refusal %q", got)
+	}
+	if got := eval[string](b, `document.querySelector("#title").value`); got != title {
+		t.Errorf("after the refusal the title field holds %q", got)
+	}
+	s.skew.Store(int64(time.Minute))
 	b.do(chromedp.Click(chromedp.CSS("[data-testid=submit-button]")))
 	b.waitFor("the confirmation", `document.querySelector("[data-testid=status-link]")`)
 	link := b.text("[data-testid=status-link]")
@@ -130,10 +145,10 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	s.mu.Lock()
 	posts := s.posts
 	s.mu.Unlock()
-	if len(posts) != 1 {
-		t.Fatalf("%d posts to /report, want 1", len(posts))
+	if len(posts) != 2 {
+		t.Fatalf("%d posts to /report, want 2 (refused, then taken)", len(posts))
 	}
-	got := string(posts[0])
+	got := string(posts[0]) + string(posts[1])
 	if !strings.Contains(got, "-----BEGIN PGP MESSAGE-----") {
 		t.Errorf("the post holds no PGP message:\n%.400s", got)
 	}

@@ -475,6 +475,35 @@ func TestStatusPage(t *testing.T) {
 	if !strings.Contains(body, "Your reply was sent") || !strings.Contains(body, "More detail &lt;img") || strings.Contains(body, xssImg) {
 		t.Errorf("after the reply:\n%s", body)
 	}
+
+	// The team answers; an internal note stays internal; the answer
+	// stops the first-response clock.
+	ctx := context.Background()
+	staff := triage.Actor{UserID: e.viewerID, Email: viewerEmail}
+	at := t0.Add(3 * time.Hour)
+	mid := triage.NewMessageID("secinbox.example")
+	reply := &triage.Message{ReportID: rep.ID, Direction: triage.DirectionOut, Via: triage.ViaMail, At: at,
+		From: "security@secinbox.example", Subject: triage.ReplySubject(rep.TrackingID), Body: "Thanks, we reproduced it.",
+		HeaderMessageID: mid}
+	mail := &triage.OutMail{Kind: triage.MailReply, ReportID: rep.ID, To: "r@example.org", Subject: reply.Subject,
+		Body: reply.Body, HeaderMessageID: mid, CreatedAt: at, State: triage.DeliveryQueued, NextAttempt: at}
+	if err := e.db.AddReply(ctx, reply, mail, staff); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.AddNote(ctx, &triage.Note{ReportID: rep.ID, AuthorID: e.viewerID, At: at, Body: "INTERNAL: probably a duplicate"}, staff); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(t0.Add(4 * time.Hour))
+	_, body = e.get(c, path)
+	if !strings.Contains(body, "Thanks, we reproduced it.") || !strings.Contains(body, `data-team="true"`) {
+		t.Errorf("the team's reply is not shown:\n%s", body)
+	}
+	if strings.Contains(body, "INTERNAL") {
+		t.Error("the status page shows an internal note")
+	}
+	if !strings.Contains(body, `data-state="answered"`) || !strings.Contains(body, "Answered 2026-03-10 15:00 UTC") {
+		t.Errorf("the first response is not shown as answered:\n%s", body)
+	}
 	// An empty reply is refused on the page.
 	resp, err = c.PostForm(e.srv.URL+path+"/reply", url.Values{"body": {"  "}})
 	if err != nil {
