@@ -202,3 +202,36 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	b.waitFor("the status page", `document.querySelector("[data-testid=status-pending]")`)
 	b.checkAccessibility("status page (pending)")
 }
+
+// testWebFormNoScript sends the form with JavaScript off: the plain
+// fields reach the server, which encrypts them before storing.
+func testWebFormNoScript(t *testing.T, browser context.Context) {
+	s := newFormSite(t)
+	b := newTab(t, browser, s.site)
+	b.noScript()
+	b.open("/report")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#title"), "CSRF on /settings"),
+		chromedp.SendKeys(chromedp.CSS("#description"), "No token on the settings form."),
+		chromedp.SendKeys(chromedp.CSS("#email"), "nojs@example.org"),
+	)
+	s.skew.Store(int64(time.Minute))
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=submit-button]")))
+	b.waitFor("the confirmation", `document.querySelector("[data-testid=status-link]")`)
+	token := strings.TrimPrefix(b.text("[data-testid=status-link]"), s.url+"/status/")
+	rawID, _, err := s.db.StatusLink(context.Background(), triage.TokenHash(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.db.RawMessage(context.Background(), rawID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw.Data), "CSRF") || strings.Contains(string(raw.Data), "No token") {
+		t.Error("the stored message holds the report in the clear")
+	}
+	msg, err := pgp.ParseMessage(raw.Data, openpgp.EntityList{s.key}, nil, pgp.DefaultLimits(), time.Now())
+	if err != nil || !msg.Decrypted || msg.Title() != "CSRF on /settings" || !strings.Contains(msg.Text, "No token on the settings form.") {
+		t.Errorf("stored message: err %v, title %q, text %q", err, msg.Title(), msg.Text)
+	}
+}
