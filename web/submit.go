@@ -58,16 +58,23 @@ var (
 	limitStatusReply = limit{burst: 10, every: 6 * time.Minute}
 )
 
-// submitLimiters are the per-IP limiters of the form and status pages.
+// maxSubmitsInFlight bounds the form posts read at once: each may hold
+// tens of MiB (files, MIME entity, ciphertext) in memory.
+const maxSubmitsInFlight = 4
+
+// submitLimiters are the per-IP limiters of the form and status pages,
+// and the slots of the posts being read.
 type submitLimiters struct {
 	submit, view, reply *limiter
+	inFlight            chan struct{}
 }
 
 func newSubmitLimiters() *submitLimiters {
 	return &submitLimiters{
-		submit: newLimiter(limitSubmit, limiterCapacity),
-		view:   newLimiter(limitStatusView, limiterCapacity),
-		reply:  newLimiter(limitStatusReply, limiterCapacity),
+		submit:   newLimiter(limitSubmit, limiterCapacity),
+		view:     newLimiter(limitStatusView, limiterCapacity),
+		reply:    newLimiter(limitStatusReply, limiterCapacity),
+		inFlight: make(chan struct{}, maxSubmitsInFlight),
 	}
 }
 
@@ -183,8 +190,12 @@ func (s *server) submitUnavailable(r *http.Request) string {
 	if len(s.linkKey) == 0 {
 		return "The web form is not set up on this site."
 	}
-	if len(s.teamKey(r.Context()).Armored) == 0 {
+	key := s.teamKey(r.Context())
+	if len(key.Armored) == 0 {
 		return "The web form is not available: no team key is published."
+	}
+	if !key.Expires.IsZero() && !s.now().Before(key.Expires) {
+		return "The web form is not available: the team key has expired."
 	}
 	return ""
 }
@@ -230,6 +241,13 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if reason := s.submitUnavailable(r); reason != "" {
 		s.render(w, r, http.StatusServiceUnavailable, templates.SubmitForm(s.submitFormView(r, nil)))
+		return
+	}
+	select {
+	case s.submitLimits.inFlight <- struct{}{}:
+		defer func() { <-s.submitLimits.inFlight }()
+	default:
+		s.tooMany(w, r, 10*time.Second)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSubmitBytes)

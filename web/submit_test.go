@@ -394,10 +394,20 @@ func TestSubmit_RateLimit(t *testing.T) {
 }
 
 func TestSubmit_Unavailable(t *testing.T) {
-	e := newEnv(t) // no link key
-	resp, body := e.get(http.DefaultClient, "/report")
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "submit-unavailable") || strings.Contains(body, "form_token") {
-		t.Errorf("GET /report without a link key: %d\n%s", resp.StatusCode, body)
+	for name, opt := range map[string]envOption{
+		"NoLinkKey":  func(c *web.Config) { c.LinkKey = nil },
+		"KeyExpired": func(c *web.Config) { c.KeyExpires = t0.Add(-time.Minute) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, key := formEnv(t, opt)
+			resp, body := e.get(http.DefaultClient, "/report")
+			if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "submit-unavailable") || strings.Contains(body, "form_token") {
+				t.Errorf("GET /report: %d\n%s", resp.StatusCode, body)
+			}
+			if resp, _ := e.postReport(encryptedFields(t, key, "1.x")); resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("POST /report: %d, want 503", resp.StatusCode)
+			}
+		})
 	}
 }
 
