@@ -16,9 +16,6 @@ import (
 // report was filed from, threading replies into reports, and staff
 // replies. The outbox that delivers mail is outbox.go.
 
-// errTODO marks methods still to be written (credit.go).
-var errTODO = triage.Errorf(triage.EINTERNAL, "not implemented yet")
-
 // Bounds on the conversation.
 const (
 	// maxThreadIDs bounds the Message-IDs ReportByMessageIDs looks up:
