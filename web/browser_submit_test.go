@@ -121,6 +121,7 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	// refusal shows on the form, which keeps what was typed. (The server's
 	// clock is moved back an hour for it, then on a minute.)
 	s.skew.Store(int64(-time.Hour))
+	servedToken := eval[string](b, `document.querySelector("[name=form_token]").value`)
 	b.do(chromedp.Click(chromedp.CSS("[data-testid=submit-button]")))
 	b.waitFor("the refusal", `!document.querySelector("[data-testid=submit-error]").hidden`)
 	if got := b.text("[data-testid=submit-error]"); !strings.Contains(got, "Wait a few seconds") {
@@ -128,6 +129,11 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	}
 	if got := eval[string](b, `document.querySelector("#title").value`); got != title {
 		t.Errorf("after the refusal the title field holds %q", got)
+	}
+	// The refusal's fresh form token is taken, so sending again works
+	// without a reload.
+	if eval[string](b, `document.querySelector("[name=form_token]").value`) == servedToken {
+		t.Error("the form kept its old token after the refusal")
 	}
 	s.skew.Store(int64(time.Minute))
 	b.do(chromedp.Click(chromedp.CSS("[data-testid=submit-button]")))

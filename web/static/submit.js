@@ -141,9 +141,13 @@ function showAnswer(html) {
   document.querySelector("main h1")?.focus();
 }
 
-// answerError is the message of a refusal page.
+// answerError is the message of a refusal page. A refused form comes
+// back with a fresh form token: taking it lets the researcher send again
+// without reloading the page and losing what they typed.
 function answerError(html, status) {
   const doc = new DOMParser().parseFromString(html, "text/html");
+  const fresh = doc.querySelector("[data-testid=submit-form] input[name=form_token]");
+  if (fresh) form.elements.form_token.value = fresh.value;
   const el = doc.querySelector("[data-testid=submit-error]:not([hidden]), [data-testid=error-message]");
   return el?.textContent.trim() || "The server refused the report (" + status + ").";
 }
