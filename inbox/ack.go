@@ -39,7 +39,8 @@ func ackRecipient(envelope, from string, automated, list bool, own []string) (to
 		return "", false, "no From address"
 	}
 	to, err := triage.ValidAddress(from)
-	if err != nil {
+	if err != nil || !strings.Contains(to[strings.LastIndexByte(to, '@'):], ".") {
+		// A domain without a dot (root@localhost) is nobody outside.
 		return "", false, "invalid From address"
 	}
 	// Lower-cased whole: mailboxes ignore case in practice, and the

@@ -173,7 +173,8 @@ func CleanMessageBody(body string) (string, error) {
 // ValidAddress returns addr as a bare, lower-cased-domain address fit
 // for an envelope and a To field, or EINVALID: one address, no display
 // name, no control characters or white space (no header injection), at
-// most 254 bytes, a local part and a dotted domain.
+// most 254 bytes, a local part and a domain. A domain of one label is
+// allowed: the development default is security@localhost.
 func ValidAddress(addr string) (string, error) {
 	if len(addr) > 254 || strings.ContainsFunc(addr, func(r rune) bool { return r < 0x21 || r == 0x7f || r == '<' || r == '>' || r == ',' || r == ';' }) {
 		return "", Errorf(EINVALID, "invalid email address")
@@ -184,7 +185,7 @@ func ValidAddress(addr string) (string, error) {
 	}
 	at := strings.LastIndexByte(addr, '@')
 	local, domain := addr[:at], strings.ToLower(addr[at+1:])
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", Errorf(EINVALID, "invalid email address")
 	}
 	return local + "@" + domain, nil

@@ -143,15 +143,7 @@ func (n *int64Value) Set(v string) error {
 
 func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }
 
-func (c *Config) aliases() []string {
-	var out []string
-	for _, a := range strings.Split(c.Addresses, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func (c *Config) aliases() []string { return splitList(c.Addresses) }
 
 // publicURL is the configured public URL, or one derived from the domain
 // and the HTTP port.

@@ -81,8 +81,19 @@ func cmdServe(ctx context.Context, e *env) error {
 	}
 
 	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
+	links := linkKey(secretKey)
+	sender, err := cfg.sender(d, keys, links, log)
+	if err != nil {
+		return err
+	}
 	proc := inbox.NewProcessor(d, keys.current(ctx).all, log)
 	proc.KeySource = keys.decryptionKeys
+	proc.Conversation = d
+	proc.Domain = cfg.Domain
+	proc.OwnAddresses = addresses
+	proc.AckPerSender = int(cfg.AckPerSender)
+	proc.AckPerHour = int(cfg.AckPerHour)
+	proc.OnQueued = sender.Kick
 	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
 		WKDAdvancedURL: cfg.WKDAdvancedURL,
 		WKDDirectURL:   cfg.WKDDirectURL,
@@ -115,6 +126,14 @@ func cmdServe(ctx context.Context, e *env) error {
 		SecretKey:     secretKey,
 		KeyFinder:     keyLookup,
 		Reverifier:    proc,
+
+		LinkKey:           links,
+		Intake:            proc.Enqueue,
+		ClearSign:         keys.clearSign,
+		SecurityTxtHiring: cfg.SecurityTxtHiring,
+		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
+		OutboundMail:      sender.Describe(),
+		MailQueued:        sender.Kick,
 	})
 	if err != nil {
 		return err
@@ -122,6 +141,9 @@ func cmdServe(ctx context.Context, e *env) error {
 	notifier, err := cfg.notifier(d, log)
 	if err != nil {
 		return err
+	}
+	if team := splitList(cfg.NotifyEmail); len(team) > 0 {
+		notifier.Mailer = &inbox.TeamMail{Store: d, To: team, Domain: cfg.Domain, Kick: sender.Kick}
 	}
 	httpSrv := &http.Server{
 		Handler:           handler,
@@ -164,9 +186,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { expireSessions(procCtx, d, log) })
 	wg.Go(func() { notifier.Run(procCtx) })
 	wg.Go(func() { keys.watchExpiry(procCtx) })
+	wg.Go(func() { sender.Run(procCtx) })
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
-		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data)
+		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
 
 	var runErr error
 	select {

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/pgp"
+)
+
+// linkKey derives the key of the researchers' link tokens (status and
+// credit links, triage.LinkToken) from the key that seals two-factor
+// secrets: it never touches the disk, and changing the key passphrase
+// retires every link mailed before, as it does the sealed secrets.
+func linkKey(secretKey []byte) []byte {
+	if len(secretKey) == 0 {
+		return nil
+	}
+	m := hmac.New(sha256.New, secretKey)
+	m.Write([]byte("secinbox link tokens v1"))
+	return m.Sum(nil)
+}
+
+// signer is the sender's and security.txt's signing key: the primary
+// team key of the moment, so a rotation takes effect at once.
+func (kr *keyring) signer() *openpgp.Entity {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return kr.current(ctx).primary
+}
+
+// clearSign is web's Config.ClearSign: security.txt signed by the
+// primary team key.
+func (kr *keyring) clearSign(ctx context.Context, text []byte) ([]byte, error) {
+	return pgp.ClearSign(text, kr.current(ctx).primary, time.Now())
+}
+
+// sender builds the outbox's sender from the settings. With neither a
+// relay nor a maildir it is built all the same (its Run returns at once)
+// so that the rest of the server can kick it and describe it.
+func (c *Config) sender(store inbox.OutboxStore, kr *keyring, links []byte, log *slog.Logger) (*inbox.Sender, error) {
+	s := &inbox.Sender{
+		Store:       store,
+		Relay:       c.Relay,
+		RelayUser:   c.RelayUser,
+		RelayTLS:    c.RelayTLS,
+		Maildir:     c.Maildir,
+		Domain:      c.Domain,
+		TeamAddress: "security@" + c.Domain,
+		PublicURL:   c.publicURL(),
+		LinkKey:     links,
+		Signer:      kr.signer,
+		Logger:      log,
+	}
+	switch {
+	case c.RelayPassword != "":
+		s.RelayPassword = c.RelayPassword
+	case c.RelayPasswordFile != "":
+		b, err := readSecretFile("relay password", c.RelayPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		s.RelayPassword = string(b)
+	}
+	if c.RelayUser != "" && s.RelayPassword == "" {
+		return nil, errors.New("-relay-user needs -relay-password or -relay-password-file")
+	}
+	if err := s.Check(); err != nil {
+		return nil, fmt.Errorf("outgoing mail: %w", err)
+	}
+	return s, nil
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
