@@ -407,24 +407,16 @@ func sortHallEntries(es []triage.HallEntry) {
 	})
 }
 
-// AddWebSubmission stores raw, a report sent through the web form
-// (already encrypted to the team key), exactly as AddRawMessage does,
-// with its status link (nonce and token hash) and an audit record
-// (researcher, from raw.RemoteAddr), in one transaction: when it returns
-// nil the submission is durable and raw.ID is set. A zero raw.ReceivedAt
-// is db.Now(). A link without a nonce or a token hash already in use is
-// refused (EINVALID, ECONFLICT) and nothing is stored.
-func (db *DB) AddWebSubmission(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash []byte) error {
-	if err := checkLink(nonce, tokenHash); err != nil {
-		return fmt.Errorf("db: add web submission: %w", err)
+// AddWebSubmission stores raw, a report from the web form already
+// encrypted to the team key, with its status link and an audit record,
+// in one durable transaction, and sets raw.ID. The link's token is
+// triage.LinkToken(key, triage.LinkStatus, raw.ID, nonce), so its hash
+// depends on the id the insert assigns: tokenHash is called inside the
+// transaction with that id.
+func (db *DB) AddWebSubmission(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash func(rawID int64) []byte) error {
+	if nonce == "" || tokenHash == nil {
+		return fmt.Errorf("db: add web submission: %w", triage.Errorf(triage.EINVALID, "a status link needs a nonce and a token"))
 	}
-	return db.addWebSubmission(ctx, raw, nonce, func(int64) []byte { return tokenHash })
-}
-
-// addWebSubmission is AddWebSubmission with the token hash computed
-// inside the transaction from the raw message's new id, for links whose
-// token is derived from that id (triage.LinkToken with LinkStatus).
-func (db *DB) addWebSubmission(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash func(rawID int64) []byte) error {
 	if raw.ReceivedAt.IsZero() {
 		raw.ReceivedAt = db.now()
 	}

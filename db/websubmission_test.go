@@ -7,7 +7,7 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
-func TestAddWebSubmissionLink(t *testing.T) {
+func TestAddWebSubmission(t *testing.T) {
 	d, _ := mustOpen(t)
 	ctx := context.Background()
 	key := []byte("web submission test link key")
@@ -19,7 +19,7 @@ func TestAddWebSubmissionLink(t *testing.T) {
 	}
 	raw := &triage.RawMessage{MailFrom: "r@example.org", Recipients: []string{"security@example.com"},
 		RemoteAddr: "192.0.2.7", Data: []byte("Subject: ...\r\n\r\nciphertext\r\n")}
-	if err := d.AddWebSubmissionLink(ctx, raw, nonce, hash); err != nil {
+	if err := d.AddWebSubmission(ctx, raw, nonce, hash); err != nil {
 		t.Fatal(err)
 	}
 	if raw.ID == 0 || calledWith != raw.ID {
@@ -45,7 +45,7 @@ func TestAddWebSubmissionLink(t *testing.T) {
 	t.Run("SameTokenAgain", func(t *testing.T) {
 		before, _ := d.PendingRawMessages(ctx)
 		again := &triage.RawMessage{MailFrom: "r@example.org", Data: []byte("x")}
-		err := d.AddWebSubmissionLink(ctx, again, nonce, func(int64) []byte { return triage.TokenHash(token) })
+		err := d.AddWebSubmission(ctx, again, nonce, func(int64) []byte { return triage.TokenHash(token) })
 		if triage.ErrorCode(err) != triage.ECONFLICT {
 			t.Errorf("err = %v, want ECONFLICT", err)
 		}
@@ -55,7 +55,7 @@ func TestAddWebSubmissionLink(t *testing.T) {
 	})
 	t.Run("NoToken", func(t *testing.T) {
 		for _, f := range []func(int64) []byte{nil, func(int64) []byte { return nil }} {
-			if err := d.AddWebSubmissionLink(ctx, &triage.RawMessage{Data: []byte("x")}, nonce, f); triage.ErrorCode(err) != triage.EINVALID {
+			if err := d.AddWebSubmission(ctx, &triage.RawMessage{Data: []byte("x")}, nonce, f); triage.ErrorCode(err) != triage.EINVALID {
 				t.Errorf("err = %v, want EINVALID", err)
 			}
 		}

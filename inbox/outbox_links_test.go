@@ -29,7 +29,7 @@ func TestSender_CreditOfferAndStatusLink(t *testing.T) {
 	hash := func(id int64) []byte {
 		return triage.TokenHash(triage.LinkToken(linkKey, triage.LinkStatus, id, nonce))
 	}
-	if err := e.db.AddWebSubmissionLink(ctx, raw, nonce, hash); err != nil {
+	if err := e.db.AddWebSubmission(ctx, raw, nonce, hash); err != nil {
 		t.Fatal(err)
 	}
 	r := triage.NewReport(e.received)

@@ -51,15 +51,11 @@ type ConversationStore interface {
 	HallOfFame(ctx context.Context) (*triage.HallOfFame, error)
 
 	// AddWebSubmission stores raw, a report from the web form already
-	// encrypted to the team key, with its status link, in one
-	// transaction: durable when it returns nil. It sets raw.ID.
-	AddWebSubmission(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash []byte) error
-	// AddWebSubmissionLink is AddWebSubmission with the link's token hash
-	// computed from the new raw message's id (the status token is
-	// triage.LinkToken(key, LinkStatus, raw.ID, nonce), and the id is
-	// only known inside the insert): tokenHash is called in the
-	// transaction. The web form uses this one.
-	AddWebSubmissionLink(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash func(rawID int64) []byte) error
+	// encrypted to the team key, with its status link and an audit record,
+	// in one durable transaction, and sets raw.ID. tokenHash is called in
+	// the transaction with the new id: the status token is derived from it
+	// (triage.LinkToken with LinkStatus).
+	AddWebSubmission(ctx context.Context, raw *triage.RawMessage, nonce string, tokenHash func(rawID int64) []byte) error
 	// StatusLink returns the raw message a status link token leads to and
 	// the report filed from it (0 while intake has not filed it yet), or
 	// ENOTFOUND.

@@ -317,8 +317,8 @@ func (s *server) storeSubmission(r *http.Request, contact string, armored []byte
 	hash := func(id int64) []byte {
 		return triage.TokenHash(triage.LinkToken(s.linkKey, triage.LinkStatus, id, nonce))
 	}
-	// AddWebSubmissionLink audits the submission in its transaction.
-	if err := s.store.AddWebSubmissionLink(r.Context(), raw, nonce, hash); err != nil {
+	// AddWebSubmission audits the submission in its transaction.
+	if err := s.store.AddWebSubmission(r.Context(), raw, nonce, hash); err != nil {
 		return "", fmt.Errorf("web: web form: store: %w", err)
 	}
 	if s.intake != nil {
