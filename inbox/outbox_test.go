@@ -703,6 +703,11 @@ func TestTeamMail(t *testing.T) {
 	if len(notes) != 2 || notes[0].To == notes[1].To {
 		t.Fatalf("%d notification mails, want one per team address", len(notes))
 	}
+	for _, m := range notes {
+		if m.NotificationID == 0 {
+			t.Errorf("the mail to %s does not name its notification", m.To)
+		}
+	}
 	// Queued again (a crash before the notification was marked sent):
 	// nothing more.
 	if left, err := e.db.PendingNotifications(ctx, triage.ChannelEmail, e.clock.Now(), 10); err != nil || len(left) != 0 {

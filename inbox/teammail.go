@@ -36,9 +36,8 @@ type TeamMail struct {
 // crash between queueing and the notification's record must not mail
 // twice: each mail's Message-ID is derived from the notification and the
 // address, so queueing it again is ECONFLICT (the outbox's Message-IDs
-// are unique), counted as done. Only the first address's mail carries
-// NotificationID: the outbox allows one mail per notification. An
-// invalid address is an EINVALID error: retrying cannot fix it.
+// are unique, as is a notification's mail to one address), counted as
+// done. An invalid address is an EINVALID error: retrying cannot fix it.
 func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, reportURL string) error {
 	subject := fmt.Sprintf("[%s] SLA: %s %s", n.TrackingID, clockText(n.Clock), eventText(n.Event))
 	if err := triage.ValidSubject(subject); err != nil {
@@ -50,7 +49,7 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 		now = t.Now()
 	}
 	queued := false
-	for i, addr := range t.To {
+	for _, addr := range t.To {
 		to, err := triage.ValidAddress(strings.TrimSpace(addr))
 		if err != nil {
 			return fmt.Errorf("inbox: team mail to %q: %w", addr, err)
@@ -59,9 +58,7 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 			Kind: triage.MailNotification, ReportID: n.ReportID, TrackingID: n.TrackingID,
 			To: to, Subject: subject, Body: body,
 			HeaderMessageID: notificationMessageID(n, to, t.Domain), CreatedAt: now,
-		}
-		if i == 0 {
-			m.NotificationID = n.ID
+			NotificationID: n.ID,
 		}
 		err = t.Store.QueueMail(ctx, m)
 		switch {

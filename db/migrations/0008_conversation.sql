@@ -43,7 +43,7 @@ CREATE TABLE outbox (
 	kind              TEXT    NOT NULL CHECK (kind IN ('ack', 'reply', 'credit_offer', 'notification')),
 	report_id         INTEGER REFERENCES reports (id) ON DELETE CASCADE,
 	message_id        INTEGER UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
-	notification_id   INTEGER UNIQUE REFERENCES notifications (id) ON DELETE CASCADE,
+	notification_id   INTEGER REFERENCES notifications (id) ON DELETE CASCADE, -- one mail per team address
 	mail_to           TEXT    NOT NULL,
 	subject           TEXT    NOT NULL,
 	body              TEXT    NOT NULL,
@@ -65,6 +65,7 @@ CREATE INDEX outbox_to_created ON outbox (mail_to, created_at);
 CREATE INDEX outbox_kind_created ON outbox (kind, created_at);
 CREATE INDEX outbox_report_id ON outbox (report_id);
 CREATE UNIQUE INDEX outbox_one_ack ON outbox (report_id) WHERE kind = 'ack';
+CREATE UNIQUE INDEX outbox_notification_to ON outbox (notification_id, mail_to) WHERE notification_id IS NOT NULL;
 
 -- Credit offered for a report and the researcher's answer. The link's
 -- token is derived from nonce (triage.LinkToken); only its hash is kept.
