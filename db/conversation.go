@@ -123,8 +123,8 @@ func (db *DB) ReportByTrackingID(ctx context.Context, trackingID string) (int64,
 
 // AddIncomingMessage stores m, a researcher's message filed from raw
 // message m.RawMessageID, with its attachments, on report m.ReportID;
-// marks the raw message processed; resumes a report waiting in
-// needs-info (to triaging, actor system, so its SLA clocks run again at
+// marks the raw message processed; unless m.Automated, resumes a report
+// waiting in needs-info (to triaging, actor system, so its SLA clocks run again at
 // m.At, which must be when the mail was received); and audits it: one
 // transaction. It sets m.ID, m.Direction, m.Via and the attachment IDs.
 // Filing a raw message twice (as a report or a message) is ECONFLICT; an
@@ -222,7 +222,7 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) er
 				return err
 			}
 		}
-		if r.Status == triage.StatusNeedsInfo {
+		if r.Status == triage.StatusNeedsInfo && !m.Automated {
 			// The researcher answered: the report is back with the team and
 			// the clocks paused in needs-info run again.
 			to := triage.StatusTriaging

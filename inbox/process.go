@@ -149,6 +149,7 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	}
 	if replyTo != 0 {
 		msg := incomingMessage(replyTo, raw, r)
+		msg.Automated = m.Automated || m.ListID != ""
 		if n := len(r.Attachments) - len(msg.Attachments); n > 0 {
 			p.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
 				"message", id, "report", replyTo, "left_out", n)

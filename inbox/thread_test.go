@@ -448,6 +448,34 @@ func TestThread_ResumesNeedsInfo(t *testing.T) {
 	}
 }
 
+// TestThread_OutOfOfficeKeepsNeedsInfo: an automatic reply joins the
+// conversation but is not the researcher's answer: the report stays
+// paused in needs-info.
+func TestThread_OutOfOfficeKeepsNeedsInfo(t *testing.T) {
+	c := newConv(t)
+	data, msgID := c.mail("r@example.org", "CSRF on /settings", "", "No token on the form.")
+	r := c.mustReport(c.send("r@example.org", data))
+	st := triage.StatusNeedsInfo
+	if _, err := c.ts.db.UpdateReport(context.Background(), r.ID, triage.Change{Status: &st}, triage.Actor{}, c.now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := c.mail("r@example.org", "Out of office", "In-Reply-To: "+msgID+"\nAuto-Submitted: auto-replied\n", "I am away until Monday.")
+	raw := c.send("r@example.org", reply)
+	if c.report(raw) != nil {
+		t.Fatal("the automatic reply opened a new report")
+	}
+	got, err := c.ts.db.Report(context.Background(), r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != triage.StatusNeedsInfo {
+		t.Errorf("status %s after an out-of-office reply, want needs-info", got.Status)
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "away until Monday") {
+		t.Errorf("conversation %+v", msgs)
+	}
+}
+
 // TestThread_WithoutConversation: with no ConversationStore the
 // processor files every message as a new report, as before issue 5,
 // and still records its Message-ID.

@@ -83,6 +83,11 @@ type Message struct {
 	AuthorID        int64 // outgoing: the staff member; 0 for the system
 	AuthorEmail     string
 	Attachments     []Attachment // incoming: files that came with it (metadata only when listed)
+	// Automated: an incoming mail marked automatic (an out-of-office
+	// reply, a list): it joins the conversation but does not count as
+	// the researcher's answer, so a report in needs-info stays paused.
+	// Not stored.
+	Automated bool
 
 	// Outgoing only, from the outbox row that delivers it.
 	OutboxID  int64
