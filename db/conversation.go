@@ -60,7 +60,6 @@ func (db *DB) ReportByMessageIDs(ctx context.Context, ids []string) (int64, erro
 	if len(look) == 0 {
 		return 0, fmt.Errorf("db: report by message ids: %w", triage.Errorf(triage.ENOTFOUND, "no report for these Message-IDs"))
 	}
-	in := strings.TrimSuffix(strings.Repeat("?,", len(look)), ",")
 	args := make([]any, 0, 3*len(look))
 	for range 3 {
 		for _, id := range look {
@@ -69,10 +68,7 @@ func (db *DB) ReportByMessageIDs(ctx context.Context, ids []string) (int64, erro
 	}
 	found := make(map[string]int64, len(look))
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT header_message_id, id FROM reports WHERE header_message_id IN (`+in+`)
-			UNION ALL SELECT header_message_id, report_id FROM messages WHERE header_message_id IN (`+in+`)
-			UNION ALL SELECT header_message_id, report_id FROM outbox WHERE report_id IS NOT NULL AND header_message_id IN (`+in+`)`,
-			args...)
+		rows, err := tx.QueryContext(ctx, threadQuery(len(look)), args...)
 		if err != nil {
 			return err
 		}
@@ -102,6 +98,18 @@ func (db *DB) ReportByMessageIDs(ctx context.Context, ids []string) (int64, erro
 		}
 	}
 	return 0, fmt.Errorf("db: report by message ids: %w", triage.Errorf(triage.ENOTFOUND, "no report for these Message-IDs"))
+}
+
+// threadQuery is ReportByMessageIDs' query for n Message-IDs, given
+// three times. The Message-ID indexes of reports and messages are
+// partial (on a non-empty header_message_id): SQLite uses one only when
+// the query repeats that condition, and would otherwise read every
+// report and message (TestThreadQuery_Plan).
+func threadQuery(n int) string {
+	in := strings.TrimSuffix(strings.Repeat("?,", n), ",")
+	return `SELECT header_message_id, id FROM reports WHERE header_message_id <> '' AND header_message_id IN (` + in + `)
+		UNION ALL SELECT header_message_id, report_id FROM messages WHERE header_message_id <> '' AND header_message_id IN (` + in + `)
+		UNION ALL SELECT header_message_id, report_id FROM outbox WHERE report_id IS NOT NULL AND header_message_id IN (` + in + `)`
 }
 
 // ReportByTrackingID returns the id of the report with that tracking id,
