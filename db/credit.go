@@ -196,20 +196,40 @@ func (db *DB) CreditLink(ctx context.Context, reportID int64) (string, *triage.C
 // triage.CreditLinkLifetime after now, and a revocation is cleared.
 // Audited with the researcher as actor.
 func (db *DB) ChooseCredit(ctx context.Context, reportID int64, choice triage.CreditChoice, name, link string, now time.Time) error {
+	if err := db.chooseCredit(ctx, reportID, choice, name, link, nil, now); err != nil {
+		return fmt.Errorf("db: choose credit: %w", err)
+	}
+	return nil
+}
+
+// RecordCredit records, on behalf of the researcher, the choice they
+// made by mail: as ChooseCredit, but by a staff member (audited as
+// them) and whether or not the link has expired. ENOTFOUND without an
+// offer: credit is always offered first.
+func (db *DB) RecordCredit(ctx context.Context, reportID int64, choice triage.CreditChoice, name, link string, by triage.Actor, now time.Time) error {
+	if err := db.chooseCredit(ctx, reportID, choice, name, link, &by, now); err != nil {
+		return fmt.Errorf("db: record credit: %w", err)
+	}
+	return nil
+}
+
+// chooseCredit is ChooseCredit (by nil: the researcher, through the
+// link, which must not have expired) and RecordCredit (by: staff).
+func (db *DB) chooseCredit(ctx context.Context, reportID int64, choice triage.CreditChoice, name, link string, by *triage.Actor, now time.Time) error {
 	choice, err := triage.ParseCreditChoice(string(choice))
 	if err != nil {
-		return fmt.Errorf("db: choose credit: %w", err)
+		return err
 	}
 	if name, link, err = triage.CleanCredit(choice, name, link); err != nil {
-		return fmt.Errorf("db: choose credit: %w", err)
+		return err
 	}
 	now = now.UTC()
-	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := findCredit(ctx, tx, `c.report_id = ?`, reportID)
 		if err != nil {
 			return err
 		}
-		if !now.Before(c.ExpiresAt) {
+		if by == nil && !now.Before(c.ExpiresAt) {
 			return triage.Errorf(triage.EFORBIDDEN, "this credit link has expired")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE credits SET choice = ?, display_name = ?, link = ?,
@@ -217,15 +237,16 @@ func (db *DB) ChooseCredit(ctx context.Context, reportID int64, choice triage.Cr
 			string(choice), name, link, formatTime(now), formatTime(now.Add(triage.CreditLinkLifetime)), reportID); err != nil {
 			return err
 		}
-		return db.addAudit(ctx, tx, &triage.AuditEvent{
+		ev := &triage.AuditEvent{
 			At: now, ActorEmail: triage.ActorResearcher, Action: triage.AuditCreditChoice,
 			Target: fmt.Sprintf("report:%d", reportID), Detail: fmt.Sprintf(`{"choice":%q}`, string(choice)),
-		})
+		}
+		if by != nil {
+			ev.ActorID, ev.ActorEmail, ev.RemoteAddr, ev.UserAgent = by.UserID, actorEmail(*by), by.RemoteAddr, by.UserAgent
+			ev.Detail = fmt.Sprintf(`{"choice":%q,"on_behalf_of":"researcher"}`, string(choice))
+		}
+		return db.addAudit(ctx, tx, ev)
 	})
-	if err != nil {
-		return fmt.Errorf("db: choose credit: %w", err)
-	}
-	return nil
 }
 
 // RevokeCredit records that the researcher withdrew consent for report

@@ -39,6 +39,10 @@ type ConversationStore interface {
 	// triage.CleanCredit) and extends the link to
 	// triage.CreditLinkLifetime after now; it clears a revocation.
 	ChooseCredit(ctx context.Context, reportID int64, choice triage.CreditChoice, name, link string, now time.Time) error
+	// RecordCredit records, on the researcher's behalf, the choice they
+	// made by mail: as ChooseCredit but by staff (audited as them) and
+	// regardless of the link's expiry.
+	RecordCredit(ctx context.Context, reportID int64, choice triage.CreditChoice, name, link string, by triage.Actor, now time.Time) error
 	// RevokeCredit withdraws the researcher's consent: nothing about the
 	// report is published any more.
 	RevokeCredit(ctx context.Context, reportID int64, now time.Time) error

@@ -40,6 +40,7 @@ var wantRoles = map[string]triage.Role{
 	"POST /api/v1/reports/{id}/replies":      triage.RoleTriager,
 	"POST /api/v1/reports/{id}/credit-offer": triage.RoleTriager,
 	"GET /api/v1/reports/{id}/credit":        triage.RoleViewer,
+	"PUT /api/v1/reports/{id}/credit":        triage.RoleTriager,
 	"GET /api/v1/outbox":                     triage.RoleViewer,
 	"POST /api/v1/outbox/{mid}/retry":        triage.RoleTriager,
 	"GET /healthz":                           "",

@@ -110,6 +110,7 @@ var routes = []Route{
 	{"POST", "/api/v1/reports/{id}/replies", triage.RoleTriager, true, "reply to the researcher", (*server).apiReply},
 	{"POST", "/api/v1/reports/{id}/credit-offer", triage.RoleTriager, true, "offer the researcher credit", (*server).apiCreditOffer},
 	{"GET", "/api/v1/reports/{id}/credit", triage.RoleViewer, true, "a report's credit offer and the researcher's choice", (*server).apiCredit},
+	{"PUT", "/api/v1/reports/{id}/credit", triage.RoleTriager, true, "set the advisory title, or record the researcher's credit choice made by mail", (*server).apiSetCredit},
 	{"GET", "/api/v1/outbox", triage.RoleViewer, true, "outgoing mail and its delivery", (*server).apiOutbox},
 	{"POST", "/api/v1/outbox/{mid}/retry", triage.RoleTriager, true, "send a failed mail again", (*server).apiOutboxRetry},
 	{"GET", "/api/v1/settings/sla", triage.RoleAdmin, true, "the SLA policy", (*server).apiSLAPolicy},
