@@ -206,6 +206,13 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) er
 				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
 			}
 		}
+		// The report leaves the search index while the message and its
+		// files go in, and is indexed once after: with it indexed, the
+		// triggers would index the report and its whole conversation
+		// again for every file (FileReport files a report the same way).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts WHERE rowid = ?`, m.ReportID); err != nil {
+			return err
+		}
 		if m.ID, err = insertMessage(ctx, tx, m); err != nil {
 			if isUnique(err) {
 				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
@@ -223,6 +230,9 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) er
 			if attIDs[i], err = res.LastInsertId(); err != nil {
 				return err
 			}
+		}
+		if err := indexReport(ctx, tx, m.ReportID); err != nil {
+			return err
 		}
 		if m.RawMessageID != 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`,
