@@ -128,17 +128,28 @@ func (s *Sender) Check() error {
 	if err != nil || host == "" || port == "" {
 		return fmt.Errorf("inbox: sender: relay %q must be host:port", s.Relay)
 	}
+	if err := s.checkTLS(host); err != nil {
+		return fmt.Errorf("inbox: sender: %w", err)
+	}
+	if (s.RelayUser == "") != (s.RelayPassword == "") {
+		return fmt.Errorf("inbox: sender: relay user and password go together")
+	}
+	return nil
+}
+
+// checkTLS checks RelayTLS for a relay on host: a known mode, and no TLS
+// only on loopback. Check asks it at startup, dialRelay before every
+// connection, so that no configuration falls back to sending AUTH and
+// mail in the clear.
+func (s *Sender) checkTLS(host string) error {
 	switch s.tlsMode() {
 	case RelayStartTLS, RelayImplicitTLS:
 	case RelayNoTLS:
 		if !isLoopbackHost(host) {
-			return fmt.Errorf("inbox: sender: relay TLS %q is allowed only for a loopback relay, not %q", RelayNoTLS, host)
+			return fmt.Errorf("relay TLS %q is allowed only for a loopback relay, not %q", RelayNoTLS, host)
 		}
 	default:
-		return fmt.Errorf("inbox: sender: relay TLS %q: want %s, %s or %s", s.RelayTLS, RelayStartTLS, RelayImplicitTLS, RelayNoTLS)
-	}
-	if (s.RelayUser == "") != (s.RelayPassword == "") {
-		return fmt.Errorf("inbox: sender: relay user and password go together")
+		return fmt.Errorf("relay TLS %q: want %s, %s or %s", s.RelayTLS, RelayStartTLS, RelayImplicitTLS, RelayNoTLS)
 	}
 	return nil
 }

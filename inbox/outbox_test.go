@@ -64,7 +64,8 @@ const (
 )
 
 // startRelay starts a relay on loopback. mode is "starttls", "tls"
-// (implicit) or "none" (no TLS offered at all).
+// (implicit), "none" (no TLS offered at all) or "plain-auth" (no TLS, but
+// AUTH offered in the clear).
 func startRelay(t *testing.T, mode string) *relay {
 	t.Helper()
 	cert, pool := selfSigned(t)
@@ -85,6 +86,8 @@ func startRelay(t *testing.T, mode string) *relay {
 	case "tls":
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 		ln = tls.NewListener(ln, srv.TLSConfig)
+	case "plain-auth":
+		srv.AllowInsecureAuth = true
 	}
 	r.addr = ln.Addr().String()
 	done := make(chan struct{})
@@ -521,6 +524,24 @@ func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
 	}
 	if auths, _ := rl.counts(); auths != 1 {
 		t.Errorf("%d AUTH attempts, want only the one with the wrong password", auths)
+	}
+}
+
+// TestSender_UnknownTLSMode: a TLS mode the sender does not know (a
+// Sender built without Check) sends nothing, not even AUTH, rather than
+// falling back to a connection without TLS.
+func TestSender_UnknownTLSMode(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "plain-auth")
+	s := e.viaRelay(rl)
+	s.RelayTLS = "ssl"
+	e.tick(s, 0)
+	if auths, mails := rl.counts(); auths != 0 || mails != 0 {
+		t.Errorf("relay saw %d AUTH and %d MAIL in the clear", auths, mails)
+	}
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || !strings.Contains(m.LastError, "TLS") {
+		t.Errorf("outbox row %+v", m)
 	}
 }
 

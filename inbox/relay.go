@@ -47,10 +47,10 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("relay %s: %w", s.Relay, err)
 	}
-	mode := s.tlsMode()
-	if mode == RelayNoTLS && !isLoopbackHost(host) {
-		return nil, fmt.Errorf("relay %s: refusing to send without TLS to a relay that is not on loopback", s.Relay)
+	if err := s.checkTLS(host); err != nil {
+		return nil, fmt.Errorf("relay %s: %w", s.Relay, err)
 	}
+	mode := s.tlsMode()
 	tlsConfig := s.relayTLSConfig(host)
 
 	sessCtx, cancel := context.WithTimeout(ctx, relaySessionTimeout)
