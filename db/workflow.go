@@ -234,7 +234,8 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 
 // RecordResponse records that a reply went to the researcher of report
 // id (triage.Report.Responded): the first one stops the first-response
-// clock. The outbound-mail code calls it once a staff reply is sent.
+// clock. AddReply records it with the reply, when the reply is queued;
+// this is that step alone.
 func (db *DB) RecordResponse(ctx context.Context, id int64, by triage.Actor, now time.Time) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return db.recordResponse(ctx, tx, id, by, now)
