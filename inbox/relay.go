@@ -165,14 +165,8 @@ func (rs *relaySession) send(from, to string, msg []byte) error {
 		}
 	}
 	rs.used = true
-	opts := &smtp.MailOptions{Size: int64(len(msg))}
-	if !isASCII(from) || !isASCII(to) {
-		if ok, _ := rs.c.Extension("SMTPUTF8"); !ok {
-			return permanent(fmt.Errorf("relay %s does not accept non-ASCII addresses (no SMTPUTF8)", rs.relay))
-		}
-		opts.UTF8 = true
-	}
-	if err := rs.c.Mail(from, opts); err != nil {
+	// from and to are ASCII: pgp.ComposeMail refuses any other address.
+	if err := rs.c.Mail(from, &smtp.MailOptions{Size: int64(len(msg))}); err != nil {
 		return rs.fail("MAIL FROM", err)
 	}
 	if err := rs.c.Rcpt(to, nil); err != nil {
@@ -223,13 +217,4 @@ func (rs *relaySession) close() {
 	} else {
 		_ = rs.conn.Close()
 	}
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
