@@ -526,6 +526,10 @@ func (s *server) reportCreditOffer(w http.ResponseWriter, r *http.Request) {
 	s.conversationAnswer(w, r, rep, "credit", convNotices["credit"], err, map[string]string{"advisory_title": title, "message": msg})
 }
 
+// maxOutboxLimit is the most outbox rows the store lists at once
+// (db.MaxMailLimit).
+const maxOutboxLimit = 1000
+
 // outboxStates are the outbox filter's choices.
 var outboxStates = []triage.Delivery{triage.DeliveryQueued, triage.DeliverySent, triage.DeliveryFailed}
 
@@ -543,9 +547,9 @@ func outboxFilter(r *http.Request) (triage.OutboxFilter, error) {
 		}
 		f.ReportID = int64(n)
 	}
-	n, err := intParam(q.Get("limit"), 200, 1, 1000)
+	n, err := intParam(q.Get("limit"), 200, 1, maxOutboxLimit)
 	if err != nil {
-		return f, triage.Errorf(triage.EINVALID, "limit must be between 1 and 1000")
+		return f, triage.Errorf(triage.EINVALID, "limit must be between 1 and %d", maxOutboxLimit)
 	}
 	f.Limit = n
 	return f, nil

@@ -53,7 +53,10 @@ func (s *server) apiMessageList(ctx context.Context, rep *triage.Report) ([]apiM
 	if err != nil {
 		return nil, err
 	}
-	mails, err := s.store.Outbox(ctx, triage.OutboxFilter{ReportID: rep.ID})
+	// Attempts are only on the outbox rows. Ask for as many as the store
+	// lists (its default is a page of 100): with more mail about the
+	// report, older replies would show 0 attempts.
+	mails, err := s.store.Outbox(ctx, triage.OutboxFilter{ReportID: rep.ID, Limit: maxOutboxLimit})
 	if err != nil {
 		return nil, err
 	}

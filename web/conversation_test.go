@@ -550,3 +550,45 @@ func TestHallOfFame_StatusChange(t *testing.T) {
 		}
 	}
 }
+
+// TestReportJSON_MessageAttempts: a staff reply's delivery attempts come
+// from its own outbox row, however much other mail the report has had
+// since.
+func TestReportJSON_MessageAttempts(t *testing.T) {
+	ce := newConvEnv(t)
+	ctx := context.Background()
+	code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID), ce.triagerToken, map[string]string{"body": "First."})
+	if code != http.StatusCreated {
+		t.Fatalf("reply: %d %v", code, m)
+	}
+	mails := ce.outbox(ce.rep.ID)
+	if len(mails) != 1 {
+		t.Fatalf("outbox %v", mails)
+	}
+	if err := ce.db.MarkMail(ctx, mails[0].ID, triage.MailAttempt{Err: errors.New("451 try later")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	// More mail about the report than one default page of the outbox.
+	for i := range 120 {
+		n := &triage.OutMail{
+			Kind: triage.MailNotification, ReportID: ce.rep.ID, To: "team@localhost",
+			Subject: fmt.Sprintf("[%s] reminder %d", ce.rep.TrackingID, i), Body: "reminder",
+			HeaderMessageID: fmt.Sprintf("<reminder-%d@localhost>", i), CreatedAt: t0.Add(time.Duration(i+1) * time.Second),
+		}
+		if err := ce.db.QueueMail(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, m = ce.sendJSON("GET", fmt.Sprintf("/api/v1/reports/%d/messages", ce.rep.ID), viewerToken, nil)
+	if code != http.StatusOK {
+		t.Fatalf("messages: %d %v", code, m)
+	}
+	msgs, _ := m["messages"].([]any)
+	if len(msgs) != 2 {
+		t.Fatalf("messages %v", msgs)
+	}
+	d, _ := msgs[1].(map[string]any)["delivery"].(map[string]any)
+	if d == nil || d["attempts"] != float64(1) || d["last_error"] != "451 try later" {
+		t.Errorf("delivery of the reply %v, want 1 attempt", d)
+	}
+}
