@@ -108,3 +108,28 @@ func TestAddIncoming_IndexesOnce(t *testing.T) {
 		t.Errorf("search for the last file's name finds %d reports, want 1", len(got))
 	}
 }
+
+// TestOutbox_QueryPlans checks with EXPLAIN QUERY PLAN that the outbox
+// page (all mail, or one state) reads the newest mail through an index
+// rather than sorting the whole outbox, which only grows: every
+// acknowledgement and team notification stays in it.
+func TestOutbox_QueryPlans(t *testing.T) {
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, f := range []triage.OutboxFilter{{}, {State: triage.DeliveryQueued}, {State: triage.DeliverySent},
+		{State: triage.DeliveryFailed, Limit: 1000}} {
+		q, args, err := outboxQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := queryPlan(t, d, q, args...)
+		for _, step := range plan {
+			if strings.Contains(step, "TEMP B-TREE") || step == "SCAN o" {
+				t.Errorf("%+v: %q\n\t%s", f, step, strings.Join(plan, "\n\t"))
+			}
+		}
+	}
+}

@@ -61,6 +61,9 @@ CREATE TABLE outbox (
 	via               TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_pending ON outbox (next_attempt_at, id) WHERE state = 'queued';
+-- The outbox page, newest first: all of it, or in one state.
+CREATE INDEX outbox_created ON outbox (created_at);
+CREATE INDEX outbox_state_created ON outbox (state, created_at);
 CREATE INDEX outbox_to_created ON outbox (mail_to, created_at);
 CREATE INDEX outbox_kind_created ON outbox (kind, created_at);
 CREATE INDEX outbox_report_id ON outbox (report_id);
