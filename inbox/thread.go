@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/secinbox/secinbox/pgp"
@@ -21,9 +22,6 @@ import (
 //     sequential and easy to guess, so this counts only when the From
 //     address is the report's researcher address; otherwise anyone could
 //     write into any report.
-
-// maxThreadIDs bounds the Message-IDs looked up for one message.
-const maxThreadIDs = 128
 
 // threadReport returns the report m answers, and how it was found
 // ("message-id", "tracking-id"), or 0 when it opens a new report.
@@ -64,28 +62,21 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64,
 	return id, "tracking-id", nil
 }
 
-// threadIDs are the well-formed Message-IDs m's In-Reply-To and
-// References name, without duplicates, at most maxThreadIDs.
+// threadIDs are the Message-IDs m's In-Reply-To and References name,
+// In-Reply-To first. pgp keeps only well-formed ids ("<left@right>"),
+// without repeats within a field and at most 100 a field; the store
+// drops repeats across them and bounds the lookup.
 func threadIDs(m *pgp.Message) []string {
-	seen := map[string]bool{}
-	var ids []string
-	for _, id := range append(append([]string(nil), m.InReplyTo...), m.References...) {
-		if len(ids) >= maxThreadIDs {
-			break
-		}
-		if validMessageID(id) && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
+	return slices.Concat(m.InReplyTo, m.References)
 }
 
-// validMessageID tells whether id is one "<...>" message id that is safe
-// to store and to repeat in a header: printable ASCII without white space
-// or further angle brackets, at most 250 bytes. The "@" RFC 5322 asks for
-// is not required: some mailers leave it out, and their replies should
-// still thread.
+// validMessageID tells whether id, the Message-ID of a mail we file, is
+// safe to store and to repeat in a header (the acknowledgement's
+// In-Reply-To): one "<...>" of printable ASCII without white space or
+// further angle brackets, at most 250 bytes. The "@" RFC 5322 asks for
+// is not required here, but pgp drops ids without one from In-Reply-To
+// and References (and pgp.ComposeMail from the ones it writes), so a
+// later mail cannot thread by such an id; it can by the tracking id.
 func validMessageID(id string) bool {
 	if len(id) < 3 || len(id) > 250 || id[0] != '<' || id[len(id)-1] != '>' {
 		return false
