@@ -209,7 +209,7 @@ func seedBoard(ctx context.Context, d *DB, n int, seeded bool) (time.Time, []int
 			}
 			if rng.IntN(4) == 0 {
 				a := &triage.Attachment{Name: words(1) + ".har", ContentType: "application/json", Data: []byte("{}")}
-				if _, err := insertAttachment(ctx, tx, r.ID, a); err != nil {
+				if _, err := insertAttachment(ctx, tx, r.ID, 0, a); err != nil {
 					return err
 				}
 			}

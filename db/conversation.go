@@ -220,15 +220,8 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) er
 			return err
 		}
 		for i := range m.Attachments {
-			a := &m.Attachments[i]
-			res, err := tx.ExecContext(ctx, `INSERT INTO attachments
-				(report_id, conversation_message_id, name, content_type, size, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				m.ReportID, m.ID, a.Name, a.ContentType, a.Size, a.SHA256, blob(a.Data))
-			if err != nil {
+			if attIDs[i], err = insertAttachment(ctx, tx, m.ReportID, m.ID, &m.Attachments[i]); err != nil {
 				return fmt.Errorf("attachment %d: %w", i, err)
-			}
-			if attIDs[i], err = res.LastInsertId(); err != nil {
-				return err
 			}
 		}
 		if err := indexReport(ctx, tx, m.ReportID); err != nil {

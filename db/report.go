@@ -84,7 +84,7 @@ func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutM
 			return err
 		}
 		for i := range r.Attachments {
-			if attIDs[i], err = insertAttachment(ctx, tx, id, &r.Attachments[i]); err != nil {
+			if attIDs[i], err = insertAttachment(ctx, tx, id, 0, &r.Attachments[i]); err != nil {
 				return err
 			}
 		}
@@ -146,10 +146,13 @@ func insertReport(ctx context.Context, tx *sql.Tx, r *triage.Report, year, seq i
 	return res.LastInsertId()
 }
 
-func insertAttachment(ctx context.Context, tx *sql.Tx, reportID int64, a *triage.Attachment) (int64, error) {
+// insertAttachment stores a file of report reportID and returns its id:
+// one that came with conversation message messageID, or with the
+// report's first message when messageID is 0.
+func insertAttachment(ctx context.Context, tx *sql.Tx, reportID, messageID int64, a *triage.Attachment) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO attachments
-		(report_id, name, content_type, size, sha256, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		reportID, a.Name, a.ContentType, a.Size, a.SHA256, blob(a.Data))
+		(report_id, conversation_message_id, name, content_type, size, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		reportID, nullID(messageID), a.Name, a.ContentType, a.Size, a.SHA256, blob(a.Data))
 	if err != nil {
 		return 0, err
 	}

@@ -97,7 +97,7 @@ func (db *DB) SeedReports(ctx context.Context, n int, now time.Time, seed uint64
 		res.Last = r.ID
 		if rng.IntN(4) == 0 {
 			a := &triage.Attachment{Name: words(1) + ".har", ContentType: "application/json", Size: 2, Data: []byte("{}")}
-			if _, err := insertAttachment(ctx, tx, r.ID, a); err != nil {
+			if _, err := insertAttachment(ctx, tx, r.ID, 0, a); err != nil {
 				return err
 			}
 		}
