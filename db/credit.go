@@ -65,10 +65,6 @@ func (db *DB) OfferCredit(ctx context.Context, c *triage.Credit, nonce string, t
 		if err := reportExists(ctx, tx, c.ReportID); err != nil {
 			return err
 		}
-		var offeredBy any
-		if c.OfferedBy != 0 {
-			offeredBy = c.OfferedBy
-		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO credits
 			(report_id, nonce, token_hash, offered_at, offered_by, expires_at, advisory_title)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -77,7 +73,7 @@ func (db *DB) OfferCredit(ctx context.Context, c *triage.Credit, nonce string, t
 				offered_at = excluded.offered_at, offered_by = excluded.offered_by,
 				expires_at = excluded.expires_at,
 				advisory_title = CASE WHEN excluded.advisory_title <> '' THEN excluded.advisory_title ELSE advisory_title END`,
-			c.ReportID, nonce, tokenHash, formatTime(c.OfferedAt), offeredBy, formatTime(c.ExpiresAt), title)
+			c.ReportID, nonce, tokenHash, formatTime(c.OfferedAt), nullID(c.OfferedBy), formatTime(c.ExpiresAt), title)
 		if err != nil {
 			if isUnique(err) {
 				return triage.Errorf(triage.ECONFLICT, "that credit link token is already in use")
