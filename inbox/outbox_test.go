@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"log"
 	"log/slog"
@@ -134,6 +135,10 @@ func (r *relay) counts() (auths, mails int) {
 	return len(r.auths), r.mails
 }
 
+// errHangUp, scripted as an answer to RCPT, makes the relay answer 421
+// and close the connection, as a relay shutting down does.
+var errHangUp = errors.New("relay hangs up")
+
 func (r *relay) script(rcpt, data []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -179,6 +184,9 @@ func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if len(s.r.rcptErrs) > 0 {
 		err := s.r.rcptErrs[0]
 		s.r.rcptErrs = s.r.rcptErrs[1:]
+		if err == errHangUp {
+			panic(err) // go-smtp answers 421 and closes the connection
+		}
 		if err != nil {
 			return err
 		}
@@ -478,6 +486,36 @@ func TestSender_RetryAndFail(t *testing.T) {
 	text := e.read(got[len(got)-1].data).Text
 	if !strings.Contains(text, "Thanks, we are looking into it.") || !strings.Contains(text, "Report "+ack.TrackingID) {
 		t.Errorf("reply text:\n%s", text)
+	}
+}
+
+// TestSender_Relay421: a 421 ends the session (RFC 5321 section 3.8):
+// the mail it answered is retried after its backoff, and the next mail is
+// left for the next tick rather than charged an attempt on the closed
+// connection.
+func TestSender_Relay421(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	ctx := context.Background()
+	reply := &triage.OutMail{Kind: triage.MailReply, ReportID: ack.ReportID, TrackingID: ack.TrackingID, To: researcherAddr,
+		Subject: triage.ReplySubject(ack.TrackingID), Body: "Thanks.", HeaderMessageID: triage.NewMessageID("example.com"),
+		CreatedAt: e.received}
+	if err := e.db.QueueMail(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	rl.script([]error{errHangUp}, nil)
+	e.tick(s, 0)
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "421") {
+		t.Errorf("the mail answered 421: %+v", m)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliveryQueued || m.Attempts != 0 || m.LastError != "" {
+		t.Errorf("the next mail was charged for the closed connection: %+v", m)
+	}
+	e.tick(s, 1)
+	if m := e.mail(reply.ID); m.State != triage.DeliverySent {
+		t.Errorf("the next mail at the next tick: %+v", m)
 	}
 }
 

@@ -154,9 +154,9 @@ func (s *Sender) helloName() string {
 }
 
 // send hands one message to the relay. A 5xx answer to MAIL, RCPT or
-// DATA is permanent; a 4xx is temporary and the session stays usable;
-// anything else (the connection lost, a timeout) is temporary and breaks
-// the session.
+// DATA is permanent; a 4xx is temporary and the session stays usable,
+// but for 421, with which the relay closes it; anything else (the
+// connection lost, a timeout) is temporary and breaks the session.
 func (rs *relaySession) send(from, to string, msg []byte) error {
 	if rs.used {
 		if err := rs.c.Reset(); err != nil {
@@ -194,9 +194,10 @@ func (rs *relaySession) fail(step string, err error) error {
 	switch {
 	case errors.As(err, &se) && se.Code >= 500 && se.Code <= 599:
 		return permanent(err)
-	case errors.As(err, &se) && se.Code >= 400 && se.Code <= 499:
+	case errors.As(err, &se) && se.Code >= 400 && se.Code <= 499 && se.Code != 421:
 		return err
 	}
+	// 421: the relay is closing the session (RFC 5321 section 3.8).
 	rs.broken = true
 	return &sessionError{err}
 }
