@@ -101,7 +101,8 @@ func (db *DB) ReportByMessageIDs(ctx context.Context, ids []string) (int64, erro
 }
 
 // threadQuery is ReportByMessageIDs' query for n Message-IDs, given
-// three times. The Message-ID indexes of reports and messages are
+// three times. Mail to the team (SLA notifications) is left out: a team
+// member's answer to it is not the researcher's. The Message-ID indexes of reports and messages are
 // partial (on a non-empty header_message_id): SQLite uses one only when
 // the query repeats that condition, and would otherwise read every
 // report and message (TestThreadQuery_Plan).
@@ -109,7 +110,7 @@ func threadQuery(n int) string {
 	in := strings.TrimSuffix(strings.Repeat("?,", n), ",")
 	return `SELECT header_message_id, id FROM reports WHERE header_message_id <> '' AND header_message_id IN (` + in + `)
 		UNION ALL SELECT header_message_id, report_id FROM messages WHERE header_message_id <> '' AND header_message_id IN (` + in + `)
-		UNION ALL SELECT header_message_id, report_id FROM outbox WHERE report_id IS NOT NULL AND header_message_id IN (` + in + `)`
+		UNION ALL SELECT header_message_id, report_id FROM outbox WHERE report_id IS NOT NULL AND kind <> 'notification' AND header_message_id IN (` + in + `)`
 }
 
 // ReportByTrackingID returns the id of the report with that tracking id,

@@ -182,11 +182,19 @@ func TestReportByMessageIDs(t *testing.T) {
 	if err := d.AddReply(ctx, out, mail, triage.Actor{}); err != nil {
 		t.Fatal(err)
 	}
+	// An SLA notification mailed to the team about r1: answers to it are
+	// the team's, not the researcher's.
+	team := &triage.OutMail{Kind: triage.MailNotification, ReportID: r1.ID, To: "lead@example.com",
+		Subject: "[" + r1.TrackingID + "] SLA", Body: "due soon", HeaderMessageID: "<sla.1@localhost>", CreatedAt: t0}
+	if err := d.QueueMail(ctx, team); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		ids  []string
 		want int64
 	}{
+		{"TeamNotification", []string{"<sla.1@localhost>"}, 0},
 		{"FirstMessage", []string{"<first@example.org>"}, r1.ID},
 		{"Acknowledgement", []string{ack.HeaderMessageID}, r1.ID},
 		{"ResearcherReply", []string{"<reply@example.org>"}, r1.ID},
