@@ -134,8 +134,8 @@ type ReportView struct {
 	Keys         []ResearcherKeyRow
 	KeyLookupURL string
 	KeyNotice    string
-	// Triage is the panel with the report's SLA clocks, CVSS, history,
-	// notes and (for triagers) the actions that change them.
+	// Triage is the panel with the report's SLA clocks, CVSS, history
+	// and (for triagers) the actions that change them.
 	Triage TriageView
 	// Conversation is the timeline after the first message: researcher
 	// messages, staff replies, internal notes; and the reply and credit
@@ -347,7 +347,7 @@ type AuditRow struct {
 }
 
 // Triage: the report page's actions (status, assignee, labels,
-// duplicate, CVSS, notes), its SLA clocks and history, the board's quick
+// duplicate, CVSS), its SLA clocks and history, the board's quick
 // forms, the SLA settings and the team metrics.
 
 // TriageView is the triage panel of a report page. Forms post to
@@ -373,8 +373,6 @@ type TriageView struct {
 	CVSS         CVSSView
 	Clocks       []ClockView
 	ClockZone    string // the policy's time zone, "UTC"
-	Notes        []NoteView
-	NoteInput    string
 	Events       []EventView
 }
 
@@ -427,14 +425,6 @@ type CVSSResult struct {
 	Severity string
 	Error    string // why the vector is invalid
 	Empty    bool   // no vector given
-}
-
-// NoteView is an internal note.
-type NoteView struct {
-	Author    string
-	At        string
-	AtRFC3339 string
-	Body      string // plain text, printed escaped
 }
 
 // EventView is one entry of a report's history.

@@ -144,13 +144,6 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 		v.Duplicates = append(v.Duplicates, templates.Link{Label: fmt.Sprintf("and %d more", more), URL: reportURL(rep.ID) + "#triage"})
 	}
 
-	notes, err := s.store.Notes(ctx, rep.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, n := range notes {
-		v.Notes = append(v.Notes, templates.NoteView{Author: orSystem(n.AuthorEmail), At: formatTime(n.At), AtRFC3339: formatRFC3339(n.At), Body: n.Body})
-	}
 	evs, err := s.store.ReportEvents(ctx, rep.ID)
 	if err != nil {
 		return v, err
@@ -169,9 +162,6 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 		}
 		if in, ok := st.input["original"]; ok {
 			v.DupInput = in
-		}
-		if in, ok := st.input["body"]; ok {
-			v.NoteInput = in
 		}
 		if in, ok := st.input["vector"]; ok {
 			v.CVSS = cvssView(rep.CVSS, in)

@@ -631,8 +631,3 @@ func pathIDValue(s string) (int64, error) {
 	}
 	return int64(n), nil
 }
-
-// notImplemented answers routes whose handlers are being written.
-func (s *server) notImplemented(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented yet", http.StatusNotImplemented)
-}
