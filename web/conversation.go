@@ -27,24 +27,45 @@ func (s *server) kickSender() {
 	}
 }
 
-// mailHeaders returns the recipient, subject and threading headers of a
-// new mail in rep's conversation. A report without a usable researcher
-// address (an unreadable bounce, a mangled From) is EINVALID.
-func (s *server) mailHeaders(ctx context.Context, rep *triage.Report) (to, subject, inReplyTo string, refs []string, err error) {
-	to, err = triage.ValidAddress(rep.ResearcherEmail)
+// newMail is a mail of kind in rep's conversation, written by by and
+// queued at now: to the researcher, threaded (In-Reply-To, References),
+// its subject carrying the tracking id, marked encrypted when a key is
+// known for them. A report without a usable researcher address (an
+// unreadable bounce, a mangled From) is EINVALID.
+func (s *server) newMail(ctx context.Context, rep *triage.Report, kind triage.MailKind, body string, by triage.Actor, now time.Time) (*triage.OutMail, error) {
+	to, err := triage.ValidAddress(rep.ResearcherEmail)
 	if err != nil {
-		return "", "", "", nil, triage.Errorf(triage.EINVALID, "%s has no usable researcher address to write to", rep.TrackingID)
+		return nil, triage.Errorf(triage.EINVALID, "%s has no usable researcher address to write to", rep.TrackingID)
 	}
-	subject = triage.ReplySubject(rep.TrackingID)
+	subject := triage.ReplySubject(rep.TrackingID)
 	if err := triage.ValidSubject(subject); err != nil {
-		return "", "", "", nil, err
+		return nil, err
 	}
 	msgs, err := s.store.Messages(ctx, rep.ID)
 	if err != nil {
-		return "", "", "", nil, err
+		return nil, err
 	}
-	inReplyTo, refs = triage.ThreadHeaders(rep.HeaderMessageID, msgs)
-	return to, subject, inReplyTo, refs, nil
+	inReplyTo, refs := triage.ThreadHeaders(rep.HeaderMessageID, msgs)
+	_, encrypted, err := s.researcherKey(ctx, rep, now)
+	if err != nil {
+		return nil, err
+	}
+	return &triage.OutMail{
+		Kind:            kind,
+		ReportID:        rep.ID,
+		TrackingID:      rep.TrackingID,
+		To:              to,
+		Subject:         subject,
+		Body:            body,
+		HeaderMessageID: triage.NewMessageID(s.domain),
+		InReplyTo:       inReplyTo,
+		References:      refs,
+		AuthorID:        by.UserID,
+		CreatedAt:       now,
+		State:           triage.DeliveryQueued,
+		NextAttempt:     now,
+		Encrypted:       encrypted,
+	}, nil
 }
 
 // researcherKey returns the key a mail to rep's researcher would be
@@ -69,46 +90,25 @@ func (s *server) reply(ctx context.Context, rep *triage.Report, by triage.Actor,
 	if err != nil {
 		return nil, err
 	}
-	to, subject, inReplyTo, refs, err := s.mailHeaders(ctx, rep)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	_, encrypted, err := s.researcherKey(ctx, rep, now)
+	mail, err := s.newMail(ctx, rep, triage.MailReply, body, by, now)
 	if err != nil {
 		return nil, err
 	}
-	mid := triage.NewMessageID(s.domain)
 	m := &triage.Message{
 		ReportID:        rep.ID,
 		Direction:       triage.DirectionOut,
 		Via:             triage.ViaMail,
 		At:              now,
 		From:            s.contact,
-		Subject:         subject,
+		Subject:         mail.Subject,
 		Body:            body,
-		Encrypted:       encrypted,
+		Encrypted:       mail.Encrypted,
 		Decrypted:       true,
-		HeaderMessageID: mid,
+		HeaderMessageID: mail.HeaderMessageID,
 		AuthorID:        by.UserID,
 		AuthorEmail:     by.Email,
 		Delivery:        triage.DeliveryQueued,
-	}
-	mail := &triage.OutMail{
-		Kind:            triage.MailReply,
-		ReportID:        rep.ID,
-		TrackingID:      rep.TrackingID,
-		To:              to,
-		Subject:         subject,
-		Body:            body,
-		HeaderMessageID: mid,
-		InReplyTo:       inReplyTo,
-		References:      refs,
-		AuthorID:        by.UserID,
-		CreatedAt:       now,
-		State:           triage.DeliveryQueued,
-		NextAttempt:     now,
-		Encrypted:       encrypted,
 	}
 	if err := s.store.AddReply(ctx, m, mail, by); err != nil {
 		return nil, fmt.Errorf("web: reply to %s: %w", rep.TrackingID, err)
@@ -151,12 +151,8 @@ func (s *server) offerCredit(ctx context.Context, rep *triage.Report, by triage.
 	} else {
 		message = ""
 	}
-	to, subject, inReplyTo, refs, err := s.mailHeaders(ctx, rep)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	_, encrypted, err := s.researcherKey(ctx, rep, now)
+	mail, err := s.newMail(ctx, rep, triage.MailCreditOffer, message, by, now)
 	if err != nil {
 		return nil, err
 	}
@@ -169,22 +165,6 @@ func (s *server) offerCredit(ctx context.Context, rep *triage.Report, by triage.
 		OfferedBy:     by.UserID,
 		ExpiresAt:     now.Add(triage.CreditOfferLifetime),
 		AdvisoryTitle: title,
-	}
-	mail := &triage.OutMail{
-		Kind:            triage.MailCreditOffer,
-		ReportID:        rep.ID,
-		TrackingID:      rep.TrackingID,
-		To:              to,
-		Subject:         subject,
-		Body:            message,
-		HeaderMessageID: triage.NewMessageID(s.domain),
-		InReplyTo:       inReplyTo,
-		References:      refs,
-		AuthorID:        by.UserID,
-		CreatedAt:       now,
-		State:           triage.DeliveryQueued,
-		NextAttempt:     now,
-		Encrypted:       encrypted,
 	}
 	if err := s.store.OfferCredit(ctx, c, nonce, hash, mail, by); err != nil {
 		return nil, fmt.Errorf("web: offer credit for %s: %w", rep.TrackingID, err)
