@@ -172,11 +172,7 @@ func (s *server) offerCredit(ctx context.Context, rep *triage.Report, by triage.
 	// A new offer may change the advisory title the hall of fame shows.
 	s.hallChanged()
 	s.kickSender()
-	stored, err := s.store.Credit(ctx, rep.ID)
-	if err != nil {
-		return nil, err
-	}
-	return stored, nil
+	return c, nil
 }
 
 // creditState names where a credit offer stands at now.

@@ -28,7 +28,8 @@ type ConversationStore interface {
 
 	// OfferCredit offers credit for report c.ReportID (again: a new nonce
 	// replaces the old link, the researcher's choice stays) and queues
-	// mail, the offer's mail, in one audited transaction.
+	// mail, the offer's mail, in one audited transaction, then fills c
+	// with the credit as stored.
 	OfferCredit(ctx context.Context, c *triage.Credit, nonce string, tokenHash []byte, mail *triage.OutMail, by triage.Actor) error
 	// Credit returns a report's credit offer, or ENOTFOUND.
 	Credit(ctx context.Context, reportID int64) (*triage.Credit, error)
