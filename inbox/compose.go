@@ -133,6 +133,10 @@ func (s *Sender) renderAck(ctx context.Context, m *triage.OutMail) (string, erro
 			return "", fmt.Errorf("status link: %w", err)
 		}
 	}
+	policy, err := s.Store.SLAPolicy(ctx)
+	if err != nil {
+		return "", fmt.Errorf("SLA policy: %w", err)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello,\n\nthank you for your report. We received it on %s and filed it as %s.\n",
 		mailTime(r.ReceivedAt), r.TrackingID)
@@ -150,7 +154,7 @@ func (s *Sender) renderAck(ctx context.Context, m *triage.OutMail) (string, erro
 	fmt.Fprintf(&b, "What happens next: a member of the security team reads your report and\n"+
 		"answers you within %s of its arrival (by %s). We then assess it,\n"+
 		"keep you informed while it is fixed, and agree on disclosure with you.\n\n",
-		hoursText(triage.FirstResponseWindow), mailTime(r.FirstResponseDue))
+		policy.FirstResponsePromise(), mailTime(r.FirstResponseDue))
 	fmt.Fprintf(&b, "Our disclosure policy:\n\n  %s\n", s.url("/policy"))
 	if statusLink != "" {
 		fmt.Fprintf(&b, "\nFollow your report and write to us at this private link\n"+
@@ -222,8 +226,4 @@ func (s *Sender) url(path string) string {
 // mailTime formats t for a mail: UTC, unambiguous in every locale.
 func mailTime(t time.Time) string {
 	return t.UTC().Format("2 January 2006 at 15:04 UTC")
-}
-
-func hoursText(d time.Duration) string {
-	return fmt.Sprintf("%d hours", int(d.Hours()))
 }

@@ -89,4 +89,7 @@ type OutboxStore interface {
 	StatusLinkNonce(ctx context.Context, rawID int64) (string, error)
 	// QueueMail stores m in the outbox; see ConversationStore.
 	QueueMail(ctx context.Context, m *triage.OutMail) error
+	// SLAPolicy returns the SLA policy in force: the acknowledgement
+	// promises its first-response window.
+	SLAPolicy(ctx context.Context) (*triage.SLAPolicy, error)
 }

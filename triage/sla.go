@@ -110,6 +110,24 @@ func DefaultSLAPolicy() *SLAPolicy {
 	}
 }
 
+// FirstResponsePromise is the first-response window as researchers are
+// promised it (the acknowledgement, the policy page): "24 hours", or "8
+// working hours" when only business hours count.
+func (p *SLAPolicy) FirstResponsePromise() string {
+	d := p.FirstResponse
+	n, unit := int64(d/time.Hour), "hour"
+	if d%time.Hour != 0 {
+		n, unit = int64((d+time.Minute-1)/time.Minute), "minute"
+	}
+	if p.Calendar != nil {
+		unit = "working " + unit
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
+
 // MaxSLAWindow bounds every window of a policy: a year of counted time.
 const MaxSLAWindow = 365 * 24 * time.Hour
 

@@ -489,3 +489,25 @@ func TestClocks_RemediationStart(t *testing.T) {
 		})
 	}
 }
+
+func TestSLAPolicy_FirstResponsePromise(t *testing.T) {
+	cal := &triage.Calendar{}
+	for _, c := range []struct {
+		d    time.Duration
+		cal  *triage.Calendar
+		want string
+	}{
+		{24 * time.Hour, nil, "24 hours"},
+		{time.Hour, nil, "1 hour"},
+		{8 * time.Hour, cal, "8 working hours"},
+		{time.Hour, cal, "1 working hour"},
+		{90 * time.Minute, nil, "90 minutes"},
+		{time.Minute, cal, "1 working minute"},
+	} {
+		p := triage.DefaultSLAPolicy()
+		p.FirstResponse, p.Calendar = c.d, c.cal
+		if got := p.FirstResponsePromise(); got != c.want {
+			t.Errorf("%v (calendar %v): %q, want %q", c.d, c.cal != nil, got, c.want)
+		}
+	}
+}
