@@ -41,15 +41,6 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh %dm", h, m)
 }
 
-// formatWindow is a whole-hour window such as "24 hours".
-func formatWindow(d time.Duration) string {
-	h := int64(d / time.Hour)
-	if h == 1 {
-		return "1 hour"
-	}
-	return fmt.Sprintf("%d hours", h)
-}
-
 // formatFingerprint groups an OpenPGP fingerprint in blocks of four
 // upper-case hex digits, the way gpg prints it. Non-hex input is returned
 // trimmed as is.

@@ -185,12 +185,18 @@ func (s *server) wkdPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 // policy is the disclosure policy page.
+// It promises the first-response window of the SLA policy in force.
 func (s *server) policy(w http.ResponseWriter, r *http.Request) {
+	p, err := s.store.SLAPolicy(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.Policy(templates.PolicyView{
 		Contact:        s.contact,
 		KeyURL:         s.publicURL + "/pgp-key.asc",
 		Fingerprint:    formatFingerprint(s.teamKey(r.Context()).Fingerprint),
-		ResponseWindow: formatWindow(triage.FirstResponseWindow),
+		ResponseWindow: p.FirstResponsePromise(),
 	}))
 }
 
