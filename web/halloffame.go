@@ -368,6 +368,8 @@ const maxCreditForm = 16 << 10
 // and returns nil when there is none: 429 past the per-address limit of
 // unknown tokens, 404 for an unknown token, 410 for an expired link.
 func (s *server) creditLookup(w http.ResponseWriter, r *http.Request) (*triage.Credit, string) {
+	// A private link, like the status page: never indexed.
+	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	token := r.PathValue("token")
 	now, key := s.now(), ipKey(r)
 	lim := s.acct.limits.links
