@@ -377,7 +377,7 @@ func (s *server) messageEntry(rep *triage.Report, m *triage.Message, canAct bool
 		if m.Encrypted && !m.Decrypted {
 			e.DecryptError = cmp.Or(m.DecryptError, "the message could not be decrypted")
 		}
-		e.Parts = messageParts(m)
+		e.Parts = bodyPartViews(m.Parts, m.Signatures)
 		return e
 	}
 	e.Label, e.From = "Reply", orSystem(m.AuthorEmail)
@@ -393,23 +393,6 @@ func (s *server) messageEntry(rep *triage.Report, m *triage.Message, canAct bool
 		e.RetryURL = fmt.Sprintf("/outbox/%d/retry?report=%d", m.OutboxID, rep.ID)
 	}
 	return e
-}
-
-// messageParts are an incoming message's parts, each with the signature
-// covering it, as for the first message (partViews).
-func messageParts(m *triage.Message) []templates.PartView {
-	var out []templates.PartView
-	for _, p := range m.Parts {
-		v := templates.PartView{
-			Path: p.Path, ContentType: p.ContentType, Text: p.Text, FromHTML: p.FromHTML, Encrypted: p.Encrypted,
-			Signature: templates.PartSignature{Label: "Not signed", Class: "badge-neutral"},
-		}
-		if p.Signature > 0 && p.Signature <= len(m.Signatures) {
-			v.Signature = partSignature(m.Signatures[p.Signature-1])
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 // creditView is the credit panel's state of c (nil: not offered).

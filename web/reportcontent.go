@@ -39,8 +39,22 @@ const lookupRole = triage.RoleTriager
 // partViews are rep's body parts for the page, each marked with exactly
 // the signature that covers it.
 func partViews(rep *triage.Report) []templates.PartView {
+	out := bodyPartViews(rep.Parts, rep.Signatures)
+	for i, p := range rep.Parts {
+		if p.FromHTML && p.Source > 0 && p.Source <= len(rep.Attachments) {
+			// The file pgp kept this part's HTML in, whatever other
+			// files of the same name the sender attached.
+			out[i].SourceURL = sourceURL(rep.ID, rep.Attachments[p.Source-1].ID)
+		}
+	}
+	return out
+}
+
+// bodyPartViews are parts for the page, each marked with the signature
+// of sigs that covers it: a report's first message, or a later one.
+func bodyPartViews(parts []triage.BodyPart, sigs []triage.Signature) []templates.PartView {
 	var out []templates.PartView
-	for _, p := range rep.Parts {
+	for _, p := range parts {
 		v := templates.PartView{
 			Path:        p.Path,
 			ContentType: p.ContentType,
@@ -49,13 +63,8 @@ func partViews(rep *triage.Report) []templates.PartView {
 			Encrypted:   p.Encrypted,
 			Signature:   templates.PartSignature{Label: "Not signed", Class: "badge-neutral"},
 		}
-		if p.Signature > 0 && p.Signature <= len(rep.Signatures) {
-			v.Signature = partSignature(rep.Signatures[p.Signature-1])
-		}
-		if p.FromHTML && p.Source > 0 && p.Source <= len(rep.Attachments) {
-			// The file pgp kept this part's HTML in, whatever other
-			// files of the same name the sender attached.
-			v.SourceURL = sourceURL(rep.ID, rep.Attachments[p.Source-1].ID)
+		if p.Signature > 0 && p.Signature <= len(sigs) {
+			v.Signature = partSignature(sigs[p.Signature-1])
 		}
 		out = append(out, v)
 	}
