@@ -432,7 +432,7 @@ func findMessages(ctx context.Context, tx *sql.Tx, reportID int64) ([]*triage.Me
 	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.report_id, m.direction, m.via, m.at, m.from_addr, m.subject, m.body,
 		m.encrypted, m.decrypted, m.decrypt_error, m.sig_status, m.signatures, m.parts, m.header_message_id,
 		COALESCE(m.raw_message_id, 0), COALESCE(m.author_id, 0), COALESCE(u.email, ''),
-		COALESCE(o.id, 0), COALESCE(o.state, ''), COALESCE(o.last_error, ''), o.sent_at, COALESCE(o.encrypted, 0)
+		COALESCE(o.id, 0), COALESCE(o.state, ''), COALESCE(o.attempts, 0), COALESCE(o.last_error, ''), o.sent_at, COALESCE(o.encrypted, 0)
 		FROM messages m LEFT JOIN users u ON u.id = m.author_id LEFT JOIN outbox o ON o.message_id = m.id
 		WHERE m.report_id = ? ORDER BY m.at DESC, m.id DESC LIMIT ?`, reportID, maxConversation)
 	if err != nil {
@@ -450,7 +450,7 @@ func findMessages(ctx context.Context, tx *sql.Tx, reportID int64) ([]*triage.Me
 		if err := rows.Scan(&m.ID, &m.ReportID, &direction, &via, timeScanner{&m.At}, &m.From, &m.Subject, &m.Body,
 			&m.Encrypted, &m.Decrypted, &m.DecryptError, &sigStatus, &sigs, &parts, &m.HeaderMessageID,
 			&m.RawMessageID, &m.AuthorID, &m.AuthorEmail,
-			&m.OutboxID, &state, &m.LastError, timeScanner{&m.SentAt}, &sentEncrypted); err != nil {
+			&m.OutboxID, &state, &m.Attempts, &m.LastError, timeScanner{&m.SentAt}, &sentEncrypted); err != nil {
 			return nil, err
 		}
 		m.Direction, m.Via, m.Delivery = triage.Direction(direction), via, triage.Delivery(state)

@@ -92,6 +92,7 @@ type Message struct {
 	// Outgoing only, from the outbox row that delivers it.
 	OutboxID  int64
 	Delivery  Delivery
+	Attempts  int
 	LastError string
 	SentAt    time.Time
 }

@@ -53,17 +53,6 @@ func (s *server) apiMessageList(ctx context.Context, rep *triage.Report) ([]apiM
 	if err != nil {
 		return nil, err
 	}
-	// Attempts are only on the outbox rows. Ask for as many as the store
-	// lists (its default is a page of 100): with more mail about the
-	// report, older replies would show 0 attempts.
-	mails, err := s.store.Outbox(ctx, triage.OutboxFilter{ReportID: rep.ID, Limit: maxOutboxLimit})
-	if err != nil {
-		return nil, err
-	}
-	attempts := map[int64]int{}
-	for _, m := range mails {
-		attempts[m.ID] = m.Attempts
-	}
 	out := make([]apiMessage, 0, len(msgs)+1)
 	out = append(out, apiMessage{
 		Direction: string(triage.DirectionIn), Via: triage.ViaMail, From: rep.ResearcherEmail,
@@ -80,7 +69,7 @@ func (s *server) apiMessageList(ctx context.Context, rep *triage.Report) ([]apiM
 				v.Author = &apiUser{ID: m.AuthorID, Email: m.AuthorEmail}
 			}
 			v.Delivery = &apiDelivery{
-				State: string(cmp.Or(m.Delivery, triage.DeliveryQueued)), Attempts: attempts[m.OutboxID],
+				State: string(cmp.Or(m.Delivery, triage.DeliveryQueued)), Attempts: m.Attempts,
 				LastError: m.LastError, SentAt: optTime(formatRFC3339(m.SentAt)),
 			}
 		}
