@@ -343,6 +343,10 @@ func outboxQuery(f triage.OutboxFilter) (string, []any, error) {
 		where = append(where, `o.report_id = ?`)
 		args = append(args, f.ReportID)
 	}
+	if f.Kind != "" {
+		where = append(where, `o.kind = ?`)
+		args = append(args, string(f.Kind))
+	}
 	q := `SELECT ` + mailColumns + mailFrom
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)

@@ -153,6 +153,7 @@ func MailBackoff(attempts int) time.Duration {
 type OutboxFilter struct {
 	State    Delivery // "" for any
 	ReportID int64    // 0 for any
+	Kind     MailKind // "" for any
 	Limit    int
 }
 

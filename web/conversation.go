@@ -45,7 +45,19 @@ func (s *server) newMail(ctx context.Context, rep *triage.Report, kind triage.Ma
 	if err != nil {
 		return nil, err
 	}
-	inReplyTo, refs := triage.ThreadHeaders(rep.HeaderMessageID, msgs)
+	root := rep.HeaderMessageID
+	if root == "" {
+		// The researcher's mail had no Message-ID (or came from the web
+		// form): thread under the acknowledgement they received.
+		acks, err := s.store.Outbox(ctx, triage.OutboxFilter{ReportID: rep.ID, Kind: triage.MailAck, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(acks) > 0 {
+			root = acks[0].HeaderMessageID
+		}
+	}
+	inReplyTo, refs := triage.ThreadHeaders(root, msgs)
 	_, encrypted, err := s.researcherKey(ctx, rep, now)
 	if err != nil {
 		return nil, err

@@ -592,3 +592,27 @@ func TestReportJSON_MessageAttempts(t *testing.T) {
 		t.Errorf("delivery of the reply %v, want 1 attempt", d)
 	}
 }
+
+// TestReply_ThreadsUnderAck: when the researcher's mail had no
+// Message-ID (or the report came from the web form), a reply threads
+// under the acknowledgement the researcher received.
+func TestReply_ThreadsUnderAck(t *testing.T) {
+	ce := newConvEnv(t)
+	rep := ce.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
+		r.ResearcherEmail = "nomid@example.org"
+	})
+	ack := &triage.OutMail{Kind: triage.MailAck, ReportID: rep.ID, To: "nomid@example.org",
+		Subject: triage.AckSubject(rep.TrackingID), HeaderMessageID: "<ack-1@localhost>", CreatedAt: t0.Add(-time.Hour)}
+	if err := ce.db.QueueMail(context.Background(), ack); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/api/v1/reports/%d/replies", rep.ID)
+	if code, m := ce.sendJSON("POST", path, ce.triagerToken, map[string]string{"body": "Which version?"}); code != http.StatusCreated {
+		t.Fatalf("reply: %d %v", code, m)
+	}
+	for _, m := range ce.outbox(rep.ID) {
+		if m.Kind == triage.MailReply && (m.InReplyTo != "<ack-1@localhost>" || !slices.Equal(m.References, []string{"<ack-1@localhost>"})) {
+			t.Errorf("reply threads %q %q, want under the acknowledgement", m.InReplyTo, m.References)
+		}
+	}
+}
