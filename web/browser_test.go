@@ -820,7 +820,11 @@ func testKeyboard(t *testing.T, browser context.Context) {
 	b.do(clear("#f-label"))
 	eval[bool](b, `(document.activeElement.blur(), true)`)
 
-	// o opens the selected report.
+	// o opens the selected report, once the board has settled: clearing
+	// the filter may reload it, and a key pressed meanwhile is lost.
+	b.waitFor("the board settled with the report selected", fmt.Sprintf(
+		`!document.querySelector(".htmx-request") && document.activeElement === document.body && document.querySelector("tr.selected [data-testid=board-link]")?.textContent === %q`,
+		second.TrackingID))
 	b.do(chromedp.KeyEvent("o"))
 	b.waitFor("the report page", fmt.Sprintf(`location.pathname === "/reports/%d"`, second.ID))
 }
