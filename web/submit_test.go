@@ -269,6 +269,22 @@ func TestSubmit_Encrypted(t *testing.T) {
 			t.Errorf("status %d\n%s", resp.StatusCode, body)
 		}
 	})
+	// An address mail.ParseAddress takes but the stored mail's From
+	// cannot carry is refused on the form, not a 500 after the work.
+	t.Run("NonASCIIEmail", func(t *testing.T) {
+		before := len(e.pending())
+		for _, addr := range []string{"zoë@example.org", "r@exämple.org"} {
+			f := encryptedFields(t, key, token)
+			f["email"] = addr
+			resp, body := e.postReport(f)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "email address") {
+				t.Errorf("%s: status %d\n%.300s", addr, resp.StatusCode, body)
+			}
+		}
+		if n := len(e.pending()); n != before {
+			t.Errorf("refused posts stored %d raw messages", n-before)
+		}
+	})
 }
 
 func TestSubmit_Refusals(t *testing.T) {
