@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/inbox"
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // linkKey derives the key of the researchers' link tokens (status and
@@ -77,6 +79,34 @@ func (c *Config) sender(store inbox.OutboxStore, kr *keyring, links []byte, log 
 		return nil, fmt.Errorf("outgoing mail: %w", err)
 	}
 	return s, nil
+}
+
+// teamAddresses are -notify-email's addresses, each one the outbox can
+// mail: a typo must stop the start, not fail every SLA mail later (and
+// TeamMail.NotifyTeam, stopping at it, would skip the addresses after it).
+func (c *Config) teamAddresses() ([]string, error) {
+	var out []string
+	for _, a := range splitList(c.NotifyEmail) {
+		v, err := triage.ValidAddress(a)
+		// pgp.ComposeMail takes ASCII addresses only.
+		if err != nil || strings.ContainsFunc(v, func(r rune) bool { return r >= utf8.RuneSelf }) {
+			return nil, fmt.Errorf("-notify-email: %q is not one plain (ASCII) email address", a)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// checkAckLimits refuses acknowledgement limits below 1: the processor
+// reads 0 or less as its defaults, not as "none".
+func (c *Config) checkAckLimits() error {
+	if c.AckPerSender < 1 {
+		return fmt.Errorf("-ack-per-sender must be 1 or more, not %d", c.AckPerSender)
+	}
+	if c.AckPerHour < 1 {
+		return fmt.Errorf("-ack-per-hour must be 1 or more, not %d", c.AckPerHour)
+	}
+	return nil
 }
 
 // splitList splits a comma-separated setting, dropping empty items.

@@ -44,6 +44,13 @@ func cmdServe(ctx context.Context, e *env) error {
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("set both -tls-cert and -tls-key, or neither")
 	}
+	if err := cfg.checkAckLimits(); err != nil {
+		return err
+	}
+	team, err := cfg.teamAddresses()
+	if err != nil {
+		return err
+	}
 
 	d, err := openData(ctx, &cfg)
 	if err != nil {
@@ -142,7 +149,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if team := splitList(cfg.NotifyEmail); len(team) > 0 {
+	if len(team) > 0 {
 		notifier.Mailer = &inbox.TeamMail{Store: d, To: team, Domain: cfg.Domain, Kick: sender.Kick}
 	}
 	httpSrv := &http.Server{
