@@ -127,14 +127,17 @@ var creditChoices = []templates.Option{
 // submission is one post of the form, read and bounded.
 type submission struct {
 	fields map[string]string
-	files  []pgp.File
-	size   int // bytes of files
+	// ciphertext is what the browser encrypted, up to 20 MiB: kept as
+	// read, never copied into a string.
+	ciphertext []byte
+	files      []pgp.File
+	size       int // bytes of files
 }
 
 func (sub *submission) get(name string) string { return sub.fields[name] }
 
 // encrypted reports whether the browser encrypted the report.
-func (sub *submission) encrypted() bool { return sub.fields[fieldCiphertext] != "" }
+func (sub *submission) encrypted() bool { return len(sub.ciphertext) > 0 }
 
 // formError is a refusal of the form: shown on the form again, with
 // what was typed.
@@ -282,7 +285,7 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	var armored []byte
 	if sub.encrypted() {
-		armored, err = checkArmoredMessage(sub.get(fieldCiphertext))
+		armored, err = checkArmoredMessage(sub.ciphertext)
 	} else {
 		armored, err = s.encryptSubmission(r, sub, contact)
 	}
@@ -404,7 +407,13 @@ func readSubmission(r *http.Request) (*submission, error) {
 			}
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(part, int64(max)+1))
+		size := int64(0)
+		if name == fieldCiphertext {
+			// Nearly the whole post: read it into a buffer of the size
+			// the request announces rather than growing one.
+			size = r.ContentLength
+		}
+		data, err := readField(part, max, size)
 		if err != nil {
 			return sub, bodyError(err)
 		}
@@ -414,9 +423,24 @@ func readSubmission(r *http.Request) (*submission, error) {
 		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
 			return sub, refuse("The %s is not valid text.", fieldNames[name])
 		}
+		if name == fieldCiphertext {
+			sub.ciphertext = data
+			continue
+		}
 		sub.fields[name] = string(data)
 	}
 	return sub, nil
+}
+
+// readField reads at most max+1 bytes of part, into a buffer first sized
+// for size bytes (capped at max) when size is positive.
+func readField(part io.Reader, max int, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if size > 0 {
+		buf.Grow(int(min(size, int64(max))) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(part, int64(max)+1))
+	return buf.Bytes(), err
 }
 
 // bodyError is a failure reading the request body: too large, or
@@ -429,20 +453,21 @@ func bodyError(err error) error {
 	return triage.Errorf(triage.EINVALID, "malformed form")
 }
 
-// checkArmoredMessage returns s if it is one ASCII-armored OpenPGP
-// message and nothing else. Whether it decrypts is intake's business.
-func checkArmoredMessage(s string) ([]byte, error) {
-	t := strings.TrimSpace(s)
-	if !strings.HasPrefix(t, "-----BEGIN PGP MESSAGE-----") || !strings.HasSuffix(t, "-----END PGP MESSAGE-----") ||
-		strings.Count(t, "-----BEGIN ") != 1 {
+// checkArmoredMessage returns b without surrounding white space if it
+// is one ASCII-armored OpenPGP message and nothing else. Whether it
+// decrypts is intake's business.
+func checkArmoredMessage(b []byte) ([]byte, error) {
+	t := bytes.TrimSpace(b)
+	if !bytes.HasPrefix(t, []byte("-----BEGIN PGP MESSAGE-----")) || !bytes.HasSuffix(t, []byte("-----END PGP MESSAGE-----")) ||
+		bytes.Count(t, []byte("-----BEGIN ")) != 1 {
 		return nil, refuse("The encrypted report is not an OpenPGP message.")
 	}
-	for i := 0; i < len(t); i++ {
-		if c := t[i]; c >= 0x7f || c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+	for _, c := range t {
+		if c >= 0x7f || c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
 			return nil, refuse("The encrypted report is not an OpenPGP message.")
 		}
 	}
-	return []byte(t + "\n"), nil
+	return t, nil
 }
 
 // encryptSubmission checks the plain fields sent without JavaScript,
