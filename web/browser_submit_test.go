@@ -55,7 +55,7 @@ func newFormSite(t *testing.T) *formSite {
 	h, err := web.New(web.Config{
 		Store:            d,
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Domain:           "secinbox.example", // pgp.EncryptedMail wants a dotted domain
+		Domain:           "secinbox.example",
 		PublicURL:        base,
 		SecretKey:        testSecretKey,
 		LinkKey:          testLinkKey,
