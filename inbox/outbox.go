@@ -247,7 +247,12 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 				return sent, ctx.Err()
 			}
 			a, abort := s.attempt(ctx, t, m)
-			if err := s.Store.MarkMail(ctx, m.ID, a, s.now()); err != nil {
+			// Recorded even when shutdown began during the try: a mail the
+			// relay took must not go out again after a restart.
+			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := s.Store.MarkMail(mctx, m.ID, a, s.now())
+			cancel()
+			if err != nil {
 				return sent, fmt.Errorf("inbox: outbox: mark mail %d: %w", m.ID, err)
 			}
 			s.logAttempt(m, a)

@@ -50,6 +50,8 @@ type relay struct {
 	// order (nil: accept); then everything is accepted.
 	rcptErrs []error
 	dataErrs []error
+	// onData, when set, runs once a mail is taken (before the answer).
+	onData func()
 }
 
 type relayMail struct {
@@ -211,7 +213,28 @@ func (s *relaySession) Data(rd io.Reader) error {
 	}
 	_, isTLS := s.conn.TLSConnectionState()
 	s.r.received = append(s.r.received, relayMail{from: s.from, to: s.to, tls: isTLS, user: s.user, data: data})
+	if s.r.onData != nil {
+		s.r.onData()
+	}
 	return nil
+}
+
+// TestSender_ShutdownDuringSend: a mail the relay took while the server
+// was shutting down is recorded as sent, so it does not go out twice.
+func TestSender_ShutdownDuringSend(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	r := startRelay(t, "starttls")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.onData = cancel
+	s := e.viaRelay(r)
+	if _, err := s.Tick(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if got := e.mail(ack.ID); got.State != triage.DeliverySent {
+		t.Errorf("mail taken during shutdown is %s (attempts %d, %q), want sent", got.State, got.Attempts, got.LastError)
+	}
 }
 
 func (s *relaySession) Reset()        { s.from, s.to = "", "" }
