@@ -651,7 +651,7 @@ func (s *server) statusView(r *http.Request, token string, reportID int64) (temp
 		v.Status = string(rep.Status)
 	}
 	v.Received = at(rep.ReceivedAt)
-	v.FirstResponse = statusClock(rep.Clocks(p, now).FirstResponse, at)
+	v.FirstResponse = statusClock(rep.Clocks(p, now).FirstResponse, !rep.Timeline.RespondedAt.IsZero(), at)
 	first := rep.Body
 	if rep.Encrypted && !rep.Decrypted {
 		first = "(We could not decrypt this message.)"
@@ -678,13 +678,18 @@ func (s *server) statusView(r *http.Request, token string, reportID int64) (temp
 	return v, nil
 }
 
-// statusClock words the first-response clock c for the researcher.
-func statusClock(c *triage.Clock, at func(time.Time) string) templates.StatusClockView {
+// statusClock words the first-response clock c for the researcher;
+// answered is whether the team replied (the clock also stops when a
+// report is closed without a reply).
+func statusClock(c *triage.Clock, answered bool, at func(time.Time) string) templates.StatusClockView {
 	if c == nil || c.DueAt.IsZero() {
 		return templates.StatusClockView{State: "none", Text: "We will answer as soon as we can."}
 	}
 	v := templates.StatusClockView{DueAt: at(c.DueAt)}
 	switch {
+	case !answered && (c.State == triage.ClockMet || !c.StoppedAt.IsZero()):
+		v.State = "closed"
+		v.Text = "This report is closed."
 	case c.State == triage.ClockMet:
 		v.State, v.Answered = "answered", at(c.MetAt)
 		v.Text = "Answered " + v.Answered + " (promised by " + v.DueAt + ")."

@@ -554,3 +554,35 @@ func TestStatusPage(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusPage_ClosedWithoutReply: closing a report stops its
+// first-response clock, but the page must not claim the team answered.
+func TestStatusPage_ClosedWithoutReply(t *testing.T) {
+	e, key := formEnv(t)
+	token := e.formToken()
+	e.clock.Set(t0.Add(time.Minute))
+	resp, body := e.postReport(encryptedFields(t, key, token))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.StatusCode)
+	}
+	stok := statusToken(t, body)
+	ctx := context.Background()
+	rawID, _, err := e.db.StatusLink(ctx, triage.TokenHash(stok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := triage.NewReport(t0.Add(time.Minute))
+	rep.MessageID, rep.Title, rep.ResearcherEmail = rawID, "From the browser", "r@example.org"
+	if err := e.db.FileReport(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	spam := triage.StatusSpam
+	if _, err := e.db.UpdateReport(ctx, rep.ID, triage.Change{Status: &spam}, triage.Actor{}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(t0.Add(2 * time.Hour))
+	_, body = e.get(http.DefaultClient, "/status/"+stok)
+	if strings.Contains(body, "Answered") || !strings.Contains(body, `data-state="closed"`) {
+		t.Errorf("a report closed without a reply:\n%s", body)
+	}
+}
