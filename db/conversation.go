@@ -143,7 +143,7 @@ func (db *DB) AddIncomingMessage(ctx context.Context, m *triage.Message) error {
 		return fmt.Errorf("db: add incoming message: %w", triage.Errorf(triage.EINVALID, "message has no raw message"))
 	}
 	m.Direction, m.Via = triage.DirectionIn, triage.ViaMail
-	if err := db.addIncoming(ctx, m, true); err != nil {
+	if err := db.addIncoming(ctx, m, triage.Actor{Email: triage.ActorSystem}); err != nil {
 		return fmt.Errorf("db: add incoming message: %w", err)
 	}
 	return nil
@@ -152,26 +152,27 @@ func (db *DB) AddIncomingMessage(ctx context.Context, m *triage.Message) error {
 // AddWebReply stores a researcher's reply written on the status page
 // (direction in, via web; its body checked by triage.CleanMessageBody)
 // and resumes a report in needs-info, as AddIncomingMessage does, in one
-// transaction. It sets m.ID; m.From defaults to the report's researcher.
-// EINVALID for a bad body, ENOTFOUND for an unknown report. The caller
-// audits it (triage.AuditResearcherReply): only it knows the client's
-// address.
-func (db *DB) AddWebReply(ctx context.Context, m *triage.Message) error {
+// transaction, audited (triage.AuditResearcherReply) as the researcher
+// from client's address and browser. It sets m.ID; m.From defaults to
+// the report's researcher. EINVALID for a bad body, ENOTFOUND for an
+// unknown report.
+func (db *DB) AddWebReply(ctx context.Context, m *triage.Message, client triage.Actor) error {
 	body, err := triage.CleanMessageBody(m.Body)
 	if err != nil {
 		return fmt.Errorf("db: add web reply: %w", err)
 	}
 	m.Body, m.RawMessageID = body, 0
 	m.Direction, m.Via = triage.DirectionIn, triage.ViaWeb
-	if err := db.addIncoming(ctx, m, false); err != nil {
+	client.UserID, client.Email = 0, triage.ActorResearcher
+	if err := db.addIncoming(ctx, m, client); err != nil {
 		return fmt.Errorf("db: add web reply: %w", err)
 	}
 	return nil
 }
 
 // addIncoming stores incoming message m (AddIncomingMessage,
-// AddWebReply), audited as the system's doing when audit is set.
-func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) error {
+// AddWebReply), audited as by's doing.
+func (db *DB) addIncoming(ctx context.Context, m *triage.Message, by triage.Actor) error {
 	if m.ReportID == 0 {
 		return triage.Errorf(triage.EINVALID, "message has no report")
 	}
@@ -253,11 +254,8 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, audit bool) er
 				return err
 			}
 		}
-		if !audit {
-			return nil
-		}
 		return db.addAudit(ctx, tx, &triage.AuditEvent{
-			At: m.At, ActorEmail: triage.ActorSystem, Action: triage.AuditResearcherReply,
+			At: m.At, ActorEmail: by.Email, RemoteAddr: by.RemoteAddr, UserAgent: by.UserAgent, Action: triage.AuditResearcherReply,
 			Target: fmt.Sprintf("report:%d", m.ReportID), Detail: fmt.Sprintf(`{"message":%d,"via":%q}`, m.ID, m.Via),
 		})
 	})

@@ -417,9 +417,9 @@ func TestAddWebReply(t *testing.T) {
 	if _, err := d.UpdateReport(ctx, r.ID, triage.Change{Status: ptr(triage.StatusNeedsInfo)}, actor(alice), t0); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, d.AddWebReply(ctx, &triage.Message{ReportID: r.ID, At: t0, Body: " \n"}), triage.EINVALID)
+	wantCode(t, d.AddWebReply(ctx, &triage.Message{ReportID: r.ID, At: t0, Body: " \n"}, triage.Actor{}), triage.EINVALID)
 	m := &triage.Message{ReportID: r.ID, At: t0.Add(time.Hour), Body: "version 2.3\r\n"}
-	if err := d.AddWebReply(ctx, m); err != nil {
+	if err := d.AddWebReply(ctx, m, triage.Actor{RemoteAddr: "192.0.2.7"}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := d.Messages(ctx, r.ID)
@@ -440,8 +440,9 @@ func TestAddWebReply(t *testing.T) {
 	if last := evs[len(evs)-1]; last.Kind != triage.EventStatus || last.To != "triaging" || last.ActorID != 0 {
 		t.Errorf("last event %+v", last)
 	}
-	// The web handler audits the reply, with the client's address.
-	if aud, err := d.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditResearcherReply}); err != nil || len(aud) != 0 {
+	// Audited in the same transaction, as the researcher from the client's address.
+	if aud, err := d.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditResearcherReply}); err != nil || len(aud) != 1 ||
+		aud[0].ActorEmail != triage.ActorResearcher || aud[0].RemoteAddr != "192.0.2.7" {
 		t.Errorf("audit %v %+v", err, aud)
 	}
 }

@@ -244,7 +244,7 @@ func TestTimeline(t *testing.T) {
 	_, hdr := ce.staffCookie("tri@localhost", triage.RoleTriager)
 
 	in := &triage.Message{ReportID: ce.rep.ID, At: t0.Add(-90 * time.Minute), Body: "More detail: " + xssScript}
-	if err := ce.db.AddWebReply(ctx, in); err != nil {
+	if err := ce.db.AddWebReply(ctx, in, triage.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	ce.clock.Set(t0.Add(-80 * time.Minute))
@@ -332,7 +332,7 @@ func TestReportJSON_Messages(t *testing.T) {
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	in := &triage.Message{ReportID: ce.rep.ID, At: t0.Add(-90 * time.Minute), Body: "Any news?"}
-	if err := ce.db.AddWebReply(ctx, in); err != nil {
+	if err := ce.db.AddWebReply(ctx, in, triage.Actor{}); err != nil {
 		t.Fatal(err)
 	}
 	if code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID), ce.triagerToken, map[string]string{"body": "Yes."}); code != http.StatusCreated {

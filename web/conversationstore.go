@@ -67,6 +67,7 @@ type ConversationStore interface {
 	StatusLink(ctx context.Context, hash []byte) (rawID, reportID int64, err error)
 	// AddWebReply stores a researcher's reply written on the status page
 	// (direction in, via web) and resumes a report in needs-info, in one
-	// transaction. It sets m.ID.
-	AddWebReply(ctx context.Context, m *triage.Message) error
+	// transaction audited as the researcher from client's address. It
+	// sets m.ID.
+	AddWebReply(ctx context.Context, m *triage.Message, client triage.Actor) error
 }

@@ -752,15 +752,9 @@ func (s *server) statusReply(w http.ResponseWriter, r *http.Request) {
 		Body:      body,
 		Signature: triage.Signature{Status: triage.SignatureNone},
 	}
-	if err := s.store.AddWebReply(r.Context(), m); err != nil {
+	if err := s.store.AddWebReply(r.Context(), m, actorOf(r)); err != nil {
 		s.Error(w, r, err)
 		return
-	}
-	if err := s.auditAs(r, nil, triage.ActorResearcher, triage.AuditResearcherReply, reportTarget(reportID),
-		map[string]any{"message": m.ID, "via": triage.ViaWeb}); err != nil {
-		// The reply is stored: a lost audit record must not make the
-		// researcher send it twice. auditAs logged it.
-		s.log.WarnContext(r.Context(), "status page reply stored without its audit record", "report", reportID)
 	}
 	http.Redirect(w, r, "/status/"+token+"?sent=1", http.StatusSeeOther)
 }
