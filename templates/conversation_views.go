@@ -66,6 +66,9 @@ type CreditView struct {
 	RevokedAt    string
 	Advisory     string
 	OfferURL     string // the offer form's action; "" when the user may not offer
+	// SetURL is the action of the form recording the researcher's answer
+	// by mail and the advisory title; "" unless offered and allowed.
+	SetURL string
 	TitleInput   string
 	MessageInput string
 	// Unavailable says why credit cannot be offered (no link key, no

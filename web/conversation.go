@@ -260,6 +260,7 @@ func (s *server) deliveryText(state triage.Delivery, lastError string, sentAt ti
 var convNotices = map[string]string{
 	"reply":  "Reply queued.",
 	"credit": "Credit offered: the researcher will get a link to choose.",
+	"credit-set": "Credit updated.",
 	"note":   "Internal note added.",
 	"retry":  "The mail is queued again.",
 }
@@ -337,6 +338,7 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 		}
 		if c != nil {
 			v.Credit.TitleInput = c.AdvisoryTitle
+			v.Credit.SetURL = reportURL(rep.ID) + "/credit"
 		}
 	}
 	if c != nil && c.OfferedBy != 0 {

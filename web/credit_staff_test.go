@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/secinbox/secinbox/triage"
@@ -58,5 +59,41 @@ func TestSetCredit(t *testing.T) {
 	events, err := ce.db.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditCreditChoice})
 	if err != nil || len(events) != 2 || events[0].ActorEmail == triage.ActorResearcher || events[0].ActorID == 0 {
 		t.Errorf("audit of the recorded choice: %+v %v", events, err)
+	}
+}
+
+// TestSetCredit_Page: the report page's form records the answer by mail
+// and the advisory title; a bad choice is refused on the page.
+func TestSetCredit_Page(t *testing.T) {
+	ce := newConvEnv(t)
+	ctx := context.Background()
+	if code, _ := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/credit-offer", ce.rep.ID), ce.triagerToken, `{}`); code != http.StatusCreated {
+		t.Fatalf("offer: %d", code)
+	}
+	_, hdr := ce.staffCookie("tri@localhost", triage.RoleTriager)
+	_, page := ce.do(ce.client(), "GET", reportURL(ce.rep.ID), nil, hdr...)
+	if len(byTestID(t, page, "credit-set-submit")) != 1 {
+		t.Fatal("the report page has no form to record the researcher's answer")
+	}
+	path := fmt.Sprintf("/reports/%d/credit", ce.rep.ID)
+	resp, _ := ce.do(ce.client(), "POST", path, url.Values{"choice": {"name"}, "display_name": {""}}, hdr...)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a name choice without a name: %d, want 422", resp.StatusCode)
+	}
+	resp, _ = ce.do(ce.client(), "POST", path, url.Values{"choice": {"handle"}, "display_name": {"r1ta"},
+		"advisory_title": {"Open redirect in login"}}, hdr...)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("record by page: %d, want 303 back to the report", resp.StatusCode)
+	}
+	c, err := ce.db.Credit(ctx, ce.rep.ID)
+	if err != nil || c.Choice != triage.CreditHandle || c.DisplayName != "r1ta" || c.AdvisoryTitle != "Open redirect in login" {
+		t.Errorf("stored %+v %v", c, err)
+	}
+	// Only the title: the choice stays.
+	if resp, _ := ce.do(ce.client(), "POST", path, url.Values{"choice": {""}, "advisory_title": {"CVE-2026-0002"}}, hdr...); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("title only: %d", resp.StatusCode)
+	}
+	if c, _ := ce.db.Credit(ctx, ce.rep.ID); c.Choice != triage.CreditHandle || c.AdvisoryTitle != "CVE-2026-0002" {
+		t.Errorf("after setting the title only: %+v", c)
 	}
 }
