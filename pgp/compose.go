@@ -246,7 +246,7 @@ func checkOutgoing(m OutgoingMail, now time.Time) (outgoing, error) {
 // group, no comment) and returns it as triage.ValidAddress does.
 func bareAddress(s string) (string, error) {
 	a, err := triage.ValidAddress(s)
-	if err != nil || !isASCIIPrintable(a) {
+	if err != nil {
 		return "", fmt.Errorf("%q is not one bare address: %w", s, ErrInvalidMail)
 	}
 	return a, nil

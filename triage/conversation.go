@@ -180,10 +180,12 @@ func CleanMessageBody(body string) (string, error) {
 // ValidAddress returns addr as a bare, lower-cased-domain address fit
 // for an envelope and a To field, or EINVALID: one address, no display
 // name, no control characters or white space (no header injection), at
-// most 254 bytes, a local part and a domain. A domain of one label is
-// allowed: the development default is security@localhost.
+// most 254 bytes, a local part (at most 64, RFC 5321) and a domain. A domain of one label is
+// allowed: the development default is security@localhost. Only ASCII:
+// outgoing mail does not use SMTPUTF8, so an internationalized address
+// could be received from but never answered.
 func ValidAddress(addr string) (string, error) {
-	if len(addr) > 254 || strings.ContainsFunc(addr, func(r rune) bool { return r < 0x21 || r == 0x7f || r == '<' || r == '>' || r == ',' || r == ';' }) {
+	if len(addr) > 254 || strings.ContainsFunc(addr, func(r rune) bool { return r < 0x21 || r >= 0x7f || r == '<' || r == '>' || r == ',' || r == ';' }) {
 		return "", Errorf(EINVALID, "invalid email address")
 	}
 	a, err := mail.ParseAddress(addr)
@@ -192,7 +194,7 @@ func ValidAddress(addr string) (string, error) {
 	}
 	at := strings.LastIndexByte(addr, '@')
 	local, domain := addr[:at], strings.ToLower(addr[at+1:])
-	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+	if local == "" || len(local) > 64 || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", Errorf(EINVALID, "invalid email address")
 	}
 	return local + "@" + domain, nil

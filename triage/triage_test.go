@@ -104,3 +104,32 @@ func TestErrorCode(t *testing.T) {
 		t.Error("nil error has a code")
 	}
 }
+
+func TestValidAddress(t *testing.T) {
+	for addr, want := range map[string]string{
+		"r@example.org":                   "r@example.org",
+		"R.Sec+x@Example.ORG":             "R.Sec+x@example.org",
+		"security@localhost":              "security@localhost",
+		"zoë@example.org":                 "",
+		"r@exämple.org":                   "",
+		"R <r@example.org>":               "",
+		"r@example.org\r\nBcc: x@y.org":   "",
+		"a@example.org, b@example.org":    "",
+		"r@.example.org":                  "",
+		"r@example..org":                  "",
+		"@example.org":                    "",
+		"r@":                              "",
+		strings.Repeat("a", 250) + "@x.y": "",
+	} {
+		got, err := triage.ValidAddress(addr)
+		if want == "" {
+			if err == nil {
+				t.Errorf("ValidAddress(%q) = %q, want an error", addr, got)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Errorf("ValidAddress(%q) = %q, %v, want %q", addr, got, err, want)
+		}
+	}
+}

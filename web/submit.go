@@ -273,14 +273,12 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	contact, err := triage.ValidAddress(strings.TrimSpace(sub.get(fieldEmail)))
-	if err != nil {
-		s.refuseSubmission(w, r, sub, refuse("Enter the email address we should answer (one address, like you@example.org)."))
-		return
-	}
-	// The stored mail's From (pgp.EncryptedMail) and the answers' To
-	// (pgp.ComposeMail) take ASCII addresses only.
-	if strings.ContainsFunc(contact, func(c rune) bool { return c >= utf8.RuneSelf }) {
+	switch {
+	case err != nil && strings.ContainsFunc(sub.get(fieldEmail), func(c rune) bool { return c >= utf8.RuneSelf }):
 		s.refuseSubmission(w, r, sub, refuse("Enter an email address in plain ASCII letters (like you@example.org): we cannot answer internationalized addresses yet."))
+		return
+	case err != nil:
+		s.refuseSubmission(w, r, sub, refuse("Enter the email address we should answer (one address, like you@example.org)."))
 		return
 	}
 	var armored []byte

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
@@ -88,8 +87,7 @@ func (c *Config) teamAddresses() ([]string, error) {
 	var out []string
 	for _, a := range splitList(c.NotifyEmail) {
 		v, err := triage.ValidAddress(a)
-		// pgp.ComposeMail takes ASCII addresses only.
-		if err != nil || strings.ContainsFunc(v, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		if err != nil {
 			return nil, fmt.Errorf("-notify-email: %q is not one plain (ASCII) email address", a)
 		}
 		out = append(out, v)
