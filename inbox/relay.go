@@ -26,6 +26,10 @@ const (
 	relayCommandTimeout = time.Minute     // each command's answer (RFC 5321 4.5.3.2 allows 5 min)
 	relayDataTimeout    = 5 * time.Minute // writing a message, and the answer to its final dot
 	relaySessionTimeout = 15 * time.Minute
+	// relayShutdownGrace is how long the mail in flight has to finish
+	// once shutdown begins: cut mid-transfer, a mail the relay took
+	// would be recorded as failed and sent again after the restart.
+	relayShutdownGrace = 5 * time.Second
 )
 
 // relaySession is one connection to the relay, authenticated, ready for
@@ -53,7 +57,11 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 	mode := s.tlsMode()
 	tlsConfig := s.relayTLSConfig(host)
 
-	sessCtx, cancel := context.WithTimeout(ctx, relaySessionTimeout)
+	// The session outlives ctx by relayShutdownGrace; Tick tries no new
+	// mail once ctx ends.
+	sessCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relaySessionTimeout)
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(relayShutdownGrace, cancel) })
+	cancelAll := func() { stopGrace(); cancel() }
 	dialCtx, cancelDial := context.WithTimeout(sessCtx, relayDialTimeout)
 	defer cancelDial()
 	var d net.Dialer
@@ -64,10 +72,10 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 		conn, err = d.DialContext(dialCtx, "tcp", s.Relay)
 	}
 	if err != nil {
-		cancel()
+		cancelAll()
 		return nil, fmt.Errorf("relay %s: connect: %w", s.Relay, err)
 	}
-	rs := &relaySession{relay: s.Relay, conn: conn, cancel: cancel}
+	rs := &relaySession{relay: s.Relay, conn: conn, cancel: cancelAll}
 	rs.stop = context.AfterFunc(sessCtx, func() { conn.Close() })
 	defer func() {
 		if err != nil {
