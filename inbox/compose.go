@@ -205,7 +205,8 @@ func (s *Sender) renderCreditOffer(ctx context.Context, m *triage.OutMail, now t
 		"  handle     credited under a handle (a pseudonym) of your choosing\n" +
 		"  anonymous  counted as an anonymous report, without a name\n" +
 		"  none       not credited at all\n\n" +
-		"You can change or withdraw your choice later at the same link.\n")
+		"You can change or withdraw your choice later at the same link. You may\n" +
+		"also simply reply to this mail with your choice: we will record it for you.\n")
 	s.signature(&b)
 	return b.String(), nil
 }
