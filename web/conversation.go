@@ -258,11 +258,11 @@ func (s *server) deliveryText(state triage.Delivery, lastError string, sentAt ti
 
 // Conversation notices after a redirect (?conv=), fixed texts.
 var convNotices = map[string]string{
-	"reply":  "Reply queued.",
-	"credit": "Credit offered: the researcher will get a link to choose.",
+	"reply":      "Reply queued.",
+	"credit":     "Credit offered: the researcher will get a link to choose.",
 	"credit-set": "Credit updated.",
-	"note":   "Internal note added.",
-	"retry":  "The mail is queued again.",
+	"note":       "Internal note added.",
+	"retry":      "The mail is queued again.",
 }
 
 type convKey struct{}
