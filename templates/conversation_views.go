@@ -54,21 +54,21 @@ type TimelineEntry struct {
 
 // CreditView is the report page's credit panel.
 type CreditView struct {
-	Offered      bool
-	State        string // "not offered", "offered, no answer yet", "chosen", "revoked", "link expired"
-	Choice       string // name, handle, anonymous, none, undecided
-	DisplayName  string
-	Link         string // shown as text, never as a link: the researcher typed it
-	OfferedAt    string
-	OfferedBy    string
-	ExpiresAt    string
-	ChosenAt     string
-	RevokedAt    string
-	Advisory     string
-	OfferURL     string // the offer form's action; "" when the user may not offer
+	Offered     bool
+	State       string // "not offered", "offered, no answer yet", "chosen", "revoked", "link expired"
+	Choice      string // name, handle, anonymous, none, undecided
+	DisplayName string
+	Link        string // shown as text, never as a link: the researcher typed it
+	OfferedAt   string
+	OfferedBy   string
+	ExpiresAt   string
+	ChosenAt    string
+	RevokedAt   string
+	Advisory    string
+	OfferURL    string // the offer form's action; "" when the user may not offer
 	// SetURL is the action of the form recording the researcher's answer
 	// by mail and the advisory title; "" unless offered and allowed.
-	SetURL string
+	SetURL       string
 	TitleInput   string
 	MessageInput string
 	// Unavailable says why credit cannot be offered (no link key, no
