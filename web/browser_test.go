@@ -751,6 +751,13 @@ func testPauseAndBreach(t *testing.T, browser context.Context) {
 	}
 }
 
+// quickReady is true once the board's quick dialog is open with its
+// form focused and taken over by htmx: a click on Save before that
+// submits the plain form, which reloads the whole board (and loses the
+// keyboard selection) instead of refreshing it.
+const quickReady = `document.querySelector("#quick").open && document.activeElement.id === "quick-select" &&
+	document.querySelector("#quick-body form")?.["htmx-internal-data"] !== undefined`
+
 func testKeyboard(t *testing.T, browser context.Context) {
 	s := newSite(t)
 	first := s.report(25*time.Hour, "Breached one", "")
@@ -788,7 +795,7 @@ func testKeyboard(t *testing.T, browser context.Context) {
 
 	// s changes the selected report's status in a dialog.
 	b.do(chromedp.KeyEvent("s"))
-	b.waitFor("the status dialog", `document.querySelector("#quick").open && document.activeElement.id === "quick-select"`)
+	b.waitFor("the status dialog", quickReady)
 	if got := b.text("#quick-title"); got != "Change the status of "+second.TrackingID {
 		t.Errorf("dialog title %q", got)
 	}
@@ -798,7 +805,7 @@ func testKeyboard(t *testing.T, browser context.Context) {
 
 	// a assigns it.
 	b.do(chromedp.KeyEvent("a"))
-	b.waitFor("the assign dialog", `document.querySelector("#quick").open && document.activeElement.id === "quick-select"`)
+	b.waitFor("the assign dialog", quickReady)
 	b.do(chromedp.SetValue(chromedp.CSS("#quick-select"), fmt.Sprint(s.triager.ID)), chromedp.Click(chromedp.CSS("[data-testid=quick-save]")))
 	b.waitFor("the assignee on the board", fmt.Sprintf(`document.querySelector('[data-id="%d"] [data-testid=board-assignee]').textContent.trim() === %q`, second.ID, s.triager.Email))
 
