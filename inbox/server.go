@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,9 +28,12 @@ type Server struct {
 	filed    func(id int64) // told about each committed message
 
 	smtp     *smtp.Server
-	listener *limitListener
 	draining atomic.Bool
 	connID   atomic.Uint64
+
+	mu       sync.Mutex
+	listener *limitListener // set by Serve
+	closed   bool           // Shutdown was called: Serve must not start
 }
 
 // NewServer returns a server that stores into store and calls filed with
@@ -58,14 +62,36 @@ func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
 // Serve accepts connections on l until Shutdown. It returns nil after a
 // Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	s.listener = newLimitListener(l, s.cfg.MaxConns, s.cfg.MaxConnsPerIP, func(remote, reason string) {
+	ll := newLimitListener(l, s.cfg.MaxConns, s.cfg.MaxConnsPerIP, func(remote, reason string) {
 		s.cfg.Logger.Warn("smtp connection refused", "remote", remote, "reason", reason)
 	})
-	err := s.smtp.Serve(s.listener)
-	if errors.Is(err, smtp.ErrServerClosed) {
+	s.mu.Lock()
+	if s.closed {
+		// Shut down before it started (a SIGTERM right at start):
+		// go-smtp would accept on l forever.
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listener = ll
+	s.mu.Unlock()
+	err := s.smtp.Serve(ll)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if errors.Is(err, smtp.ErrServerClosed) || (closed && errors.Is(err, net.ErrClosed)) {
 		return nil
 	}
 	return err
+}
+
+// stopServing returns the listener Serve uses (nil before it started) and
+// marks the server closed, so that a Serve still to come returns at once.
+func (s *Server) stopServing() *limitListener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.listener
 }
 
 // Shutdown stops accepting connections, refuses new transactions with
@@ -73,20 +99,27 @@ func (s *Server) Serve(l net.Listener) error {
 // When ctx ends first, the remaining connections are closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	ll := s.stopServing()
 	done := make(chan error, 1)
 	go func() { done <- s.smtp.Shutdown(ctx) }()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if s.listener != nil {
-			s.listener.kickIdle()
+		if ll != nil {
+			ll.kickIdle()
 		}
 		select {
 		case err := <-done:
+			if ll != nil {
+				// go-smtp closed the listeners its Serve had registered;
+				// one Serve was about to register would be accepted on
+				// forever (a SIGTERM right at start). Closed again: no harm.
+				_ = ll.Close()
+			}
 			// After go-smtp's Shutdown its Close does nothing, so the
 			// connections still open when ctx ended are closed here.
-			if err != nil && s.listener != nil {
-				s.listener.closeAll()
+			if err != nil && ll != nil {
+				ll.closeAll()
 			}
 			return err
 		case <-tick.C:

@@ -442,3 +442,42 @@ func TestServer_ManyConcurrent(t *testing.T) {
 		t.Fatalf("stored %d messages, want 40", len(got))
 	}
 }
+
+// TestServer_ShutdownBeforeServe: a SIGTERM right at start can shut the
+// server down before its Serve goroutine runs; Serve must then return
+// rather than accept forever (the process would never exit).
+func TestServer_ShutdownBeforeServe(t *testing.T) {
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	srv, err := inbox.NewServer(inbox.Config{Domain: "localhost", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve after Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		ln.Close()
+		t.Fatal("Serve after Shutdown did not return: it accepts forever")
+	}
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Error("the listener still accepts connections after Shutdown")
+	}
+}

@@ -347,8 +347,7 @@ func TestDurability_Kill9UnderLoad(t *testing.T) {
 	close(ackedc)
 
 	p = startProc(t, data)
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	<-p.exited
+	p.terminate(t)
 	stored := storedMessages(t, data)
 	n := 0
 	for h := range ackedc {

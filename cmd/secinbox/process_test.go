@@ -122,6 +122,28 @@ func (p *proc) kill() {
 	<-p.exited
 }
 
+// terminate sends SIGTERM and waits for the process to exit, as it must
+// within 10 s. If it has not exited after 20 s, a SIGQUIT makes the Go
+// runtime print every goroutine into the server log, and the test fails
+// with it: a hung shutdown must show where it hangs.
+func (p *proc) terminate(t testing.TB) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(20 * time.Second):
+	}
+	p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.exited
+	}
+	t.Fatalf("the server did not exit within 20 s of SIGTERM; its goroutines:\n%s", p.logs())
+}
+
 func (p *proc) url(path string) string { return "http://" + p.httpAddr + path }
 
 // cli runs a secinbox subcommand in-process against data and returns its
