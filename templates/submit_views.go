@@ -28,7 +28,6 @@ type SubmitDoneView struct {
 
 // StatusView is a web submission's status page.
 type StatusView struct {
-	URL      string // this page
 	ReplyURL string // the reply form's action
 	// Filed is false while intake has not filed the submission yet.
 	Filed      bool

@@ -203,11 +203,13 @@ func ValidAddress(addr string) (string, error) {
 // MaxSubjectLength bounds a subject, in runes.
 const MaxSubjectLength = 200
 
-// ValidSubject checks a subject line: no control characters (so no
-// header injection), valid UTF-8, at most MaxSubjectLength runes.
+// ValidSubject checks a subject line: no control characters (C0, DEL,
+// C1) nor Unicode line breaks (so no header injection), valid UTF-8, at most MaxSubjectLength runes.
 func ValidSubject(s string) error {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxSubjectLength ||
-		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		strings.ContainsFunc(s, func(r rune) bool {
+			return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029'
+		}) {
 		return Errorf(EINVALID, "invalid subject")
 	}
 	return nil

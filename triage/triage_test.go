@@ -133,3 +133,19 @@ func TestValidAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestValidSubject(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"[SEC-2026-0001] Report received":              true,
+		"Überlauf im Parser":                           true,
+		"two\r\nBcc: x@example.org":                    false,
+		"next line\u0085here":                          false,
+		"line\u2028separator":                          false,
+		"tab\tinside":                                  false,
+		strings.Repeat("a", triage.MaxSubjectLength+1): false,
+	} {
+		if err := triage.ValidSubject(s); (err == nil) != ok {
+			t.Errorf("ValidSubject(%q) = %v, want ok %v", s, err, ok)
+		}
+	}
+}

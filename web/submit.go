@@ -476,7 +476,7 @@ func (s *server) encryptSubmission(r *http.Request, sub *submission, contact str
 	if title == "" {
 		return nil, refuse("Give the report a title.")
 	}
-	if utf8.RuneCountInString(title) > triage.MaxSubjectLength || triage.ValidSubject(title) != nil || strings.ContainsFunc(title, lineControl) {
+	if triage.ValidSubject(title) != nil {
 		return nil, refuse("The title must be one line of at most %d characters.", triage.MaxSubjectLength)
 	}
 	desc, err := triage.CleanMessageBody(sub.get(fieldDescription))
@@ -623,7 +623,7 @@ func (s *server) statusPage(w http.ResponseWriter, r *http.Request) {
 // statusView builds the status page of report reportID (0: not filed yet).
 func (s *server) statusView(r *http.Request, token string, reportID int64) (templates.StatusView, error) {
 	base := "/status/" + token
-	v := templates.StatusView{URL: base, ReplyURL: base + "/reply"}
+	v := templates.StatusView{ReplyURL: base + "/reply"}
 	if reportID == 0 {
 		return v, nil
 	}
