@@ -238,7 +238,7 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 	return q + ` ORDER BY ` + rankOrder() + ` LIMIT ?3 OFFSET ?4`, args, nil
 }
 
-// matchAll is the FTS5 query matching reports that contain every word,
+// matchAll is the full-text query matching reports that contain every word,
 // each anywhere in the title, the body or the attachment names.
 func matchAll(words []ftsTerm) string {
 	q := make([]string, len(words))
@@ -258,16 +258,18 @@ var trackingIDRe = regexp.MustCompile(`(?i)^SEC-\d{4}-\d{4,}$`)
 
 type ftsTerm struct {
 	raw string // as typed
-	fts string // an FTS5 query for it
+	fts string // a full-text (FTS4) query for it
 }
 
 // ftsTerms splits a search query into terms that must all match, each
 // somewhere in the title, body or an attachment name. Each term becomes
-// an FTS5 string (so no query syntax reaches FTS5: quotes, operators,
-// column filters are all text), with a prefix match from 3 characters
-// on. A term that looks like a tracking id matches that id instead. A
-// term with no letter or digit ("-", "!") is left out: FTS5's tokenizer
-// finds no word in it, and it would make the whole query match nothing.
+// an FTS4 phrase of its words, every character the tokenizer splits on
+// made a space (so no query syntax reaches FTS4: quotes, operators,
+// stars, column filters are all separators), with a prefix match on the
+// last word from 3 characters on. A term that looks like a tracking id
+// matches that id instead. A term with no letter or digit ("-", "!") is
+// left out: the tokenizer finds no word in it, and it would make the
+// whole query match nothing.
 func ftsTerms(q string) ([]ftsTerm, error) {
 	if len(q) > MaxQueryBytes {
 		return nil, triage.Errorf(triage.EINVALID, "search query longer than %d bytes", MaxQueryBytes)
@@ -290,11 +292,17 @@ func ftsTerms(q string) ([]ftsTerm, error) {
 		if !strings.ContainsFunc(f, isTokenRune) {
 			continue
 		}
-		s := `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+		words := strings.Map(func(r rune) rune {
+			if isTokenRune(r) {
+				return r
+			}
+			return ' '
+		}, f)
+		s := `"` + strings.Join(strings.Fields(words), " ")
 		if utf8.RuneCountInString(f) >= 3 {
 			s += "*"
 		}
-		terms = append(terms, ftsTerm{raw: f, fts: s})
+		terms = append(terms, ftsTerm{raw: f, fts: s + `"`})
 	}
 	return terms, nil
 }

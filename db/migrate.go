@@ -83,11 +83,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			if cur >= m.version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				if strings.Contains(err.Error(), "no such module: fts5") {
-					// go-sqlite3 compiles FTS5 in only under a build tag.
-					return fmt.Errorf("%w (this binary was built without SQLite full-text search: build it with `make build`, or set GOFLAGS=-tags=sqlite_fts5)", err)
+			if step := beforeSQL[m.name]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return err
 				}
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
@@ -113,6 +114,93 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}); err != nil {
 			return fmt.Errorf("migrate: recompute clocks: %w", err)
+		}
+	}
+	return nil
+}
+
+// beforeSQL are the steps, by migration file name, that must run in Go
+// in the migration's transaction before its SQL.
+var beforeSQL = map[string]func(context.Context, *sql.Tx) error{
+	"0009_fts4.sql": ftsToFTS4,
+}
+
+// ftsToFTS4 replaces the FTS5 search table that migration 0003 created
+// before FTS4 took its place, and indexes every report again. A binary
+// built without FTS5 (go-sqlite3's default) cannot DROP an FTS5 table
+// ("no such module"), so its schema entry is removed with writable_schema,
+// its shadow tables dropped like any table, and the schema cookie bumped
+// so that every connection reloads the schema: the way SQLite documents
+// for a virtual table whose module is gone. Triggers name the table, not
+// its module, and work on the new one.
+func ftsToFTS4(ctx context.Context, tx *sql.Tx) error {
+	var ddl string
+	err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'reports_fts'`).Scan(&ddl)
+	if err != nil {
+		return fmt.Errorf("search table: %w", err)
+	}
+	if !strings.Contains(strings.ToLower(ddl), "fts5") {
+		return nil // made by the current 0003
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE reports_fts`); err != nil {
+		if !strings.Contains(err.Error(), "no such module") {
+			return fmt.Errorf("drop FTS5 search table: %w", err)
+		}
+		if err := dropOrphanVirtualTable(ctx, tx, "reports_fts"); err != nil {
+			return fmt.Errorf("drop FTS5 search table without FTS5: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE VIRTUAL TABLE reports_fts USING fts4 (
+		title, body, attachments,
+		tokenize=unicode61 "remove_diacritics=2"
+	)`); err != nil {
+		return fmt.Errorf("create FTS4 search table: %w", err)
+	}
+	// Every report is indexed once its filing commits (indexReport).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports_fts (rowid, title, body, attachments)
+		SELECT * FROM reports_fts_source`); err != nil {
+		return fmt.Errorf("index reports: %w", err)
+	}
+	return nil
+}
+
+// dropOrphanVirtualTable removes virtual table name, whose module this
+// binary lacks, and its shadow tables (name_*).
+func dropOrphanVirtualTable(ctx context.Context, tx *sql.Tx, name string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE ? ESCAPE '\'`,
+		strings.ReplaceAll(name, "_", `\_`)+`\_%`)
+	if err != nil {
+		return err
+	}
+	var shadows []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		shadows = append(shadows, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var version int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&version); err != nil {
+		return err
+	}
+	stmts := []string{
+		`PRAGMA writable_schema = ON`,
+		`DELETE FROM sqlite_schema WHERE type = 'table' AND name = '` + name + `'`,
+		`PRAGMA writable_schema = OFF`,
+	}
+	for _, n := range shadows {
+		stmts = append(stmts, `DROP TABLE "`+n+`"`)
+	}
+	stmts = append(stmts, fmt.Sprintf(`PRAGMA schema_version = %d`, version+1))
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
 		}
 	}
 	return nil

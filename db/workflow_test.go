@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -391,7 +393,7 @@ func TestBoard_Filters(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	})
-	// Query syntax never reaches FTS5 as syntax.
+	// Query syntax never reaches the full-text index as syntax.
 	for _, q := range []string{`"`, `a"b`, `NEAR(a b)`, `title:admin`, `*`, `-x`, `AND`, `a OR b`, `^x`, `{title}: x`, `'`, `)`, `\`} {
 		t.Run("Hostile "+q, func(t *testing.T) {
 			if _, err := d.Board(ctx, triage.ReportFilter{Query: q}, now); err != nil {
@@ -571,5 +573,40 @@ func TestUpdateReport_RatedAt(t *testing.T) {
 	frs, err := d.FirstResponses(ctx, t0)
 	if err != nil || len(frs) != 1 || !frs[0].Timeline.RatedAt.Equal(h(500)) {
 		t.Errorf("first responses: %v", err)
+	}
+}
+
+// TestMigration_FTS5ToFTS4 opens a database as round 1 left it, with its
+// search in an FTS5 table (made by testdata/gen-round1-db.sh), in a binary
+// built without FTS5, as `go install` builds it: the migration replaces
+// the table, every report is found again, and new ones are indexed.
+func TestMigration_FTS5ToFTS4(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile(filepath.Join("testdata", "round1-fts5.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "secinbox.db")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := mustOpenPath(t, path)
+	var ddl string
+	if err := rawSQL(t, path).QueryRow(`SELECT sql FROM sqlite_schema WHERE name = 'reports_fts'`).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ddl, "fts4") {
+		t.Errorf("search table %q, want FTS4", ddl)
+	}
+	file(t, d, t0, "Überblick leaks tokens")
+	for q, n := range map[string]int{"uberblick": 2, "ÜBERBL": 2, "steps": 3, "login": 1, "tokens": 1, "SEC-2026-0002 login": 1, "nothing": 0} {
+		rs, err := d.Board(ctx, triage.ReportFilter{Query: q}, t0)
+		if err != nil || len(rs) != n {
+			t.Errorf("%q: %d results, want %d (%v)", q, len(rs), n, err)
+		}
+	}
+	var check string
+	if err := rawSQL(t, path).QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check: %q %v", check, err)
 	}
 }

@@ -108,16 +108,20 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_pending ON notifications (channel, next_attempt_at) WHERE state = 'pending';
 
 -- Full-text search over title, body and attachment names, one row per
--- report (rowid = report id), so that FTS5 itself intersects the words of
--- a query wherever each occurs. Contentless: the text stays in reports
--- and attachments. A report is indexed once it is filed with all its
--- attachments (db.FileReport), not by an insert trigger: a trigger per
--- attachment would index a large body once per attachment. The triggers
--- below keep indexed reports in sync with later changes.
-CREATE VIRTUAL TABLE reports_fts USING fts5 (
+-- report (rowid = report id), so that the full-text index itself
+-- intersects the words of a query wherever each occurs. A report is
+-- indexed once it is filed with all its attachments (db.FileReport), not
+-- by an insert trigger: a trigger per attachment would index a large body
+-- once per attachment. The triggers below keep indexed reports in sync
+-- with later changes.
+--
+-- FTS4, which go-sqlite3 compiles in by default, so that a plain
+-- `go build` or `go install` makes a binary that opens the database. This
+-- migration created an FTS5 table until 0009_fts4 replaced it; databases made
+-- then are converted by 0009_fts4 (see db/migrate.go).
+CREATE VIRTUAL TABLE reports_fts USING fts4 (
 	title, body, attachments,
-	content = '', contentless_delete = 1,
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize=unicode61 "remove_diacritics=2"
 );
 INSERT INTO reports_fts (rowid, title, body, attachments)
 	SELECT id, title, body, (SELECT group_concat(name, ' ') FROM attachments WHERE report_id = reports.id) FROM reports;
