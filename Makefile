@@ -4,8 +4,6 @@ BIN := bin/secinbox
 BENCH_N ?= 2000
 BENCH_C ?= 8
 FUZZTIME ?= 30s
-# SQLite full-text search (FTS5) is compiled into go-sqlite3 only with this tag.
-export GOFLAGS := -tags=sqlite_fts5 $(GOFLAGS)
 
 .PHONY: run build test bench generate check fixtures interop interop-js fuzz clean
 

@@ -6,6 +6,7 @@
 //	secinbox user list|role|disable|enable|reset-2fa ...
 //	secinbox token create ...      create an API token
 //	secinbox key export|import|list|rotate|set-primary|retire
+//	secinbox version               print the version and VCS revision
 //
 // Every subcommand takes the settings listed by `secinbox serve -h`, each
 // a flag whose default comes from an environment variable.
@@ -43,7 +44,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	run, ok := commands[cmd]
 	if !ok {
-		if cmd != "help" && cmd != "-h" && cmd != "--help" {
+		if cmd != "" && cmd != "help" && cmd != "-h" && cmd != "--help" {
 			fmt.Fprintf(stderr, "secinbox: unknown command %q\n", cmd)
 		}
 		fmt.Fprint(stderr, usage)
@@ -69,6 +70,7 @@ const usage = `usage: secinbox <command> [flags]
 
 commands:
   serve                      run the SMTP intake, the web UI and the API
+  version                    print the version, VCS revision and Go version (also -version)
   user add --email E --role admin|triager|viewer [--password-stdin]
                              add a staff member (prints a generated password unless one is given on stdin)
   user list                  list the staff: email, role, two-factor, active or disabled
@@ -129,6 +131,9 @@ func (e *env) parse(fs *flag.FlagSet) error {
 
 var commands = map[string]func(context.Context, *env) error{
 	"serve":           cmdServe,
+	"version":         cmdVersion,
+	"-version":        cmdVersion,
+	"--version":       cmdVersion,
 	"user add":        cmdUserAdd,
 	"user list":       cmdUserList,
 	"user role":       cmdUserRole,
