@@ -9,7 +9,10 @@ FUZZTIME ?= 30s
 
 ## run: start the server with embedded defaults (data in ./data, SMTP :2525, HTTP :8080)
 run:
-	$(GO) run ./cmd/secinbox serve
+	@echo "make run: building secinbox (the first build compiles SQLite and takes a minute or two)..."
+	@$(GO) build -o $(BIN) ./cmd/secinbox
+	@echo "make run: starting $(BIN) serve"
+	$(BIN) serve
 
 build:
 	$(GO) build -o $(BIN) ./cmd/secinbox

@@ -200,6 +200,23 @@ func ValidAddress(addr string) (string, error) {
 	return local + "@" + domain, nil
 }
 
+// ValidStaffEmail checks a staff member's email address (their login and
+// where team mail goes): a ValidAddress whose domain has a dot, so that a
+// typo like "alice@example" is caught ("localhost" is allowed, for a
+// server tried on one machine). It returns the address with its domain
+// lower-cased.
+func ValidStaffEmail(addr string) (string, error) {
+	a, err := ValidAddress(addr)
+	if err != nil {
+		return "", err
+	}
+	domain := a[strings.LastIndexByte(a, '@')+1:]
+	if domain != "localhost" && !strings.Contains(domain, ".") {
+		return "", Errorf(EINVALID, "email address %q has no domain like example.com", addr)
+	}
+	return a, nil
+}
+
 // MaxSubjectLength bounds a subject, in runes.
 const MaxSubjectLength = 200
 

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -66,9 +65,8 @@ func (s *server) adminUserCreate(w http.ResponseWriter, r *http.Request) {
 	fail := func(msg string) {
 		s.renderUsers(w, r, http.StatusUnprocessableEntity, templates.AdminUsersView{Error: msg, NewEmail: truncate(email, 254)})
 	}
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Name != "" || addr.Address != email || len(email) > 254 {
-		fail("That is not an email address.")
+	if _, err := triage.ValidStaffEmail(email); err != nil {
+		fail("That is not an email address (like alice@example.com).")
 		return
 	}
 	role, err := triage.ParseRole(r.PostForm.Get("role"))

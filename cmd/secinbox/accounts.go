@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -25,19 +24,22 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 	var cfg Config
 	fs := e.flags(&cfg)
 	email := fs.String("email", "", "the staff member's email address (their login)")
-	role := fs.String("role", "triager", "admin, triager or viewer")
+	role := fs.String("role", "", "admin, triager or viewer (required)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	addr, err := mail.ParseAddress(*email)
-	if err != nil || addr.Name != "" || *email == "" {
+	if *email == "" || *role == "" {
 		fmt.Fprintln(e.stderr, "usage: secinbox user add --email E --role admin|triager|viewer [--password-stdin]")
 		return errUsage
 	}
+	address, err := triage.ValidStaffEmail(strings.TrimSpace(*email))
+	if err != nil {
+		return fmt.Errorf("--email: %s", triage.ErrorMessage(err))
+	}
 	r, err := triage.ParseRole(*role)
 	if err != nil {
-		return err
+		return fmt.Errorf("--role: %s", triage.ErrorMessage(err))
 	}
 	password, generated := "", false
 	if *fromStdin {
@@ -46,7 +48,7 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 			return errors.New("no password on stdin")
 		}
 		password = strings.TrimRight(line, "\r\n")
-		if err := triage.CheckPassword(password, addr.Address); err != nil {
+		if err := triage.CheckPassword(password, address); err != nil {
 			return errors.New(triage.ErrorMessage(err))
 		}
 	} else {
@@ -56,12 +58,12 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	d, err := openData(ctx, &cfg)
+	d, err := openExisting(ctx, &cfg)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	u := &triage.User{Email: strings.ToLower(addr.Address), Role: r, PasswordHash: hash}
+	u := &triage.User{Email: strings.ToLower(address), Role: r, PasswordHash: hash}
 	ev := cliAudit(triage.AuditUserCreate, "", map[string]string{"email": u.Email, "role": string(r)})
 	if err := d.CreateUserAudited(ctx, u, ev); err != nil {
 		return err
@@ -88,7 +90,7 @@ func cmdTokenCreate(ctx context.Context, e *env) error {
 		fmt.Fprintln(e.stderr, "usage: secinbox token create --user E [--name N]")
 		return errUsage
 	}
-	d, err := openData(ctx, &cfg)
+	d, err := openExisting(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -145,7 +147,7 @@ func userCommand(ctx context.Context, e *env, usage string, extra func(*flag.Fla
 		fmt.Fprintln(e.stderr, "usage: secinbox "+usage)
 		return nil, nil, errUsage
 	}
-	d, err := openData(ctx, &cfg)
+	d, err := openExisting(ctx, &cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +166,7 @@ func cmdUserList(ctx context.Context, e *env) error {
 	if err := e.parse(fs); err != nil {
 		return err
 	}
-	d, err := openData(ctx, &cfg)
+	d, err := openExisting(ctx, &cfg)
 	if err != nil {
 		return err
 	}

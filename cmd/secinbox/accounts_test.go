@@ -15,6 +15,7 @@ import (
 // and the audit log after each.
 func TestUserCommands(t *testing.T) {
 	data := t.TempDir()
+	initData(t, data)
 	cli(t, data, "", "user", "add", "--email", "boss@example.com", "--role", "admin")
 	cli(t, data, "a long staff password\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
 
@@ -41,7 +42,7 @@ func TestUserCommands(t *testing.T) {
 	if code := run("", "user", "disable", "--email", "boss@example.com"); code != 1 || !strings.Contains(errOut.String(), "last active admin") {
 		t.Errorf("disabling the last admin: exit %d: %s", code, errOut.String())
 	}
-	if code := run("short\n", "user", "add", "--email", "x@example.com", "--password-stdin"); code != 1 || !strings.Contains(errOut.String(), "at least 12") {
+	if code := run("short\n", "user", "add", "--email", "x@example.com", "--role", "viewer", "--password-stdin"); code != 1 || !strings.Contains(errOut.String(), "at least 12") {
 		t.Errorf("weak password: exit %d: %s", code, errOut.String())
 	}
 	if code := run("", "user", "role", "--email", "nobody@example.com", "--role", "viewer"); code != 1 {

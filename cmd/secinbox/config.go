@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -76,8 +77,8 @@ func (c *Config) settings() []setting {
 		{"max-message-bytes", "SECINBOX_MAX_MESSAGE_BYTES", "26214400", "largest message accepted over SMTP, in `bytes`", (*int64Value)(&c.MaxMessageBytes)},
 		{"smtp-max-conns", "SECINBOX_SMTP_MAX_CONNS", "100", "`number` of concurrent SMTP connections in total", (*int64Value)(&c.SMTPMaxConns)},
 		{"smtp-max-conns-per-ip", "SECINBOX_SMTP_MAX_CONNS_PER_IP", "10", "`number` of concurrent SMTP connections from one client IP", (*int64Value)(&c.SMTPMaxConnsPerIP)},
-		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log `format`: text or json", (*stringValue)(&c.LogFormat)},
-		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log `level`: debug, info, warn, error", (*stringValue)(&c.LogLevel)},
+		{"log-format", "SECINBOX_LOG_FORMAT", "text", "log `format`: text or json", choice(&c.LogFormat, "text", "json")},
+		{"log-level", "SECINBOX_LOG_LEVEL", "info", "log `level`: debug, info, warn, error", choice(&c.LogLevel, "debug", "info", "warn", "error")},
 		{"wkd-advanced-url", "SECINBOX_WKD_ADVANCED_URL", inbox.DefaultWKDAdvancedURL, "Web Key Directory advanced-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDAdvancedURL)},
 		{"wkd-direct-url", "SECINBOX_WKD_DIRECT_URL", inbox.DefaultWKDDirectURL, "Web Key Directory direct-method `template` for researcher key lookups ({domain}: their domain; off: not used)", (*stringValue)(&c.WKDDirectURL)},
 		{"vks-url", "SECINBOX_VKS_URL", inbox.DefaultVKSURL, "verifying keyserver base `URL` (VKS API) for researcher key lookups (off: not used)", (*stringValue)(&c.VKSURL)},
@@ -88,7 +89,7 @@ func (c *Config) settings() []setting {
 		{"relay-user", "SECINBOX_RELAY_USER", "", "`user name` for the relay's AUTH PLAIN/LOGIN; empty: no AUTH", (*stringValue)(&c.RelayUser)},
 		{"relay-password", "SECINBOX_RELAY_PASSWORD", "", "relay `password` (prefer the variable or the file)", (*secret)(&c.RelayPassword)},
 		{"relay-password-file", "SECINBOX_RELAY_PASSWORD_FILE", "", "`file` holding the relay password", (*stringValue)(&c.RelayPasswordFile)},
-		{"relay-tls", "SECINBOX_RELAY_TLS", "starttls", "TLS to the relay (`mode`): starttls (required), tls (implicit, port 465), or none (loopback relays only)", (*stringValue)(&c.RelayTLS)},
+		{"relay-tls", "SECINBOX_RELAY_TLS", "starttls", "TLS to the relay (`mode`): starttls (required), tls (implicit, port 465), or none (loopback relays only)", choice(&c.RelayTLS, "starttls", "tls", "none")},
 		{"maildir", "SECINBOX_MAILDIR", "", "with no relay, write outgoing mail to this maildir `directory` (for local testing)", (*stringValue)(&c.Maildir)},
 		{"notify-email", "SECINBOX_NOTIFY_EMAIL", "", "team `addresses` (comma-separated) that receive SLA notifications by mail", (*stringValue)(&c.NotifyEmail)},
 		{"ack-per-sender", "SECINBOX_ACK_PER_SENDER", "3", "most automatic acknowledgements to one address per hour (`number`)", (*int64Value)(&c.AckPerSender)},
@@ -120,6 +121,31 @@ func (c *Config) register(fs *flag.FlagSet) error {
 
 type stringValue string
 
+// choiceValue is a setting that takes one of a few words.
+type choiceValue struct {
+	p     *string
+	words []string
+}
+
+func choice(p *string, words ...string) *choiceValue { return &choiceValue{p: p, words: words} }
+
+func (c *choiceValue) String() string {
+	if c == nil || c.p == nil {
+		return ""
+	}
+	return *c.p
+}
+
+func (c *choiceValue) Set(v string) error {
+	for _, w := range c.words {
+		if strings.EqualFold(v, w) {
+			*c.p = w
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %s", v, strings.Join(c.words, ", "))
+}
+
 func (s *stringValue) String() string     { return string(*s) }
 func (s *stringValue) Set(v string) error { *s = stringValue(v); return nil }
 
@@ -139,6 +165,21 @@ func (n *int64Value) Set(v string) error {
 	x, err := strconv.ParseInt(v, 10, 64)
 	*n = int64Value(x)
 	return err
+}
+
+// check refuses settings that parse but cannot work together, naming the
+// flag (each flag's variable is in `secinbox serve -h`).
+func (c *Config) check() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("set both -tls-cert and -tls-key, or neither")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("-public-url must be an absolute http(s) URL like https://security.example.com, not %q", c.PublicURL)
+		}
+	}
+	return c.checkAckLimits()
 }
 
 func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }

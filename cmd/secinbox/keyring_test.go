@@ -88,6 +88,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 
 	t.Run("ArmoredRSAWithOldSubkeys", func(t *testing.T) {
 		data := t.TempDir()
+		initData(t, data)
 		out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
 		if out != "imported "+rsa+" Example Security Team <security@example.com>\n" {
 			t.Fatalf("import: %q", out)
@@ -109,6 +110,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 
 	t.Run("Binary", func(t *testing.T) {
 		data := t.TempDir()
+		initData(t, data)
 		if out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
 			t.Fatalf("import: %q", out)
 		}
@@ -116,6 +118,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 
 	t.Run("Ed25519", func(t *testing.T) {
 		data := t.TempDir()
+		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		list := keyList(t, data)
 		if len(list) != 1 || !strings.HasPrefix(list[0], "* "+ed+"  Ed25519") || !strings.Contains(list[0], "expires 2033-12-29") {
@@ -125,6 +128,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 
 	t.Run("SeveralKeys", func(t *testing.T) {
 		data := t.TempDir()
+		initData(t, data)
 		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/two-keys.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "holds 2 secret keys") || !strings.Contains(stderr, "--key") ||
 			!strings.Contains(stderr, rsa) || !strings.Contains(stderr, ed) {
@@ -171,6 +175,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
+			initData(t, data)
 			args := append(append([]string{"key", "import"}, tc.args...), tc.file)
 			_, stderr, code := run(t, data, tc.stdin+"\n", args...)
 			if code != 1 {
@@ -196,6 +201,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		}
 		file := writeKey(t, old, "old passphrase")
 		data := t.TempDir()
+		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		_, stderr, code := run(t, data, "old passphrase\n", "key", "import", file)
 		if code != 1 || !strings.Contains(stderr, "cannot be the primary key: it expired on "+pgp.KeyExpiry(old).UTC().Format(time.DateOnly)) ||
@@ -212,6 +218,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 
 	t.Run("AlreadyThere", func(t *testing.T) {
 		data := t.TempDir()
+		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "in the team keyring already") {
@@ -223,6 +230,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		// A key locked with another passphrase than the server's would
 		// stop the server at its next start: refused before it is stored.
 		data := t.TempDir()
+		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		t.Setenv("SECINBOX_KEY_PASSPHRASE", "another passphrase")
 		var out, errOut bytes.Buffer

@@ -32,8 +32,11 @@ const devPassphraseFile = "key-passphrase"
 
 // passphrase returns the passphrase that protects the team's secret keys:
 // the configured one, else the one in the file, else (development) a
-// random one generated into a 0600 file in the data directory.
-func (c *Config) passphrase(log *slog.Logger) ([]byte, error) {
+// random one generated into a 0600 file in the data directory — but only
+// while d holds no team key: a key stored under a passphrase that is gone
+// must not be met with a new one (the error would then blame the
+// passphrase, not its absence).
+func (c *Config) passphrase(ctx context.Context, log *slog.Logger, d *db.DB) ([]byte, error) {
 	switch {
 	case c.KeyPassphrase != "":
 		return []byte(c.KeyPassphrase), nil
@@ -48,6 +51,13 @@ func (c *Config) passphrase(log *slog.Logger) ([]byte, error) {
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("key passphrase: %w", err)
+	}
+	stored, err := d.TeamKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("key passphrase: %w", err)
+	}
+	if len(stored) > 0 {
+		return nil, fmt.Errorf("the team's keys are stored locked with a key passphrase, and none is set: set SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE (or -key-passphrase-file) to the one they were locked with (%s, where a generated one was kept, is missing)", path)
 	}
 	raw := make([]byte, 32)
 	rand.Read(raw)
@@ -327,17 +337,31 @@ func keyAudit(actor, action, fpr string, detail map[string]any) *triage.AuditEve
 	return &triage.AuditEvent{ActorEmail: actor, Action: action, Target: "key:" + fpr, Detail: string(b)}
 }
 
-// openData creates the data directory (0700) and opens the database.
+// openData creates the data directory (0700) and opens the database,
+// creating it: what `secinbox serve` does on its first start.
 func openData(ctx context.Context, cfg *Config) (*db.DB, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, fmt.Errorf("-data %s: %w", cfg.Data, err)
+	}
+	return db.Open(ctx, cfg.dbPath())
+}
+
+// openExisting opens the database of a data directory that `secinbox
+// serve` has made. Every other subcommand uses it: one run against a
+// mistyped -data must not start a new, empty installation.
+func openExisting(ctx context.Context, cfg *Config) (*db.DB, error) {
+	if _, err := os.Stat(cfg.dbPath()); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no secinbox database in -data %s (SECINBOX_DATA): give the data directory the server uses, or run 'secinbox serve' there first", cfg.Data)
+		}
+		return nil, fmt.Errorf("-data %s: %w", cfg.Data, err)
 	}
 	return db.Open(ctx, cfg.dbPath())
 }
 
 // storedTeamKeys returns the team's keys as stored (locked), primary first.
 func storedTeamKeys(ctx context.Context, cfg *Config) ([]*triage.TeamKey, error) {
-	d, err := openData(ctx, cfg)
+	d, err := openExisting(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -382,22 +406,24 @@ func unlockStored(k *triage.TeamKey, pass []byte) (*openpgp.Entity, error) {
 // starts with: its flags parsed, the logger, the key passphrase and the
 // database, open.
 type keyCommand struct {
-	cfg  Config
-	log  *slog.Logger
-	pass []byte
-	db   *db.DB
+	create bool // may create the data directory and database (key import)
+	cfg    Config
+	log    *slog.Logger
+	pass   []byte
+	db     *db.DB
 }
 
 func (kc *keyCommand) open(ctx context.Context, e *env) error {
 	var err error
 	kc.log = newLogger(&kc.cfg, e.stderr)
-	if err := os.MkdirAll(kc.cfg.Data, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	open := openExisting
+	if kc.create {
+		open = openData
 	}
-	if kc.pass, err = kc.cfg.passphrase(kc.log); err != nil {
+	if kc.db, err = open(ctx, &kc.cfg); err != nil {
 		return err
 	}
-	kc.db, err = openData(ctx, &kc.cfg)
+	kc.pass, err = kc.cfg.passphrase(ctx, kc.log, kc.db)
 	return err
 }
 
@@ -421,7 +447,7 @@ func cmdKeyExport(ctx context.Context, e *env) error {
 		fmt.Fprintln(e.stderr, "usage: secinbox key export [--secret] [--all | --key FINGERPRINT]")
 		return errUsage
 	}
-	d, err := openData(ctx, &cfg)
+	d, err := openExisting(ctx, &cfg)
 	if err != nil {
 		return err
 	}
@@ -553,6 +579,9 @@ func cmdKeyImport(ctx context.Context, e *env) error {
 		}
 	}
 
+	// The one subcommand besides serve that may start an installation:
+	// a team brings its existing key before the first start.
+	kc.create = true
 	if err := kc.open(ctx, e); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -112,7 +113,51 @@ func (e *env) flags(cfg *Config) *flag.FlagSet {
 	fs := flag.NewFlagSet("secinbox "+e.name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	e.envErr = cfg.register(fs)
+	settings := map[string]bool{}
+	for _, s := range cfg.settings() {
+		settings[s.flag] = true
+	}
+	fs.Usage = func() { e.usage(fs, settings) }
 	return fs
+}
+
+// usage prints the subcommand's own flags first, then the settings every
+// command takes (in full for serve, whose page they are).
+func (e *env) usage(fs *flag.FlagSet, settings map[string]bool) {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage: secinbox %s [flags]\n", e.name)
+	var own, shared []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if settings[f.Name] {
+			shared = append(shared, f)
+		} else {
+			own = append(own, f)
+		}
+	})
+	printFlags := func(fl []*flag.Flag) {
+		for _, f := range fl {
+			name, usage := flag.UnquoteUsage(f)
+			line := "  -" + f.Name
+			if name != "" {
+				line += " " + name
+			}
+			fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(w, " (default %q)", f.DefValue)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(own) > 0 {
+		fmt.Fprintln(w, "\nflags of this command:")
+		printFlags(own)
+	}
+	if e.name == "serve" {
+		fmt.Fprintln(w, "\nsettings (each a flag whose default comes from the environment variable shown):")
+		printFlags(shared)
+		return
+	}
+	fmt.Fprintln(w, "\nand every setting of 'secinbox serve -h' (-data, the key passphrase, ...), each also from its environment variable")
 }
 
 // parse parses the subcommand's flags; a flag error is a usage error.

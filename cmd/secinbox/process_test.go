@@ -163,6 +163,17 @@ func cli(t testing.TB, data, stdin string, args ...string) string {
 	return out.String()
 }
 
+// initData makes the database in data, as the first `secinbox serve` does,
+// for tests that run other subcommands on a new data directory.
+func initData(t testing.TB, data string) {
+	t.Helper()
+	d, err := openData(context.Background(), &Config{Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
+
 // apiToken makes a staff user and an API token for them.
 func apiToken(t testing.TB, data string) string {
 	t.Helper()

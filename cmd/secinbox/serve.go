@@ -34,6 +34,20 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// nextSteps ends the start-up log with what to do next: where to sign
+// in, and how to make the first staff account while there is none.
+func nextSteps(ctx context.Context, log *slog.Logger, d *db.DB, cfg *Config) {
+	log.Info("sign in at " + cfg.publicURL() + "/login")
+	users, err := d.Users(ctx)
+	if err == nil && len(users) == 0 {
+		dataFlag := ""
+		if cfg.Data != "./data" {
+			dataFlag = " -data " + cfg.Data
+		}
+		log.Warn("no staff account yet: run `secinbox user add" + dataFlag + " --email you@example.com --role admin` (it prints a password)")
+	}
+}
+
 func cmdServe(ctx context.Context, e *env) error {
 	var cfg Config
 	fs := e.flags(&cfg)
@@ -41,10 +55,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	log := newLogger(&cfg, e.stderr)
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return errors.New("set both -tls-cert and -tls-key, or neither")
-	}
-	if err := cfg.checkAckLimits(); err != nil {
+	if err := cfg.check(); err != nil {
 		return err
 	}
 	team, err := cfg.teamAddresses()
@@ -63,7 +74,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		log.Info("database closed")
 	}()
 
-	pass, err := cfg.passphrase(log)
+	pass, err := cfg.passphrase(ctx, log, d)
 	if err != nil {
 		return err
 	}
@@ -197,6 +208,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
+	nextSteps(ctx, log, d, &cfg)
 
 	var runErr error
 	select {
