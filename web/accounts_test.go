@@ -529,7 +529,7 @@ func TestAdminUsers(t *testing.T) {
 	if resp := e.signIn(nc, "new@localhost", m[1]); resp.StatusCode != http.StatusSeeOther {
 		t.Fatal("the new user cannot sign in with the shown password")
 	}
-	for _, bad := range []url.Values{{"email": {"new@localhost"}, "role": {"viewer"}}, {"email": {"Name <x@localhost>"}, "role": {"viewer"}}, {"email": {"x@localhost"}, "role": {"root"}}} {
+	for _, bad := range []url.Values{{"email": {"new@localhost"}, "role": {"viewer"}}, {"email": {"Name <x@localhost>"}, "role": {"viewer"}}, {"email": {"x@localhost"}, "role": {"root"}}, {"email": {"x@y"}, "role": {"viewer"}}} {
 		if resp, _ := e.do(c, "POST", "/admin/users", bad); resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("create %v: status %d, want 422", bad, resp.StatusCode)
 		}
