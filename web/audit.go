@@ -69,9 +69,8 @@ func (s *server) newAuditEvent(r *http.Request, u *triage.User, email, action, t
 	return ev, nil
 }
 
-// clientIP is the address of the client that sent r, without the port.
-// secinbox does not trust X-Forwarded-For: behind a reverse proxy every
-// client has the proxy's address.
+// clientIP is the address of the client that sent r, without the port:
+// the peer's, or the one a trusted proxy forwarded (realClient, proxy.go).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -41,9 +42,15 @@ type Config struct {
 	// rotation takes effect without a restart. It must be cheap.
 	TeamKey func(context.Context) PublishedKey
 
-	// SecureCookies is true when the site is served over HTTPS: the
-	// session cookie is then __Host- prefixed and Secure, and HSTS is sent.
+	// SecureCookies is true when the site is served over HTTPS (itself,
+	// or behind a proxy that terminates TLS): the session cookie is then
+	// __Host- prefixed and Secure, and HSTS is sent on HTTPS requests.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies in front of the site. Only a
+	// request from one of them has its client address taken from
+	// Forwarded / X-Forwarded-For and its scheme from X-Forwarded-Proto
+	// (proxy.go); empty: those headers are ignored.
+	TrustedProxies []netip.Prefix
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 
@@ -103,11 +110,13 @@ type server struct {
 	keyExpires time.Time
 	teamKeyFn  func(context.Context) PublishedKey
 	secure     bool
-	cookieName string
-	wkd        map[string]bool // z-base-32 hashes of the local parts WKD serves
-	keyFinder  KeyFinder       // nil: no key lookups
-	reverifier Reverifier      // nil: lookups do not verify again
-	acct       *accounts       // sign-in limits, two-factor sealing (account.go)
+	// trustedProxies are Config.TrustedProxies (proxy.go).
+	trustedProxies []netip.Prefix
+	cookieName     string
+	wkd            map[string]bool // z-base-32 hashes of the local parts WKD serves
+	keyFinder      KeyFinder       // nil: no key lookups
+	reverifier     Reverifier      // nil: lookups do not verify again
+	acct           *accounts       // sign-in limits, two-factor sealing (account.go)
 
 	linkKey      []byte
 	intake       func(rawID int64)
@@ -146,31 +155,32 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		return nil, fmt.Errorf("web: Config.PublicURL must be an absolute http(s) URL, got %q", cfg.PublicURL)
 	}
 	s := &server{
-		store:        cfg.Store,
-		log:          cfg.Logger,
-		now:          cfg.Now,
-		domain:       domain,
-		contact:      "security@" + domain,
-		publicURL:    publicURL,
-		keyArmored:   cfg.PublicKeyArmored,
-		keyBinary:    cfg.PublicKeyBinary,
-		keyFpr:       cfg.KeyFingerprint,
-		keyExpires:   cfg.KeyExpires,
-		teamKeyFn:    cfg.TeamKey,
-		secure:       cfg.SecureCookies,
-		cookieName:   "secinbox_session",
-		wkd:          make(map[string]bool),
-		keyFinder:    cfg.KeyFinder,
-		reverifier:   cfg.Reverifier,
-		acct:         newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
-		linkKey:      cfg.LinkKey,
-		intake:       cfg.Intake,
-		clearSign:    cfg.ClearSign,
-		stxtHiring:   cfg.SecurityTxtHiring,
-		stxtCSAF:     cfg.SecurityTxtCSAF,
-		outboundMail: cfg.OutboundMail,
-		submitLimits: newSubmitLimiters(),
-		mailQueued:   cfg.MailQueued,
+		store:          cfg.Store,
+		log:            cfg.Logger,
+		now:            cfg.Now,
+		domain:         domain,
+		contact:        "security@" + domain,
+		publicURL:      publicURL,
+		keyArmored:     cfg.PublicKeyArmored,
+		keyBinary:      cfg.PublicKeyBinary,
+		keyFpr:         cfg.KeyFingerprint,
+		keyExpires:     cfg.KeyExpires,
+		teamKeyFn:      cfg.TeamKey,
+		secure:         cfg.SecureCookies,
+		trustedProxies: cfg.TrustedProxies,
+		cookieName:     "secinbox_session",
+		wkd:            make(map[string]bool),
+		keyFinder:      cfg.KeyFinder,
+		reverifier:     cfg.Reverifier,
+		acct:           newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
+		linkKey:        cfg.LinkKey,
+		intake:         cfg.Intake,
+		clearSign:      cfg.ClearSign,
+		stxtHiring:     cfg.SecurityTxtHiring,
+		stxtCSAF:       cfg.SecurityTxtCSAF,
+		outboundMail:   cfg.OutboundMail,
+		submitLimits:   newSubmitLimiters(),
+		mailQueued:     cfg.MailQueued,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -209,7 +219,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, triage.Errorf(triage.EFORBIDDEN, "cross-origin request refused"))
 	}))
-	return s.securityHeaders(cop.Handler(mux)), nil
+	return s.realClient(s.securityHeaders(cop.Handler(mux))), nil
 }
 
 // bind turns a handler method expression into an http.Handler on s.

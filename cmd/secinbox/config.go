@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ type Config struct {
 	AckPerHour        int64
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
+
+	// Operations (issue 13).
+	TrustedProxies string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -96,6 +100,7 @@ func (c *Config) settings() []setting {
 		{"ack-per-hour", "SECINBOX_ACK_PER_HOUR", "100", "most automatic acknowledgements in total per hour (`number`)", (*int64Value)(&c.AckPerHour)},
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
 	}
 }
 
@@ -179,7 +184,27 @@ func (c *Config) check() error {
 			return fmt.Errorf("-public-url must be an absolute http(s) URL like https://security.example.com, not %q", c.PublicURL)
 		}
 	}
+	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
 	return c.checkAckLimits()
+}
+
+// trustedProxies parses -trusted-proxies: CIDRs, or single addresses.
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range splitList(c.TrustedProxies) {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			ip, ipErr := netip.ParseAddr(v)
+			if ipErr != nil {
+				return nil, fmt.Errorf("-trusted-proxies: %q is neither a CIDR (10.0.0.0/8) nor an address", v)
+			}
+			p = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }

@@ -133,17 +133,20 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	proxies, _ := cfg.trustedProxies() // checked by cfg.check
 	handler, err := web.New(web.Config{
-		Store:         d,
-		Logger:        log,
-		Domain:        cfg.Domain,
-		Addresses:     addresses,
-		PublicURL:     cfg.publicURL(),
-		TeamKey:       keys.publishedKey,
-		SecureCookies: tlsConfig != nil,
-		SecretKey:     secretKey,
-		KeyFinder:     keyLookup,
-		Reverifier:    proc,
+		Store:     d,
+		Logger:    log,
+		Domain:    cfg.Domain,
+		Addresses: addresses,
+		PublicURL: cfg.publicURL(),
+		TeamKey:   keys.publishedKey,
+		// Behind a proxy that terminates TLS the site is still HTTPS.
+		SecureCookies:  tlsConfig != nil || (len(proxies) > 0 && strings.HasPrefix(cfg.publicURL(), "https://")),
+		TrustedProxies: proxies,
+		SecretKey:      secretKey,
+		KeyFinder:      keyLookup,
+		Reverifier:     proc,
 
 		LinkKey:           links,
 		Intake:            proc.Enqueue,
