@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"errors"
 	"io"
 	"log"
@@ -249,6 +250,7 @@ type outboxEnv struct {
 	researcher *openpgp.Entity // unlocked secret key
 	clock      *notifyClock
 	received   time.Time
+	path       string // the database file
 }
 
 const (
@@ -262,7 +264,8 @@ var linkKey = []byte("link key for the outbox tests, 32b")
 func newOutboxEnv(t *testing.T) *outboxEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	path := filepath.Join(t.TempDir(), "secinbox.db")
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +284,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 	}
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return received }
-	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received}
+	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received, path: path}
 }
 
 // storeResearcherKey stores the researcher's public key as found in WKD.
@@ -839,4 +842,175 @@ type recordingMailer struct {
 func (m *recordingMailer) NotifyTeam(ctx context.Context, n *triage.Notification, url string) error {
 	m.got = append(m.got, n)
 	return m.TeamMailer.NotifyTeam(ctx, n, url)
+}
+
+// failingMarks is the real database whose MarkMail fails while failing
+// is set: the disk filled up, or the database stayed locked past its busy
+// timeout, between handing a mail to the relay and recording it.
+type failingMarks struct {
+	*db.DB
+	mu      sync.Mutex
+	failing bool
+	tries   int // MarkMail calls
+}
+
+func (f *failingMarks) setFailing(v bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing = v
+}
+
+func (f *failingMarks) marks() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries
+}
+
+func (f *failingMarks) MarkMail(ctx context.Context, id int64, a triage.MailAttempt, now time.Time) error {
+	f.mu.Lock()
+	f.tries++
+	failing := f.failing
+	f.mu.Unlock()
+	if failing {
+		return errors.New("database or disk is full")
+	}
+	return f.DB.MarkMail(ctx, id, a, now)
+}
+
+// queueReply queues a staff reply on the report of ack.
+func (e *outboxEnv) queueReply(ack *triage.OutMail, body string) *triage.OutMail {
+	e.t.Helper()
+	m := &triage.OutMail{Kind: triage.MailReply, ReportID: ack.ReportID, TrackingID: ack.TrackingID, To: researcherAddr,
+		Subject: triage.ReplySubject(ack.TrackingID), Body: body, HeaderMessageID: triage.NewMessageID("example.com"),
+		CreatedAt: e.received}
+	if err := e.db.QueueMail(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// TestSender_UnrecordedSendNotRepeated: a mail the relay took but whose
+// send cannot be recorded is never sent again: only the record is
+// retried, with backoff, and no other mail goes out meanwhile; once the
+// store works again the record lands (sent, one attempt, the time the
+// relay took it) and the other mail follows.
+func TestSender_UnrecordedSendNotRepeated(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	store := &failingMarks{DB: e.db, failing: true}
+	s.Store = store
+
+	sentAt := e.clock.Now()
+	if _, err := s.Tick(context.Background()); err == nil {
+		t.Error("Tick hid that the send could not be recorded")
+	}
+	if got := rl.got(); len(got) != 1 {
+		t.Fatalf("relay received %d mails, want the first one", len(got))
+	}
+	// An hour of ticks, a minute apart, while recording keeps failing.
+	for i := 1; i <= 60; i++ {
+		e.clock.Set(sentAt.Add(time.Duration(i) * time.Minute))
+		s.Tick(context.Background())
+	}
+	if got := rl.got(); len(got) != 1 {
+		t.Fatalf("relay received %d mails while the send could not be recorded, want 1", len(got))
+	}
+	if n := store.marks(); n < 3 || n > 40 {
+		t.Errorf("the record was tried %d times in an hour, want it retried with backoff", n)
+	}
+
+	store.setFailing(false)
+	e.clock.Set(sentAt.Add(2 * time.Hour))
+	e.tick(s, 1) // the reply; the ack is recorded, not sent again
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 1 || !m.SentAt.Equal(sentAt) || m.LastError != "" {
+		t.Errorf("the acknowledgement once recording works: %+v", m)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliverySent || m.Attempts != 1 {
+		t.Errorf("the mail behind it: %+v", m)
+	}
+	got := rl.got()
+	if len(got) != 2 || bytes.Equal(got[0].data, got[1].data) {
+		t.Fatalf("relay received %d mails, want the acknowledgement and the reply once each", len(got))
+	}
+	e.tick(s, 0)
+}
+
+// TestSender_RestartWithUnrecordedSend: the try is claimed in the store
+// before the relay is contacted, so a process that stops holding an
+// unrecorded send (its memory lost) does not send the mail again at the
+// next start; the outbox says why it waits, and it is sent again (at
+// least once: the relay may or may not have it) only after the claim's
+// hold.
+func TestSender_RestartWithUnrecordedSend(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	s.Store = &failingMarks{DB: e.db, failing: true}
+	s.Tick(context.Background())
+	if len(rl.got()) != 1 {
+		t.Fatal("the relay did not get the mail")
+	}
+
+	restarted := e.viaRelay(rl) // the plain store, nothing in memory
+	for _, after := range []time.Duration{0, time.Minute, 30 * time.Minute} {
+		e.clock.Set(e.received.Add(after))
+		e.tick(restarted, 0)
+	}
+	if n := len(rl.got()); n != 1 {
+		t.Fatalf("relay received %d mails after the restart, want 1", n)
+	}
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || !strings.Contains(m.LastError, "not recorded") {
+		t.Errorf("the unrecorded send as stored: %+v", m)
+	}
+	e.clock.Set(m.NextAttempt)
+	e.tick(restarted, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent {
+		t.Errorf("after the hold: %+v", m)
+	}
+}
+
+// TestSender_StoreLocked: with the database locked past its busy timeout
+// (another process holding a write transaction), the try cannot be
+// claimed, so nothing goes to the relay; the sender backs off, and sends
+// the mail once when the lock is gone.
+func TestSender_StoreLocked(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+
+	ctx := context.Background()
+	other, err := sql.Open("sqlite3", "file:"+e.path+"?_busy_timeout=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tick(ctx); err == nil {
+		t.Error("Tick hid that the store is locked")
+	}
+	e.tick(s, 0) // backing off: the store is not even asked
+	if n := len(rl.got()); n != 0 {
+		t.Fatalf("relay received %d mails while the store could not record them", n)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.received.Add(10 * time.Minute))
+	e.tick(s, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 1 {
+		t.Errorf("once the lock is gone: %+v", m)
+	}
 }
