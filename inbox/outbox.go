@@ -50,7 +50,8 @@ import (
 // Delivery is at least once: when the process stops between the relay's
 // 250 and a record that lands, the claim keeps the mail from going out
 // again at the next start, but it is sent again (same Message-ID) once
-// claimHold has passed.
+// claimHold has passed. The same holds for a final dot that got no
+// answer (relay.go): a failed try, retried after its backoff.
 type Sender struct {
 	Store OutboxStore
 
@@ -72,6 +73,18 @@ type Sender struct {
 	// name.
 	TLSConfig *tls.Config
 	RootCAs   *x509.CertPool
+
+	// Deadlines of the relay client (relay.go), so that a relay that
+	// stops answering holds the outbox up for one of them only.
+	// RelayConnectTimeout bounds connecting as a whole: TCP, TLS, the
+	// greeting, EHLO, STARTTLS and AUTH; default 30 s.
+	// RelayCommandTimeout bounds the answer to each command of a mail
+	// (RSET, MAIL, RCPT, DATA); default 30 s. RelayMailTimeout bounds one
+	// mail from RSET or MAIL FROM to the answer to its final dot; default
+	// 1 minute.
+	RelayConnectTimeout time.Duration
+	RelayCommandTimeout time.Duration
+	RelayMailTimeout    time.Duration
 
 	// Maildir, used only when Relay is "", is a directory where each mail
 	// is written (tmp/ then new/, mode 0600) and counts as sent.
@@ -487,6 +500,10 @@ type transport struct {
 func (t *transport) deliver(ctx context.Context, to string, msg []byte) error {
 	if t.s.Relay == "" {
 		return writeMaildir(t.s.Maildir, msg, t.s.now())
+	}
+	if t.sess != nil && time.Since(t.sess.started) > relaySessionMaxAge {
+		t.sess.quit()
+		t.sess = nil
 	}
 	if t.sess == nil {
 		sess, err := t.s.dialRelay(ctx)

@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -1013,4 +1014,221 @@ func TestSender_StoreLocked(t *testing.T) {
 	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 1 {
 		t.Errorf("once the lock is gone: %+v", m)
 	}
+}
+
+// hungRelay is a raw SMTP server on loopback (no TLS, no AUTH) that
+// takes every command, but never answers the final dot of a mail while
+// hang is set, nor greets while silent is set: a relay that is stuck.
+type hungRelay struct {
+	t    *testing.T
+	addr string
+
+	mu       sync.Mutex
+	hang     bool
+	silent   bool
+	data     int // mails received up to their final dot
+	accepted int // of which answered 250
+	conns    []net.Conn
+}
+
+func startHungRelay(t *testing.T) *hungRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hungRelay{t: t, addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, c)
+			r.mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); r.serve(c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		r.mu.Lock()
+		for _, c := range r.conns {
+			c.Close()
+		}
+		r.mu.Unlock()
+		wg.Wait()
+	})
+	return r
+}
+
+func (r *hungRelay) set(hang, silent bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hang, r.silent = hang, silent
+}
+
+func (r *hungRelay) counts() (data, accepted int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.data, r.accepted
+}
+
+func (r *hungRelay) serve(c net.Conn) {
+	defer c.Close()
+	r.mu.Lock()
+	silent := r.silent
+	r.mu.Unlock()
+	if silent {
+		io.Copy(io.Discard, c) // until the client gives up
+		return
+	}
+	br := bufio.NewReader(c)
+	say := func(line string) bool {
+		_, err := io.WriteString(c, line+"\r\n")
+		return err == nil
+	}
+	if !say("220 hung.test ESMTP") {
+		return
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 hung.test")
+		case strings.HasPrefix(cmd, "QUIT"):
+			say("221 bye")
+			return
+		case strings.HasPrefix(cmd, "DATA"):
+			say("354 go ahead")
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+			}
+			r.mu.Lock()
+			r.data++
+			hang := r.hang
+			if !hang {
+				r.accepted++
+			}
+			r.mu.Unlock()
+			if hang {
+				io.Copy(io.Discard, br) // never answers; until the client gives up
+				return
+			}
+			say("250 2.0.0 queued")
+		default: // MAIL, RCPT, RSET, NOOP
+			say("250 ok")
+		}
+	}
+}
+
+// tickWithin runs s.Tick and fails the test if it has not returned
+// within a generous safety net: no relay may hold the sender that long.
+func tickWithin(t *testing.T, s *inbox.Sender) (int, error) {
+	t.Helper()
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := s.Tick(context.Background())
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("a tick is held up by a relay that does not answer")
+		return 0, nil
+	}
+}
+
+// TestSender_RelayNeverAnswersFinalDot: a relay that takes a mail but
+// never answers its final dot costs that mail its deadline, no more: the
+// tick ends, the mail counts as a failed try (the relay never said 250,
+// so never took responsibility for it) and is retried after its backoff,
+// and the other mails go out once the relay answers again.
+func TestSender_RelayNeverAnswersFinalDot(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
+	hr := startHungRelay(t)
+	hr.set(true, false)
+	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a hung relay: sent %d, %v", n, err)
+	}
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "final dot") ||
+		!m.NextAttempt.Equal(e.received.Add(triage.MailBackoff(1))) {
+		t.Errorf("the mail whose final dot got no answer: %+v", m)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliveryQueued || m.Attempts != 0 {
+		t.Errorf("the next mail was tried on the stuck connection: %+v", m)
+	}
+
+	hr.set(false, false) // the relay is back
+	if n, err := tickWithin(t, s); n != 1 || err != nil {
+		t.Fatalf("next tick: sent %d, %v; want the other mail", n, err)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliverySent {
+		t.Errorf("the other mail: %+v", m)
+	}
+	// The unanswered mail is tried again after its backoff: the relay
+	// may now have it twice (README, outgoing mail).
+	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
+	if n, err := tickWithin(t, s); n != 1 || err != nil {
+		t.Fatalf("after the backoff: sent %d, %v", n, err)
+	}
+	if data, accepted := hr.counts(); data != 3 || accepted != 2 {
+		t.Errorf("relay saw %d mails and accepted %d, want 3 and 2", data, accepted)
+	}
+}
+
+// TestSender_RelayNeverGreets: a relay that accepts the connection but
+// never greets costs the tick its connect deadline, no more.
+func TestSender_RelayNeverGreets(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	hr := startHungRelay(t)
+	hr.set(false, true)
+	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a silent relay: sent %d, %v", n, err)
+	}
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "relay") {
+		t.Errorf("the mail: %+v", m)
+	}
+	// With STARTTLS (the default) too.
+	s = e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr}))
+	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a silent STARTTLS relay: sent %d, %v", n, err)
+	}
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 2 {
+		t.Errorf("the mail: %+v", m)
+	}
+}
+
+// shortDeadlines gives s relay deadlines short enough for tests, long
+// enough for a loopback relay that answers.
+func shortDeadlines(s *inbox.Sender) *inbox.Sender {
+	s.RelayConnectTimeout, s.RelayCommandTimeout, s.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	return s
 }
