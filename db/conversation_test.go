@@ -619,6 +619,44 @@ func TestMarkMail(t *testing.T) {
 	})
 }
 
+func TestClaimMail(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpen(t)
+	m := mustQueue(t, d, t0)
+	until := t0.Add(time.Hour)
+	if err := d.ClaimMail(ctx, m.ID, t0, until); err != nil {
+		t.Fatal(err)
+	}
+	g := outboxByID(t, d, m.ID)
+	if g.State != triage.DeliveryQueued || g.Attempts != 0 || !g.NextAttempt.Equal(until) || !strings.Contains(g.LastError, "not recorded") {
+		t.Fatalf("claimed: %+v", g)
+	}
+	if slices.Contains(pendingIDs(t, d, until.Add(-time.Second), 0), m.ID) {
+		t.Error("a claimed mail is due before its claim ends")
+	}
+	wantCode(t, d.ClaimMail(ctx, m.ID, t0.Add(time.Minute), until), triage.ECONFLICT) // claimed already
+	// MarkMail records the try as usual.
+	if err := d.MarkMail(ctx, m.ID, triage.MailAttempt{Via: "maildir"}, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if g := outboxByID(t, d, m.ID); g.State != triage.DeliverySent || g.Attempts != 1 || g.LastError != "" {
+		t.Fatalf("marked after the claim: %+v", g)
+	}
+	wantCode(t, d.ClaimMail(ctx, m.ID, until, until.Add(time.Hour)), triage.ECONFLICT) // sent
+	wantCode(t, d.ClaimMail(ctx, 9999, t0, until), triage.ENOTFOUND)
+	// Once the claim's hold has passed, the mail is due again.
+	m2 := mustQueue(t, d, t0)
+	if err := d.ClaimMail(ctx, m2.ID, t0, until); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pendingIDs(t, d, until, 0), m2.ID) {
+		t.Error("an unrecorded try is never due again")
+	}
+	if err := d.ClaimMail(ctx, m2.ID, until, until.Add(time.Hour)); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestRetryMail(t *testing.T) {
 	ctx := context.Background()
 	d, _ := mustOpen(t)

@@ -260,6 +260,43 @@ func (db *DB) PendingMail(ctx context.Context, now time.Time, limit int) ([]*tri
 	return ms, nil
 }
 
+// ClaimMail records, before mail id is handed to the relay (or the
+// maildir), that a try begins at now: the mail stays queued but is not
+// due again before until, and its last error says that the outcome of a
+// try begun at now was not recorded. MarkMail replaces both. So when the
+// sender stops (a crash, or its store failing until it does) between the
+// relay's answer and MarkMail, the mail is not sent again at the next
+// start but only once until has passed, and staff see why it waits.
+// ENOTFOUND for an unknown mail; ECONFLICT for one that is not queued or
+// not due at now (another try claimed it).
+func (db *DB) ClaimMail(ctx context.Context, id int64, now, until time.Time) error {
+	now = now.UTC()
+	note := fmt.Sprintf("a try began at %s and its outcome was not recorded: the relay may have taken it; tried again from %s",
+		now.Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ?, last_error = ?
+			WHERE id = ? AND state = 'queued' AND next_attempt_at <= ?`, formatTime(until), note, id, formatTime(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var state string
+		err = tx.QueryRowContext(ctx, `SELECT state FROM outbox WHERE id = ?`, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return triage.Errorf(triage.ENOTFOUND, "mail %d not found", id)
+		} else if err != nil {
+			return err
+		}
+		return triage.Errorf(triage.ECONFLICT, "mail %d is %s and not due: another try has it", id, state)
+	})
+	if err != nil {
+		return fmt.Errorf("db: claim mail: %w", err)
+	}
+	return nil
+}
+
 // MarkMail records a try at sending mail id at now: sent (with how and
 // whether encrypted); failed when a.Permanent or after
 // triage.MaxMailAttempts tries; else queued again after

@@ -31,6 +31,14 @@ import (
 // (an invalid address); otherwise queued again with backoff
 // (triage.MailBackoff), at most triage.MaxMailAttempts times.
 //
+// Before the relay is contacted the try is claimed in the store
+// (ClaimMail): the mail is not due again for claimHold. A try that cannot
+// be claimed is not made. A try whose record fails (a full disk, a lock
+// held past the busy timeout) is kept in memory with the relay's answer:
+// only its record is tried again, and nothing else is sent, until the
+// store works again; the sender backs off the store meanwhile
+// (storeBackoffMin to storeBackoffMax).
+//
 // Composition happens at send time, never at queueing time: a retry picks
 // up the researcher's newest key and the team's current primary key, and
 // the links of acknowledgements and credit offers (capabilities derived
@@ -39,8 +47,11 @@ import (
 // With neither a relay nor a maildir, the sender does not run: mail stays
 // queued, visible in the outbox, until one is configured.
 //
-// Delivery is at least once: a crash between the relay's 250 and MarkMail
-// sends the mail again at the next start, with the same Message-ID.
+// Delivery is at least once: when the process stops between the relay's
+// 250 and a record that lands, the claim keeps the mail from going out
+// again at the next start, but it is sent again (same Message-ID) once
+// claimHold has passed. The same holds for a final dot that got no
+// answer (relay.go): a failed try, retried after its backoff.
 type Sender struct {
 	Store OutboxStore
 
@@ -62,6 +73,18 @@ type Sender struct {
 	// name.
 	TLSConfig *tls.Config
 	RootCAs   *x509.CertPool
+
+	// Deadlines of the relay client (relay.go), so that a relay that
+	// stops answering holds the outbox up for one of them only.
+	// RelayConnectTimeout bounds connecting as a whole: TCP, TLS, the
+	// greeting, EHLO, STARTTLS and AUTH; default 30 s.
+	// RelayCommandTimeout bounds the answer to each command of a mail
+	// (RSET, MAIL, RCPT, DATA); default 30 s. RelayMailTimeout bounds one
+	// mail from RSET or MAIL FROM to the answer to its final dot; default
+	// 1 minute.
+	RelayConnectTimeout time.Duration
+	RelayCommandTimeout time.Duration
+	RelayMailTimeout    time.Duration
 
 	// Maildir, used only when Relay is "", is a directory where each mail
 	// is written (tmp/ then new/, mode 0600) and counts as sent.
@@ -91,6 +114,24 @@ type Sender struct {
 
 	kickOnce sync.Once
 	kick     chan struct{}
+
+	// mu runs one Tick at a time and guards what follows.
+	mu sync.Mutex
+	// unrecorded is a try the relay (or the maildir) answered but whose
+	// record failed: it is recorded before anything else is tried.
+	unrecorded *heldTry
+	// storeFailures counts the store's failures in a row; no Tick asks
+	// the store before storeRetryAt.
+	storeFailures int
+	storeRetryAt  time.Time
+}
+
+// heldTry is a try waiting to be recorded: the mail, the outcome and
+// when it happened.
+type heldTry struct {
+	m  *triage.OutMail
+	a  triage.MailAttempt
+	at time.Time
 }
 
 // Relay TLS modes (Sender.RelayTLS).
@@ -107,6 +148,17 @@ const (
 	// maxTickRounds bounds how many full batches one tick sends before it
 	// lets the timer (and shutdown) in.
 	maxTickRounds = 10
+	// claimHold is how long a claimed try keeps its mail from being due
+	// (ClaimMail): far longer than a try and its record take, so that
+	// only a send whose record was lost (the process stopped) is made
+	// again, that much later.
+	claimHold = time.Hour
+	// storeBackoffMin and storeBackoffMax bound the wait after the store
+	// failed before it is asked again: doubling at each failure in a row.
+	storeBackoffMin = 5 * time.Second
+	storeBackoffMax = 5 * time.Minute
+	// recordTimeout bounds one try at recording a try.
+	recordTimeout = 10 * time.Second
 )
 
 // Check validates the configuration, for startup. A sender with neither
@@ -216,6 +268,7 @@ func (s *Sender) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			s.recordBeforeStop(ctx)
 			return
 		case <-t.C:
 		case <-kick:
@@ -223,13 +276,50 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
+// recordBeforeStop tries once more to record a try held unrecorded,
+// when Run stops.
+func (s *Sender) recordBeforeStop(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.unrecorded
+	if h == nil {
+		return
+	}
+	if err := s.recordHeld(ctx); err != nil {
+		s.log().Error("stopping with a try not recorded: the mail waits for its claim to end, then is sent again",
+			"outbox", h.m.ID, "kind", h.m.Kind, "report", h.m.TrackingID, "sent", h.a.Err == nil, "err", err)
+	}
+}
+
 // Tick tries every mail due now once (in batches of Batch, a bounded
 // number of them) and returns how many were sent. Its error is a failure
-// of the store; failures of single mails are recorded on them.
+// of the store, after which the store is left alone for a backoff (Tick
+// returns 0, nil until then); failures of single mails are recorded on
+// them. A try held unrecorded is recorded first, and until that succeeds
+// nothing is sent.
 func (s *Sender) Tick(ctx context.Context) (int, error) {
 	if !s.Enabled() {
 		return 0, nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.now().Before(s.storeRetryAt) {
+		return 0, nil
+	}
+	if err := s.recordHeld(ctx); err != nil {
+		return 0, s.storeFailed(err)
+	}
+	sent, err := s.sendDue(ctx)
+	if err != nil && ctx.Err() == nil {
+		return sent, s.storeFailed(err)
+	}
+	s.storeFailures, s.storeRetryAt = 0, time.Time{}
+	return sent, err
+}
+
+// sendDue is Tick once the store is known to work. Its error is the
+// store's, or ctx's.
+func (s *Sender) sendDue(ctx context.Context) (int, error) {
 	batch := s.Batch
 	if batch <= 0 {
 		batch = defaultSendBatch
@@ -246,18 +336,24 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return sent, ctx.Err()
 			}
-			a, abort := s.attempt(ctx, t, m)
-			// Recorded even when shutdown began during the try: a mail the
-			// relay took must not go out again after a restart.
-			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			err := s.Store.MarkMail(mctx, m.ID, a, s.now())
-			cancel()
-			if err != nil {
-				return sent, fmt.Errorf("inbox: outbox: mark mail %d: %w", m.ID, err)
+			if ok, err := s.claim(ctx, m); err != nil || !ok {
+				if err != nil {
+					return sent, err
+				}
+				continue
 			}
-			s.logAttempt(m, a)
+			a, abort := s.attempt(ctx, t, m)
 			if a.Err == nil {
 				sent++
+			}
+			// Recorded even when shutdown began during the try: a mail the
+			// relay took must not go out again after a restart.
+			h := &heldTry{m: m, a: a, at: s.now()}
+			if err := s.record(ctx, h); err != nil {
+				s.unrecorded = h
+				s.log().Error("mail tried but the try could not be recorded: it is not tried again, its record is",
+					"outbox", m.ID, "kind", m.Kind, "report", m.TrackingID, "sent", a.Err == nil, "err", err)
+				return sent, err
 			}
 			if abort {
 				// The relay itself is unreachable or refused the session:
@@ -270,6 +366,71 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// claim claims the try of m in the store (ClaimMail) before the relay is
+// contacted. false, nil: the mail is no longer to be tried (another try
+// has it, or it is gone). An error is the store's: nothing is sent.
+func (s *Sender) claim(ctx context.Context, m *triage.OutMail) (bool, error) {
+	now := s.now()
+	err := s.Store.ClaimMail(ctx, m.ID, now, now.Add(claimHold))
+	switch triage.ErrorCode(err) {
+	case "":
+		return true, nil
+	case triage.ECONFLICT, triage.ENOTFOUND:
+		s.log().Info("mail not tried: no longer due", "outbox", m.ID, "err", err)
+		return false, nil
+	}
+	return false, fmt.Errorf("inbox: outbox: claim mail %d: %w", m.ID, err)
+}
+
+// record records try h (MarkMail, at the time it was made), and logs it.
+// Its error is the store's: the try must be recorded later, and never be
+// made again meanwhile. A record the store refuses for good (the mail is
+// gone, or is not queued any more) is dropped, logged.
+func (s *Sender) record(ctx context.Context, h *heldTry) error {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	err := s.Store.MarkMail(mctx, h.m.ID, h.a, h.at)
+	cancel()
+	switch triage.ErrorCode(err) {
+	case "":
+		s.logAttempt(h.m, h.a)
+	case triage.ECONFLICT, triage.ENOTFOUND:
+		s.log().Error("mail tried but its try cannot be recorded", "outbox", h.m.ID, "sent", h.a.Err == nil, "err", err)
+	default:
+		return fmt.Errorf("inbox: outbox: record mail %d: %w", h.m.ID, err)
+	}
+	return nil
+}
+
+// recordHeld records the try held unrecorded, if any.
+func (s *Sender) recordHeld(ctx context.Context) error {
+	if s.unrecorded == nil {
+		return nil
+	}
+	if err := s.record(ctx, s.unrecorded); err != nil {
+		return err
+	}
+	s.unrecorded = nil
+	return nil
+}
+
+// storeFailed starts or lengthens the store's backoff after err.
+func (s *Sender) storeFailed(err error) error {
+	s.storeFailures++
+	wait := storeBackoff(s.storeFailures)
+	s.storeRetryAt = s.now().Add(wait)
+	return fmt.Errorf("%w (the outbox waits %s)", err, wait)
+}
+
+// storeBackoff is the wait after the failures-th store failure in a row:
+// storeBackoffMin, doubling, at most storeBackoffMax.
+func storeBackoff(failures int) time.Duration {
+	d := storeBackoffMin
+	for i := 1; i < failures && d < storeBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, storeBackoffMax)
 }
 
 // attempt composes and delivers one mail. abort is true when the way out
@@ -339,6 +500,10 @@ type transport struct {
 func (t *transport) deliver(ctx context.Context, to string, msg []byte) error {
 	if t.s.Relay == "" {
 		return writeMaildir(t.s.Maildir, msg, t.s.now())
+	}
+	if t.sess != nil && time.Since(t.sess.started) > relaySessionMaxAge {
+		t.sess.quit()
+		t.sess = nil
 	}
 	if t.sess == nil {
 		sess, err := t.s.dialRelay(ctx)

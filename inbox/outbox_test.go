@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -9,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"errors"
 	"io"
 	"log"
@@ -249,6 +251,7 @@ type outboxEnv struct {
 	researcher *openpgp.Entity // unlocked secret key
 	clock      *notifyClock
 	received   time.Time
+	path       string // the database file
 }
 
 const (
@@ -262,7 +265,8 @@ var linkKey = []byte("link key for the outbox tests, 32b")
 func newOutboxEnv(t *testing.T) *outboxEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	path := filepath.Join(t.TempDir(), "secinbox.db")
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +285,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 	}
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return received }
-	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received}
+	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received, path: path}
 }
 
 // storeResearcherKey stores the researcher's public key as found in WKD.
@@ -839,4 +843,392 @@ type recordingMailer struct {
 func (m *recordingMailer) NotifyTeam(ctx context.Context, n *triage.Notification, url string) error {
 	m.got = append(m.got, n)
 	return m.TeamMailer.NotifyTeam(ctx, n, url)
+}
+
+// failingMarks is the real database whose MarkMail fails while failing
+// is set: the disk filled up, or the database stayed locked past its busy
+// timeout, between handing a mail to the relay and recording it.
+type failingMarks struct {
+	*db.DB
+	mu      sync.Mutex
+	failing bool
+	tries   int // MarkMail calls
+}
+
+func (f *failingMarks) setFailing(v bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing = v
+}
+
+func (f *failingMarks) marks() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries
+}
+
+func (f *failingMarks) MarkMail(ctx context.Context, id int64, a triage.MailAttempt, now time.Time) error {
+	f.mu.Lock()
+	f.tries++
+	failing := f.failing
+	f.mu.Unlock()
+	if failing {
+		return errors.New("database or disk is full")
+	}
+	return f.DB.MarkMail(ctx, id, a, now)
+}
+
+// queueReply queues a staff reply on the report of ack.
+func (e *outboxEnv) queueReply(ack *triage.OutMail, body string) *triage.OutMail {
+	e.t.Helper()
+	m := &triage.OutMail{Kind: triage.MailReply, ReportID: ack.ReportID, TrackingID: ack.TrackingID, To: researcherAddr,
+		Subject: triage.ReplySubject(ack.TrackingID), Body: body, HeaderMessageID: triage.NewMessageID("example.com"),
+		CreatedAt: e.received}
+	if err := e.db.QueueMail(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// TestSender_UnrecordedSendNotRepeated: a mail the relay took but whose
+// send cannot be recorded is never sent again: only the record is
+// retried, with backoff, and no other mail goes out meanwhile; once the
+// store works again the record lands (sent, one attempt, the time the
+// relay took it) and the other mail follows.
+func TestSender_UnrecordedSendNotRepeated(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	store := &failingMarks{DB: e.db, failing: true}
+	s.Store = store
+
+	sentAt := e.clock.Now()
+	if _, err := s.Tick(context.Background()); err == nil {
+		t.Error("Tick hid that the send could not be recorded")
+	}
+	if got := rl.got(); len(got) != 1 {
+		t.Fatalf("relay received %d mails, want the first one", len(got))
+	}
+	// An hour of ticks, a minute apart, while recording keeps failing.
+	for i := 1; i <= 60; i++ {
+		e.clock.Set(sentAt.Add(time.Duration(i) * time.Minute))
+		s.Tick(context.Background())
+	}
+	if got := rl.got(); len(got) != 1 {
+		t.Fatalf("relay received %d mails while the send could not be recorded, want 1", len(got))
+	}
+	if n := store.marks(); n < 3 || n > 40 {
+		t.Errorf("the record was tried %d times in an hour, want it retried with backoff", n)
+	}
+
+	store.setFailing(false)
+	e.clock.Set(sentAt.Add(2 * time.Hour))
+	e.tick(s, 1) // the reply; the ack is recorded, not sent again
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 1 || !m.SentAt.Equal(sentAt) || m.LastError != "" {
+		t.Errorf("the acknowledgement once recording works: %+v", m)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliverySent || m.Attempts != 1 {
+		t.Errorf("the mail behind it: %+v", m)
+	}
+	got := rl.got()
+	if len(got) != 2 || bytes.Equal(got[0].data, got[1].data) {
+		t.Fatalf("relay received %d mails, want the acknowledgement and the reply once each", len(got))
+	}
+	e.tick(s, 0)
+}
+
+// TestSender_RestartWithUnrecordedSend: the try is claimed in the store
+// before the relay is contacted, so a process that stops holding an
+// unrecorded send (its memory lost) does not send the mail again at the
+// next start; the outbox says why it waits, and it is sent again (at
+// least once: the relay may or may not have it) only after the claim's
+// hold.
+func TestSender_RestartWithUnrecordedSend(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+	s.Store = &failingMarks{DB: e.db, failing: true}
+	s.Tick(context.Background())
+	if len(rl.got()) != 1 {
+		t.Fatal("the relay did not get the mail")
+	}
+
+	restarted := e.viaRelay(rl) // the plain store, nothing in memory
+	for _, after := range []time.Duration{0, time.Minute, 30 * time.Minute} {
+		e.clock.Set(e.received.Add(after))
+		e.tick(restarted, 0)
+	}
+	if n := len(rl.got()); n != 1 {
+		t.Fatalf("relay received %d mails after the restart, want 1", n)
+	}
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || !strings.Contains(m.LastError, "not recorded") {
+		t.Errorf("the unrecorded send as stored: %+v", m)
+	}
+	e.clock.Set(m.NextAttempt)
+	e.tick(restarted, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent {
+		t.Errorf("after the hold: %+v", m)
+	}
+}
+
+// TestSender_StoreLocked: with the database locked past its busy timeout
+// (another process holding a write transaction), the try cannot be
+// claimed, so nothing goes to the relay; the sender backs off, and sends
+// the mail once when the lock is gone.
+func TestSender_StoreLocked(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	rl := startRelay(t, "starttls")
+	s := e.viaRelay(rl)
+
+	ctx := context.Background()
+	other, err := sql.Open("sqlite3", "file:"+e.path+"?_busy_timeout=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tick(ctx); err == nil {
+		t.Error("Tick hid that the store is locked")
+	}
+	e.tick(s, 0) // backing off: the store is not even asked
+	if n := len(rl.got()); n != 0 {
+		t.Fatalf("relay received %d mails while the store could not record them", n)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.received.Add(10 * time.Minute))
+	e.tick(s, 1)
+	if m := e.mail(ack.ID); m.State != triage.DeliverySent || m.Attempts != 1 {
+		t.Errorf("once the lock is gone: %+v", m)
+	}
+}
+
+// hungRelay is a raw SMTP server on loopback (no TLS, no AUTH) that
+// takes every command, but never answers the final dot of a mail while
+// hang is set, nor greets while silent is set: a relay that is stuck.
+type hungRelay struct {
+	t    *testing.T
+	addr string
+
+	mu       sync.Mutex
+	hang     bool
+	silent   bool
+	data     int // mails received up to their final dot
+	accepted int // of which answered 250
+	conns    []net.Conn
+}
+
+func startHungRelay(t *testing.T) *hungRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &hungRelay{t: t, addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			r.conns = append(r.conns, c)
+			r.mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); r.serve(c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		r.mu.Lock()
+		for _, c := range r.conns {
+			c.Close()
+		}
+		r.mu.Unlock()
+		wg.Wait()
+	})
+	return r
+}
+
+func (r *hungRelay) set(hang, silent bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hang, r.silent = hang, silent
+}
+
+func (r *hungRelay) counts() (data, accepted int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.data, r.accepted
+}
+
+func (r *hungRelay) serve(c net.Conn) {
+	defer c.Close()
+	r.mu.Lock()
+	silent := r.silent
+	r.mu.Unlock()
+	if silent {
+		io.Copy(io.Discard, c) // until the client gives up
+		return
+	}
+	br := bufio.NewReader(c)
+	say := func(line string) bool {
+		_, err := io.WriteString(c, line+"\r\n")
+		return err == nil
+	}
+	if !say("220 hung.test ESMTP") {
+		return
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 hung.test")
+		case strings.HasPrefix(cmd, "QUIT"):
+			say("221 bye")
+			return
+		case strings.HasPrefix(cmd, "DATA"):
+			say("354 go ahead")
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+			}
+			r.mu.Lock()
+			r.data++
+			hang := r.hang
+			if !hang {
+				r.accepted++
+			}
+			r.mu.Unlock()
+			if hang {
+				io.Copy(io.Discard, br) // never answers; until the client gives up
+				return
+			}
+			say("250 2.0.0 queued")
+		default: // MAIL, RCPT, RSET, NOOP
+			say("250 ok")
+		}
+	}
+}
+
+// tickWithin runs s.Tick and fails the test if it has not returned
+// within a generous safety net: no relay may hold the sender that long.
+func tickWithin(t *testing.T, s *inbox.Sender) (int, error) {
+	t.Helper()
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := s.Tick(context.Background())
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("a tick is held up by a relay that does not answer")
+		return 0, nil
+	}
+}
+
+// TestSender_RelayNeverAnswersFinalDot: a relay that takes a mail but
+// never answers its final dot costs that mail its deadline, no more: the
+// tick ends, the mail counts as a failed try (the relay never said 250,
+// so never took responsibility for it) and is retried after its backoff,
+// and the other mails go out once the relay answers again.
+func TestSender_RelayNeverAnswersFinalDot(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
+	hr := startHungRelay(t)
+	hr.set(true, false)
+	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a hung relay: sent %d, %v", n, err)
+	}
+	m := e.mail(ack.ID)
+	if m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "final dot") ||
+		!m.NextAttempt.Equal(e.received.Add(triage.MailBackoff(1))) {
+		t.Errorf("the mail whose final dot got no answer: %+v", m)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliveryQueued || m.Attempts != 0 {
+		t.Errorf("the next mail was tried on the stuck connection: %+v", m)
+	}
+
+	hr.set(false, false) // the relay is back
+	if n, err := tickWithin(t, s); n != 1 || err != nil {
+		t.Fatalf("next tick: sent %d, %v; want the other mail", n, err)
+	}
+	if m := e.mail(reply.ID); m.State != triage.DeliverySent {
+		t.Errorf("the other mail: %+v", m)
+	}
+	// The unanswered mail is tried again after its backoff: the relay
+	// may now have it twice (README, outgoing mail).
+	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
+	if n, err := tickWithin(t, s); n != 1 || err != nil {
+		t.Fatalf("after the backoff: sent %d, %v", n, err)
+	}
+	if data, accepted := hr.counts(); data != 3 || accepted != 2 {
+		t.Errorf("relay saw %d mails and accepted %d, want 3 and 2", data, accepted)
+	}
+}
+
+// TestSender_RelayNeverGreets: a relay that accepts the connection but
+// never greets costs the tick its connect deadline, no more.
+func TestSender_RelayNeverGreets(t *testing.T) {
+	e := newOutboxEnv(t)
+	_, ack := e.fileReport(true, true)
+	hr := startHungRelay(t)
+	hr.set(false, true)
+	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a silent relay: sent %d, %v", n, err)
+	}
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 1 || !strings.Contains(m.LastError, "relay") {
+		t.Errorf("the mail: %+v", m)
+	}
+	// With STARTTLS (the default) too.
+	s = e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr}))
+	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
+	if n, err := tickWithin(t, s); n != 0 || err != nil {
+		t.Fatalf("tick with a silent STARTTLS relay: sent %d, %v", n, err)
+	}
+	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 2 {
+		t.Errorf("the mail: %+v", m)
+	}
+}
+
+// shortDeadlines gives s relay deadlines short enough for tests, long
+// enough for a loopback relay that answers.
+func shortDeadlines(s *inbox.Sender) *inbox.Sender {
+	s.RelayConnectTimeout, s.RelayCommandTimeout, s.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -14,34 +15,73 @@ import (
 
 // The relay client: go-smtp's Client over a connection we dial, so every
 // step has a deadline. go-smtp bounds each command (CommandTimeout) and
-// the answer to the final dot (SubmissionTimeout) but neither the dial,
-// nor the TLS handshake of an implicit-TLS connection, nor the writing of
-// the data; those get their own deadlines here, and a watchdog closes the
-// connection when the whole session outlives relaySessionTimeout or the
-// sender's context ends.
+// the answer to the final dot (SubmissionTimeout), each from its own
+// start, but neither the dial, nor the greeting, EHLO and STARTTLS of
+// NewClientStartTLS (5 minutes each, before we can set them), nor the
+// writing of the data. So watchdogs close the connection: when
+// connecting as a whole outlives Sender.RelayConnectTimeout, when one
+// mail outlives Sender.RelayMailTimeout, when the session outlives its
+// lifetime or the sender's context ends. A relay that stops answering
+// thus holds the outbox up for one of those deadlines (a minute by
+// default), and the tick ends (a sessionError): the next one connects
+// afresh.
+//
+// RFC 5321 section 4.5.3.2 asks a client to wait minutes (10 for the
+// final dot); those are for MTAs relaying over the Internet. Our relay
+// is our own submission server, and a mail it failed to answer is tried
+// again later.
 
 // Timeouts of the relay client.
 const (
-	relayDialTimeout    = 30 * time.Second
-	relayCommandTimeout = time.Minute     // each command's answer (RFC 5321 4.5.3.2 allows 5 min)
-	relayDataTimeout    = 5 * time.Minute // writing a message, and the answer to its final dot
-	relaySessionTimeout = 15 * time.Minute
+	defaultRelayConnectTimeout = 30 * time.Second
+	defaultRelayCommandTimeout = 30 * time.Second
+	defaultRelayMailTimeout    = time.Minute
+	// relayQuitTimeout bounds the answer to QUIT, which nothing waits for.
+	relayQuitTimeout = 5 * time.Second
+	// relaySessionMaxAge: no mail is started on a session older than
+	// this; the next mail gets a new session. The session's watchdog cuts
+	// it at relaySessionMaxAge plus the connect and mail deadlines, after
+	// the last mail it may carry.
+	relaySessionMaxAge = 10 * time.Minute
 	// relayShutdownGrace is how long the mail in flight has to finish
 	// once shutdown begins: cut mid-transfer, a mail the relay took
 	// would be recorded as failed and sent again after the restart.
 	relayShutdownGrace = 5 * time.Second
 )
 
+func (s *Sender) relayConnectTimeout() time.Duration {
+	return durationOr(s.RelayConnectTimeout, defaultRelayConnectTimeout)
+}
+
+func (s *Sender) relayCommandTimeout() time.Duration {
+	return durationOr(s.RelayCommandTimeout, defaultRelayCommandTimeout)
+}
+
+func (s *Sender) relayMailTimeout() time.Duration {
+	return durationOr(s.RelayMailTimeout, defaultRelayMailTimeout)
+}
+
+func durationOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
 // relaySession is one connection to the relay, authenticated, ready for
 // mail.
 type relaySession struct {
-	relay  string
-	conn   net.Conn
-	c      *smtp.Client
-	stop   func() bool // stops the watchdog
-	cancel context.CancelFunc
-	used   bool // a mail was tried: RSET before the next
-	broken bool // the connection is unusable: close it
+	relay   string
+	conn    net.Conn
+	c       *smtp.Client
+	stop    func() bool // stops the watchdog
+	cancel  context.CancelFunc
+	started time.Time
+	// command and mail are Sender's RelayCommandTimeout and
+	// RelayMailTimeout.
+	command, mail time.Duration
+	used          bool // a mail was tried: RSET before the next
+	broken        bool // the connection is unusable: close it
 }
 
 // dialRelay connects to the relay, secures the connection as RelayTLS
@@ -57,50 +97,63 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 	mode := s.tlsMode()
 	tlsConfig := s.relayTLSConfig(host)
 
+	connect, command, mail := s.relayConnectTimeout(), s.relayCommandTimeout(), s.relayMailTimeout()
 	// The session outlives ctx by relayShutdownGrace; Tick tries no new
 	// mail once ctx ends.
-	sessCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relaySessionTimeout)
+	sessCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connect+relaySessionMaxAge+mail)
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(relayShutdownGrace, cancel) })
 	cancelAll := func() { stopGrace(); cancel() }
-	dialCtx, cancelDial := context.WithTimeout(sessCtx, relayDialTimeout)
-	defer cancelDial()
+	// Connecting, from the dial to AUTH, has one deadline: a watchdog
+	// closes the connection when it passes, whatever step hangs.
+	connCtx, cancelConn := context.WithTimeout(sessCtx, connect)
+	defer cancelConn()
 	var d net.Dialer
 	var conn net.Conn
 	if mode == RelayImplicitTLS {
-		conn, err = (&tls.Dialer{NetDialer: &d, Config: tlsConfig}).DialContext(dialCtx, "tcp", s.Relay)
+		conn, err = (&tls.Dialer{NetDialer: &d, Config: tlsConfig}).DialContext(connCtx, "tcp", s.Relay)
 	} else {
-		conn, err = d.DialContext(dialCtx, "tcp", s.Relay)
+		conn, err = d.DialContext(connCtx, "tcp", s.Relay)
 	}
 	if err != nil {
 		cancelAll()
 		return nil, fmt.Errorf("relay %s: connect: %w", s.Relay, err)
 	}
-	rs := &relaySession{relay: s.Relay, conn: conn, cancel: cancelAll}
+	rs := &relaySession{relay: s.Relay, conn: conn, cancel: cancelAll, started: time.Now(), command: command, mail: mail}
 	rs.stop = context.AfterFunc(sessCtx, func() { conn.Close() })
+	stopConnWatch := context.AfterFunc(connCtx, func() { conn.Close() })
 	defer func() {
+		if !stopConnWatch() && err == nil {
+			err = fmt.Errorf("relay %s: connecting took over %s", s.Relay, connect)
+		}
 		if err != nil {
+			if connCtx.Err() == context.DeadlineExceeded {
+				err = fmt.Errorf("%w (no answer within %s)", err, connect)
+			}
 			rs.close()
 		}
 	}()
 
-	// The greeting and the first EHLO are bounded by go-smtp's
-	// CommandTimeout; STARTTLS's handshake happens within the next
-	// command's deadline.
 	var c *smtp.Client
 	switch mode {
 	case RelayStartTLS:
 		// NewClientStartTLS refuses when the relay does not offer
-		// STARTTLS, before any AUTH or MAIL.
-		c, err = newClientStartTLS(conn, tlsConfig)
-		if err != nil {
+		// STARTTLS, before any AUTH or MAIL. Its greeting, EHLO and
+		// STARTTLS run under go-smtp's default timeouts, cut short by
+		// the connect watchdog; the TLS handshake happens within the
+		// next command's deadline.
+		c, err = smtp.NewClientStartTLS(conn, tlsConfig)
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("relay %s: greeting, EHLO or STARTTLS: %w", s.Relay, err)
+		} else if err != nil {
 			return nil, fmt.Errorf("relay %s: STARTTLS required: %w", s.Relay, err)
 		}
 	default:
 		c = smtp.NewClient(conn)
-		c.CommandTimeout, c.SubmissionTimeout = relayCommandTimeout, relayDataTimeout
 	}
+	c.CommandTimeout, c.SubmissionTimeout = min(command, connect), mail
 	rs.c = c
-	if err := c.Hello(s.helloName()); err != nil {
+	if err := c.Hello(s.helloName()); err != nil { // the greeting too, without STARTTLS
 		return nil, fmt.Errorf("relay %s: EHLO: %w", s.Relay, err)
 	}
 	if s.RelayUser != "" {
@@ -109,18 +162,6 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 		}
 	}
 	return rs, nil
-}
-
-// newClientStartTLS is smtp.NewClientStartTLS with our timeouts once it
-// returns. Its greeting, EHLO and STARTTLS run under go-smtp's default
-// command timeout (5 minutes), within the session's watchdog.
-func newClientStartTLS(conn net.Conn, tlsConfig *tls.Config) (*smtp.Client, error) {
-	c, err := smtp.NewClientStartTLS(conn, tlsConfig)
-	if err != nil {
-		return nil, err
-	}
-	c.CommandTimeout, c.SubmissionTimeout = relayCommandTimeout, relayDataTimeout
-	return c, nil
 }
 
 // auth authenticates with PLAIN, or LOGIN when only that is offered.
@@ -161,11 +202,32 @@ func (s *Sender) helloName() string {
 	return "localhost"
 }
 
-// send hands one message to the relay. A 5xx answer to MAIL, RCPT or
-// DATA is permanent; a 4xx is temporary and the session stays usable,
-// but for 421, with which the relay closes it; anything else (the
-// connection lost, a timeout) is temporary and breaks the session.
-func (rs *relaySession) send(from, to string, msg []byte) error {
+// send hands one message to the relay, within rs.mail: each command's
+// answer within rs.command, and a watchdog closes the connection when
+// the mail as a whole (writing the data and the answer to the final dot
+// included) outlives rs.mail. A 5xx answer to MAIL, RCPT or DATA is
+// permanent; a 4xx is temporary and the session stays usable, but for
+// 421, with which the relay closes it; anything else (the connection
+// lost, a timeout) is temporary and breaks the session.
+//
+// A final dot without an answer is an unknown outcome: the relay may
+// have taken the mail. It counts as a temporary failure, tried again
+// after its backoff: a relay takes responsibility for a mail only by
+// answering 250 (RFC 5321 sections 4.1.1.4 and 6.1), and a mail lost is
+// worse than a mail sent twice (README, outgoing mail).
+func (rs *relaySession) send(from, to string, msg []byte) (err error) {
+	deadline := time.Now().Add(rs.mail)
+	rs.c.CommandTimeout, rs.c.SubmissionTimeout = min(rs.command, rs.mail), rs.mail
+	watch := time.AfterFunc(rs.mail, func() { rs.conn.Close() })
+	defer func() {
+		if !watch.Stop() {
+			rs.broken = true
+			if err == nil { // the answer came as the watchdog fired: trust it
+				return
+			}
+			err = fmt.Errorf("%w (the mail took over %s)", err, rs.mail)
+		}
+	}()
 	if rs.used {
 		if err := rs.c.Reset(); err != nil {
 			rs.broken = true
@@ -184,11 +246,15 @@ func (rs *relaySession) send(from, to string, msg []byte) error {
 	if err != nil {
 		return rs.fail("DATA", err)
 	}
-	rs.conn.SetWriteDeadline(time.Now().Add(relayDataTimeout))
+	rs.conn.SetWriteDeadline(deadline)
 	if _, err := w.Write(msg); err != nil {
 		return rs.fail("DATA", err)
 	}
 	if err := w.Close(); err != nil {
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) {
+			return rs.fail("no answer to the final dot (the relay may have taken the mail; it is tried again later)", err)
+		}
 		return rs.fail("end of DATA", err)
 	}
 	return nil
@@ -213,6 +279,7 @@ func (rs *relaySession) fail(step string, err error) error {
 // quit ends the session politely, then closes it.
 func (rs *relaySession) quit() {
 	if !rs.broken && rs.c != nil {
+		rs.c.CommandTimeout = min(rs.command, relayQuitTimeout)
 		_ = rs.c.Quit()
 	}
 	rs.close()

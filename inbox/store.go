@@ -72,6 +72,12 @@ type OutboxStore interface {
 	// PendingMail returns up to limit queued mails due for a try at now,
 	// oldest first.
 	PendingMail(ctx context.Context, now time.Time, limit int) ([]*triage.OutMail, error)
+	// ClaimMail records, before the relay is contacted, that a try of a
+	// queued mail due at now begins: the mail is not due again before
+	// until, and its last error says the try's outcome was not recorded,
+	// until MarkMail replaces both. ECONFLICT when the mail is not queued
+	// or not due (another try has it), ENOTFOUND when it is gone.
+	ClaimMail(ctx context.Context, id int64, now, until time.Time) error
 	// MarkMail records a try: sent; failed when permanent or after
 	// triage.MaxMailAttempts; else queued again after
 	// triage.MailBackoff(attempts).

@@ -89,11 +89,14 @@ func (p *parser) open(data []byte) (res opened, err error) {
 	if err != nil {
 		return opened{}, err
 	}
-	unparsed, err := p.preflight(in)
+	unparsed, flooded, err := p.preflight(in)
 	if err != nil {
 		return opened{}, err
 	}
 	in, _ = packetStream(data)
+	if flooded {
+		return p.unverified(in)
+	}
 	cfg := p.config(p.budget)
 	md, err := openpgp.ReadMessage(in, p.keyring, nil, cfg)
 	if err != nil {
@@ -137,11 +140,13 @@ func packetStream(data []byte) (io.Reader, error) {
 	return block.Body, nil
 }
 
-// maxSignatures bounds the signature packets of one OpenPGP message.
-// Real messages carry one or two.
+// maxSignatures bounds the signature packets of one OpenPGP message
+// that are verified. Real messages carry one or two.
 const maxSignatures = 16
 
-// errSignatureFlood is preflight's refusal; it wraps ErrMalformed.
+// errSignatureFlood is preflight's refusal of an encrypted message with
+// more than maxSignatures signature packets; it wraps ErrMalformed. A
+// message that is not encrypted is read all the same (unverified).
 var errSignatureFlood = fmt.Errorf("pgp: more than %d signature packets: %w", maxSignatures, ErrMalformed)
 
 // maxKeyAttempts bounds the session-key decryptions one ParseMessage
@@ -165,8 +170,12 @@ var errKeyFlood = fmt.Errorf("pgp: more than %d session-key decryptions for one 
 // bytes and cost quadratic time, or memory, before we could stop it.
 // So preflight walks the packets the way ReadMessage does (recovering
 // the session key a second time, decompressing within the same limit,
-// skipping the literal data) and refuses more than maxSignatures with
-// ErrMalformed. Every other problem is left to ReadMessage to report.
+// skipping the literal data) and stops at more than maxSignatures:
+// inside encryption it refuses the message with errSignatureFlood;
+// outside any, flooded is true and open reads the content without
+// go-crypto (unverified), since a signed message is no less readable for
+// carrying many signatures. Every other problem is left to ReadMessage to
+// report.
 //
 // It adds the session-key decryptions ReadMessage may try to
 // p.keyAttempts, refusing with errKeyFlood past maxKeyAttempts.
@@ -174,16 +183,17 @@ var errKeyFlood = fmt.Errorf("pgp: more than %d session-key decryptions for one 
 // It also returns a result for each signature packet go-crypto cannot
 // parse (MD5, RIPEMD-160, v3 and v5 signatures): ReadMessage skips those
 // silently, and the message would look unsigned.
-func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error) {
+func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, flooded bool, err error) {
 	cfg := p.config(p.budget)
 	packets := packet.NewReader(in)
 	var key []byte
 	var cipher packet.CipherFunction
 	sigs := 0
+	encrypted := false // a session key or encrypted data was seen
 	for {
 		pk, err := packets.NextWithUnsupported()
 		if err != nil {
-			return unparsed, nil
+			return unparsed, false, nil
 		}
 		if u, ok := pk.(*packet.UnsupportedPacket); ok {
 			switch u := u.IncompletePacket.(type) {
@@ -193,7 +203,7 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 			case *packet.OnePassSignature:
 				pk = u
 			case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted, *packet.Compressed, *packet.LiteralData:
-				return unparsed, nil // ReadMessage fails on these too
+				return unparsed, false, nil // ReadMessage fails on these too
 			default:
 				// ReadMessage's packet reader skips the other unsupported
 				// packets (an unknown PKESK version, say) and reads on:
@@ -203,33 +213,80 @@ func (p *parser) preflight(in io.Reader) (unparsed []triage.Signature, err error
 		}
 		switch pk := pk.(type) {
 		case *packet.EncryptedKey:
+			encrypted = true
 			keys := p.decryptionKeys(pk, cfg)
 			if p.keyAttempts += len(keys); p.keyAttempts > maxKeyAttempts {
-				return nil, errKeyFlood
+				return nil, false, errKeyFlood
 			}
 			if key == nil {
 				key, cipher = sessionKey(pk, keys, cfg)
 			}
 		case *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			encrypted = true
 			if se, ok := pk.(*packet.SymmetricallyEncrypted); ok && !se.IntegrityProtected || key == nil {
-				return unparsed, nil
+				return unparsed, false, nil
 			}
 			dec, err := pk.(packet.EncryptedDataPacket).Decrypt(cipher, key)
 			if err != nil || packets.Push(dec) != nil {
-				return unparsed, nil
+				return unparsed, false, nil
 			}
 		case *packet.Compressed:
 			if packets.Push(pk.LimitedBodyReader(cfg.MaxDecompressedMessageSize)) != nil {
-				return unparsed, nil
+				return unparsed, false, nil
 			}
 		case *packet.OnePassSignature, *packet.Signature:
 			if sigs++; sigs > maxSignatures {
-				return nil, errSignatureFlood
+				if encrypted {
+					return nil, false, errSignatureFlood
+				}
+				return nil, true, nil
 			}
 		case *packet.LiteralData:
 			if _, err := io.Copy(io.Discard, io.LimitReader(pk.Body, p.budget+1)); err != nil {
-				return unparsed, nil
+				return unparsed, false, nil
 			}
+		}
+	}
+}
+
+// unverified reads a message that preflight found flooded: not
+// encrypted, with more than maxSignatures signature packets. go-crypto's
+// ReadMessage must not see it (see preflight), so its packets are walked
+// here up to the first literal data, which is the content: kept, from
+// p.budget like any plaintext, with one signature result saying that
+// none was verified. Encryption met on the way is refused with
+// errSignatureFlood, as preflight refuses a flood inside encryption.
+func (p *parser) unverified(in io.Reader) (opened, error) {
+	cfg := p.config(p.budget)
+	packets := packet.NewReader(in)
+	for {
+		pk, err := packets.Next()
+		if err == io.EOF {
+			return opened{}, fmt.Errorf("pgp: signed message without literal data: %w", ErrMalformed)
+		} else if err != nil {
+			return opened{}, fmt.Errorf("pgp: reading message: %w: %w", classify(err), err)
+		}
+		switch pk := pk.(type) {
+		case *packet.EncryptedKey, *packet.SymmetricKeyEncrypted, *packet.SymmetricallyEncrypted, *packet.AEADEncrypted:
+			return opened{}, errSignatureFlood
+		case *packet.Compressed:
+			if err := packets.Push(pk.LimitedBodyReader(cfg.MaxDecompressedMessageSize)); err != nil {
+				return opened{}, fmt.Errorf("pgp: reading message: %w: %w", ErrMalformed, err)
+			}
+		case *packet.LiteralData:
+			plain, err := io.ReadAll(io.LimitReader(pk.Body, p.budget+1))
+			if limit := p.budget; int64(len(plain)) > limit {
+				p.budget = 0
+				return opened{}, fmt.Errorf("pgp: plaintext over %d bytes: %w", limit, ErrTooLarge)
+			}
+			if err != nil {
+				return opened{}, fmt.Errorf("pgp: reading plaintext: %w: %w", classify(err), err)
+			}
+			p.budget -= int64(len(plain))
+			return opened{plain: plain, name: pk.FileName, sigs: []triage.Signature{{
+				Status: triage.SignatureBad,
+				Reason: fmt.Sprintf("more than %d signatures: none was verified", maxSignatures),
+			}}}, nil
 		}
 	}
 }

@@ -430,3 +430,41 @@ func TestParseMessage_SignatureTime(t *testing.T) {
 		}
 	}
 }
+
+// TestParseMessage_ManySignatures: a signed-only block (GnuPG, 17
+// signers) with more signatures than are verified is what it is: not
+// encrypted, its content read and shown, its signatures unverified (bad,
+// saying why), never "undecryptable".
+func TestParseMessage_ManySignatures(t *testing.T) {
+	keys := loadKeys(t)
+	m, err := ParseMessage(readFixture(t, "many-signatures.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Encrypted || m.Decrypted || m.DecryptError != nil {
+		t.Errorf("Encrypted %v, Decrypted %v, DecryptError %v; want a message that is not encrypted", m.Encrypted, m.Decrypted, m.DecryptError)
+	}
+	for _, want := range []string{"Text before the signed block.", "Seventeen signatures on one message: the content must still be read."} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("Text lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if strings.Contains(m.Text, "BEGIN PGP MESSAGE") {
+		t.Errorf("the signed block is shown armored, not read:\n%s", m.Text)
+	}
+	if m.Signature.Status != triage.SignatureBad || !strings.Contains(m.Signature.Reason, "more than 16 signatures") {
+		t.Errorf("summary %s (%q), want bad: more than 16 signatures", m.Signature.Status, m.Signature.Reason)
+	}
+	if len(m.Signatures) != 1 {
+		t.Fatalf("%d signature results, want the one saying none was verified: %+v", len(m.Signatures), m.Signatures)
+	}
+	covered := false
+	for _, bp := range m.Parts {
+		if strings.Contains(bp.Text, "Seventeen signatures") {
+			covered = bp.Signature == 1
+		}
+	}
+	if !covered {
+		t.Errorf("the signed text does not point at its (unverified) signature result: %+v", m.Parts)
+	}
+}

@@ -13,6 +13,9 @@
 #   poc.py                the attachment inside pgpmime-attachment.eml (to compare hashes)
 #   *.eml                 messages, CRLF line endings as on the wire
 #
+# `gen-fixtures.sh many-signatures` makes many-signatures.eml alone (its
+# signers are throw-away keys no test holds).
+#
 # The keys of Kim (key-attached.eml) and Ada (autocrypt.eml) are not
 # exported: those messages carry them, and must verify with them alone.
 set -euo pipefail
@@ -38,6 +41,33 @@ fpr() { gpg --batch --with-colons --list-keys "$1" | awk -F: '/^fpr/ { print $10
 # crlf converts LF (or CRLF) line endings to CRLF.
 crlf() { sed 's/\r*$/\r/'; }
 
+# many_signatures: many-signatures.eml, an inline signed-only (not
+# encrypted) message signed by 17 throw-away keys, one more than package
+# pgp verifies (maxSignatures). It needs no other key, so it can be made
+# alone: `gen-fixtures.sh many-signatures` writes only this file.
+many_signatures() {
+	local ids=() f i
+	for i in $(seq -w 1 17); do
+		f=$(newkey "Signer $i <signer$i@many.example>" ed25519 "" "")
+		ids+=(--local-user "$f")
+	done
+	printf 'Seventeen signatures on one message: the content must still be read.\n' >"$WORK/many"
+	gpgm --armor --sign --digest-algo SHA256 "${ids[@]}" --output "$WORK/many.asc" "$WORK/many"
+	{
+		printf 'From: Sam Many <sam@many.example>\n'
+		printf 'To: security@example.com\n'
+		printf 'Subject: Many signatures\n'
+		printf 'Date: Thu, 02 Jan 2025 10:00:00 +0000\n'
+		printf 'Message-ID: <many-signatures@many.example>\n'
+		printf 'MIME-Version: 1.0\n'
+		printf 'Content-Type: text/plain; charset=utf-8\n'
+		printf '\n'
+		printf 'Text before the signed block.\n'
+		printf '\n'
+		cat "$WORK/many.asc"
+	} | crlf >"$OUT/many-signatures.eml"
+}
+
 # newkey UID ALGO SUBALGO PASSPHRASE: a primary signing key with an encryption subkey.
 newkey() {
 	gpgk --passphrase "$4" --quick-gen-key "$1" "$2" sign,cert never
@@ -48,6 +78,12 @@ newkey() {
 	fi
 	echo "$f"
 }
+
+if [ "${1:-}" = many-signatures ]; then
+	many_signatures
+	echo "many-signatures.eml written to $OUT"
+	exit 0
+fi
 
 TEAM=$(newkey "Security Team <security@example.com>" ed25519 cv25519 "$PASS")
 TEAMRSA=$(newkey "Security Team RSA <security-rsa@example.com>" rsa3072 rsa3072 "$PASS")
@@ -641,5 +677,8 @@ signedmail "$OUT/inner-headers.eml" "$ALICE_FROM" "Quarterly numbers" inner-head
 # key the tests do not have).
 inner_text "Signed by two keys, one of them unknown." >"$WORK/in34"
 signedmail "$OUT/two-signers.eml" "$ALICE_FROM" "Two signers" two-signers "$WORK/in34" "$ALICE" pgp-sha256 --local-user "$MALLORY"
+
+# 35. Signed-only with more signatures than pgp verifies.
+many_signatures
 
 echo "fixtures written to $OUT"
