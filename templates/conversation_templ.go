@@ -1143,7 +1143,7 @@ func creditPanel(c CreditView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "\" hx-target=\"#conversation\" hx-swap=\"outerHTML\" class=\"stack\" data-testid=\"credit-form\"><p class=\"muted\">The researcher gets a link to choose how to be named (or not at all). Nothing is published without their choice.</p><label for=\"credit-title\">Advisory title (optional; public once the report is disclosed)</label> <input type=\"text\" id=\"credit-title\" name=\"advisory_title\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "\" hx-target=\"#conversation\" hx-swap=\"outerHTML\" class=\"stack\" data-testid=\"credit-form\"><p class=\"muted\">The researcher gets a link to choose how to be named (or not at all). Nothing is published without their choice.</p><label for=\"credit-title\">Advisory title (optional; public once the report is disclosed, the tracking id if empty)</label> <input type=\"text\" id=\"credit-title\" name=\"advisory_title\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1215,7 +1215,7 @@ func creditPanel(c CreditView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 115, "\" hx-target=\"#conversation\" hx-swap=\"outerHTML\" class=\"stack\" data-testid=\"credit-set-form\"><p class=\"muted\">The researcher answered by mail? Record their choice here (you are named in the audit log). Leave the choice empty to change only the advisory title.</p><label for=\"credit-set-title\">Advisory title (public once the report is disclosed)</label> <input type=\"text\" id=\"credit-set-title\" name=\"advisory_title\" value=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 115, "\" hx-target=\"#conversation\" hx-swap=\"outerHTML\" class=\"stack\" data-testid=\"credit-set-form\"><p class=\"muted\">The researcher answered by mail? Record their choice here (you are named in the audit log). Leave the choice empty to change only the advisory title.</p><label for=\"credit-set-title\">Advisory title (public once the report is disclosed, the tracking id if empty)</label> <input type=\"text\" id=\"credit-set-title\" name=\"advisory_title\" value=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

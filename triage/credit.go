@@ -61,7 +61,8 @@ type Credit struct {
 	ChosenAt    time.Time
 	RevokedAt   time.Time // the researcher withdrew: nothing is published
 	// AdvisoryTitle is the public title staff give the report, shown in
-	// the hall of fame only once the report is disclosed.
+	// the hall of fame only once the report is disclosed (the tracking
+	// id shows when it is empty).
 	AdvisoryTitle string
 }
 
@@ -118,8 +119,9 @@ type HallEntry struct {
 	Name  string
 	Link  string
 	Count int // acknowledged reports credited under this name that year
-	// Advisories are the advisory titles of their disclosed reports;
-	// undisclosed reports are only counted.
+	// Advisories name their disclosed reports: the advisory title staff
+	// set, or the tracking id, never the report's own title.
+	// Undisclosed reports are only counted.
 	Advisories []string
 }
 

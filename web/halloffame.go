@@ -248,7 +248,7 @@ type hallJSONEntry struct {
 	Name       string   `json:"name"`
 	Link       string   `json:"link"` // "" for none
 	Reports    int      `json:"reports"`
-	Advisories []string `json:"advisories"` // titles of disclosed reports
+	Advisories []string `json:"advisories"` // disclosed reports: advisory titles or tracking ids
 }
 
 func hallJSONOf(h *triage.HallOfFame) hallJSON {
