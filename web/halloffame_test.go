@@ -201,7 +201,7 @@ func TestCredit_ConsentFlow(t *testing.T) {
 		if len(rs[0]["advisories"].([]any)) != 0 {
 			t.Errorf("advisories of an undisclosed report: %v", rs[0]["advisories"])
 		}
-		if !strings.Contains(h.html, `<a href="https://alice.example/about" rel="nofollow ugc noopener" data-testid="hall-name">Alice &lt;b&gt;Example&lt;/b&gt;</a>`) {
+		if !strings.Contains(h.html, `<a href="https://alice.example/about" rel="nofollow ugc noopener" data-testid="hall-name"><bdi>Alice &lt;b&gt;Example&lt;/b&gt;</bdi></a>`) {
 			t.Errorf("HTML entry:\n%s", h.html)
 		}
 		if strings.Contains(h.html, "<b>Example") {

@@ -516,6 +516,9 @@ func (s *server) encryptSubmission(r *http.Request, sub *submission, contact str
 	if err != nil {
 		return nil, refuse("Choose how to be credited.")
 	}
+	if choice.Named() && triage.HasInvisible(sub.get(fieldCreditName)) {
+		return nil, refuse("The name to credit holds invisible or text-direction characters (such as U+202E or U+200B) that could make it display as something else: remove them.")
+	}
 	name, _, err := triage.CleanCredit(choice, sub.get(fieldCreditName), "")
 	if err != nil {
 		return nil, refuse("Give the name or handle to credit (at most %d characters), or choose another way to be credited.", triage.MaxDisplayName)
