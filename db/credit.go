@@ -283,8 +283,9 @@ func updateCredit(ctx context.Context, tx *sql.Tx, reportID int64, set string, v
 }
 
 // SetAdvisoryTitle sets the public title of report reportID's credit,
-// cleaned by triage.CleanTitle ("" falls back to the report's title once
-// disclosed), audited with the new title. ENOTFOUND without an offer.
+// cleaned by triage.CleanTitle ("": the hall of fame shows the tracking
+// id once disclosed, never the report's title), audited with the new
+// title. ENOTFOUND without an offer.
 func (db *DB) SetAdvisoryTitle(ctx context.Context, reportID int64, title string, by triage.Actor) error {
 	title = triage.CleanTitle(title)
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -312,9 +313,11 @@ func (db *DB) SetAdvisoryTitle(ctx context.Context, reportID int64, title string
 // in triage.HallStatuses, grouped by the year the report was received.
 // Named credits are grouped by researcher (address, case-insensitive),
 // under the display name and link of their latest choice that year;
-// anonymous ones are only counted. The query itself never returns the
-// title of an undisclosed report: only disclosed ones yield an advisory
-// title (the report's title when staff set none).
+// anonymous ones are only counted. The query never returns a report's
+// own title, which comes from what the researcher sent (often the
+// encrypted, protected Subject): only disclosed reports yield an
+// advisory, the title staff set for the public or, without one, the
+// tracking id.
 func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 	args := []any{string(triage.StatusDisclosed)}
 	marks := make([]string, len(triage.HallStatuses))
@@ -329,7 +332,7 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT CAST(substr(r.received_at, 1, 4) AS INTEGER),
 			CASE WHEN r.researcher_email = '' THEN 'report:' || r.id ELSE lower(r.researcher_email) END,
 			c.choice, c.display_name, c.link, c.chosen_at, r.received_at,
-			CASE WHEN r.status = ? THEN CASE WHEN c.advisory_title <> '' THEN c.advisory_title ELSE r.title END ELSE '' END
+			CASE WHEN r.status = ? THEN CASE WHEN c.advisory_title <> '' THEN c.advisory_title ELSE r.tracking_id END ELSE '' END
 			FROM credits c JOIN reports r ON r.id = c.report_id
 			WHERE c.revoked_at IS NULL AND c.choice IN ('name', 'handle', 'anonymous')
 				AND r.status IN (`+strings.Join(marks, ", ")+`)

@@ -29,7 +29,7 @@ type HallOfFameEntry struct {
 	// templ.URL, which refuses anything else.
 	URL        string
 	Reports    string   // "1 report", "3 reports"
-	Advisories []string // titles of their disclosed reports
+	Advisories []string // their disclosed reports: advisory titles or tracking ids
 }
 
 // CreditChoiceView is the page a credit offer's link opens.
@@ -39,14 +39,19 @@ type CreditChoiceView struct {
 	Choice     string // the choice in the form: name, handle, anonymous, none or ""
 	Name       string
 	Link       string
-	// Current describes the choice on record ("Credited by name as
-	// Alice."), Revoked when consent was withdrawn.
-	Current string
-	Revoked bool
-	Expires string // "2027-03-10", when the link stops working
-	Error   string // why the submitted choice was refused
-	Notice  string // "Your choice is saved."
-	Choices []CreditOption
+	// Current describes the choice on record, Revoked when consent was
+	// withdrawn. For a name or handle it is the sentence's start ("You
+	// chose to be credited by name, as"), then CurrentName in quotes and,
+	// when they gave one, CurrentLink: shown isolated (<bdi>), as what
+	// the researcher typed.
+	Current     string
+	CurrentName string
+	CurrentLink string
+	Revoked     bool
+	Expires     string // "2027-03-10", when the link stops working
+	Error       string // why the submitted choice was refused
+	Notice      string // "Your choice is saved."
+	Choices     []CreditOption
 }
 
 // CreditOption is one of the four ways to be credited, explained.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/secinbox/secinbox/templates"
+	"github.com/secinbox/secinbox/triage"
 )
 
 type component interface {
@@ -76,7 +77,7 @@ func TestBoard(t *testing.T) {
 		Rows: []templates.BoardRow{
 			{ID: 2, TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Tier: "breached", Group: "Breached",
 				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "breached", Text: "overdue by 2h 05m 00s", Class: "clock-overdue", Remaining: -7500, Live: true}}},
-			{ID: 1, TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, Researcher: payload, Tier: "open", Group: "Open",
+			{ID: 1, TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, ResearcherName: payload, ResearcherEmail: "r@example.org", Tier: "open", Group: "Open",
 				Labels: []string{payload}, Status: "new", Badges: []templates.Badge{{Label: "encrypted", Class: "badge-ok"}, {Label: "signed: good", Class: "badge-ok"}},
 				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "running", Text: "23h 12m 00s left", Class: "clock-ok", Remaining: 83520, Live: true}}},
 		},
@@ -220,5 +221,37 @@ func TestPublicPages(t *testing.T) {
 	_, doc = render(t, templates.Login(templates.LoginView{Email: `"><script>`, Error: "Wrong email or password."}))
 	if got := text(find(doc, "login-error")[0]); got != "Wrong email or password." {
 		t.Errorf("login error = %q", got)
+	}
+}
+
+// TestUserText: text someone else chose is shown without invisible
+// characters and isolated in <bdi>: a right-to-left override cannot
+// turn "Invoice ‮fdp.exe" into "Invoice exe.pdf", nor reorder the page.
+func TestUserText(t *testing.T) {
+	const rlo = "\u202E"
+	v := templates.BoardView{Rows: []templates.BoardRow{{ID: 1, TrackingID: "SEC-2026-0001", URL: "/reports/1", Tier: "open",
+		Title: "Invoice " + rlo + "fdp.exe", ResearcherName: "\u2067Eve\u2069\u200b", ResearcherEmail: "eve@example.org"}}}
+	out, doc := render(t, templates.Board(v))
+	if strings.ContainsFunc(out, triage.Invisible) {
+		t.Errorf("the board holds an invisible character:\n%s", out)
+	}
+	for id, want := range map[string][]string{
+		"board-title":      {"Invoice fdp.exe"},
+		"board-researcher": {"Eve", "eve@example.org"},
+	} {
+		var got []string
+		for _, n := range find(doc, id) {
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.ElementNode && c.Data == "bdi" {
+					got = append(got, text(c))
+				}
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("[data-testid=%s] isolates %q, want %q", id, got, want)
+		}
+	}
+	if got := text(find(doc, "board-researcher")[0]); got != "Eve <eve@example.org>" {
+		t.Errorf("researcher reads %q", got)
 	}
 }

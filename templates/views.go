@@ -74,15 +74,18 @@ type BoardRow struct {
 	URL        string // the report page
 	QuickURL   string // the quick status/assign form, for the a and s shortcuts
 	Title      string
-	Researcher string // "Name <email>" or just the email
-	Received   string // "2026-01-02 15:04 UTC"
-	ReceivedAt string // RFC 3339, for <time datetime>
-	Status     string
-	Severity   string // "critical 9.8", "high", "unscored"
-	SevClass   string // sev-critical, sev-high, ..., sev-unscored
-	Assignee   string // email, "" for nobody
-	Labels     []string
-	Clocks     []ClockView
+	// The researcher's display name ("" for none) and address, shown
+	// each isolated: "Name <email>", or the address alone.
+	ResearcherName  string
+	ResearcherEmail string
+	Received        string // "2026-01-02 15:04 UTC"
+	ReceivedAt      string // RFC 3339, for <time datetime>
+	Status          string
+	Severity        string // "critical 9.8", "high", "unscored"
+	SevClass        string // sev-critical, sev-high, ..., sev-unscored
+	Assignee        string // email, "" for nobody
+	Labels          []string
+	Clocks          []ClockView
 	// Tier is where the risk rank puts the report: "breached", "soon"
 	// (a clock due within 2 h), "open" or "closed". Group is set on the
 	// first row of each tier: the heading shown above it.

@@ -61,7 +61,8 @@ type Credit struct {
 	ChosenAt    time.Time
 	RevokedAt   time.Time // the researcher withdrew: nothing is published
 	// AdvisoryTitle is the public title staff give the report, shown in
-	// the hall of fame only once the report is disclosed.
+	// the hall of fame only once the report is disclosed (the tracking
+	// id shows when it is empty).
 	AdvisoryTitle string
 }
 
@@ -78,17 +79,27 @@ const (
 // CleanCredit validates a researcher's choice: a display name (1 to
 // MaxDisplayName printable runes) is required for name and handle and
 // dropped otherwise; a link must be an absolute http(s) URL without
-// credentials. EINVALID otherwise. It returns the cleaned name and link.
+// credentials. Neither may hold an Invisible character (a bidi override
+// could make a name or link display as another): those are refused,
+// not dropped, so that what is published is what the researcher saw.
+// EINVALID otherwise, naming the field. It returns the cleaned name and
+// link.
 func CleanCredit(choice CreditChoice, name, link string) (string, string, error) {
 	if !choice.Named() {
 		return "", "", nil
 	}
 	name = strings.TrimSpace(name)
+	if HasInvisible(name) {
+		return "", "", Errorf(EINVALID, "The display name holds invisible or text-direction characters (such as U+202E or U+200B) that could make it display as something else: remove them.")
+	}
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxDisplayName ||
 		strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return "", "", Errorf(EINVALID, "a display name of 1 to %d printable characters is required", MaxDisplayName)
 	}
 	link = strings.TrimSpace(link)
+	if HasInvisible(link) {
+		return "", "", Errorf(EINVALID, "The link holds invisible or text-direction characters (such as U+202E or U+200B) that could make it display as another address: remove them.")
+	}
 	if link != "" {
 		u, err := url.Parse(link)
 		if err != nil || len(link) > MaxCreditLink || (u.Scheme != "https" && u.Scheme != "http") ||
@@ -118,8 +129,9 @@ type HallEntry struct {
 	Name  string
 	Link  string
 	Count int // acknowledged reports credited under this name that year
-	// Advisories are the advisory titles of their disclosed reports;
-	// undisclosed reports are only counted.
+	// Advisories name their disclosed reports: the advisory title staff
+	// set, or the tracking id, never the report's own title.
+	// Undisclosed reports are only counted.
 	Advisories []string
 }
 

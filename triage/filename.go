@@ -17,8 +17,9 @@ const maxExtensionBytes = 16
 // offers for download, whoever sent it:
 //
 //   - only the base name: everything up to the last / or \ is dropped;
-//   - invisible characters (format and bidi controls such as U+202E, line
-//     and paragraph separators) are dropped, so the name reads as it is;
+//   - Invisible characters (format and bidi controls such as U+202E, line
+//     and paragraph separators, fillers) are dropped, so the name reads as
+//     it is;
 //   - control characters, invalid UTF-8 and the characters Windows
 //     forbids, <>:"/\|?*, become '_';
 //   - no leading dots (hidden files, ".."), no leading or trailing white
@@ -40,7 +41,7 @@ func CleanFilename(name string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			b.WriteByte('_')
-		case unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp):
+		case Invisible(r):
 			// invisible: dropped
 		case unicode.IsControl(r) || strings.ContainsRune(`<>:"/\|?*`, r):
 			b.WriteByte('_')

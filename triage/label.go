@@ -25,7 +25,7 @@ func ParseLabel(s string) (string, error) {
 		return "", Errorf(EINVALID, "label %q: at most %d characters of text", cut(s, 40), MaxLabelLength)
 	}
 	for _, c := range l {
-		if unicode.IsControl(c) || unicode.Is(unicode.Cf, c) || !unicode.IsPrint(c) && c != ' ' || c == ',' {
+		if unicode.IsControl(c) || Invisible(c) || !unicode.IsPrint(c) && c != ' ' || c == ',' {
 			return "", Errorf(EINVALID, "label %q: no control characters or commas", cut(s, 40))
 		}
 	}

@@ -211,13 +211,18 @@ type ReportFilter struct {
 const MaxTitleLength = 300
 
 // CleanTitle makes s fit for a one-line title: control characters become
-// spaces, runs of white space collapse, and it is cut to MaxTitleLength.
+// spaces, runs of white space collapse, Invisible characters are dropped
+// (so it reads as it is), and it is cut to MaxTitleLength. Intake cleans
+// report titles and researcher names with it.
 func CleanTitle(s string) string {
 	var b strings.Builder
 	space, n := false, 0
 	for _, c := range s {
 		if unicode.IsSpace(c) || unicode.IsControl(c) || c == utf8.RuneError {
 			space = b.Len() > 0
+			continue
+		}
+		if Invisible(c) {
 			continue
 		}
 		if n >= MaxTitleLength {

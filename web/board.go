@@ -90,20 +90,21 @@ func (s *server) boardRows(r *http.Request, v *templates.BoardView, f triage.Rep
 		sla := rep.Clocks(p, now)
 		tier := tierName(triage.Rank(rep.Status.Closed(), rep.SeverityPoints(), sla.NextDue(), now).Tier)
 		row := templates.BoardRow{
-			ID:         rep.ID,
-			TrackingID: rep.TrackingID,
-			URL:        reportURL(rep.ID),
-			QuickURL:   reportURL(rep.ID) + "/quick",
-			Title:      rep.Title,
-			Researcher: researcher(rep),
-			Received:   formatTime(rep.ReceivedAt),
-			ReceivedAt: formatRFC3339(rep.ReceivedAt),
-			Status:     string(rep.Status),
-			Assignee:   rep.AssigneeEmail,
-			Labels:     rep.Labels,
-			Clocks:     clockViews(sla, zone, now),
-			Tier:       tier,
-			Badges:     reportBadges(rep),
+			ID:              rep.ID,
+			TrackingID:      rep.TrackingID,
+			URL:             reportURL(rep.ID),
+			QuickURL:        reportURL(rep.ID) + "/quick",
+			Title:           rep.Title,
+			ResearcherName:  rep.ResearcherName,
+			ResearcherEmail: rep.ResearcherEmail,
+			Received:        formatTime(rep.ReceivedAt),
+			ReceivedAt:      formatRFC3339(rep.ReceivedAt),
+			Status:          string(rep.Status),
+			Assignee:        rep.AssigneeEmail,
+			Labels:          rep.Labels,
+			Clocks:          clockViews(sla, zone, now),
+			Tier:            tier,
+			Badges:          reportBadges(rep),
 		}
 		row.Severity, row.SevClass = severityLabel(rep)
 		if tier != last {

@@ -394,6 +394,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("WebFormEncryptsInBrowser", func(t *testing.T) { testWebFormEncrypts(t, browser) })
 	t.Run("WebFormWithoutJavaScript", func(t *testing.T) { testWebFormNoScript(t, browser) })
 	t.Run("HallOfFameOnPhone", func(t *testing.T) { testHallOfFameOnPhone(t, browser) })
+	t.Run("RightToLeftOverride", func(t *testing.T) { testRightToLeftOverride(t, browser) })
 }
 
 // enrollTwoFactor turns on TOTP for the signed-in user through the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
@@ -55,6 +56,13 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	msg := triage.ErrorMessage(err)
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("The request is larger than the %s allowed.", formatSize(tooBig.Limit))
+	}
+	if errors.As(err, new(slowUploadError)) {
+		status = http.StatusRequestTimeout
+		msg = fmt.Sprintf("The upload was too slow (under %s a second after the first %d seconds), so it was stopped. Try again from a better connection, or send the report by email.",
+			limitSize(minUploadRate), int(uploadGrace/time.Second))
+		// The rest of the body is not read: the connection cannot be reused.
+		w.Header().Set("Connection", "close")
 	}
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)

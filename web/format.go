@@ -75,14 +75,6 @@ func formatSize(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
-// researcher is "Name <email>", or the email alone.
-func researcher(r *triage.Report) string {
-	if r.ResearcherName == "" {
-		return r.ResearcherEmail
-	}
-	return r.ResearcherName + " <" + r.ResearcherEmail + ">"
-}
-
 // reportBadges are the encryption and signature badges of r.
 func reportBadges(r *triage.Report) []templates.Badge {
 	var bs []templates.Badge

@@ -215,14 +215,30 @@ func (s *server) hallView(h *triage.HallOfFame) templates.HallOfFameView {
 
 func hallAnchor(year int) string { return "y" + strconv.Itoa(year) }
 
-// hallLink is link if it is an absolute http(s) URL, else "". The store
-// only keeps such links (triage.CleanCredit); this keeps it so.
+// hallLink is link if it is an absolute http(s) URL without invisible
+// characters, else "". The store only takes such links
+// (triage.CleanCredit); this keeps it so for what an older version
+// stored. A link with a bidi override is dropped, not cleaned: without
+// the character it would point elsewhere.
 func hallLink(link string) string {
 	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || triage.HasInvisible(link) {
 		return ""
 	}
 	return link
+}
+
+// hallText is a name or advisory title as the JSON and the feed show
+// it: without invisible characters (the page does the same, in <bdi>).
+func hallText(s string) string { return triage.StripInvisible(s) }
+
+// hallTexts is hallText of each of ss, never nil.
+func hallTexts(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = hallText(s)
+	}
+	return out
 }
 
 func reportCount(n int) string {
@@ -248,7 +264,7 @@ type hallJSONEntry struct {
 	Name       string   `json:"name"`
 	Link       string   `json:"link"` // "" for none
 	Reports    int      `json:"reports"`
-	Advisories []string `json:"advisories"` // titles of disclosed reports
+	Advisories []string `json:"advisories"` // disclosed reports: advisory titles or tracking ids
 }
 
 func hallJSONOf(h *triage.HallOfFame) hallJSON {
@@ -260,8 +276,7 @@ func hallJSONOf(h *triage.HallOfFame) hallJSON {
 	for _, y := range h.Years {
 		jy := hallJSONYear{Year: y.Year, Researchers: []hallJSONEntry{}, Anonymous: y.Anonymous}
 		for _, e := range y.Entries {
-			adv := append([]string{}, e.Advisories...)
-			jy.Researchers = append(jy.Researchers, hallJSONEntry{Name: e.Name, Link: hallLink(e.Link), Reports: e.Count, Advisories: adv})
+			jy.Researchers = append(jy.Researchers, hallJSONEntry{Name: hallText(e.Name), Link: hallLink(e.Link), Reports: e.Count, Advisories: hallTexts(e.Advisories)})
 		}
 		out.Years = append(out.Years, jy)
 	}
@@ -329,13 +344,13 @@ func (s *server) hallAtom(h *triage.HallOfFame) atomFeed {
 	for _, y := range h.Years {
 		var b strings.Builder
 		for _, e := range y.Entries {
-			fmt.Fprintf(&b, "%s: %s", e.Name, reportCount(e.Count))
+			fmt.Fprintf(&b, "%s: %s", hallText(e.Name), reportCount(e.Count))
 			if l := hallLink(e.Link); l != "" {
 				fmt.Fprintf(&b, " (%s)", l)
 			}
 			b.WriteString("\n")
 			for _, a := range e.Advisories {
-				fmt.Fprintf(&b, "  Advisory: %s\n", a)
+				fmt.Fprintf(&b, "  Advisory: %s\n", hallText(a))
 			}
 		}
 		switch {
@@ -493,16 +508,16 @@ func creditChoiceView(c *triage.Credit, token string) templates.CreditChoiceView
 	}
 	switch c.Choice {
 	case triage.CreditName:
-		v.Current = fmt.Sprintf("You chose to be credited by name, as “%s”.", c.DisplayName)
+		v.Current, v.CurrentName = "You chose to be credited by name, as", c.DisplayName
 	case triage.CreditHandle:
-		v.Current = fmt.Sprintf("You chose to be credited by the handle “%s”.", c.DisplayName)
+		v.Current, v.CurrentName = "You chose to be credited by the handle", c.DisplayName
 	case triage.CreditAnonymous:
 		v.Current = "You chose to be credited anonymously: your report is counted, without a name."
 	case triage.CreditNone:
 		v.Current = "You chose not to be credited: nothing about your report is published."
 	}
 	if v.Current != "" && c.Link != "" && c.Choice.Named() {
-		v.Current += " Your name links to " + c.Link + "."
+		v.CurrentLink = c.Link
 	}
 	markChoice(&v)
 	return v

@@ -201,7 +201,7 @@ func TestCredit_ConsentFlow(t *testing.T) {
 		if len(rs[0]["advisories"].([]any)) != 0 {
 			t.Errorf("advisories of an undisclosed report: %v", rs[0]["advisories"])
 		}
-		if !strings.Contains(h.html, `<a href="https://alice.example/about" rel="nofollow ugc noopener" data-testid="hall-name">Alice &lt;b&gt;Example&lt;/b&gt;</a>`) {
+		if !strings.Contains(h.html, `<a href="https://alice.example/about" rel="nofollow ugc noopener" data-testid="hall-name"><bdi>Alice &lt;b&gt;Example&lt;/b&gt;</bdi></a>`) {
 			t.Errorf("HTML entry:\n%s", h.html)
 		}
 		if strings.Contains(h.html, "<b>Example") {
@@ -459,3 +459,55 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// TestPublicPages_NeverReportTitle: a report disclosed without an
+// advisory title is listed under its tracking id; its own title (the
+// protected Subject the researcher encrypted) shows on no public page,
+// feed or JSON, nor on the credit and status pages.
+func TestPublicPages_NeverReportTitle(t *testing.T) {
+	const title = "Encrypted subject TOPSECRET-TITLE"
+	e, _ := formEnv(t)
+	ctx := context.Background()
+	// A web submission, so that it has a status page too.
+	raw := &triage.RawMessage{MailFrom: "carol@example.org", Recipients: []string{"security@secinbox.example"},
+		RemoteAddr: "192.0.2.7", ReceivedAt: t0.Add(-time.Hour), Data: []byte("-----BEGIN PGP MESSAGE-----\r\n...")}
+	nonce := triage.NewNonce()
+	if err := e.db.AddWebSubmission(ctx, raw, nonce, func(id int64) []byte {
+		return triage.TokenHash(triage.LinkToken(testLinkKey, triage.LinkStatus, id, nonce))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep := triage.NewReport(t0.Add(-time.Hour))
+	rep.MessageID, rep.Title, rep.ResearcherEmail = raw.ID, title, "carol@example.org"
+	rep.Body = "The report's text."
+	rep.Encrypted, rep.Decrypted = true, true
+	rep.Status = triage.StatusDisclosed
+	if err := e.db.FileReport(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	const token = "tok-carol-0123456789abcdefghijklmnopqrstuvwxyz"
+	e.offerCredit(rep, token, time.Time{})
+	c := e.client()
+	if resp, body := e.postForm(c, "/credit/"+token, url.Values{"action": {"choose"}, "choice": {"name"}, "name": {"Carol"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choose: %d\n%s", resp.StatusCode, body)
+	}
+
+	h := e.hall()
+	h.inAll(t, "the researcher", "Carol")
+	h.inAll(t, "the tracking id", rep.TrackingID)
+	h.notAnywhere(t, "the report's title", "TOPSECRET")
+	rs, _ := h.researchers(t)
+	if len(rs) != 1 || fmt.Sprint(rs[0]["advisories"]) != "["+rep.TrackingID+"]" {
+		t.Errorf("JSON researchers %v, want Carol with the advisory %s", rs, rep.TrackingID)
+	}
+	for _, path := range []string{"/", "/policy", "/.well-known/security.txt", "/credit/" + token,
+		"/status/" + triage.LinkToken(testLinkKey, triage.LinkStatus, raw.ID, nonce)} {
+		resp, body := e.get(c, path)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+		}
+		if strings.Contains(body, "TOPSECRET") {
+			t.Errorf("GET %s shows the report's title:\n%s", path, body)
+		}
+	}
+}

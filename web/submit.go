@@ -58,23 +58,36 @@ var (
 	limitStatusReply = limit{burst: 10, every: 6 * time.Minute}
 )
 
-// maxSubmitsInFlight bounds the form posts read at once: each may hold
-// tens of MiB (files, MIME entity, ciphertext) in memory.
-const maxSubmitsInFlight = 4
+// Slots of the form posts being read: each may hold tens of MiB (files,
+// MIME entity, ciphertext) in memory, so only so many are read at once;
+// and few per client, so that a few slow clients cannot hold the form
+// for everyone (uploadSlots).
+const (
+	maxUploads          = 16
+	maxUploadsPerClient = 2
+)
+
+// A form post must arrive at minUploadRate bytes a second on average
+// after its first uploadGrace, or it is cut off with 408 (paceReader): a
+// trickling body holds its slot, and its memory, for no one's benefit.
+const (
+	minUploadRate = 1 << 10
+	uploadGrace   = 5 * time.Second
+)
 
 // submitLimiters are the per-IP limiters of the form and status pages,
 // and the slots of the posts being read.
 type submitLimiters struct {
 	submit, view, reply *limiter
-	inFlight            chan struct{}
+	uploads             *uploadSlots
 }
 
 func newSubmitLimiters() *submitLimiters {
 	return &submitLimiters{
-		submit:   newLimiter(limitSubmit, limiterCapacity),
-		view:     newLimiter(limitStatusView, limiterCapacity),
-		reply:    newLimiter(limitStatusReply, limiterCapacity),
-		inFlight: make(chan struct{}, maxSubmitsInFlight),
+		submit:  newLimiter(limitSubmit, limiterCapacity),
+		view:    newLimiter(limitStatusView, limiterCapacity),
+		reply:   newLimiter(limitStatusReply, limiterCapacity),
+		uploads: newUploadSlots(maxUploads, maxUploadsPerClient),
 	}
 }
 
@@ -246,15 +259,18 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusServiceUnavailable, templates.SubmitForm(s.submitFormView(r, nil)))
 		return
 	}
-	select {
-	case s.submitLimits.inFlight <- struct{}{}:
-		defer func() { <-s.submitLimits.inFlight }()
-	default:
+	if !s.submitLimits.uploads.acquire(ip) {
 		s.tooMany(w, r, 10*time.Second)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxSubmitBytes)
+	defer s.submitLimits.uploads.release(ip)
+	pace := newPaceReader(w, r, time.Now())
+	r.Body = http.MaxBytesReader(w, pace, maxSubmitBytes)
 	sub, err := readSubmission(r)
+	pace.finish()
+	if pace.cut {
+		err = errSlowUpload
+	}
 	if err != nil {
 		s.refuseSubmission(w, r, sub, err)
 		return
@@ -499,6 +515,9 @@ func (s *server) encryptSubmission(r *http.Request, sub *submission, contact str
 	choice, err := triage.ParseCreditChoice(sub.get(fieldCredit))
 	if err != nil {
 		return nil, refuse("Choose how to be credited.")
+	}
+	if choice.Named() && triage.HasInvisible(sub.get(fieldCreditName)) {
+		return nil, refuse("The name to credit holds invisible or text-direction characters (such as U+202E or U+200B) that could make it display as something else: remove them.")
 	}
 	name, _, err := triage.CleanCredit(choice, sub.get(fieldCreditName), "")
 	if err != nil {

@@ -57,6 +57,7 @@ type env struct {
 	clock    *clock
 	handler  http.Handler
 	srv      *httptest.Server
+	path     string // the SQLite file
 	xss      *triage.Report
 	overdue  *triage.Report
 	viewerID int64
@@ -67,12 +68,13 @@ type envOption func(*web.Config)
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	path := filepath.Join(t.TempDir(), "secinbox.db")
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, db: d, clock: &clock{t: t0}}
+	e := &env{t: t, db: d, clock: &clock{t: t0}, path: path}
 	d.Now = e.clock.Now
 
 	hash, err := bcrypt.GenerateFromPassword([]byte(viewerPassword), bcrypt.MinCost)
