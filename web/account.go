@@ -106,6 +106,9 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		PasswordChange: formatTime(u.PasswordChangedAt),
 	}
 	for _, ses := range sessions {
+		if use, ok := s.uses.pendingSession(ses.ID); ok && use.At.After(ses.LastSeenAt) {
+			ses.LastSeenAt, ses.LastAddr = use.At, use.Addr
+		}
 		v.Sessions = append(v.Sessions, templates.SessionRow{
 			ID:        ses.ID,
 			Created:   formatTime(ses.CreatedAt),

@@ -60,6 +60,8 @@ type env struct {
 	xss      *triage.Report
 	overdue  *triage.Report
 	viewerID int64
+	path     string           // the database file
+	uses     *web.UseRecorder // the site's; tests call Flush
 }
 
 type envOption func(*web.Config)
@@ -67,12 +69,13 @@ type envOption func(*web.Config)
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	path := filepath.Join(t.TempDir(), "secinbox.db")
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, db: d, clock: &clock{t: t0}}
+	e := &env{t: t, db: d, clock: &clock{t: t0}, path: path, uses: web.NewUseRecorder(d, nil)}
 	d.Now = e.clock.Now
 
 	hash, err := bcrypt.GenerateFromPassword([]byte(viewerPassword), bcrypt.MinCost)
@@ -118,6 +121,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		PublicKeyBinary:  testKeyBinary,
 		KeyFingerprint:   "0123456789abcdef0123456789abcdef01234567",
 		Now:              e.clock.Now,
+		Uses:             e.uses,
 	}
 	for _, o := range opts {
 		o(&cfg)

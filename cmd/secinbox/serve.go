@@ -122,6 +122,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:         d,
 		Logger:        log,
@@ -141,6 +142,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),
 		MailQueued:        sender.Kick,
+		Uses:              uses,
 	})
 	if err != nil {
 		return err
@@ -194,6 +196,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { notifier.Run(procCtx) })
 	wg.Go(func() { keys.watchExpiry(procCtx) })
 	wg.Go(func() { sender.Run(procCtx) })
+	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
