@@ -264,6 +264,23 @@ type AccountView struct {
 	RecoveryLeft   int  // unused recovery codes
 	CanEnroll      bool // the server can seal secrets
 	Sessions       []SessionRow
+
+	Tokens       []TokenRow
+	TokenDays    []int  // the expiries offered, in days
+	DefaultDays  int    // the one selected
+	NewToken     string // a token just made: shown once
+	NewTokenName string
+}
+
+// TokenRow is one of the user's API tokens.
+type TokenRow struct {
+	ID        int64
+	Name      string
+	Created   string
+	Expires   string
+	LastUsed  string // "" if never; coarse (about a minute)
+	State     string // active, expired or revoked
+	RevokeURL string // "" unless active
 }
 
 // SessionRow is one of the user's live sessions.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -71,6 +72,7 @@ var accountNotices = map[string]string{
 	"2fa-off":  "Two-factor sign-in is off.",
 	"session":  "The session was signed out.",
 	"sessions": "Every other session was signed out.",
+	"token":    "The API token was revoked.",
 }
 
 // account shows the signed-in user's account: password, two-factor
@@ -80,6 +82,17 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	s.renderAccountWith(w, r, status, accountExtra{notice: notice, errMsg: errMsg})
+}
+
+// accountExtra is what a change adds to the account page.
+type accountExtra struct {
+	notice, errMsg         string
+	newToken, newTokenName string // a token just made, shown once
+}
+
+func (s *server) renderAccountWith(w http.ResponseWriter, r *http.Request, status int, x accountExtra) {
+	notice, errMsg := x.notice, x.errMsg
 	u := userFrom(r.Context())
 	tf, err := s.store.TwoFactor(r.Context(), u.ID)
 	if err != nil {
@@ -104,6 +117,26 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		CanEnroll:      s.acct.sealer != nil,
 		MinPassword:    triage.MinPasswordLen,
 		PasswordChange: formatTime(u.PasswordChangedAt),
+		NewToken:       x.newToken,
+		NewTokenName:   x.newTokenName,
+		TokenDays:      tokenLifetimes,
+		DefaultDays:    int(triage.APITokenLifetime / (24 * time.Hour)),
+	}
+	tokens, err := s.store.APITokens(r.Context(), u.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	for _, t := range tokens {
+		state := tokenState(t, now)
+		row := templates.TokenRow{
+			ID: t.ID, Name: t.Name, Created: formatTime(t.CreatedAt), Expires: formatTime(t.ExpiresAt),
+			LastUsed: formatTime(s.lastUsed(t)), State: state,
+		}
+		if state == "active" {
+			row.RevokeURL = tokenURL(t.ID) + "/revoke"
+		}
+		v.Tokens = append(v.Tokens, row)
 	}
 	for _, ses := range sessions {
 		if use, ok := s.uses.pendingSession(ses.ID); ok && use.At.After(ses.LastSeenAt) {

@@ -83,6 +83,8 @@ var routes = []Route{
 	{"POST", "/account/2fa/disable", triage.RoleViewer, false, "turn own two-factor off (password and code)", (*server).accountTwoFactorDisable},
 	{"POST", "/account/sessions/{sid}/revoke", triage.RoleViewer, false, "sign out one own session", (*server).accountSessionRevoke},
 	{"POST", "/account/sessions/revoke-others", triage.RoleViewer, false, "sign out every other own session", (*server).accountSessionsRevokeOthers},
+	{"POST", "/account/tokens", triage.RoleViewer, false, "make an own API token (shown once)", (*server).accountTokenCreate},
+	{"POST", "/account/tokens/{tid}/revoke", triage.RoleViewer, false, "revoke an own API token", (*server).accountTokenRevoke},
 
 	// Admin.
 	{"GET", "/admin/users", triage.RoleAdmin, false, "list users", (*server).adminUsers},
