@@ -18,6 +18,8 @@ type accounts struct {
 	limits        *limiters
 	sealer        *sealer // nil without a server secret: no two-factor enrolment
 	pendingCookie string  // the cookie of a sign-in waiting for its second factor
+	deviceCookie  string  // the cookie naming a known device (device.go)
+	deviceKey     []byte  // signs device cookies
 	passwordCost  int     // bcrypt cost of new passwords
 	limited       atomic.Int64
 }
@@ -26,9 +28,11 @@ func newAccounts(secret []byte, secure bool, passwordCost int) *accounts {
 	if passwordCost == 0 {
 		passwordCost = triage.PasswordCost
 	}
-	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending", passwordCost: passwordCost}
+	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending",
+		deviceCookie: "secinbox_device", deviceKey: newDeviceKey(secret), passwordCost: passwordCost}
 	if secure {
 		a.pendingCookie = "__Host-secinbox_pending"
+		a.deviceCookie = "__Host-secinbox_device"
 	}
 	return a
 }
@@ -167,14 +171,16 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	u := userFrom(r.Context())
 	now := s.now()
-	key := accountLimitKey(u.Email)
-	if wait := s.acct.limits.loginAccount.wait(key, now); wait > 0 {
+	// Wrong current passwords count per address and account, as at
+	// sign-in, so that a stolen session cannot guess it without limit.
+	a := attempt{addr: ipKey(r), account: accountLimitKey(u.Email)}
+	if wait := s.acct.limits.passwordWait(a, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
 	current, next := r.PostForm.Get("current"), r.PostForm.Get("new")
 	if bcryptCheck(u.PasswordHash, current) != nil {
-		s.acct.limits.loginAccount.take(key, now)
+		s.acct.limits.passwordFailed(a, now)
 		_ = s.audit(r, triage.AuditPasswordChange, userTarget(u.ID), map[string]string{"result": "wrong current password"})
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "Your current password is wrong. Nothing was changed.")
 		return
