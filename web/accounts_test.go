@@ -100,7 +100,7 @@ func TestTwoFactor(t *testing.T) {
 			t.Error("the QR code is not a same-origin image")
 		}
 		// A wrong first code does not turn it on.
-		resp, _ = e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {"000000"}})
+		resp, _ = e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {"000000"}, "password": {viewerPassword}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("wrong confirmation code: status %d", resp.StatusCode)
 		}
@@ -209,6 +209,49 @@ func TestTwoFactor(t *testing.T) {
 			t.Errorf("password-only sign-in after disabling: Location %q", resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestTwoFactor_EnableAsksPassword: turning two-factor sign-in on takes
+// the password again, checked by the server: a session left open is not
+// enough to put another phone on the account. Wrong passwords are
+// limited as on the other account forms.
+func TestTwoFactor_EnableAsksPassword(t *testing.T) {
+	e := newEnv(t, withSecret)
+	c := e.viewerClient()
+	e.do(c, "POST", "/account/2fa/start", nil)
+	_, page := e.get(c, "/account/2fa")
+	if !strings.Contains(page, `name="password" type="password" autocomplete="current-password" required`) {
+		t.Error("the enrolment form has no password field")
+	}
+	m := regexp.MustCompile(`data-testid="twofactor-secret">([A-Z2-7 ]+)<`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no secret on the enrolment page")
+	}
+	code, _ := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), e.clock.Now())
+	for _, pw := range []string{"", "wrong password"} {
+		resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {pw}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Wrong password") {
+			t.Errorf("password %q: status %d, want 422", pw, resp.StatusCode)
+		}
+	}
+	if u, _ := e.db.UserByID(t.Context(), e.viewerID); u.TwoFactor {
+		t.Fatal("turned on without the password")
+	}
+	for range 3 {
+		e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {"wrong"}})
+	}
+	if resp, _ := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {viewerPassword}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after 5 wrong passwords: status %d, want 429", resp.StatusCode)
+	}
+	e.clock.Set(t0.Add(time.Minute))
+	defer e.clock.Set(t0)
+	code, _ = totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), e.clock.Now())
+	if resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {viewerPassword}}); resp.StatusCode != http.StatusOK || !strings.Contains(body, "recovery-code") {
+		t.Errorf("right password and code: status %d", resp.StatusCode)
+	}
+	if u, _ := e.db.UserByID(t.Context(), e.viewerID); !u.TwoFactor {
+		t.Error("not on after the right password and code")
+	}
 }
 
 // TestTwoFactor_Failures: wrong codes end the pending sign-in after
