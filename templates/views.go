@@ -225,6 +225,13 @@ type ErrorView struct {
 	Message string
 }
 
+// CrossSiteView is the page that stands in for an audited view or
+// download asked for by another site. URL is a path on this site.
+type CrossSiteView struct {
+	Nav StaffNav
+	URL string
+}
+
 // The public pages below take only public fields: nothing about reports
 // or staff can reach them.
 

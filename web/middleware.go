@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -167,4 +169,54 @@ func (s *server) bearerUser(r *http.Request) (*triage.User, error) {
 	}
 	s.uses.TokenUsed(tok.ID, now, clientIP(r))
 	return user, nil
+}
+
+// sameOrigin reports whether r may be a request from one of our own
+// pages, or one the user made themselves (typed, bookmarked, opened from
+// a mail program): Sec-Fetch-Site same-origin or none. Another site's
+// (cross-site, or same-site: a sibling subdomain may be anyone's) is
+// refused. Without Sec-Fetch-Site (browsers before 2023, non-browser
+// clients) an Origin or Referer of another origin is refused, and a
+// request with neither is let through as net/http's
+// CrossOriginProtection does: no browser made it for another site.
+func (s *server) sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	for _, h := range []string{"Origin", "Referer"} {
+		v := r.Header.Get(h)
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			return false
+		}
+		return u.Host == r.Host || u.Scheme+"://"+u.Host == s.publicURL
+	}
+	return true
+}
+
+// sameOriginOnly wraps a GET handler that writes to the audit log (a
+// view of decrypted content, a download, an export): a request another
+// site made (a link, an <img>, a prefetch) writes nothing and gets a page
+// with a link that opens it from here. A top-level GET carries the
+// session cookie (SameSite=Lax), so without this another site could make
+// the log say a staff member downloaded something they never saw.
+func sameOriginOnly(h func(*server, http.ResponseWriter, *http.Request)) func(*server, http.ResponseWriter, *http.Request) {
+	return func(s *server, w http.ResponseWriter, r *http.Request) {
+		if s.sameOrigin(r) {
+			h(s, w, r)
+			return
+		}
+		s.log.InfoContext(r.Context(), "cross-site request for an audited page refused", "path", logPath(r),
+			"sec_fetch_site", truncate(r.Header.Get("Sec-Fetch-Site"), 32))
+		s.render(w, r, http.StatusForbidden, templates.CrossSite(templates.CrossSiteView{
+			Nav: staffNav(userFrom(r.Context())), URL: r.URL.RequestURI(),
+		}))
+	}
 }
