@@ -152,7 +152,7 @@ func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error
 	defer cancel()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return classify(err) // BEGIN IMMEDIATE waits for another writer's lock
 	}
 	defer tx.Rollback()
 	if err := fn(ctx, tx); err != nil {
@@ -162,14 +162,26 @@ func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error
 }
 
 // classify marks a "database or disk is full" error so that callers can
-// tell it apart (inbox answers it 452) without importing the driver.
+// tell it apart (inbox answers it 452) without importing the driver, and
+// likewise a write that gave up waiting for another process's lock.
 func classify(err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.Code == sqlite3.ErrFull {
 		return diskFullError{err}
 	}
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return busyError{err}
+	}
 	return err
 }
+
+// busyError is a write refused because another connection held the
+// database's write lock for longer than the busy timeout. It has a Busy
+// method, the interface web looks for: try again later.
+type busyError struct{ error }
+
+func (e busyError) Busy() bool    { return true }
+func (e busyError) Unwrap() error { return e.error }
 
 // diskFullError is an error caused by a full disk. It has a DiskFull
 // method, the interface inbox looks for.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,10 +11,6 @@ import (
 
 	"github.com/secinbox/secinbox/triage"
 )
-
-// apiTokenTouchInterval throttles last_used_at updates, so API reads do
-// not take the write lock on every request.
-const apiTokenTouchInterval = time.Minute
 
 // normalizeEmail is how emails are stored and looked up.
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -184,65 +181,184 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, 
 	return n, nil
 }
 
-// CreateAPIToken stores t and sets t.ID and t.CreatedAt. ENOTFOUND if the
+// CreateAPIToken stores t and sets t.ID, t.CreatedAt and, when zero,
+// t.ExpiresAt (CreatedAt + triage.APITokenLifetime). ENOTFOUND if the
 // user does not exist, ECONFLICT if the token hash is taken, EINVALID
-// without a token hash.
+// without a token hash or with an expiry not after its creation.
 func (db *DB) CreateAPIToken(ctx context.Context, t *triage.APIToken) error {
+	return db.CreateAPITokenAudited(ctx, t, nil)
+}
+
+// CreateAPITokenAudited is CreateAPIToken with an audit event (nil: none)
+// in the same transaction; ev.Target is left as given and "token" (the
+// new id) is added to its detail when the detail is a JSON object.
+func (db *DB) CreateAPITokenAudited(ctx context.Context, t *triage.APIToken, ev *triage.AuditEvent) error {
 	if len(t.TokenHash) == 0 {
 		return fmt.Errorf("db: create api token: %w", triage.Errorf(triage.EINVALID, "token has no hash"))
 	}
 	created := db.now()
+	expires := t.ExpiresAt.UTC()
+	if expires.IsZero() {
+		expires = created.Add(triage.APITokenLifetime)
+	}
+	if !expires.After(created) {
+		return fmt.Errorf("db: create api token: %w", triage.Errorf(triage.EINVALID, "the expiry must be in the future"))
+	}
 	var id int64
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, t.UserID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_at)
-			VALUES (?, ?, ?, ?)`, t.TokenHash, t.UserID, t.Name, formatTime(created))
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, t.TokenHash, t.UserID, t.Name, formatTime(created), formatTime(expires))
 		if isUnique(err) {
 			return triage.Errorf(triage.ECONFLICT, "api token already exists")
 		} else if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
-		return err
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if ev != nil {
+			ev.Detail = addTokenID(ev.Detail, id)
+			return db.addAudit(ctx, tx, ev)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("db: create api token: %w", err)
 	}
-	t.ID, t.CreatedAt = id, created
+	t.ID, t.CreatedAt, t.ExpiresAt = id, created, expires
 	return nil
 }
 
-// UserByAPITokenHash returns the user a bearer token acts for, or an
-// ENOTFOUND error. It records the token's last use (at most once a minute).
-func (db *DB) UserByAPITokenHash(ctx context.Context, hash []byte) (*triage.User, error) {
-	var (
-		u       *triage.User
-		tokenID int64
-		used    time.Time
-	)
+// addTokenID adds "token": id to detail, a JSON object ("" is one).
+func addTokenID(detail string, id int64) string {
+	m := map[string]any{}
+	if detail != "" {
+		if err := json.Unmarshal([]byte(detail), &m); err != nil {
+			return detail
+		}
+	}
+	m["token"] = id
+	b, err := json.Marshal(m)
+	if err != nil {
+		return detail
+	}
+	return string(b)
+}
+
+const apiTokenColumns = `api_tokens.id, api_tokens.user_id, users.email, api_tokens.name, api_tokens.token_hash,
+	api_tokens.created_at, api_tokens.expires_at, api_tokens.revoked_at, api_tokens.last_used_at`
+
+func apiTokenDest(t *triage.APIToken) []any {
+	return []any{&t.ID, &t.UserID, &t.UserEmail, &t.Name, &t.TokenHash, timeScanner{&t.CreatedAt},
+		timeScanner{&t.ExpiresAt}, timeScanner{&t.RevokedAt}, timeScanner{&t.LastUsedAt}}
+}
+
+// APITokenByHash returns the bearer token with hash and the user it acts
+// for, unless it is unknown, revoked or expired at now (all ENOTFOUND).
+// It only reads: the token's use is recorded later by RecordUses, so that
+// a read through the API never waits for, or fails on, a write.
+func (db *DB) APITokenByHash(ctx context.Context, hash []byte, now time.Time) (*triage.APIToken, *triage.User, error) {
+	t := &triage.APIToken{}
+	var u *triage.User
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT api_tokens.id, api_tokens.last_used_at, `+userColumns+`
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`, `+userColumns+`
 			FROM api_tokens JOIN users ON users.id = api_tokens.user_id
-			WHERE api_tokens.token_hash = ?`, blob(hash)), &tokenID, timeScanner{&used})
+			WHERE api_tokens.token_hash = ? AND api_tokens.revoked_at IS NULL AND api_tokens.expires_at > ?`,
+			blob(hash), formatTime(now)), apiTokenDest(t)...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return triage.Errorf(triage.ENOTFOUND, "api token not found")
 		}
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("db: user by api token: %w", err)
+		return nil, nil, fmt.Errorf("db: api token: %w", err)
 	}
-	if now := db.now(); now.Sub(used) >= apiTokenTouchInterval {
-		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID)
-			return err
-		})
+	return t, u, nil
+}
+
+// APITokens returns user userID's tokens (every user's for 0), revoked
+// and expired ones included, newest first.
+func (db *DB) APITokens(ctx context.Context, userID int64) ([]*triage.APIToken, error) {
+	var out []*triage.APIToken
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+apiTokenColumns+`
+			FROM api_tokens JOIN users ON users.id = api_tokens.user_id
+			WHERE ? = 0 OR api_tokens.user_id = ? ORDER BY api_tokens.id DESC`, userID, userID)
 		if err != nil {
-			return nil, fmt.Errorf("db: user by api token: record use: %w", err)
+			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			t := &triage.APIToken{}
+			if err := rows.Scan(apiTokenDest(t)...); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: api tokens: %w", err)
 	}
-	return u, nil
+	return out, nil
+}
+
+// RevokeAPIToken revokes token id at at, if it belongs to user userID (0:
+// any user). A token that is not theirs or does not exist is ENOTFOUND;
+// revoking a revoked token is fine (and keeps the first time). It returns
+// the token as it now is.
+func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64, at time.Time, ev *triage.AuditEvent) (*triage.APIToken, error) {
+	t := &triage.APIToken{}
+	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?)
+			WHERE id = ? AND (? = 0 OR user_id = ?)`, formatTime(at), id, userID, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return triage.Errorf(triage.ENOTFOUND, "API token %d not found", id)
+		}
+		return tx.QueryRowContext(ctx, `SELECT `+apiTokenColumns+`
+			FROM api_tokens JOIN users ON users.id = api_tokens.user_id WHERE api_tokens.id = ?`, id).Scan(apiTokenDest(t)...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: revoke api token: %w", err)
+	}
+	return t, nil
+}
+
+// RecordUses writes last uses kept in memory, in one transaction: tokens
+// and sessions map ids to their last use. A recorded time only moves
+// forward; ids that no longer exist are skipped.
+func (db *DB) RecordUses(ctx context.Context, tokens, sessions map[int64]triage.Use) error {
+	if len(tokens) == 0 && len(sessions) == 0 {
+		return nil
+	}
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for id, u := range tokens {
+			at := formatTime(u.At)
+			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, id, at); err != nil {
+				return err
+			}
+		}
+		for id, u := range sessions {
+			at := formatTime(u.At)
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?, last_addr = ?
+				WHERE id = ? AND last_seen_at < ?`, at, cut(u.Addr, triage.MaxAuditField), id, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("db: record uses: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -136,25 +139,126 @@ func TestAPIToken(t *testing.T) {
 	if err := d.CreateAPIToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	if tok.ID == 0 || !tok.CreatedAt.Equal(t0) {
+	if tok.ID == 0 || !tok.CreatedAt.Equal(t0) || !tok.ExpiresAt.Equal(t0.Add(triage.APITokenLifetime)) {
 		t.Fatalf("created %+v", tok)
 	}
-	got, err := d.UserByAPITokenHash(ctx, hash("t1"))
+	got, gotUser, err := d.APITokenByHash(ctx, hash("t1"), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != u.ID || got.Role != triage.RoleViewer || got.Email != "bot@example.com" {
-		t.Fatalf("got %+v", got)
+	if gotUser.ID != u.ID || gotUser.Role != triage.RoleViewer || gotUser.Email != "bot@example.com" {
+		t.Fatalf("got user %+v", gotUser)
 	}
-	var used string
-	if err := rawSQL(t, path).QueryRow("SELECT last_used_at FROM api_tokens WHERE id = ?", tok.ID).Scan(&used); err != nil {
-		t.Fatalf("last_used_at not recorded: %v", err)
+	if got.ID != tok.ID || got.Name != "ci" || got.UserEmail != "bot@example.com" || !got.ExpiresAt.Equal(tok.ExpiresAt) || !got.LastUsedAt.IsZero() {
+		t.Fatalf("got token %+v", got)
 	}
 
-	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := d.UserByAPITokenHash(ctx, hash("nope"))
+	t.Run("Expiry", func(t *testing.T) {
+		_, _, err := d.APITokenByHash(ctx, hash("t1"), tok.ExpiresAt)
 		wantCode(t, err, triage.ENOTFOUND)
-		wantCode(t, d.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID + 1, TokenHash: hash("t2")}), triage.ENOTFOUND)
+		short := &triage.APIToken{UserID: u.ID, Name: "short", TokenHash: hash("t3"), ExpiresAt: t0.Add(time.Hour)}
+		if err := d.CreateAPIToken(ctx, short); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := d.APITokenByHash(ctx, hash("t3"), t0.Add(59*time.Minute)); err != nil {
+			t.Errorf("before its expiry: %v", err)
+		}
+		_, _, err = d.APITokenByHash(ctx, hash("t3"), t0.Add(time.Hour))
+		wantCode(t, err, triage.ENOTFOUND)
+		wantCode(t, d.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID, TokenHash: hash("t4"), ExpiresAt: t0}), triage.EINVALID)
+	})
+	t.Run("Revoke", func(t *testing.T) {
+		other := mustCreateUser(t, d, "other@example.com", triage.RoleViewer)
+		rev := &triage.APIToken{UserID: u.ID, Name: "rev", TokenHash: hash("t5")}
+		ev := &triage.AuditEvent{ActorEmail: "cli", Action: triage.AuditTokenCreate, Detail: `{"name":"rev"}`}
+		if err := d.CreateAPITokenAudited(ctx, rev, ev); err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := d.AuditEvents(ctx, triage.AuditFilter{Action: triage.AuditTokenCreate})
+		if len(evs) != 1 || evs[0].Detail != fmt.Sprintf(`{"name":"rev","token":%d}`, rev.ID) {
+			t.Errorf("create audited as %+v", evs)
+		}
+		_, err := d.RevokeAPIToken(ctx, other.ID, rev.ID, t0, nil)
+		wantCode(t, err, triage.ENOTFOUND) // not theirs
+		got, err := d.RevokeAPIToken(ctx, u.ID, rev.ID, t0.Add(time.Minute),
+			&triage.AuditEvent{ActorEmail: "cli", Action: triage.AuditTokenRevoke})
+		if err != nil || !got.RevokedAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("revoke: %+v %v", got, err)
+		}
+		_, _, err = d.APITokenByHash(ctx, hash("t5"), t0.Add(2*time.Minute))
+		wantCode(t, err, triage.ENOTFOUND)
+		// Again, by anyone (0: the CLI): the first time stays.
+		if got, err := d.RevokeAPIToken(ctx, 0, rev.ID, t0.Add(time.Hour), nil); err != nil || !got.RevokedAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("second revoke: %+v %v", got, err)
+		}
+		_, err = d.RevokeAPIToken(ctx, 0, 999999, t0, nil)
+		wantCode(t, err, triage.ENOTFOUND)
+		list, err := d.APITokens(ctx, u.ID)
+		if err != nil || len(list) != 3 || list[0].ID != rev.ID || list[0].RevokedAt.IsZero() || list[2].ID != tok.ID {
+			t.Errorf("list %+v %v", list, err)
+		}
+		if all, _ := d.APITokens(ctx, 0); len(all) != 3 {
+			t.Errorf("every user's: %d tokens", len(all))
+		}
+	})
+	t.Run("RecordUses", func(t *testing.T) {
+		err := d.RecordUses(ctx, map[int64]triage.Use{tok.ID: {At: t0.Add(time.Hour)}, 999999: {At: t0}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Older uses written later (a retried write) do not go back in time.
+		if err := d.RecordUses(ctx, map[int64]triage.Use{tok.ID: {At: t0}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := d.APITokenByHash(ctx, hash("t1"), t0)
+		if err != nil || !got.LastUsedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("last used %v (%v), want %v", got.LastUsedAt, err, t0.Add(time.Hour))
+		}
+		ses := &triage.Session{TokenHash: hash("s9"), UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), RemoteAddr: "192.0.2.1"}
+		if err := d.CreateSession(ctx, ses); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RecordUses(ctx, nil, map[int64]triage.Use{ses.ID: {At: t0.Add(time.Minute), Addr: "198.51.100.7"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := d.SessionByTokenHash(ctx, hash("s9"), t0); err != nil || !got.LastSeenAt.Equal(t0.Add(time.Minute)) || got.LastAddr != "198.51.100.7" {
+			t.Errorf("session %+v %v", got, err)
+		}
+	})
+	// Looking a token up is a read: it works while another process holds
+	// the write lock, and writes nothing.
+	t.Run("LookupWhileLocked", func(t *testing.T) {
+		fresh := &triage.APIToken{UserID: u.ID, Name: "fresh", TokenHash: hash("t6")}
+		if err := d.CreateAPIToken(ctx, fresh); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := rawSQL(t, path).Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.ExecContext(ctx, "ROLLBACK")
+		if _, _, err := d.APITokenByHash(ctx, hash("t6"), t0); err != nil {
+			t.Fatalf("lookup while the database is locked: %v", err)
+		}
+		var used sql.NullString
+		if err := conn.QueryRowContext(ctx, "SELECT last_used_at FROM api_tokens WHERE id = ?", fresh.ID).Scan(&used); err != nil || used.Valid {
+			t.Errorf("the lookup wrote last_used_at %v (%v)", used, err)
+		}
+		// A write gives up with an error that says it may be retried.
+		err = d.RecordUses(ctx, map[int64]triage.Use{fresh.ID: {At: t0}}, nil)
+		var busy interface{ Busy() bool }
+		if !errors.As(err, &busy) || !busy.Busy() {
+			t.Errorf("write while locked: %v, want a Busy error", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		_, _, err := d.APITokenByHash(ctx, hash("nope"), t0)
+		wantCode(t, err, triage.ENOTFOUND)
+		wantCode(t, d.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID + 100, TokenHash: hash("t2")}), triage.ENOTFOUND)
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		wantCode(t, d.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID, TokenHash: hash("t1")}), triage.ECONFLICT)

@@ -228,6 +228,13 @@ type ErrorView struct {
 	Message string
 }
 
+// CrossSiteView is the page that stands in for an audited view or
+// download asked for by another site. URL is a path on this site.
+type CrossSiteView struct {
+	Nav StaffNav
+	URL string
+}
+
 // The public pages below take only public fields: nothing about reports
 // or staff can reach them.
 
@@ -267,6 +274,23 @@ type AccountView struct {
 	RecoveryLeft   int  // unused recovery codes
 	CanEnroll      bool // the server can seal secrets
 	Sessions       []SessionRow
+
+	Tokens       []TokenRow
+	TokenDays    []int  // the expiries offered, in days
+	DefaultDays  int    // the one selected
+	NewToken     string // a token just made: shown once
+	NewTokenName string
+}
+
+// TokenRow is one of the user's API tokens.
+type TokenRow struct {
+	ID        int64
+	Name      string
+	Created   string
+	Expires   string
+	LastUsed  string // "" if never; coarse (about a minute)
+	State     string // active, expired or revoked
+	RevokeURL string // "" unless active
 }
 
 // SessionRow is one of the user's live sessions.

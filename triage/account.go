@@ -55,11 +55,34 @@ const (
 // APIToken is a bearer token for the JSON API. It acts with its user's
 // role. Only the SHA-256 of the token is stored.
 type APIToken struct {
-	ID        int64
-	UserID    int64
-	Name      string
-	TokenHash []byte
-	CreatedAt time.Time
+	ID         int64
+	UserID     int64
+	UserEmail  string // set by listings
+	Name       string
+	TokenHash  []byte
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero when creating: CreatedAt + APITokenLifetime
+	RevokedAt  time.Time // zero: not revoked
+	LastUsedAt time.Time // zero: never used; recorded coarsely (about once a minute)
+}
+
+// Live reports whether t may still be used at now.
+func (t *APIToken) Live(now time.Time) bool {
+	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt)
+}
+
+// API token lifetimes: the default when none is given, and the longest
+// one that may be asked for.
+const (
+	APITokenLifetime    = 90 * 24 * time.Hour
+	MaxAPITokenLifetime = 365 * 24 * time.Hour
+)
+
+// Use is the last use of a session or an API token: when and from which
+// address. Uses are kept in memory and written in the background.
+type Use struct {
+	At   time.Time
+	Addr string
 }
 
 // TeamKey is one of the team's OpenPGP keys as stored: the secret key is

@@ -38,6 +38,7 @@ const (
 	AuditUserDisable     = "user.disable"
 	AuditUserEnable      = "user.enable"
 	AuditTokenCreate     = "token.create"
+	AuditTokenRevoke     = "token.revoke"
 	AuditReportView      = "report.view"
 	AuditReportStatus    = "report.status"
 	AuditRawDownload     = "report.raw.download"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -17,6 +18,8 @@ type accounts struct {
 	limits        *limiters
 	sealer        *sealer // nil without a server secret: no two-factor enrolment
 	pendingCookie string  // the cookie of a sign-in waiting for its second factor
+	deviceCookie  string  // the cookie naming a known device (device.go)
+	deviceKey     []byte  // signs device cookies
 	passwordCost  int     // bcrypt cost of new passwords
 	limited       atomic.Int64
 }
@@ -25,9 +28,11 @@ func newAccounts(secret []byte, secure bool, passwordCost int) *accounts {
 	if passwordCost == 0 {
 		passwordCost = triage.PasswordCost
 	}
-	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending", passwordCost: passwordCost}
+	a := &accounts{limits: newLimiters(), sealer: newSealer(secret), pendingCookie: "secinbox_pending",
+		deviceCookie: "secinbox_device", deviceKey: newDeviceKey(secret), passwordCost: passwordCost}
 	if secure {
 		a.pendingCookie = "__Host-secinbox_pending"
+		a.deviceCookie = "__Host-secinbox_device"
 	}
 	return a
 }
@@ -71,6 +76,7 @@ var accountNotices = map[string]string{
 	"2fa-off":  "Two-factor sign-in is off.",
 	"session":  "The session was signed out.",
 	"sessions": "Every other session was signed out.",
+	"token":    "The API token was revoked.",
 }
 
 // account shows the signed-in user's account: password, two-factor
@@ -80,6 +86,17 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	s.renderAccountWith(w, r, status, accountExtra{notice: notice, errMsg: errMsg})
+}
+
+// accountExtra is what a change adds to the account page.
+type accountExtra struct {
+	notice, errMsg         string
+	newToken, newTokenName string // a token just made, shown once
+}
+
+func (s *server) renderAccountWith(w http.ResponseWriter, r *http.Request, status int, x accountExtra) {
+	notice, errMsg := x.notice, x.errMsg
 	u := userFrom(r.Context())
 	tf, err := s.store.TwoFactor(r.Context(), u.ID)
 	if err != nil {
@@ -104,8 +121,31 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		CanEnroll:      s.acct.sealer != nil,
 		MinPassword:    triage.MinPasswordLen,
 		PasswordChange: formatTime(u.PasswordChangedAt),
+		NewToken:       x.newToken,
+		NewTokenName:   x.newTokenName,
+		TokenDays:      tokenLifetimes,
+		DefaultDays:    int(triage.APITokenLifetime / (24 * time.Hour)),
+	}
+	tokens, err := s.store.APITokens(r.Context(), u.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	for _, t := range tokens {
+		state := tokenState(t, now)
+		row := templates.TokenRow{
+			ID: t.ID, Name: t.Name, Created: formatTime(t.CreatedAt), Expires: formatTime(t.ExpiresAt),
+			LastUsed: formatTime(s.lastUsed(t)), State: state,
+		}
+		if state == "active" {
+			row.RevokeURL = tokenURL(t.ID) + "/revoke"
+		}
+		v.Tokens = append(v.Tokens, row)
 	}
 	for _, ses := range sessions {
+		if use, ok := s.uses.pendingSession(ses.ID); ok && use.At.After(ses.LastSeenAt) {
+			ses.LastSeenAt, ses.LastAddr = use.At, use.Addr
+		}
 		v.Sessions = append(v.Sessions, templates.SessionRow{
 			ID:        ses.ID,
 			Created:   formatTime(ses.CreatedAt),
@@ -131,14 +171,16 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	u := userFrom(r.Context())
 	now := s.now()
-	key := accountLimitKey(u.Email)
-	if wait := s.acct.limits.loginAccount.wait(key, now); wait > 0 {
+	// Wrong current passwords count per address and account, as at
+	// sign-in, so that a stolen session cannot guess it without limit.
+	a := attempt{addr: ipKey(r), account: accountLimitKey(u.Email)}
+	if wait := s.acct.limits.passwordWait(a, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
 	current, next := r.PostForm.Get("current"), r.PostForm.Get("new")
 	if bcryptCheck(u.PasswordHash, current) != nil {
-		s.acct.limits.loginAccount.take(key, now)
+		s.acct.limits.passwordFailed(a, now)
 		_ = s.audit(r, triage.AuditPasswordChange, userTarget(u.ID), map[string]string{"result": "wrong current password"})
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "Your current password is wrong. Nothing was changed.")
 		return

@@ -33,8 +33,8 @@ type AccountStore interface {
 
 	// Sessions returns a user's live sessions, newest first.
 	Sessions(ctx context.Context, userID int64, now time.Time) ([]*triage.Session, error)
-	// TouchSession records a session's last use.
-	TouchSession(ctx context.Context, id int64, now time.Time, addr string) error
+	// RecordUses writes last uses of API tokens and sessions (UseRecorder).
+	RecordUses(ctx context.Context, tokens, sessions map[int64]triage.Use) error
 	// RevokeSession deletes one session of the user (ENOTFOUND if not theirs).
 	RevokeSession(ctx context.Context, userID, sessionID int64, ev *triage.AuditEvent) error
 	// RevokeOtherSessions deletes every session of the user but keep.
@@ -64,6 +64,14 @@ type AccountStore interface {
 	FailLoginChallenge(ctx context.Context, hash []byte) (int, error)
 	// DeleteLoginChallenge deletes a challenge.
 	DeleteLoginChallenge(ctx context.Context, hash []byte) error
+
+	// APITokens returns a user's API tokens (every user's for 0), newest first.
+	APITokens(ctx context.Context, userID int64) ([]*triage.APIToken, error)
+	// CreateAPITokenAudited stores a new token (expiring, by default, after
+	// triage.APITokenLifetime) and its audit event.
+	CreateAPITokenAudited(ctx context.Context, t *triage.APIToken, ev *triage.AuditEvent) error
+	// RevokeAPIToken revokes a token of the user (ENOTFOUND if not theirs).
+	RevokeAPIToken(ctx context.Context, userID, id int64, at time.Time, ev *triage.AuditEvent) (*triage.APIToken, error)
 
 	// Stats counts what /metrics exposes.
 	Stats(ctx context.Context, now time.Time, actions []string) (*triage.Stats, error)

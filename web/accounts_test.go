@@ -35,9 +35,16 @@ func (e *env) signIn(c *http.Client, email, password string) *http.Response {
 	return resp
 }
 
-// enrol turns on two-factor sign-in for the user signed in with c, at the
-// env's clock, and returns the TOTP secret and the recovery codes.
+// enrol turns on two-factor sign-in for the viewer signed in with c, at
+// the env's clock, and returns the TOTP secret and the recovery codes.
 func (e *env) enrol(c *http.Client) (string, []string) {
+	e.t.Helper()
+	return e.enrolWith(c, viewerPassword)
+}
+
+// enrolWith is enrol for the user signed in with c, whose password is
+// password (turning two-factor sign-in on asks for it).
+func (e *env) enrolWith(c *http.Client, password string) (string, []string) {
 	e.t.Helper()
 	resp, _ := e.do(c, "POST", "/account/2fa/start", nil)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account/2fa" {
@@ -53,7 +60,7 @@ func (e *env) enrol(c *http.Client) (string, []string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}})
+	resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {password}})
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("confirm: status %d: %s", resp.StatusCode, body)
 	}
@@ -93,7 +100,7 @@ func TestTwoFactor(t *testing.T) {
 			t.Error("the QR code is not a same-origin image")
 		}
 		// A wrong first code does not turn it on.
-		resp, _ = e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {"000000"}})
+		resp, _ = e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {"000000"}, "password": {viewerPassword}})
 		if resp.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("wrong confirmation code: status %d", resp.StatusCode)
 		}
@@ -202,6 +209,49 @@ func TestTwoFactor(t *testing.T) {
 			t.Errorf("password-only sign-in after disabling: Location %q", resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestTwoFactor_EnableAsksPassword: turning two-factor sign-in on takes
+// the password again, checked by the server: a session left open is not
+// enough to put another phone on the account. Wrong passwords are
+// limited as on the other account forms.
+func TestTwoFactor_EnableAsksPassword(t *testing.T) {
+	e := newEnv(t, withSecret)
+	c := e.viewerClient()
+	e.do(c, "POST", "/account/2fa/start", nil)
+	_, page := e.get(c, "/account/2fa")
+	if !strings.Contains(page, `name="password" type="password" autocomplete="current-password" required`) {
+		t.Error("the enrolment form has no password field")
+	}
+	m := regexp.MustCompile(`data-testid="twofactor-secret">([A-Z2-7 ]+)<`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no secret on the enrolment page")
+	}
+	code, _ := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), e.clock.Now())
+	for _, pw := range []string{"", "wrong password"} {
+		resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {pw}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Wrong password") {
+			t.Errorf("password %q: status %d, want 422", pw, resp.StatusCode)
+		}
+	}
+	if u, _ := e.db.UserByID(t.Context(), e.viewerID); u.TwoFactor {
+		t.Fatal("turned on without the password")
+	}
+	for range 3 {
+		e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {"wrong"}})
+	}
+	if resp, _ := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {viewerPassword}}); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after 5 wrong passwords: status %d, want 429", resp.StatusCode)
+	}
+	e.clock.Set(t0.Add(time.Minute))
+	defer e.clock.Set(t0)
+	code, _ = totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), e.clock.Now())
+	if resp, body := e.do(c, "POST", "/account/2fa/confirm", url.Values{"code": {code}, "password": {viewerPassword}}); resp.StatusCode != http.StatusOK || !strings.Contains(body, "recovery-code") {
+		t.Errorf("right password and code: status %d", resp.StatusCode)
+	}
+	if u, _ := e.db.UserByID(t.Context(), e.viewerID); !u.TwoFactor {
+		t.Error("not on after the right password and code")
+	}
 }
 
 // TestTwoFactor_Failures: wrong codes end the pending sign-in after
@@ -321,14 +371,16 @@ func TestTwoFactor_DisableLimits(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	t.Run("PerAccount", func(t *testing.T) {
+	t.Run("PerAddressAndAccount", func(t *testing.T) {
 		e := newEnv(t)
 		for i := range 5 {
 			if resp := e.signIn(e.client(), viewerEmail, "wrong"); resp.StatusCode != http.StatusOK {
 				t.Fatalf("attempt %d: status %d", i+1, resp.StatusCode)
 			}
 		}
-		// Even the right password waits now: the account's limit is spent.
+		// Even the right password waits now, from this address: its
+		// limit for this account is spent (TestLoginRateLimit_OwnerKeepsAccess:
+		// not from elsewhere).
 		resp, body := e.do(e.client(), "POST", "/login", url.Values{"email": {strings.ToUpper(viewerEmail)}, "password": {viewerPassword}})
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("6th attempt: status %d, want 429", resp.StatusCode)

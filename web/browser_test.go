@@ -410,6 +410,7 @@ func (b *tab) enrollTwoFactor() string {
 	}
 	b.waitFor("the QR code to load", `document.querySelector("[data-testid=twofactor-qr]").naturalWidth > 0`)
 	b.do(
+		chromedp.SendKeys(chromedp.CSS("#enrol-password"), browserPassword),
 		chromedp.SendKeys(chromedp.CSS("#code"), totpCode(b.t, secret, time.Now())),
 		chromedp.Click(chromedp.CSS("[data-testid=twofactor-confirm-form] button[type=submit]")),
 	)
@@ -1196,6 +1197,7 @@ func testAccessibility(t *testing.T, browser context.Context) {
 	b.checkAccessibility("two-factor enrolment")
 	secret := b.text("[data-testid=twofactor-secret]")
 	b.do(
+		chromedp.SendKeys(chromedp.CSS("#enrol-password"), browserPassword),
 		chromedp.SendKeys(chromedp.CSS("#code"), totpCode(t, secret, time.Now())),
 		chromedp.Click(chromedp.CSS("[data-testid=twofactor-confirm-form] button[type=submit]")),
 	)

@@ -35,6 +35,18 @@ func errorStatus(code string) int {
 	return http.StatusInternalServerError
 }
 
+// cannotWrite reports whether err is the database refusing a write for
+// now: the disk is full (DiskFull), or another process held the write
+// lock too long (Busy).
+func cannotWrite(err error) bool {
+	var full interface{ DiskFull() bool }
+	if errors.As(err, &full) && full.DiskFull() {
+		return true
+	}
+	var busy interface{ Busy() bool }
+	return errors.As(err, &busy) && busy.Busy()
+}
+
 // isAPI reports whether r is for the JSON API.
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
@@ -63,6 +75,12 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 			limitSize(minUploadRate), int(uploadGrace/time.Second))
 		// The rest of the body is not read: the connection cannot be reused.
 		w.Header().Set("Connection", "close")
+	}
+	if status == http.StatusInternalServerError && cannotWrite(err) {
+		// Our fault, and passing: say so, and when to try again.
+		s.log.ErrorContext(r.Context(), "request failed: the database cannot be written", "method", r.Method, "path", logPath(r), "err", err)
+		status, msg = http.StatusServiceUnavailable, "The server cannot save anything right now (its disk is full or its database is busy). Nothing was changed. Please try again in a minute."
+		w.Header().Set("Retry-After", "60")
 	}
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)

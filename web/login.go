@@ -49,9 +49,12 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 // starts a session; with it, it sets the short-lived pending cookie and
 // sends the browser to the code form.
 //
-// Rate limits: every attempt counts against the client's address, every
-// failure against the email tried (known or not, so that the answer
-// tells nothing about which addresses exist). Failures are audited.
+// Rate limits (ratelimit.go): every attempt counts against the client's
+// address, every failure against the address and the email tried, and
+// against the email alone (known or not, so that the answer tells
+// nothing about which addresses exist) — unless the browser is a known
+// device of that email, which only counts against itself. Failures are
+// audited.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !s.parseForm(w, r) {
@@ -61,8 +64,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	now := s.now()
 	lim := s.acct.limits
-	acctKey := accountLimitKey(email)
-	if wait := max(lim.loginIP.take(ipKey(r), now), lim.loginAccount.wait(acctKey, now)); wait > 0 {
+	a := attempt{addr: ipKey(r), account: accountLimitKey(email), device: s.knownDevice(r, email, now), signIn: true}
+	if wait := lim.passwordWait(a, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
@@ -76,7 +79,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		lim.loginAccount.take(acctKey, now)
+		lim.passwordFailed(a, now)
 		reason := "wrong email or password"
 		if user != nil && user.Disabled() {
 			reason = "account disabled"
@@ -139,6 +142,7 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, user *tria
 	}
 	_ = s.auditAs(r, user, "", action, userTarget(user.ID), map[string]int64{"session": ses.ID})
 	http.SetCookie(w, s.sessionCookie(id, int(triage.SessionLifetime.Seconds())))
+	s.setDeviceCookie(w, user.Email, now)
 	s.log.InfoContext(r.Context(), "signed in", "user_id", user.ID, "remote", r.RemoteAddr)
 	http.Redirect(w, r, "/board", http.StatusSeeOther)
 }
@@ -189,8 +193,9 @@ func (s *server) loginTwoFactorForm(w http.ResponseWriter, r *http.Request) {
 
 // loginTwoFactor checks the code (TOTP or recovery) of a pending sign-in
 // and starts the session. Wrong codes count against the sign-in (it ends
-// after triage.MaxChallengeFailures) and against the user's two-factor
-// rate limit, and are audited.
+// after triage.MaxChallengeFailures) and against the two-factor limits
+// as passwords do at login: per address and user, and per user unless
+// the browser is a known device of the user. They are audited.
 func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !s.parseForm(w, r) {
@@ -198,17 +203,13 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	lim := s.acct.limits
-	if wait := lim.loginIP.take(ipKey(r), now); wait > 0 {
-		s.tooMany(w, r, wait)
-		return
-	}
 	ch, user, err := s.pendingChallenge(r)
 	if err != nil {
 		s.pendingGone(w, r, err)
 		return
 	}
-	codeKey := codeLimitKey(user.ID)
-	if wait := lim.twoFactor.wait(codeKey, now); wait > 0 {
+	a := attempt{addr: ipKey(r), account: codeLimitKey(user.ID), device: s.knownDevice(r, user.Email, now), signIn: true}
+	if wait := lim.codeWait(a, now); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
@@ -219,7 +220,7 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		lim.twoFactor.take(codeKey, now)
+		lim.codeFailed(a, now)
 		_ = s.auditAs(r, user, "", triage.AuditTwoFactorFail, userTarget(user.ID), map[string]string{"reason": triage.ErrorMessage(err)})
 		n, ferr := s.store.FailLoginChallenge(r.Context(), ch.TokenHash)
 		if ferr != nil && triage.ErrorCode(ferr) != triage.ENOTFOUND {

@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
-	"time"
 
+	"github.com/secinbox/secinbox/templates"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -60,10 +61,6 @@ const maxTokenLen = 256
 // token instead of a session: Prometheus scrapes /metrics with one.
 var bearerRoutes = map[string]bool{"GET /metrics": true}
 
-// sessionTouchInterval throttles the session's last-use update, so that
-// page views do not take the write lock every time.
-const sessionTouchInterval = time.Minute
-
 // authorize enforces rt.Role before h runs. Anonymous HTML requests are
 // redirected to /login; anonymous API requests get 401 with
 // WWW-Authenticate; a user whose role is too low gets 403. A disabled
@@ -109,23 +106,10 @@ func (s *server) authorize(rt Route, h http.Handler) http.Handler {
 		if ses != nil {
 			ctx = context.WithValue(ctx, sessionHashKey, ses.TokenHash)
 			ctx = context.WithValue(ctx, sessionIDKey, ses.ID)
-			s.touchSession(r, ses)
+			s.uses.SessionUsed(ses.ID, s.now(), clientIP(r))
 		}
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// touchSession records the session's last use and address, at most once
-// per sessionTouchInterval or when the address changes. A failure is
-// only logged: it must not cost the user their page.
-func (s *server) touchSession(r *http.Request, ses *triage.Session) {
-	now, addr := s.now(), clientIP(r)
-	if now.Sub(ses.LastSeenAt) < sessionTouchInterval && addr == ses.LastAddr {
-		return
-	}
-	if err := s.store.TouchSession(r.Context(), ses.ID, now, addr); err != nil {
-		s.log.WarnContext(r.Context(), "record session use", "err", err)
-	}
 }
 
 var errNotSignedIn = triage.Errorf(triage.EUNAUTHORIZED, "sign in first")
@@ -156,10 +140,12 @@ func (s *server) sessionUser(r *http.Request) (*triage.User, *triage.Session, er
 	return user, ses, nil
 }
 
-// bearerUser returns the user of the request's API token. A missing or
-// unknown token, or one of a disabled user, is EUNAUTHORIZED. A wrong
-// token counts against the client address's limit; past it every token
-// from there is refused with a *limitedError for a while.
+// bearerUser returns the user of the request's API token. A missing,
+// unknown, expired or revoked token, or one of a disabled user, is
+// EUNAUTHORIZED. A wrong token counts against the client address's
+// limit; past it every token from there is refused with a *limitedError
+// for a while. The token's use is only noted in memory (s.uses): a read
+// through the API writes nothing.
 func (s *server) bearerUser(r *http.Request) (*triage.User, error) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
@@ -170,7 +156,7 @@ func (s *server) bearerUser(r *http.Request) (*triage.User, error) {
 	if wait := s.acct.limits.apiAuth.wait(key, now); wait > 0 {
 		return nil, &limitedError{wait}
 	}
-	user, err := s.store.UserByAPITokenHash(r.Context(), tokenHash(token))
+	tok, user, err := s.store.APITokenByHash(r.Context(), tokenHash(token), now)
 	if err == nil && user.Disabled() {
 		err = triage.Errorf(triage.ENOTFOUND, "disabled user")
 	}
@@ -181,5 +167,56 @@ func (s *server) bearerUser(r *http.Request) (*triage.User, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	s.uses.TokenUsed(tok.ID, now, clientIP(r))
 	return user, nil
+}
+
+// sameOrigin reports whether r may be a request from one of our own
+// pages, or one the user made themselves (typed, bookmarked, opened from
+// a mail program): Sec-Fetch-Site same-origin or none. Another site's
+// (cross-site, or same-site: a sibling subdomain may be anyone's) is
+// refused. Without Sec-Fetch-Site (browsers before 2023, non-browser
+// clients) an Origin or Referer of another origin is refused, and a
+// request with neither is let through as net/http's
+// CrossOriginProtection does: no browser made it for another site.
+func (s *server) sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	for _, h := range []string{"Origin", "Referer"} {
+		v := r.Header.Get(h)
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" {
+			return false
+		}
+		return u.Host == r.Host || u.Scheme+"://"+u.Host == s.publicURL
+	}
+	return true
+}
+
+// sameOriginOnly wraps a GET handler that writes to the audit log (a
+// view of decrypted content, a download, an export): a request another
+// site made (a link, an <img>, a prefetch) writes nothing and gets a page
+// with a link that opens it from here. A top-level GET carries the
+// session cookie (SameSite=Lax), so without this another site could make
+// the log say a staff member downloaded something they never saw.
+func sameOriginOnly(h func(*server, http.ResponseWriter, *http.Request)) func(*server, http.ResponseWriter, *http.Request) {
+	return func(s *server, w http.ResponseWriter, r *http.Request) {
+		if s.sameOrigin(r) {
+			h(s, w, r)
+			return
+		}
+		s.log.InfoContext(r.Context(), "cross-site request for an audited page refused", "path", logPath(r),
+			"sec_fetch_site", truncate(r.Header.Get("Sec-Fetch-Site"), 32))
+		s.render(w, r, http.StatusForbidden, templates.CrossSite(templates.CrossSiteView{
+			Nav: staffNav(userFrom(r.Context())), URL: r.URL.RequestURI(),
+		}))
+	}
 }

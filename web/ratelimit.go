@@ -16,18 +16,35 @@ import (
 
 // Rate limits on sign-in and API authentication. Each is a token bucket
 // (golang.org/x/time/rate): burst tries at once, then one more every
-// interval. The per-IP limits count every attempt; the per-account ones
-// count failures only, so a colleague's typos cannot lock anyone out for
-// long, and guessing a password or a code stays slow whatever the number
-// of addresses an attacker has.
+// interval.
+//
+// Guessing is slowed without locking the owner out: wrong passwords and
+// codes count per client address and per address+account, so one
+// attacker slows only themselves; they also count per account, so that
+// many addresses cannot guess fast either, but only for clients that are
+// not a known device of the account (a device cookie, device.go): the
+// owner's own browsers are exempt from the per-account and per-address
+// limits and have a budget of their own instead. See the README.
 var (
 	// Every POST /login and /login/2fa from one address (an IPv6 /64).
 	limitLoginIP = limit{burst: 20, every: 3 * time.Second}
-	// Wrong passwords for one email, whether or not it is a user.
-	limitLoginAccount = limit{burst: 5, every: time.Minute}
-	// Wrong codes for one user. A 6-digit code has 3 valid values in a
-	// million (one step of clock skew either side): 96 tries a day.
-	limitTwoFactor = limit{burst: 5, every: 15 * time.Minute}
+	// Wrong passwords for one email (a user's or not) from one address.
+	limitPasswordAddr = limit{burst: 5, every: time.Minute}
+	// Wrong passwords for one email from every client that is not one
+	// of its known devices. One address alone cannot spend it (its own
+	// limit above refills more slowly).
+	limitPasswordAccount = limit{burst: 20, every: 30 * time.Second}
+	// Wrong passwords from one known device.
+	limitPasswordDevice = limit{burst: 5, every: time.Minute}
+	// Wrong two-factor codes for one user from one address. A 6-digit
+	// code has 3 valid values in a million (one step of clock skew
+	// either side): 96 tries a day.
+	limitCodeAddr = limit{burst: 5, every: 15 * time.Minute}
+	// Wrong codes for one user from every client that is not one of
+	// their known devices.
+	limitCodeAccount = limit{burst: 10, every: 15 * time.Minute}
+	// Wrong codes from one known device.
+	limitCodeDevice = limit{burst: 5, every: 15 * time.Minute}
 	// Wrong or unknown bearer tokens from one address.
 	limitAPIAuth = limit{burst: 20, every: 3 * time.Second}
 	// Unknown link tokens (/credit/…, /status/…) from one address: the
@@ -136,17 +153,85 @@ func (l *limiter) size() int {
 
 // limiters are the server's rate limiters.
 type limiters struct {
-	loginIP, loginAccount, twoFactor, apiAuth *limiter
-	links                                     *limiter // unknown credit and status link tokens
+	loginIP                                       *limiter
+	passwordAddr, passwordAccount, passwordDevice *limiter
+	codeAddr, codeAccount, codeDevice             *limiter
+	apiAuth                                       *limiter
+	links                                         *limiter // unknown credit and status link tokens
 }
 
 func newLimiters() *limiters {
 	return &limiters{
-		loginIP:      newLimiter(limitLoginIP, limiterCapacity),
-		loginAccount: newLimiter(limitLoginAccount, limiterCapacity),
-		twoFactor:    newLimiter(limitTwoFactor, limiterCapacity),
-		apiAuth:      newLimiter(limitAPIAuth, limiterCapacity),
-		links:        newLimiter(limitLinks, limiterCapacity),
+		loginIP:         newLimiter(limitLoginIP, limiterCapacity),
+		passwordAddr:    newLimiter(limitPasswordAddr, limiterCapacity),
+		passwordAccount: newLimiter(limitPasswordAccount, limiterCapacity),
+		passwordDevice:  newLimiter(limitPasswordDevice, limiterCapacity),
+		codeAddr:        newLimiter(limitCodeAddr, limiterCapacity),
+		codeAccount:     newLimiter(limitCodeAccount, limiterCapacity),
+		codeDevice:      newLimiter(limitCodeDevice, limiterCapacity),
+		apiAuth:         newLimiter(limitAPIAuth, limiterCapacity),
+		links:           newLimiter(limitLinks, limiterCapacity),
+	}
+}
+
+// attempt names who tries to sign in (or to prove who they are) and as
+// whom: the keys of the limits it counts against.
+type attempt struct {
+	addr    string // ipKey of the client
+	account string // accountLimitKey (passwords) or codeLimitKey (codes)
+	device  string // a known device of the account; "" for any other client
+	signIn  bool   // at sign-in: also the per-address and per-account limits
+}
+
+func (a attempt) addrKey() string { return a.addr + " " + a.account }
+
+// passwordWait returns how long a must wait before its password is
+// checked, 0 if it may be now. At sign-in it takes one of the address's
+// tokens, as every attempt counts there.
+func (l *limiters) passwordWait(a attempt, now time.Time) time.Duration {
+	if a.device != "" {
+		return l.passwordDevice.wait(a.device, now)
+	}
+	wait := l.passwordAddr.wait(a.addrKey(), now)
+	if a.signIn {
+		wait = max(wait, l.loginIP.take(a.addr, now), l.passwordAccount.wait(a.account, now))
+	}
+	return wait
+}
+
+// passwordFailed counts a wrong password of a.
+func (l *limiters) passwordFailed(a attempt, now time.Time) {
+	if a.device != "" {
+		l.passwordDevice.take(a.device, now)
+		return
+	}
+	l.passwordAddr.take(a.addrKey(), now)
+	if a.signIn {
+		l.passwordAccount.take(a.account, now)
+	}
+}
+
+// codeWait and codeFailed are passwordWait and passwordFailed for
+// two-factor (and recovery) codes.
+func (l *limiters) codeWait(a attempt, now time.Time) time.Duration {
+	if a.device != "" {
+		return l.codeDevice.wait(a.device, now)
+	}
+	wait := l.codeAddr.wait(a.addrKey(), now)
+	if a.signIn {
+		wait = max(wait, l.loginIP.take(a.addr, now), l.codeAccount.wait(a.account, now))
+	}
+	return wait
+}
+
+func (l *limiters) codeFailed(a attempt, now time.Time) {
+	if a.device != "" {
+		l.codeDevice.take(a.device, now)
+		return
+	}
+	l.codeAddr.take(a.addrKey(), now)
+	if a.signIn {
+		l.codeAccount.take(a.account, now)
 	}
 }
 
@@ -164,12 +249,12 @@ func ipKey(r *http.Request) string {
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// accountLimitKey is the key of an email (a user's or not) in the
-// limits that count wrong passwords.
+// accountLimitKey is the account part of the keys of an email (a user's
+// or not) in the limits that count wrong passwords.
 func accountLimitKey(email string) string { return "e:" + strings.ToLower(email) }
 
-// codeLimitKey is the key of a user in the limit that counts wrong
-// two-factor codes.
+// codeLimitKey is the account part of the keys of a user in the limits
+// that count wrong two-factor codes.
 func codeLimitKey(userID int64) string { return "u:" + itoa(userID) }
 
 // limitedError is a refusal by a rate limiter; answer it with tooMany.

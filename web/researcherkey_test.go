@@ -43,7 +43,7 @@ func (e *env) addTriager() {
 	if err := e.db.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.db.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID, Name: "test", TokenHash: sha256Sum(triagerToken)}); err != nil {
+	if err := e.db.CreateAPIToken(ctx, &triage.APIToken{UserID: u.ID, Name: "test", TokenHash: sha256Sum(triagerToken), ExpiresAt: farFuture}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -65,6 +65,8 @@ var wantRoles = map[string]triage.Role{
 	"POST /account/2fa/disable":            triage.RoleViewer,
 	"POST /account/sessions/{sid}/revoke":  triage.RoleViewer,
 	"POST /account/sessions/revoke-others": triage.RoleViewer,
+	"POST /account/tokens":                 triage.RoleViewer,
+	"POST /account/tokens/{tid}/revoke":    triage.RoleViewer,
 	"GET /admin/users":                     triage.RoleAdmin,
 	"POST /admin/users":                    triage.RoleAdmin,
 	"POST /admin/users/{uid}/role":         triage.RoleAdmin,

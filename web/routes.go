@@ -21,6 +21,9 @@ type Route struct {
 
 // routes is every route the site serves. Authorization is applied from
 // Role by the middleware in auth.go, so no handler checks it itself.
+// The GET routes that write an audit event (views of decrypted content,
+// downloads, the audit export) are sameOriginOnly: another site's link
+// records nothing in a staff member's name.
 var routes = []Route{
 	// Public.
 	{"GET", "/{$}", "", false, "landing page", (*server).landing},
@@ -49,10 +52,10 @@ var routes = []Route{
 	// Staff, with a session cookie.
 	{"POST", "/logout", triage.RoleViewer, false, "sign out", (*server).logout},
 	{"GET", "/board", triage.RoleViewer, false, "triage board", (*server).board},
-	{"GET", "/reports/{id}", triage.RoleViewer, false, "report page", (*server).report},
-	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", (*server).reportRaw},
-	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", (*server).attachment},
-	{"GET", "/reports/{id}/attachments/{aid}/source", triage.RoleViewer, false, "an attachment shown as escaped text", (*server).attachmentSource},
+	{"GET", "/reports/{id}", triage.RoleViewer, false, "report page", sameOriginOnly((*server).report)},
+	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", sameOriginOnly((*server).reportRaw)},
+	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", sameOriginOnly((*server).attachment)},
+	{"GET", "/reports/{id}/attachments/{aid}/source", triage.RoleViewer, false, "an attachment shown as escaped text", sameOriginOnly((*server).attachmentSource)},
 	{"POST", "/reports/{id}/lookup-key", lookupRole, false, "look up the researcher's key (WKD, keyserver)", (*server).lookupKey},
 
 	// Triage: the report page's actions, the board's quick form, the CVSS
@@ -83,6 +86,8 @@ var routes = []Route{
 	{"POST", "/account/2fa/disable", triage.RoleViewer, false, "turn own two-factor off (password and code)", (*server).accountTwoFactorDisable},
 	{"POST", "/account/sessions/{sid}/revoke", triage.RoleViewer, false, "sign out one own session", (*server).accountSessionRevoke},
 	{"POST", "/account/sessions/revoke-others", triage.RoleViewer, false, "sign out every other own session", (*server).accountSessionsRevokeOthers},
+	{"POST", "/account/tokens", triage.RoleViewer, false, "make an own API token (shown once)", (*server).accountTokenCreate},
+	{"POST", "/account/tokens/{tid}/revoke", triage.RoleViewer, false, "revoke an own API token", (*server).accountTokenRevoke},
 
 	// Admin.
 	{"GET", "/admin/users", triage.RoleAdmin, false, "list users", (*server).adminUsers},
@@ -92,7 +97,7 @@ var routes = []Route{
 	{"POST", "/admin/users/{uid}/enable", triage.RoleAdmin, false, "enable a user", (*server).adminUserEnable},
 	{"POST", "/admin/users/{uid}/reset-2fa", triage.RoleAdmin, false, "reset a user's two-factor sign-in", (*server).adminUserResetTwoFactor},
 	{"GET", "/admin/audit", triage.RoleAdmin, false, "audit log", (*server).adminAudit},
-	{"GET", "/admin/audit/export", triage.RoleAdmin, false, "export the audit log as JSON lines", (*server).adminAuditExport},
+	{"GET", "/admin/audit/export", triage.RoleAdmin, false, "export the audit log as JSON lines", sameOriginOnly((*server).adminAuditExport)},
 	{"GET", "/metrics", triage.RoleAdmin, false, "Prometheus metrics (session or admin bearer token)", (*server).metrics},
 	{"GET", "/admin/settings", triage.RoleAdmin, false, "SLA policy and business hours", (*server).settings},
 	{"POST", "/admin/settings", triage.RoleAdmin, false, "change the SLA policy and business hours", (*server).settingsSave},

@@ -20,6 +20,7 @@ func (e *env) examplePath(pattern string) string {
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
 		"{file}", "style.css",
 		"{mid}", "999999", // an outbox mail: none exists, so a retry is 404
+		"{tid}", "999999", // an API token: none of theirs, so a revoke is 404
 		"{token}", "no-such-link-token", // credit and status links: unknown, so 404
 	)
 	return r.Replace(pattern)

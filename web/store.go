@@ -37,6 +37,8 @@ type Store interface {
 	SessionByTokenHash(ctx context.Context, hash []byte, now time.Time) (*triage.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 
-	// UserByAPITokenHash returns the user a bearer token acts for.
-	UserByAPITokenHash(ctx context.Context, hash []byte) (*triage.User, error)
+	// APITokenByHash returns a bearer token and the user it acts for,
+	// unless it is unknown, revoked or expired at now (all ENOTFOUND).
+	// It must not write: the use is recorded by the UseRecorder.
+	APITokenByHash(ctx context.Context, hash []byte, now time.Time) (*triage.APIToken, *triage.User, error)
 }

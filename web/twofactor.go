@@ -327,8 +327,11 @@ func (s *server) accountTwoFactorQR(w http.ResponseWriter, r *http.Request) {
 	_, _ = buf.WriteTo(w)
 }
 
-// accountTwoFactorConfirm enables the enrolling key if the code is right,
-// and shows the recovery codes, once.
+// accountTwoFactorConfirm enables the enrolling key if the password
+// (asked again: a session left open must not be enough to put someone
+// else's phone on the account) and the code are right, and shows the
+// recovery codes, once. Wrong passwords count as on the other account
+// forms.
 func (s *server) accountTwoFactorConfirm(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
@@ -337,6 +340,17 @@ func (s *server) accountTwoFactorConfirm(w http.ResponseWriter, r *http.Request)
 	key, sealed, err := s.pendingTOTP(r)
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	now, lim := s.now(), s.acct.limits
+	pw := attempt{addr: ipKey(r), account: accountLimitKey(u.Email)}
+	if wait := lim.passwordWait(pw, now); wait > 0 {
+		s.tooMany(w, r, wait)
+		return
+	}
+	if bcryptCheck(u.PasswordHash, r.PostForm.Get("password")) != nil {
+		lim.passwordFailed(pw, now)
+		s.renderTwoFactorSetup(w, r, http.StatusUnprocessableEntity, "Wrong password: two-factor sign-in is not on yet.")
 		return
 	}
 	step, ok := totpStep(key.Secret(), normalizeCode(r.PostForm.Get("code")), s.now())
@@ -365,13 +379,14 @@ func (s *server) accountTwoFactorDisable(w http.ResponseWriter, r *http.Request)
 	// Wrong passwords and codes count as at sign-in, so that a stolen
 	// session cannot guess either without limit.
 	now, lim := s.now(), s.acct.limits
-	pwKey, codeKey := accountLimitKey(u.Email), codeLimitKey(u.ID)
-	if wait := max(lim.loginAccount.wait(pwKey, now), lim.twoFactor.wait(codeKey, now)); wait > 0 {
+	pw := attempt{addr: ipKey(r), account: accountLimitKey(u.Email)}
+	code := attempt{addr: ipKey(r), account: codeLimitKey(u.ID)}
+	if wait := max(lim.passwordWait(pw, now), lim.codeWait(code, now)); wait > 0 {
 		s.tooMany(w, r, wait)
 		return
 	}
 	if bcryptCheck(u.PasswordHash, r.PostForm.Get("password")) != nil {
-		lim.loginAccount.take(pwKey, now)
+		lim.passwordFailed(pw, now)
 		s.renderAccount(w, r, http.StatusUnprocessableEntity, "", "Wrong password: two-factor sign-in is still on.")
 		return
 	}
@@ -380,7 +395,7 @@ func (s *server) accountTwoFactorDisable(w http.ResponseWriter, r *http.Request)
 			s.Error(w, r, err)
 			return
 		}
-		lim.twoFactor.take(codeKey, now)
+		lim.codeFailed(code, now)
 		// Audited like a wrong code at sign-in: someone holding the
 		// session may be guessing; the log (and /metrics) should show it.
 		_ = s.audit(r, triage.AuditTwoFactorFail, userTarget(u.ID), map[string]string{"reason": triage.ErrorMessage(err), "during": "2fa.disable"})

@@ -94,6 +94,11 @@ type Config struct {
 	// outbox (a staff reply, a credit offer, a retry), so the sender
 	// tries it now instead of at its next poll. It must not block.
 	MailQueued func()
+
+	// Uses records the last use of sessions and API tokens; the caller
+	// runs it (UseRecorder.Run). Nil: a recorder on Store that nobody
+	// runs, so uses are only kept in memory (and shown) — fine for tests.
+	Uses *UseRecorder
 }
 
 // server holds what every handler needs.
@@ -127,6 +132,7 @@ type server struct {
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
+	uses         *UseRecorder
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -181,6 +187,10 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		outboundMail:   cfg.OutboundMail,
 		submitLimits:   newSubmitLimiters(),
 		mailQueued:     cfg.MailQueued,
+		uses:           cfg.Uses,
+	}
+	if s.uses == nil {
+		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -108,6 +110,26 @@ func TestError_Internal(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "whatever") {
 		t.Error("token in the log")
+	}
+}
+
+// diskFull is how db marks an error caused by a full disk.
+type diskFull struct{ error }
+
+func (diskFull) DiskFull() bool { return true }
+
+// TestError_CannotWrite: a write refused for a full disk (or a database
+// locked by another process: TestUses_ReadsWhileDatabaseLocked) is our
+// passing fault: 503 with Retry-After and a message that says to retry,
+// not a bare 500.
+func TestError_CannotWrite(t *testing.T) {
+	s := &server{log: slog.New(slog.DiscardHandler)}
+	for _, path := range []string{"/login", "/api/v1/reports"} {
+		rec := httptest.NewRecorder()
+		s.Error(rec, httptest.NewRequest("POST", path, nil), fmt.Errorf("db: create session: %w", diskFull{errors.New("database or disk is full")}))
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "try again") {
+			t.Errorf("%s: status %d Retry-After %q: %s", path, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
 	}
 }
 

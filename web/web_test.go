@@ -25,6 +25,9 @@ import (
 // t0 is "now" in every test unless a test moves the clock.
 var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
+// farFuture is the expiry of the fixtures' API tokens.
+var farFuture = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
 const (
 	viewerEmail    = "viewer@localhost"
 	viewerPassword = "correct horse battery staple"
@@ -57,10 +60,11 @@ type env struct {
 	clock    *clock
 	handler  http.Handler
 	srv      *httptest.Server
-	path     string // the SQLite file
 	xss      *triage.Report
 	overdue  *triage.Report
 	viewerID int64
+	path     string           // the database file
+	uses     *web.UseRecorder // the site's; tests call Flush
 }
 
 type envOption func(*web.Config)
@@ -74,7 +78,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, db: d, clock: &clock{t: t0}, path: path}
+	e := &env{t: t, db: d, clock: &clock{t: t0}, path: path, uses: web.NewUseRecorder(d, nil)}
 	d.Now = e.clock.Now
 
 	hash, err := bcrypt.GenerateFromPassword([]byte(viewerPassword), bcrypt.MinCost)
@@ -86,7 +90,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.viewerID = viewer.ID
-	if err := d.CreateAPIToken(ctx, &triage.APIToken{UserID: viewer.ID, Name: "test", TokenHash: sha256Sum(viewerToken)}); err != nil {
+	// Some tests run the site on the real clock: this token outlives any.
+	if err := d.CreateAPIToken(ctx, &triage.APIToken{UserID: viewer.ID, Name: "test", TokenHash: sha256Sum(viewerToken), ExpiresAt: farFuture}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -120,6 +125,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		PublicKeyBinary:  testKeyBinary,
 		KeyFingerprint:   "0123456789abcdef0123456789abcdef01234567",
 		Now:              e.clock.Now,
+		Uses:             e.uses,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/triage"
+	"github.com/secinbox/secinbox/web"
 )
 
 func cmdUserAdd(ctx context.Context, e *env) error {
@@ -75,20 +76,22 @@ func cmdUserAdd(ctx context.Context, e *env) error {
 	return nil
 }
 
-// apiTokenPrefix marks secinbox tokens so secret scanners can find them.
-const apiTokenPrefix = "secinbox_"
-
 func cmdTokenCreate(ctx context.Context, e *env) error {
 	var cfg Config
 	fs := e.flags(&cfg)
 	email := fs.String("user", "", "email of the staff member the token acts for (with their role)")
 	name := fs.String("name", "api", "a label for the token")
+	expires := fs.String("expires", "90d", "how long the token lasts: days (\"30d\") or hours (\"12h\"), at most 365d")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
 	if *email == "" {
-		fmt.Fprintln(e.stderr, "usage: secinbox token create --user E [--name N]")
+		fmt.Fprintln(e.stderr, "usage: secinbox token create --user E [--name N] [--expires 90d]")
 		return errUsage
+	}
+	life, err := parseTokenLifetime(*expires)
+	if err != nil {
+		return err
 	}
 	d, err := openExisting(ctx, &cfg)
 	if err != nil {
@@ -99,17 +102,112 @@ func cmdTokenCreate(ctx context.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("user %s: %w", *email, err)
 	}
-	token := apiTokenPrefix + randomToken(32)
-	sum := sha256.Sum256([]byte(token))
-	t := &triage.APIToken{UserID: u.ID, Name: *name, TokenHash: sum[:]}
-	if err := d.CreateAPIToken(ctx, t); err != nil {
+	token, hash := web.NewAPIToken()
+	t := &triage.APIToken{UserID: u.ID, Name: *name, TokenHash: hash, ExpiresAt: time.Now().UTC().Add(life)}
+	ev := cliAudit(triage.AuditTokenCreate, fmt.Sprintf("user:%d", u.ID),
+		map[string]any{"name": *name, "expires": t.ExpiresAt.Format(time.RFC3339)})
+	if err := d.CreateAPITokenAudited(ctx, t, ev); err != nil {
 		return err
 	}
-	ev := cliAudit(triage.AuditTokenCreate, fmt.Sprintf("user:%d", u.ID), map[string]any{"token": t.ID, "name": *name})
-	if err := d.AddAudit(ctx, ev); err != nil {
-		return fmt.Errorf("the token was created but could not be audited: %w", err)
-	}
 	fmt.Fprintln(e.stdout, token)
+	fmt.Fprintf(e.stderr, "token %d for %s, expires %s\n", t.ID, u.Email, t.ExpiresAt.Format(time.RFC3339))
+	return nil
+}
+
+// parseTokenLifetime reads --expires: "90d" (days) or a Go duration of at
+// least an hour ("12h"), at most triage.MaxAPITokenLifetime.
+func parseTokenLifetime(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("--expires %q: want days such as 90d, or hours such as 12h", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("--expires %q: want days such as 90d, or hours such as 12h", s)
+		}
+	}
+	if d < time.Hour || d > triage.MaxAPITokenLifetime {
+		return 0, fmt.Errorf("--expires %q: between 1h and 365d", s)
+	}
+	return d, nil
+}
+
+// cmdTokenList prints API tokens (one user's with --user): id, user,
+// name, made, expires, last used (coarse: written about once a minute
+// by the server), state.
+func cmdTokenList(ctx context.Context, e *env) error {
+	var cfg Config
+	fs := e.flags(&cfg)
+	email := fs.String("user", "", "only this staff member's tokens")
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	d, err := openExisting(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var uid int64
+	if *email != "" {
+		u, err := d.UserByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", *email, err)
+		}
+		uid = u.ID
+	}
+	tokens, err := d.APITokens(ctx, uid)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintln(e.stdout, "id\tuser\tname\tcreated\texpires\tlast_used\tstate")
+	for _, t := range tokens {
+		state := "active"
+		switch {
+		case !t.RevokedAt.IsZero():
+			state = "revoked"
+		case !t.Live(now):
+			state = "expired"
+		}
+		fmt.Fprintf(e.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.UserEmail, strings.ReplaceAll(t.Name, "\t", " "),
+			stamp(t.CreatedAt), stamp(t.ExpiresAt), stamp(t.LastUsedAt), state)
+	}
+	return nil
+}
+
+// cmdTokenRevoke revokes an API token by its id (token list shows it):
+// it is refused from then on.
+func cmdTokenRevoke(ctx context.Context, e *env) error {
+	var cfg Config
+	fs := e.flags(&cfg)
+	id := fs.Int64("id", 0, "the token's id, from secinbox token list")
+	if err := e.parse(fs); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		fmt.Fprintln(e.stderr, "usage: secinbox token revoke --id N")
+		return errUsage
+	}
+	d, err := openExisting(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	t, err := d.RevokeAPIToken(ctx, 0, *id, time.Now(), cliAudit(triage.AuditTokenRevoke, fmt.Sprintf("token:%d", *id), nil))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "revoked token %d (%s) of %s\n", t.ID, t.Name, t.UserEmail)
 	return nil
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/triage"
@@ -88,4 +90,87 @@ func TestWebSecretKey(t *testing.T) {
 	if webSecretKey(nil, salt) != nil {
 		t.Error("a key from no passphrase")
 	}
+}
+
+// TestTokenCommands: tokens made with the CLI expire (90 days unless
+// --expires says otherwise), are listed with their state and last use,
+// and can be revoked; both changes are audited.
+func TestTokenCommands(t *testing.T) {
+	data := t.TempDir()
+	initData(t, data)
+	ctx := context.Background()
+	cli(t, data, "", "user", "add", "--email", "bot@example.com", "--role", "viewer")
+	long := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "ci"))
+	short := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "one-off", "--expires", "2h"))
+
+	out := cli(t, data, "", "token", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "\tbot@example.com\tone-off\t") || !strings.HasSuffix(lines[1], "\tnever\tactive") ||
+		!strings.Contains(lines[2], "\tci\t") {
+		t.Fatalf("token list:\n%s", out)
+	}
+	id := strings.Split(lines[1], "\t")[0]
+
+	d, err := db.Open(ctx, filepath.Join(data, "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	toks, err := d.APITokens(ctx, 0)
+	if err != nil || len(toks) != 2 {
+		t.Fatalf("tokens %v %v", toks, err)
+	}
+	if life := toks[1].ExpiresAt.Sub(toks[1].CreatedAt); life < triage.APITokenLifetime-time.Minute || life > triage.APITokenLifetime {
+		t.Errorf("default lifetime %v, want %v", life, triage.APITokenLifetime)
+	}
+	if life := toks[0].ExpiresAt.Sub(toks[0].CreatedAt); life < 2*time.Hour-time.Minute || life > 2*time.Hour+time.Minute {
+		t.Errorf("--expires 2h gave %v", life)
+	}
+	if _, _, err := d.APITokenByHash(ctx, sha256Sum(short), now.Add(3*time.Hour)); triage.ErrorCode(err) != triage.ENOTFOUND {
+		t.Errorf("the 2h token 3h on: %v, want it refused", err)
+	}
+	d.Close()
+
+	if out := cli(t, data, "", "token", "revoke", "--id", id); !strings.Contains(out, "revoked token "+id) {
+		t.Errorf("revoke: %s", out)
+	}
+	if out := cli(t, data, "", "token", "list", "--user", "bot@example.com"); !strings.Contains(out, "\tone-off\t") || !strings.Contains(out, "\trevoked\n") {
+		t.Errorf("after revoke:\n%s", out)
+	}
+
+	var stdout, stderr bytes.Buffer
+	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
+	for _, args := range [][]string{
+		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "400d"},
+		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "soon"},
+		{"token", "revoke", "-data", data, "--id", "999"},
+	} {
+		if code := Main(ctx, args, strings.NewReader(""), &stdout, &stderr); code != 1 {
+			t.Errorf("%v: exit %d, want 1", args, code)
+		}
+	}
+	if code := Main(ctx, []string{"token", "revoke", "-data", data}, strings.NewReader(""), &stdout, &stderr); code != 2 {
+		t.Errorf("revoke without --id: exit %d, want 2", code)
+	}
+
+	d, err = db.Open(ctx, filepath.Join(data, "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, _, err := d.APITokenByHash(ctx, sha256Sum(short), now); triage.ErrorCode(err) != triage.ENOTFOUND {
+		t.Errorf("revoked token: %v, want it refused", err)
+	}
+	if _, _, err := d.APITokenByHash(ctx, sha256Sum(long), now); err != nil {
+		t.Errorf("the other token: %v", err)
+	}
+	evs, _ := d.AuditEvents(ctx, triage.AuditFilter{Action: "token."})
+	if len(evs) != 3 || evs[0].Action != triage.AuditTokenRevoke || evs[0].Target != "token:"+id || evs[0].ActorEmail != triage.ActorCLI {
+		t.Errorf("audit %+v", evs)
+	}
+}
+
+func sha256Sum(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
 }

@@ -4,7 +4,7 @@
 //	secinbox serve                 run the SMTP and HTTP servers
 //	secinbox user add ...          add a staff member
 //	secinbox user list|role|disable|enable|reset-2fa ...
-//	secinbox token create ...      create an API token
+//	secinbox token create|list|revoke ...  API tokens
 //	secinbox key export|import|list|rotate|set-primary|retire
 //	secinbox version               print the version and VCS revision
 //
@@ -80,8 +80,11 @@ commands:
   user disable|enable --email E
                              stop a staff member signing in or using tokens (ends their sessions), or undo it
   user reset-2fa --email E   turn a staff member's two-factor sign-in off (a lost phone)
-  token create --user E [--name N]
-                             create an API bearer token for a staff member
+  token create --user E [--name N] [--expires 90d]
+                             create an API bearer token for a staff member (expires after 90 days
+                             unless --expires says otherwise, at most 365d)
+  token list [--user E]      list API tokens: id, user, name, made, expires, last used, state
+  token revoke --id N        revoke an API token: it is refused from then on
   key export [--secret] [--all | --key FPR]
                              print the team's primary public key (armored); --secret: the
                              secret key, still locked with the key passphrase (a backup)
@@ -186,6 +189,8 @@ var commands = map[string]func(context.Context, *env) error{
 	"user enable":     cmdUserEnable,
 	"user reset-2fa":  cmdUserResetTwoFactor,
 	"token create":    cmdTokenCreate,
+	"token list":      cmdTokenList,
+	"token revoke":    cmdTokenRevoke,
 	"key export":      cmdKeyExport,
 	"key import":      cmdKeyImport,
 	"key list":        cmdKeyList,

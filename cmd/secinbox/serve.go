@@ -134,6 +134,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	proxies, _ := cfg.trustedProxies() // checked by cfg.check
+	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:     d,
 		Logger:    log,
@@ -155,6 +156,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),
 		MailQueued:        sender.Kick,
+		Uses:              uses,
 	})
 	if err != nil {
 		return err
@@ -208,6 +210,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { notifier.Run(procCtx) })
 	wg.Go(func() { keys.watchExpiry(procCtx) })
 	wg.Go(func() { sender.Run(procCtx) })
+	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
