@@ -15,6 +15,8 @@ import (
 var (
 	errRecipient = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 		Message: "No such recipient here; this server only accepts mail for its security contacts"}
+	errSenderSyntax = &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
+		Message: "Bad sender address syntax"}
 	errBareCR = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 2},
 		Message: "Bare CR in message data is not allowed (RFC 5321 section 2.3.8)"}
 	errHeaderTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
@@ -42,6 +44,8 @@ var (
 		Message: "Too many NOOP, RSET, VRFY, HELP or EHLO commands, closing connection"}
 	errTooManyErrors = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
 		Message: "Too many errors, closing connection"}
+	errSizeDeclared = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		Message: "Declared message size exceeds the maximum message size"}
 	errNoChunking = &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 		Message: "BDAT is not offered here, use DATA; closing connection"}
 	errHelloAfterTLS = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 func testGuardConfig() *guardConfig {
 	return &guardConfig{
 		idle: 5 * time.Second, data: time.Minute, lifetime: time.Hour,
-		maxLine: 1000, maxCommands: 100, maxJunk: 100, maxErrors: 20,
+		maxLine: 1000, maxCommands: 100, maxJunk: 100, maxErrors: 20, maxMessageBytes: 1 << 20,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
@@ -195,6 +196,23 @@ func TestCommandVerb(t *testing.T) {
 	} {
 		if got := commandVerb([]byte(line)); got != want {
 			t.Errorf("commandVerb(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+func TestDeclaredSize(t *testing.T) {
+	for line, want := range map[string]int64{
+		"MAIL FROM:<a@b> SIZE=1000\r\n":                       1000,
+		"MAIL FROM:<a@b> BODY=8BITMIME size=999999999999\r\n": 999999999999,
+		"MAIL FROM:<a@b> SIZE=99999999999999999999999\r\n":    math.MaxInt64,
+		"MAIL FROM:<a@b>\r\n":                                 -1,
+		"MAIL FROM:<a@b> SIZE=\r\n":                           -1,
+		"MAIL FROM:<a@b> SIZE=12x\r\n":                        -1,
+		"MAIL FROM:<\"SIZE=999999999999\"@b>\r\n":             -1,
+		"MAIL FROM:a@b SIZE=5\r\n":                            5,
+	} {
+		if got := declaredSize([]byte(line)); got != want {
+			t.Errorf("declaredSize(%q) = %d, want %d", line, got, want)
 		}
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -58,6 +60,7 @@ func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
 	ss.MaxLineLength = cfg.MaxLineLength + 8
 	ss.ReadTimeout = 0
 	ss.WriteTimeout = cfg.IdleTimeout
+	ss.EnableSMTPUTF8 = true
 	ss.ErrorLog = slogPrinter{cfg.Logger}
 	s.smtp = ss
 	return s, nil
@@ -173,9 +176,18 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error { return nil }
 
+// Mail takes any sender address go-smtp could parse, UTF-8 ones too
+// (SMTPUTF8 is offered), but none with control characters or that is not
+// UTF-8: they would end up in logs, the database and the web UI.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.srv.draining.Load() {
 		return errShuttingDown
+	}
+	if !utf8.ValidString(from) || strings.ContainsFunc(from, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)
+	}) {
+		s.log.Info("smtp sender refused", "from", truncate(strconv.Quote(from), 320))
+		return errSenderSyntax
 	}
 	s.Reset()
 	s.from = from

@@ -391,6 +391,57 @@ sys.stdout.buffer.write(data)
 	}
 }
 
+// Defect 9: a NUL byte in MAIL FROM was accepted.
+func TestGuard_MailFromControlCharacters(t *testing.T) {
+	ts := startServer(t, inbox.Config{})
+	s := ts.dial()
+	s.hello()
+	s.cmd("MAIL FROM:<r\x00@example.org>", "501 5.1.7 ")
+	s.cmd("MAIL FROM:<r@exam\x00ple.org>", "501 5.1.7 ")
+	s.cmd("MAIL FROM:<\"r\x01\"@example.org>", "501 5.1.7 ")
+	s.cmd("MAIL FROM:<r\xff@example.org>", "501 5.1.7 ") // not UTF-8
+	s.cmd("MAIL FROM:<r@example.org>", "250 ")
+}
+
+// Defect 9: a SIZE too large for go-smtp's parser was a syntax error.
+func TestGuard_SizeOverLimit(t *testing.T) {
+	ts := startServer(t, inbox.Config{})
+	s := ts.dial()
+	s.hello()
+	s.cmd("MAIL FROM:<r@example.org> SIZE=999999999999", "552 5.3.4 ")
+	s.cmd("MAIL FROM:<r@example.org> SIZE=99999999999999999999999999", "552 5.3.4 ")
+	s.cmd("MAIL FROM:<r@example.org> SIZE=26214401", "552 5.3.4 ")
+	s.cmd("MAIL FROM:<r@example.org> SIZE=12345", "250 ")
+}
+
+// Defect 9: SMTPUTF8 was not offered; mail from a UTF-8 address is now
+// taken and stored as sent.
+func TestGuard_SMTPUTF8(t *testing.T) {
+	ts := startServer(t, inbox.Config{})
+	s := ts.dial()
+	s.expect("220 ")
+	if caps := s.ehlo(); !hasCap(caps, "SMTPUTF8") {
+		t.Fatalf("SMTPUTF8 not offered: %q", caps)
+	}
+	s.cmd("MAIL FROM:<rené@exämple.org> SMTPUTF8", "250 ")
+	s.cmd("RCPT TO:<security@localhost>", "250 ")
+	s.cmd("DATA", "354 ")
+	msg := "From: René <rené@exämple.org>\r\nSubject: Grüße\r\n\r\nÜber alles\r\n"
+	s.send(msg + ".\r\n")
+	s.expect("250 ")
+	ids := ts.filedIDs()
+	if len(ids) != 1 {
+		t.Fatalf("%d messages stored, want 1", len(ids))
+	}
+	m, err := ts.db.RawMessage(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MailFrom != "rené@exämple.org" || string(m.Data) != msg {
+		t.Fatalf("stored from %q: %q", m.MailFrom, m.Data)
+	}
+}
+
 func hasCap(caps []string, name string) bool {
 	for _, c := range caps {
 		if strings.EqualFold(strings.Fields(c)[0], name) {
