@@ -79,7 +79,7 @@ func newGuardConfig(cfg Config) *guardConfig {
 // lingerTime how long, after it, input is read and dropped before the
 // socket is closed (see closeLingering).
 const (
-	abortWriteTimeout = time.Second
+	abortWriteTimeout = 500 * time.Millisecond
 	lingerTime        = 500 * time.Millisecond
 )
 
@@ -129,9 +129,10 @@ type guardConn struct {
 	conn  net.Conn // raw, or TLS over it after STARTTLS; changed under wmu
 	wline []byte   // a reply line go-smtp has begun to write
 
-	draining atomic.Bool // the server is shutting down
-	waiting  atomic.Bool // Read waits for a command line
-	closing  atomic.Bool // nothing more is written
+	draining  atomic.Bool // the server is shutting down
+	waiting   atomic.Bool // Read waits for a command line
+	closing   atomic.Bool // nothing more is written
+	lingering atomic.Bool // closeLingering will close the socket
 }
 
 func newGuardConn(c net.Conn, cfg *guardConfig, release func()) *guardConn {
@@ -494,7 +495,8 @@ func (g *guardConn) abort(reply *smtp.SMTPError) {
 // first, then input is read and dropped until the client closes too, or
 // for lingerTime at most (as net/http does before closing).
 func (g *guardConn) closeLingering() {
-	defer g.Close()
+	g.lingering.Store(true)
+	defer g.closeNow()
 	cw, ok := g.raw.(interface{ CloseWrite() error })
 	if !ok || cw.CloseWrite() != nil {
 		return
@@ -512,9 +514,19 @@ func (g *guardConn) drain() {
 	}
 }
 
-// Close closes the connection and gives the listener's slot back.
+// Close closes the connection, unless closeLingering is about to, and
+// gives the listener's slot back. (At the end of the shutdown grace,
+// go-smtp closes the connection as soon as it reads that it has ended,
+// while abort may still be lingering.)
 func (g *guardConn) Close() error {
 	g.closing.Store(true)
+	if g.lingering.Load() {
+		return nil
+	}
+	return g.closeNow()
+}
+
+func (g *guardConn) closeNow() error {
 	err := net.ErrClosed
 	g.once.Do(func() {
 		g.release()
