@@ -20,10 +20,16 @@ type Config struct {
 	MaxRecipients   int           // default 10; more: 452 4.5.3
 	MaxLineLength   int           // default 4096 bytes incl. CRLF (RFC 5321 asks for at least 1000)
 	MaxHeaderBytes  int           // default 256 KiB for the message header block
-	IdleTimeout     time.Duration // default 2 min: per command, and per read during DATA
+	IdleTimeout     time.Duration // default 2 min: for a whole command line to arrive; during DATA, with no byte arriving
 	DataTimeout     time.Duration // default 10 min: the whole DATA transfer
 	MaxConns        int           // default 100 concurrent connections in total
 	MaxConnsPerIP   int           // default 10 per client IP
+
+	// Per session (connection); going over answers 421 and closes it.
+	MaxSessionTime  time.Duration // default 30 min; a DATA transfer begun in time may still finish within DataTimeout
+	MaxCommands     int           // default 1000 commands
+	MaxJunkCommands int           // default 100 NOOP, RSET, VRFY, EXPN, HELP, EHLO and HELO (reset by each message accepted)
+	MaxErrors       int           // default 20 error replies, 4xx or 5xx (reset by each message accepted)
 
 	TLSConfig *tls.Config // enables STARTTLS when set
 	Logger    *slog.Logger
@@ -61,6 +67,18 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxConnsPerIP <= 0 {
 		c.MaxConnsPerIP = 10
+	}
+	if c.MaxSessionTime <= 0 {
+		c.MaxSessionTime = 30 * time.Minute
+	}
+	if c.MaxCommands <= 0 {
+		c.MaxCommands = 1000
+	}
+	if c.MaxJunkCommands <= 0 {
+		c.MaxJunkCommands = 100
+	}
+	if c.MaxErrors <= 0 {
+		c.MaxErrors = 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

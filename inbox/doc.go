@@ -1,6 +1,7 @@
 // Package inbox is secinbox's mail: intake and outbound.
 //
-// Intake (server.go, process.go) is the SMTP server (emersion/go-smtp):
+// Intake (server.go, process.go) is the SMTP server (emersion/go-smtp,
+// behind a connection guard, guard.go, that reads the socket itself):
 // it accepts mail for the security addresses only, with explicit limits,
 // commits the raw message durably before answering 250, and then files
 // it (decrypting and verifying it with package pgp) as a new report, or

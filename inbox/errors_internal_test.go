@@ -28,7 +28,7 @@ func TestSMTPError(t *testing.T) {
 		{fmt.Errorf("read: %w", os.ErrDeadlineExceeded), 421},
 		{smtp.ErrDataTooLarge, 552},
 		{smtp.ErrTooLongLine, 500},
-		{errBareLineEnding, 554},
+		{errBareCR, 554},
 	} {
 		got := smtpError(tc.err)
 		if got.Code != tc.code {

@@ -1,30 +1,30 @@
 package inbox
 
 import (
-	"crypto/tls"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // limitListener caps concurrent connections in total and per client IP.
 // A connection over a cap is answered 421 and closed before go-smtp ever
-// sees it. It also keeps the set of open connections so that Shutdown can
-// tell idle ones from ones in the middle of a DATA transfer.
+// sees it. Every other one is handed to go-smtp wrapped in a guardConn
+// (guard.go); the listener keeps the set of them, so that Shutdown can
+// drain them and, at the end of its grace, close them.
 type limitListener struct {
 	net.Listener
+	guard         *guardConfig
 	max, maxPerIP int
 	onReject      func(remote string, reason string)
 
 	mu    sync.Mutex
 	perIP map[string]int
-	conns map[*trackedConn]struct{}
+	conns map[*guardConn]struct{}
 }
 
-func newLimitListener(l net.Listener, max, maxPerIP int, onReject func(string, string)) *limitListener {
-	return &limitListener{Listener: l, max: max, maxPerIP: maxPerIP, onReject: onReject,
-		perIP: map[string]int{}, conns: map[*trackedConn]struct{}{}}
+func newLimitListener(l net.Listener, guard *guardConfig, max, maxPerIP int, onReject func(string, string)) *limitListener {
+	return &limitListener{Listener: l, guard: guard, max: max, maxPerIP: maxPerIP, onReject: onReject,
+		perIP: map[string]int{}, conns: map[*guardConn]struct{}{}}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -48,11 +48,22 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			go refuse(c, reason)
 			continue
 		}
-		tc := &trackedConn{Conn: c, l: l, ip: ip}
+		var g *guardConn
+		g = newGuardConn(c, l.guard, func() { l.release(g, ip) })
 		l.perIP[ip]++
-		l.conns[tc] = struct{}{}
+		l.conns[g] = struct{}{}
 		l.mu.Unlock()
-		return tc, nil
+		return g, nil
+	}
+}
+
+// release gives the slot of a closed connection back.
+func (l *limitListener) release(g *guardConn, ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.conns, g)
+	if l.perIP[ip]--; l.perIP[ip] <= 0 {
+		delete(l.perIP, ip)
 	}
 }
 
@@ -64,68 +75,36 @@ func refuse(c net.Conn, reason string) {
 	c.Close()
 }
 
-// kickIdle makes every connection that is not inside a DATA transfer
-// return from its pending read at once; go-smtp then answers it 421 and
-// closes it. Used while shutting down.
-func (l *limitListener) kickIdle() {
-	now := time.Now()
+// drain tells every connection the server is shutting down: those not
+// inside a DATA transfer are answered 421 and closed (see guardConn.drain).
+func (l *limitListener) drain() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {
-		if !c.inData.Load() {
-			c.SetReadDeadline(now)
-		}
+		c.drain()
 	}
 }
 
-// closeAll closes every open connection, whatever it is doing.
+// closeAll answers every open connection 421 and closes it, whatever it
+// is doing: the end of the shutdown grace.
 func (l *limitListener) closeAll() {
 	l.mu.Lock()
-	conns := make([]*trackedConn, 0, len(l.conns))
+	conns := make([]*guardConn, 0, len(l.conns))
 	for c := range l.conns {
 		conns = append(conns, c)
 	}
 	l.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.Close()
+		wg.Go(func() { c.abort(errShuttingDown) })
 	}
+	wg.Wait()
 }
 
 func (l *limitListener) open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.conns)
-}
-
-// trackedConn is an accepted connection that gives its slot back on Close.
-type trackedConn struct {
-	net.Conn
-	l      *limitListener
-	ip     string
-	inData atomic.Bool
-	once   sync.Once
-}
-
-func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		if c.l.perIP[c.ip]--; c.l.perIP[c.ip] <= 0 {
-			delete(c.l.perIP, c.ip)
-		}
-		c.l.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
-
-// tracked finds our trackedConn under what go-smtp holds (a *tls.Conn
-// after STARTTLS).
-func tracked(c net.Conn) *trackedConn {
-	if tc, ok := c.(*tls.Conn); ok {
-		c = tc.NetConn()
-	}
-	t, _ := c.(*trackedConn)
-	return t
 }
 
 func remoteIP(a net.Addr) string {

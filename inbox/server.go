@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 
@@ -28,8 +30,8 @@ type Server struct {
 	filed    func(id int64) // told about each committed message
 
 	smtp     *smtp.Server
+	guard    *guardConfig
 	draining atomic.Bool
-	connID   atomic.Uint64
 
 	mu       sync.Mutex
 	listener *limitListener // set by Serve
@@ -46,14 +48,19 @@ func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
 	for _, a := range AcceptedAddresses(cfg.Domain, cfg.Addresses) {
 		s.accepted[a] = true
 	}
+	s.guard = newGuardConfig(cfg)
 	ss := smtp.NewServer(s)
 	ss.Domain = cfg.Hostname
 	ss.MaxMessageBytes = cfg.MaxMessageBytes
 	ss.MaxRecipients = cfg.MaxRecipients
-	ss.MaxLineLength = cfg.MaxLineLength
-	ss.ReadTimeout = cfg.IdleTimeout
+	// The connection guard (guard.go) reads the socket: it enforces
+	// MaxLineLength and sets every read deadline; go-smtp's line limit is
+	// only a backstop, a little over the longest line the guard hands on.
+	// The guard does STARTTLS too, so go-smtp has no TLSConfig.
+	ss.MaxLineLength = cfg.MaxLineLength + 8
+	ss.ReadTimeout = 0
 	ss.WriteTimeout = cfg.IdleTimeout
-	ss.TLSConfig = cfg.TLSConfig
+	ss.EnableSMTPUTF8 = true
 	ss.ErrorLog = slogPrinter{cfg.Logger}
 	s.smtp = ss
 	return s, nil
@@ -62,7 +69,7 @@ func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
 // Serve accepts connections on l until Shutdown. It returns nil after a
 // Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	ll := newLimitListener(l, s.cfg.MaxConns, s.cfg.MaxConnsPerIP, func(remote, reason string) {
+	ll := newLimitListener(l, s.guard, s.cfg.MaxConns, s.cfg.MaxConnsPerIP, func(remote, reason string) {
 		s.cfg.Logger.Warn("smtp connection refused", "remote", remote, "reason", reason)
 	})
 	s.mu.Lock()
@@ -94,9 +101,10 @@ func (s *Server) stopServing() *limitListener {
 	return s.listener
 }
 
-// Shutdown stops accepting connections, refuses new transactions with
-// 421, answers idle connections 421 and lets transfers in progress finish.
-// When ctx ends first, the remaining connections are closed.
+// Shutdown stops accepting connections, answers 421 to every connection
+// not inside a DATA transfer (at once, or after the transfer) and closes
+// it, and lets transfers in progress finish. When ctx ends first, the
+// connections still open are answered 421 4.3.2 and closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	ll := s.stopServing()
@@ -106,7 +114,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if ll != nil {
-			ll.kickIdle()
+			ll.drain()
 		}
 		select {
 		case err := <-done:
@@ -117,7 +125,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				_ = ll.Close()
 			}
 			// After go-smtp's Shutdown its Close does nothing, so the
-			// connections still open when ctx ended are closed here.
+			// connections still open when ctx ended are answered and
+			// closed here.
 			if err != nil && ll != nil {
 				ll.closeAll()
 			}
@@ -132,12 +141,17 @@ func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if s.draining.Load() {
 		return nil, errShuttingDown
 	}
-	remote := c.Conn().RemoteAddr().String()
+	g, ok := c.Conn().(*guardConn)
+	if !ok {
+		s.cfg.Logger.Error("smtp connection without its guard", "remote", c.Conn().RemoteAddr().String())
+		return nil, errTemporary
+	}
 	return &session{
 		srv:    s,
 		conn:   c,
-		remote: remote,
-		log:    s.cfg.Logger.With("conn", s.connID.Add(1), "remote", remote, "helo", c.Hostname()),
+		guard:  g,
+		remote: c.Conn().RemoteAddr().String(),
+		log:    g.log.With("helo", c.Hostname()),
 	}, nil
 }
 
@@ -146,6 +160,7 @@ func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 type session struct {
 	srv    *Server
 	conn   *smtp.Conn
+	guard  *guardConn
 	remote string
 	log    *slog.Logger
 
@@ -161,9 +176,18 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error { return nil }
 
+// Mail takes any sender address go-smtp could parse, UTF-8 ones too
+// (SMTPUTF8 is offered), but none with control characters or that is not
+// UTF-8: they would end up in logs, the database and the web UI.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	if s.srv.draining.Load() {
 		return errShuttingDown
+	}
+	if !utf8.ValidString(from) || strings.ContainsFunc(from, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)
+	}) {
+		s.log.Info("smtp sender refused", "from", truncate(strconv.Quote(from), 320))
+		return errSenderSyntax
 	}
 	s.Reset()
 	s.from = from
@@ -186,13 +210,9 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 // Data reads the message within the limits, commits it, and only then
-// returns nil, which go-smtp answers with 250.
+// returns nil, which go-smtp answers with 250. The guard has already made
+// the stream canonical, and bounds it in time.
 func (s *session) Data(r io.Reader) (err error) {
-	tc := tracked(s.conn.Conn())
-	if tc != nil {
-		tc.inData.Store(true)
-		defer tc.inData.Store(false)
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("smtp panic while receiving message", "panic", fmt.Sprint(p))
@@ -201,7 +221,7 @@ func (s *session) Data(r io.Reader) (err error) {
 	}()
 
 	start := s.srv.cfg.Now()
-	body, err := s.readData(r, tc)
+	body, err := s.readData(r)
 	if err != nil {
 		reply := smtpError(err)
 		s.log.Info("smtp message refused", "reason", err, "reply", reply.Code)
@@ -232,28 +252,20 @@ func (s *session) Data(r io.Reader) (err error) {
 	return nil
 }
 
-// readData reads the whole message, enforcing the per-read idle timeout,
-// the deadline for the whole transfer, the header size limit, and the rule
-// that every line ends in CRLF. It always reads to the end of the data
-// (go-smtp drains what we leave, but we want a definite verdict first).
-func (s *session) readData(r io.Reader, tc *trackedConn) ([]byte, error) {
-	cfg := s.srv.cfg
-	deadline := cfg.Now().Add(cfg.DataTimeout)
+// readData reads the whole message and checks the header size limit and
+// the guard's verdict on line endings and lengths. It always reads to the
+// end of the data (go-smtp drains what we leave, but we want a definite
+// verdict first). It returns the message as sent, dot-unstuffed, with bare
+// LF line endings made CRLF.
+func (s *session) readData(r io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
 	chunk := make([]byte, 32<<10)
-	v := lineChecker{maxHeader: cfg.MaxHeaderBytes}
+	h := headerChecker{max: s.srv.cfg.MaxHeaderBytes}
 	var verdict error
 	for {
-		if tc != nil {
-			d := cfg.Now().Add(cfg.IdleTimeout)
-			if d.After(deadline) {
-				d = deadline
-			}
-			tc.SetReadDeadline(d)
-		}
 		n, err := r.Read(chunk)
 		if n > 0 && verdict == nil {
-			if verdict = v.check(chunk[:n]); verdict == nil {
+			if verdict = h.check(chunk[:n]); verdict == nil {
 				buf.Write(chunk[:n])
 			} else {
 				buf = bytes.Buffer{} // keep reading to the end, but keep nothing
@@ -261,7 +273,7 @@ func (s *session) readData(r io.Reader, tc *trackedConn) ([]byte, error) {
 		}
 		if err == io.EOF {
 			if verdict == nil {
-				verdict = v.end()
+				verdict = s.guard.dataVerdict()
 			}
 			if verdict != nil {
 				return nil, verdict
@@ -274,49 +286,32 @@ func (s *session) readData(r io.Reader, tc *trackedConn) ([]byte, error) {
 	}
 }
 
-// lineChecker watches the data stream for bare CR and bare LF (the SMTP
-// smuggling family, RFC 5321 §2.3.8) and for a header block over the limit.
-type lineChecker struct {
-	maxHeader   int
-	prev        byte // the last byte seen
-	headerBytes int
-	inBody      bool
-	lineStart   bool // the previous line was empty so far
+// headerChecker measures the header block of the canonical data stream
+// (CRLF line endings only) against the limit.
+type headerChecker struct {
+	max, n    int
+	inBody    bool
+	lineStart bool // the current line is empty so far
 }
 
-func (v *lineChecker) check(p []byte) error {
+func (h *headerChecker) check(p []byte) error {
 	for _, c := range p {
-		switch {
-		case v.prev == '\r' && c != '\n':
-			return errBareLineEnding
-		case c == '\n' && v.prev != '\r':
-			return errBareLineEnding
+		if h.inBody {
+			return nil
 		}
-		if !v.inBody {
-			v.headerBytes++
-			if v.headerBytes > v.maxHeader {
-				return errHeaderTooLarge
-			}
-			// The header ends at the first empty line: CRLF CRLF, or a
-			// message that starts with CRLF.
-			if c == '\n' {
-				if v.lineStart || v.headerBytes == 2 {
-					v.inBody = true
-				}
-				v.lineStart = true
-			} else if c != '\r' {
-				v.lineStart = false
-			}
+		if h.n++; h.n > h.max {
+			return errHeaderTooLarge
 		}
-		v.prev = c
-	}
-	return nil
-}
-
-// end checks what is left when the data is complete: a final bare CR.
-func (v *lineChecker) end() error {
-	if v.prev == '\r' {
-		return errBareLineEnding
+		// The header ends at the first empty line: CRLF CRLF, or a
+		// message that starts with CRLF.
+		if c == '\n' {
+			if h.lineStart || h.n == 2 {
+				h.inBody = true
+			}
+			h.lineStart = true
+		} else if c != '\r' {
+			h.lineStart = false
+		}
 	}
 	return nil
 }

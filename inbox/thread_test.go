@@ -234,6 +234,9 @@ func TestAck_NotSent(t *testing.T) {
 		{"our alias", "x@example.net", "PSIRT@" + convDomain, "", "a loop", "our own"},
 		{"MAILER-DAEMON", "x@example.net", "MAILER-DAEMON@mx.example.net", "", "undeliverable", "mailer-daemon"},
 		{"no From", "x@example.net", "", "", "who am I", "no From"},
+		// An internationalized address (SMTPUTF8) gets none: outgoing
+		// mail does not use SMTPUTF8 (triage.ValidAddress).
+		{"UTF-8 address", "rené@exämple.org", "rené@exämple.org", "", "Grüße", "invalid From"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newConv(t)
