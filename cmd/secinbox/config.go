@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +50,9 @@ type Config struct {
 	AckPerHour        int64
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
+
+	// Backups (issue 13).
+	BackupRecipient string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -95,6 +97,7 @@ func (c *Config) settings() []setting {
 		{"ack-per-hour", "SECINBOX_ACK_PER_HOUR", "100", "most automatic acknowledgements in total per hour (`number`)", (*int64Value)(&c.AckPerHour)},
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
 	}
 }
 
@@ -140,8 +143,6 @@ func (n *int64Value) Set(v string) error {
 	*n = int64Value(x)
 	return err
 }
-
-func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }
 
 func (c *Config) aliases() []string { return splitList(c.Addresses) }
 

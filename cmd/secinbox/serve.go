@@ -62,6 +62,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		}
 		log.Info("database closed")
 	}()
+	removeStaleSnapshots(cfg.Data, log)
 
 	pass, err := cfg.passphrase(log)
 	if err != nil {
