@@ -99,3 +99,22 @@ func TestOpenWith_NoAutoCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+func TestReplicaPath(t *testing.T) {
+	for url, want := range map[string]string{
+		"file:///var/backups/secinbox":           "/var/backups/secinbox",
+		"file://localhost/var/backups/secinbox/": "/var/backups/secinbox",
+		"file:///a/../b":                         "/b",
+		"s3://bucket/path":                       "",
+		"file://host/path":                       "",
+		"file:relative":                          "",
+		"file:///path?x=1":                       "",
+		"/var/backups/secinbox":                  "",
+		"":                                       "",
+	} {
+		got, err := db.ReplicaPath(url)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("ReplicaPath(%q) = %q, %v; want %q", url, got, err, want)
+		}
+	}
+}

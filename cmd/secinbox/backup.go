@@ -2,7 +2,8 @@ package main
 
 // Backups and restores (issue 13): `secinbox backup FILE` writes an
 // encrypted snapshot of the data directory while the server runs;
-// `secinbox restore` fills an empty data directory from such a file.
+// `secinbox restore` fills an empty data directory from such a file or
+// from the replica that serve streams to (db.Replicate).
 //
 // A backup file is an age-encrypted tar archive (age -d ... | tar x opens
 // it without secinbox) holding secinbox.db and, when the key passphrase is
@@ -10,7 +11,8 @@ package main
 // team's secret keys locked with the key passphrase and staff two-factor
 // secrets sealed with a key derived from it; passwords and tokens only as
 // hashes. Nothing else in the data directory is needed: the -wal and -shm
-// files are part of the snapshot.
+// files are part of the snapshot, and .secinbox.db-litestream/ is
+// Litestream's local working copy.
 
 import (
 	"archive/tar"
@@ -59,6 +61,19 @@ func (c *Config) configuredPassphrase() ([]byte, error) {
 		return readSecretFile("key passphrase", c.KeyPassphraseFile)
 	}
 	return nil, nil
+}
+
+// checkReplica checks the replication settings.
+func (c *Config) checkReplica() error {
+	if c.ReplicaSyncInterval < 100*time.Millisecond || c.ReplicaSyncInterval > time.Hour {
+		return fmt.Errorf("-replica-sync-interval must be between 100ms and 1h, not %v", c.ReplicaSyncInterval)
+	}
+	if c.ReplicaURL != "" {
+		if _, err := db.ReplicaPath(c.ReplicaURL); err != nil {
+			return fmt.Errorf("-replica-url: %w", err)
+		}
+	}
+	return nil
 }
 
 // listFlag is a flag that may be given several times.
@@ -277,16 +292,42 @@ func removeStaleSnapshots(dir string, log *slog.Logger) {
 	}
 }
 
+// optionalValue is a flag that can be given alone (-from-replica) or with
+// a value (-from-replica=URL).
+type optionalValue struct {
+	set   bool
+	value string
+}
+
+func (o *optionalValue) String() string   { return o.value }
+func (o *optionalValue) IsBoolFlag() bool { return true }
+func (o *optionalValue) Set(v string) error {
+	switch v {
+	case "true":
+		o.set = true
+	case "false":
+		o.set, o.value = false, ""
+	default:
+		o.set, o.value = true, v
+	}
+	return nil
+}
+
 func cmdRestore(ctx context.Context, e *env) error {
 	var cfg Config
 	fs := e.flags(&cfg)
 	identity := fs.String("identity", "", "age identity `file` that decrypts the backup (default: the key passphrase)")
+	var fromReplica optionalValue
+	fs.Var(&fromReplica, "from-replica", "rebuild the data directory from the replica at `URL` (this flag's value, the argument, or $SECINBOX_REPLICA_URL) instead of a backup file")
 	if err := e.parse(fs); err != nil {
 		return err
 	}
 	log := newLogger(&cfg, e.stderr)
+	if fromReplica.set {
+		return restoreFromReplica(ctx, e, &cfg, fs.Args(), fromReplica.value, *identity, log)
+	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "usage: secinbox restore [-identity FILE] BACKUP   (BACKUP -: standard input)")
+		fmt.Fprintln(e.stderr, "usage: secinbox restore [-identity FILE] BACKUP   (BACKUP -: standard input)\n       secinbox restore -from-replica [URL]")
 		return errUsage
 	}
 	return restoreBackup(ctx, e, &cfg, fs.Arg(0), *identity, log)
@@ -401,6 +442,38 @@ func writeNew(path string, r io.Reader) error {
 		return err
 	}
 	return f.Close()
+}
+
+// restoreFromReplica fills the empty data directory from the replica.
+func restoreFromReplica(ctx context.Context, e *env, cfg *Config, args []string, flagURL, identityFile string, log *slog.Logger) error {
+	url := flagURL
+	switch {
+	case len(args) > 1 || (len(args) == 1 && url != ""):
+		fmt.Fprintln(e.stderr, "usage: secinbox restore -from-replica [URL]")
+		return errUsage
+	case len(args) == 1:
+		url = args[0]
+	case url == "":
+		url = cfg.ReplicaURL
+	}
+	if url == "" {
+		return errors.New("-from-replica: no replica URL: give one (-from-replica file:///path) or set SECINBOX_REPLICA_URL")
+	}
+	if identityFile != "" {
+		return errors.New("-identity is for backup files; the replica is not encrypted")
+	}
+	if _, err := db.ReplicaPath(url); err != nil {
+		return fmt.Errorf("-from-replica: %w", err)
+	}
+	return restoreInto(ctx, cfg.Data, func(stage string) ([]string, error) {
+		if err := db.RestoreReplica(ctx, url, filepath.Join(stage, dbFile), log); err != nil {
+			if errors.Is(err, db.ErrNoReplica) {
+				return nil, fmt.Errorf("-from-replica %s: %w", url, err)
+			}
+			return nil, err
+		}
+		return []string{dbFile}, nil
+	}, e)
 }
 
 // restoreInto fills the data directory dir, which must be empty (but for

@@ -295,3 +295,58 @@ func TestBackup_Recipient(t *testing.T) {
 	p2 := startProc(t, dir, "SECINBOX_KEY_PASSPHRASE=")
 	p2.waitTitles(token, sent)
 }
+
+// TestReplica_SurvivesLostDisk streams the database to a file replica
+// while reports arrive, kills the server with SIGKILL more than one sync
+// interval after the last 250, deletes the data directory, rebuilds it
+// from the replica and starts again: every acknowledged report is there.
+func TestReplica_SurvivesLostDisk(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	data := filepath.Join(t.TempDir(), "data")
+	env := []string{"SECINBOX_REPLICA_URL=file://" + filepath.Join(t.TempDir(), "replica"),
+		"SECINBOX_REPLICA_SYNC_INTERVAL=" + interval.String()}
+	p := startProc(t, data, env...)
+	token := apiToken(t, data)
+	m := startMailer(p.smtpAddr, "replica")
+	m.waitAcked(t, 20)
+	acked := m.halt(t)
+	// More than one sync interval after the last 250 (five, for a
+	// loaded machine); then the disk is lost.
+	time.Sleep(5 * interval)
+	p.kill()
+	if err := os.RemoveAll(data); err != nil {
+		t.Fatal(err)
+	}
+
+	mustSecinbox(t, env, "restore", "-data", data, "-from-replica")
+	_, errOut, code := secinbox(t, env, "restore", "-data", data, "-from-replica")
+	if code == 0 || !strings.Contains(errOut, "not empty") {
+		t.Errorf("a second restore into the restored directory: exit %d, %q", code, errOut)
+	}
+	p2 := startProc(t, data, env...)
+	p2.waitTitles(token, acked)
+	t.Logf("%d acknowledged reports restored from the replica", len(acked))
+}
+
+// TestRestore_FromReplicaErrors: a replica URL that is missing, of an
+// unsupported kind, or points at nothing fails clearly.
+func TestRestore_FromReplicaErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-from-replica"}, "SECINBOX_REPLICA_URL"},
+		{[]string{"-from-replica", "s3://bucket/path"}, "file://"},
+		{[]string{"-from-replica", "file://" + t.TempDir()}, "no copy of the database"},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		_, errOut, code := secinbox(t, nil, append([]string{"restore", "-data", dir}, c.args...)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("restore %v: exit %d, %q, want it to mention %q", c.args, code, errOut, c.want)
+		}
+		if !isEmptyDir(t, dir) {
+			t.Errorf("restore %v left files behind", c.args)
+		}
+	}
+}

@@ -51,8 +51,10 @@ type Config struct {
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
 
-	// Backups (issue 13).
-	BackupRecipient string
+	// Backups and replication (issue 13).
+	BackupRecipient     string
+	ReplicaURL          string
+	ReplicaSyncInterval time.Duration
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -98,6 +100,8 @@ func (c *Config) settings() []setting {
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
 		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
+		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},
+		{"replica-sync-interval", "SECINBOX_REPLICA_SYNC_INTERVAL", "1s", "longest the replica lags behind the database (`duration`, 100ms to 1h)", (*durationValue)(&c.ReplicaSyncInterval)},
 	}
 }
 

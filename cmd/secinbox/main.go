@@ -7,7 +7,7 @@
 //	secinbox token create ...      create an API token
 //	secinbox key export|import|list|rotate|set-primary|retire
 //	secinbox backup FILE           write an encrypted snapshot while the server runs
-//	secinbox restore FILE          fill an empty data directory from a backup
+//	secinbox restore FILE          fill an empty data directory (or -from-replica)
 //	secinbox version               print the version and VCS revision
 //
 // Every subcommand takes the settings listed by `secinbox serve -h`, each
@@ -97,7 +97,8 @@ commands:
                              write an encrypted snapshot of the data directory, also while the
                              server runs: to age recipients, else with the key passphrase
   restore [-identity FILE] BACKUP
-                             fill an empty data directory from a backup
+  restore -from-replica [URL]
+                             fill an empty data directory from a backup or from the replica
 
 Run 'secinbox serve -h' for the settings every command takes.
 `
