@@ -36,11 +36,38 @@ type DB struct {
 	r    *sql.DB // reads: query_only connections, deferred BEGIN
 }
 
+// Options adjust OpenWith.
+type Options struct {
+	// NoAutoCheckpoint stops this DB's writes from checkpointing the WAL
+	// (wal_autocheckpoint=0). Set it when Litestream replicates the file
+	// (see Replicate): Litestream must copy every WAL frame before the
+	// frame is checkpointed away, so it runs the checkpoints itself.
+	NoAutoCheckpoint bool
+}
+
 // Open opens the SQLite database at path, creating the file (mode 0600) if
 // needed, checks that WAL and synchronous=FULL are in effect, and applies
 // the embedded migrations. It fails if the database's schema is newer than
 // this binary knows.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// noAutoCheckpointDriver is mattn/go-sqlite3 with automatic checkpoints
+// off on every connection (a DSN cannot say so).
+const noAutoCheckpointDriver = "sqlite3-secinbox-noautocheckpoint"
+
+func init() {
+	sql.Register(noAutoCheckpointDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+			return err
+		},
+	})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opt Options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("db: open: empty path")
 	}
@@ -55,7 +82,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{Now: time.Now, path: path}
-	if db.w, err = sql.Open("sqlite3", dsn(path, "immediate", false)); err != nil {
+	writer := "sqlite3"
+	if opt.NoAutoCheckpoint {
+		writer = noAutoCheckpointDriver
+	}
+	if db.w, err = sql.Open(writer, dsn(path, "immediate", false)); err != nil {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 	db.w.SetMaxOpenConns(1)
@@ -75,6 +106,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
+	if opt.NoAutoCheckpoint {
+		var n int
+		if err := db.w.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&n); err != nil || n != 0 {
+			db.Close()
+			return nil, fmt.Errorf("db: open %s: wal_autocheckpoint is %d, want 0: %v", path, n, err)
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -88,13 +126,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // dsn builds a mattn/go-sqlite3 URI for path.
 func dsn(path, txlock string, readOnly bool) string {
-	// In an SQLite URI, '?' and '#' end the path and '%' escapes.
-	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	s := "file:" + p + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=5000&_txlock=" + txlock
+	s := "file:" + escapePath(path) + "?_journal_mode=WAL&_synchronous=FULL&_foreign_keys=on&_busy_timeout=5000&_txlock=" + txlock
 	if readOnly {
 		s += "&_query_only=on"
 	}
 	return s
+}
+
+// escapePath escapes path for an SQLite URI, where '?' and '#' end the
+// path and '%' escapes.
+func escapePath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // checkPragmas verifies on one connection of pool that the DSN's settings

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +55,11 @@ type Config struct {
 
 	// Operations (issue 13).
 	TrustedProxies string
+
+	// Backups and replication (issue 13).
+	BackupRecipient     string
+	ReplicaURL          string
+	ReplicaSyncInterval time.Duration
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -101,6 +105,9 @@ func (c *Config) settings() []setting {
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
+		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
+		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},
+		{"replica-sync-interval", "SECINBOX_REPLICA_SYNC_INTERVAL", "1s", "longest the replica lags behind the database (`duration`, 100ms to 1h)", (*durationValue)(&c.ReplicaSyncInterval)},
 	}
 }
 
@@ -206,8 +213,6 @@ func (c *Config) trustedProxies() ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
-
-func (c *Config) dbPath() string { return filepath.Join(c.Data, "secinbox.db") }
 
 func (c *Config) aliases() []string { return splitList(c.Addresses) }
 

@@ -338,12 +338,14 @@ func keyAudit(actor, action, fpr string, detail map[string]any) *triage.AuditEve
 }
 
 // openData creates the data directory (0700) and opens the database,
-// creating it: what `secinbox serve` does on its first start.
+// creating it: what `secinbox serve` does on its first start. With a
+// replica configured, our writes leave checkpoints to Litestream (see
+// db.Replicate), in every command: the server replicates while they run.
 func openData(ctx context.Context, cfg *Config) (*db.DB, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("-data %s: %w", cfg.Data, err)
 	}
-	return db.Open(ctx, cfg.dbPath())
+	return db.OpenWith(ctx, cfg.dbPath(), db.Options{NoAutoCheckpoint: cfg.ReplicaURL != ""})
 }
 
 // openExisting opens the database of a data directory that `secinbox
@@ -356,7 +358,7 @@ func openExisting(ctx context.Context, cfg *Config) (*db.DB, error) {
 		}
 		return nil, fmt.Errorf("-data %s: %w", cfg.Data, err)
 	}
-	return db.Open(ctx, cfg.dbPath())
+	return db.OpenWith(ctx, cfg.dbPath(), db.Options{NoAutoCheckpoint: cfg.ReplicaURL != ""})
 }
 
 // storedTeamKeys returns the team's keys as stored (locked), primary first.

@@ -6,6 +6,8 @@
 //	secinbox user list|role|disable|enable|reset-2fa ...
 //	secinbox token create|list|revoke ...  API tokens
 //	secinbox key export|import|list|rotate|set-primary|retire
+//	secinbox backup FILE           write an encrypted snapshot while the server runs
+//	secinbox restore FILE          fill an empty data directory (or -from-replica)
 //	secinbox version               print the version and VCS revision
 //
 // Every subcommand takes the settings listed by `secinbox serve -h`, each
@@ -95,6 +97,12 @@ commands:
                              make a new primary key; the old one keeps decrypting
   key set-primary FPR        publish another of the team's keys
   key retire FPR             stop a key from decrypting (it stays stored)
+  backup [-to RECIPIENT]... FILE
+                             write an encrypted snapshot of the data directory, also while the
+                             server runs: to age recipients, else with the key passphrase
+  restore [-identity FILE] BACKUP
+  restore -from-replica [URL]
+                             fill an empty data directory from a backup or from the replica
 
 Run 'secinbox serve -h' for the settings every command takes.
 `
@@ -197,4 +205,6 @@ var commands = map[string]func(context.Context, *env) error{
 	"key rotate":      cmdKeyRotate,
 	"key set-primary": cmdKeySetPrimary,
 	"key retire":      cmdKeyRetire,
+	"backup":          cmdBackup,
+	"restore":         cmdRestore,
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,9 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if err := cfg.checkReplica(); err != nil {
+		return err
+	}
 	team, err := cfg.teamAddresses()
 	if err != nil {
 		return err
@@ -67,16 +71,37 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	var replica *db.Replica
 	defer func() {
 		if err := d.Close(); err != nil {
 			log.Error("close database", "err", err)
 		}
 		log.Info("database closed")
+		// After the database: Litestream's connection is the last, so it
+		// ships everything and the WAL stays as it left it.
+		if replica != nil {
+			if err := replica.Close(); err != nil {
+				log.Error("close replica", "err", err)
+			}
+			log.Info("replica closed")
+		}
 	}()
+	removeStaleSnapshots(cfg.Data, log)
+	if cfg.ReplicaURL != "" {
+		if replica, err = db.Replicate(cfg.dbPath(), cfg.ReplicaURL, cfg.ReplicaSyncInterval, log); err != nil {
+			return err
+		}
+		log.Info("replicating the database", "replica", replica.Dir, "sync_interval", cfg.ReplicaSyncInterval.String())
+	}
 
 	pass, err := cfg.passphrase(ctx, log, d)
 	if err != nil {
 		return err
+	}
+	if replica != nil && cfg.devPassphrase() {
+		log.Warn("the key passphrase is the development one in the data directory, which is not replicated: "+
+			"a database restored from the replica cannot unlock the team keys without that file; "+
+			"set SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE", "file", filepath.Join(cfg.Data, devPassphraseFile))
 	}
 	// Seals staff two-factor secrets in the database.
 	salt, err := d.InstallSalt(ctx)
