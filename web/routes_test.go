@@ -18,6 +18,8 @@ func (e *env) examplePath(pattern string) string {
 		"{id}", fmt.Sprint(e.xss.ID),
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
+		"{wkddomain}", "localhost",
+		"{wkdfile}", "policy",
 		"{file}", "style.css",
 		"{mid}", "999999", // an outbox mail: none exists, so a retry is 404
 		"{token}", "no-such-link-token", // credit and status links: unknown, so 404

@@ -94,6 +94,10 @@ type Config struct {
 	// outbox (a staff reply, a credit offer, a retry), so the sender
 	// tries it now instead of at its next poll. It must not block.
 	MailQueued func()
+
+	// MTASTSPolicy, when set, returns the MTA-STS policy file to serve at
+	// /.well-known/mta-sts.txt (nil: none, 404); cmd sets it under TLS.
+	MTASTSPolicy func() []byte
 }
 
 // server holds what every handler needs.
@@ -127,6 +131,8 @@ type server struct {
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
+
+	mtaSTSPolicy func() []byte // nil: no MTA-STS policy (mtasts.go)
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -181,6 +187,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		outboundMail:   cfg.OutboundMail,
 		submitLimits:   newSubmitLimiters(),
 		mailQueued:     cfg.MailQueued,
+		mtaSTSPolicy:   cfg.MTASTSPolicy,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
