@@ -88,7 +88,7 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: cfg, hosts: map[string]bool{}, log: cfg.Logger}
 	for _, h := range append([]string{cfg.HTTPSHost, cfg.MXHost}, cfg.Hosts...) {
 		h = normalize(h)
-		if err := publicName(h); err != nil {
+		if err := PublicName(h); err != nil {
 			return nil, err
 		}
 		m.hosts[h] = true
@@ -128,8 +128,9 @@ func normalize(h string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
 }
 
-// publicName refuses names no public CA issues certificates for.
-func publicName(h string) error {
+// PublicName refuses names no public CA issues certificates for: empty,
+// an address, a single label, localhost.
+func PublicName(h string) error {
 	switch {
 	case h == "":
 		return errors.New("certs: empty host name")

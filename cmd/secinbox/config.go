@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secinbox/secinbox/certs"
 	"github.com/secinbox/secinbox/inbox"
 )
 
@@ -56,6 +57,13 @@ type Config struct {
 
 	// Operations (issue 13).
 	TrustedProxies string
+
+	// TLS of its own and the mail domain's DNS (issue 12, tls.go, dns.go).
+	SMTPHostname     string
+	ACME             string
+	ACMEEmail        string
+	ACMEDirectory    string
+	HTTPRedirectAddr string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -101,6 +109,11 @@ func (c *Config) settings() []setting {
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
+		{"smtp-hostname", "SECINBOX_SMTP_HOSTNAME", "", "the SMTP server's `host name`: the MX host, in its greeting, its certificate and the MTA-STS policy; empty: -domain", (*stringValue)(&c.SMTPHostname)},
+		{"acme", "SECINBOX_ACME", "off", "on: obtain and renew TLS certificates for the public URL's host, the MX host, mta-sts.DOMAIN and openpgpkey.DOMAIN from an ACME CA, kept in DATA/acme (accepts the CA's terms of service)", choice(&c.ACME, "off", "on")},
+		{"acme-email", "SECINBOX_ACME_EMAIL", "", "contact `address` given to the ACME CA", (*stringValue)(&c.ACMEEmail)},
+		{"acme-directory", "SECINBOX_ACME_DIRECTORY", certs.LetsEncrypt, "the ACME CA's directory `URL`", (*stringValue)(&c.ACMEDirectory)},
+		{"http-redirect-addr", "SECINBOX_HTTP_REDIRECT_ADDR", "", "plain HTTP listen `address` that redirects to HTTPS and answers ACME HTTP-01 challenges; empty: :80 with -acme on, none otherwise; off: none", (*stringValue)(&c.HTTPRedirectAddr)},
 	}
 }
 
@@ -187,6 +200,9 @@ func (c *Config) check() error {
 	if _, err := c.trustedProxies(); err != nil {
 		return err
 	}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 	return c.checkAckLimits()
 }
 
@@ -218,7 +234,7 @@ func (c *Config) publicURL() string {
 		return strings.TrimRight(c.PublicURL, "/")
 	}
 	scheme := "http"
-	if c.TLSCert != "" {
+	if c.TLSCert != "" || c.acme() {
 		scheme = "https"
 	}
 	port := c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]
