@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/secinbox/secinbox/certs"
@@ -145,8 +146,11 @@ func (c *Config) setupTLS(log *slog.Logger) (*tlsSetup, error) {
 	switch {
 	case c.acme():
 		hosts := c.tlsHosts()
+		dir := filepath.Join(c.Data, "acme")
+		var enforced atomic.Bool // the policy is enforce: the MX host's certificate is held
+		enforced.Store(certs.Held(dir, mx, time.Now()) != nil)
 		m, err := certs.New(certs.Config{
-			Dir:          filepath.Join(c.Data, "acme"),
+			Dir:          dir,
 			DirectoryURL: c.ACMEDirectory,
 			Email:        c.ACMEEmail,
 			HTTPSHost:    c.webHost(),
@@ -154,7 +158,7 @@ func (c *Config) setupTLS(log *slog.Logger) (*tlsSetup, error) {
 			Hosts:        hosts,
 			Logger:       log,
 			OnCertificate: func(host string, _ *x509.Certificate) {
-				if host == mx {
+				if host == mx && !enforced.Swap(true) {
 					log.Info("MTA-STS policy is enforce now that the MX host has a certificate: publish its id (secinbox dns)",
 						"record", "_mta-sts."+c.Domain+". IN TXT \""+c.stsPolicy(true).TXT()+"\"")
 				}
