@@ -107,6 +107,11 @@ var wantRoles = map[string]triage.Role{
 	"GET /api/v1/settings/sla":        triage.RoleAdmin,
 	"PUT /api/v1/settings/sla":        triage.RoleAdmin,
 	"GET /api/v1/openapi.json":        triage.RoleViewer,
+
+	// WKD advanced method, MTA-STS (mtasts.go).
+	"GET /.well-known/openpgpkey/{wkddomain}/hu/{hash}": "",
+	"GET /.well-known/openpgpkey/{wkddomain}/{wkdfile}": "",
+	"GET /.well-known/mta-sts.txt":                      "",
 }
 
 // selfService are the staff routes that change something yet are open

@@ -18,6 +18,8 @@ func (e *env) examplePath(pattern string) string {
 		"{id}", fmt.Sprint(e.xss.ID),
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
+		"{wkddomain}", "localhost",
+		"{wkdfile}", "policy",
 		"{file}", "style.css",
 		"{mid}", "999999", // an outbox mail: none exists, so a retry is 404
 		"{tid}", "999999", // an API token: none of theirs, so a revoke is 404

@@ -99,6 +99,10 @@ type Config struct {
 	// runs it (UseRecorder.Run). Nil: a recorder on Store that nobody
 	// runs, so uses are only kept in memory (and shown) — fine for tests.
 	Uses *UseRecorder
+
+	// MTASTSPolicy, when set, returns the MTA-STS policy file to serve at
+	// /.well-known/mta-sts.txt (nil: none, 404); cmd sets it under TLS.
+	MTASTSPolicy func() []byte
 }
 
 // server holds what every handler needs.
@@ -133,6 +137,8 @@ type server struct {
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
 	uses         *UseRecorder
+
+	mtaSTSPolicy func() []byte // nil: no MTA-STS policy (mtasts.go)
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -188,6 +194,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		submitLimits:   newSubmitLimiters(),
 		mailQueued:     cfg.MailQueued,
 		uses:           cfg.Uses,
+		mtaSTSPolicy:   cfg.MTASTSPolicy,
 	}
 	if s.uses == nil {
 		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)

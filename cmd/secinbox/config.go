@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secinbox/secinbox/certs"
 	"github.com/secinbox/secinbox/inbox"
 )
 
@@ -60,6 +61,13 @@ type Config struct {
 	BackupRecipient     string
 	ReplicaURL          string
 	ReplicaSyncInterval time.Duration
+
+	// TLS of its own and the mail domain's DNS (issue 12, tls.go, dns.go).
+	SMTPHostname     string
+	ACME             string
+	ACMEEmail        string
+	ACMEDirectory    string
+	HTTPRedirectAddr string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -108,6 +116,11 @@ func (c *Config) settings() []setting {
 		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
 		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},
 		{"replica-sync-interval", "SECINBOX_REPLICA_SYNC_INTERVAL", "1s", "longest the replica lags behind the database (`duration`, 100ms to 1h)", (*durationValue)(&c.ReplicaSyncInterval)},
+		{"smtp-hostname", "SECINBOX_SMTP_HOSTNAME", "", "the SMTP server's `host name`: the MX host, in its greeting, its certificate and the MTA-STS policy; empty: -domain", (*stringValue)(&c.SMTPHostname)},
+		{"acme", "SECINBOX_ACME", "off", "on: obtain and renew TLS certificates for the public URL's host, the MX host, mta-sts.DOMAIN and openpgpkey.DOMAIN from an ACME CA, kept in DATA/acme (accepts the CA's terms of service)", choice(&c.ACME, "off", "on")},
+		{"acme-email", "SECINBOX_ACME_EMAIL", "", "contact `address` given to the ACME CA", (*stringValue)(&c.ACMEEmail)},
+		{"acme-directory", "SECINBOX_ACME_DIRECTORY", certs.LetsEncrypt, "the ACME CA's directory `URL`", (*stringValue)(&c.ACMEDirectory)},
+		{"http-redirect-addr", "SECINBOX_HTTP_REDIRECT_ADDR", "", "plain HTTP listen `address` that redirects to HTTPS and answers ACME HTTP-01 challenges; empty: :80 with -acme on, none otherwise; off: none", (*stringValue)(&c.HTTPRedirectAddr)},
 	}
 }
 
@@ -194,6 +207,9 @@ func (c *Config) check() error {
 	if _, err := c.trustedProxies(); err != nil {
 		return err
 	}
+	if err := c.checkTLS(); err != nil {
+		return err
+	}
 	return c.checkAckLimits()
 }
 
@@ -223,7 +239,7 @@ func (c *Config) publicURL() string {
 		return strings.TrimRight(c.PublicURL, "/")
 	}
 	scheme := "http"
-	if c.TLSCert != "" {
+	if c.TLSCert != "" || c.acme() {
 		scheme = "https"
 	}
 	port := c.HTTPAddr[strings.LastIndex(c.HTTPAddr, ":")+1:]

@@ -9,6 +9,7 @@
 //	secinbox backup FILE           write an encrypted snapshot while the server runs
 //	secinbox restore FILE          fill an empty data directory (or -from-replica)
 //	secinbox version               print the version and VCS revision
+//	secinbox dns                   print the DNS records to publish
 //
 // Every subcommand takes the settings listed by `secinbox serve -h`, each
 // a flag whose default comes from an environment variable.
@@ -74,6 +75,7 @@ const usage = `usage: secinbox <command> [flags]
 commands:
   serve                      run the SMTP intake, the web UI and the API
   version                    print the version, VCS revision and Go version (also -version)
+  dns                        print the DNS records to publish for the mail domain (MX, MTA-STS, TLS reporting, WKD)
   user add --email E --role admin|triager|viewer [--password-stdin]
                              add a staff member (prints a generated password unless one is given on stdin)
   user list                  list the staff: email, role, two-factor, active or disabled
@@ -188,6 +190,7 @@ func (e *env) parse(fs *flag.FlagSet) error {
 var commands = map[string]func(context.Context, *env) error{
 	"serve":           cmdServe,
 	"version":         cmdVersion,
+	"dns":             cmdDNS,
 	"-version":        cmdVersion,
 	"--version":       cmdVersion,
 	"user add":        cmdUserAdd,

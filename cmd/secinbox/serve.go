@@ -114,14 +114,11 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 
-	var tlsConfig *tls.Config
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("tls: %w", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tlsc, err := cfg.setupTLS(log) // certificate files or ACME (tls.go)
+	if err != nil {
+		return err
 	}
+	tlsConfig := tlsc.https
 
 	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
 	links := linkKey(secretKey)
@@ -152,7 +149,8 @@ func cmdServe(ctx context.Context, e *env) error {
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		MaxConns:        int(cfg.SMTPMaxConns),
 		MaxConnsPerIP:   int(cfg.SMTPMaxConnsPerIP),
-		TLSConfig:       tlsConfig,
+		TLSConfig:       tlsc.smtp,
+		Hostname:        cfg.mxHost(),
 		Logger:          log,
 	}, d, proc.Enqueue)
 	if err != nil {
@@ -182,6 +180,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		OutboundMail:      sender.Describe(),
 		MailQueued:        sender.Kick,
 		Uses:              uses,
+		MTASTSPolicy:      tlsc.policy(),
 	})
 	if err != nil {
 		return err
@@ -216,10 +215,15 @@ func cmdServe(ctx context.Context, e *env) error {
 	if tlsConfig != nil {
 		httpLn = tls.NewListener(httpLn, tlsConfig)
 	}
+	if err := tlsc.listen(); err != nil {
+		smtpLn.Close()
+		httpLn.Close()
+		return err
+	}
 
 	procCtx, stopProc := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	wg.Go(func() { proc.Run(procCtx) })
 	wg.Go(func() {
 		if err := smtpSrv.Serve(smtpLn); err != nil {
@@ -231,6 +235,12 @@ func cmdServe(ctx context.Context, e *env) error {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	})
+	wg.Go(func() {
+		if err := tlsc.serveRedirect(); err != nil {
+			errc <- fmt.Errorf("http redirect: %w", err)
+		}
+	})
+	wg.Go(func() { tlsc.runACME(procCtx) })
 	wg.Go(func() { expireSessions(procCtx, d, log) })
 	wg.Go(func() { notifier.Run(procCtx) })
 	wg.Go(func() { keys.watchExpiry(procCtx) })
@@ -263,6 +273,7 @@ func cmdServe(ctx context.Context, e *env) error {
 			httpSrv.Close()
 		}
 	})
+	sw.Go(func() { tlsc.shutdown(sctx) })
 	sw.Wait()
 	stopProc()
 	wg.Wait()

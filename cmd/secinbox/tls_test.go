@@ -111,9 +111,18 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	// The session cookie and the known-device cookie: both __Host-,
+	// Secure and HttpOnly.
 	cookies := resp.Cookies()
-	if len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly || !strings.HasPrefix(cookies[0].Name, "__Host-") {
-		t.Fatalf("session cookie over HTTPS: %+v", cookies)
+	names := map[string]bool{}
+	for _, c := range cookies {
+		names[c.Name] = true
+		if !c.Secure || !c.HttpOnly || !strings.HasPrefix(c.Name, "__Host-") {
+			t.Errorf("cookie over HTTPS: %+v", c)
+		}
+	}
+	if !names["__Host-secinbox_session"] || len(cookies) != 2 {
+		t.Fatalf("cookies over HTTPS: %+v", cookies)
 	}
 }
 
