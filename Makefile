@@ -19,7 +19,7 @@ build:
 
 ## test: the whole suite, with the race detector, in random order
 test:
-	$(GO) test -race -shuffle=on ./...
+	$(GO) test -race -shuffle=on -timeout 30m ./...
 
 ## bench: SMTP intake under load against a running server process, plus package benchmarks
 bench:
