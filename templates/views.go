@@ -486,8 +486,9 @@ type SettingsView struct {
 	BusinessHours bool
 	TimeZone      string
 	Days          []DayOption
-	Start, End    string // "09:00"
-	Holidays      string // one YYYY-MM-DD per line
+	Start, End    string        // "09:00"
+	Holidays      string        // one YYYY-MM-DD per line
+	Mailboxes     []MailboxView // mailbox intake over IMAP; none: not configured
 }
 
 // SettingField is a named numeric field.

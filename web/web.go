@@ -99,6 +99,10 @@ type Config struct {
 	// runs it (UseRecorder.Run). Nil: a recorder on Store that nobody
 	// runs, so uses are only kept in memory (and shown) — fine for tests.
 	Uses *UseRecorder
+
+	// Mailboxes, when set, returns the state of each mailbox fetched
+	// over IMAP (package mailbox), for the settings page and /metrics.
+	Mailboxes func() []triage.MailboxStatus
 }
 
 // server holds what every handler needs.
@@ -133,6 +137,7 @@ type server struct {
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
 	uses         *UseRecorder
+	mailboxes    func() []triage.MailboxStatus // nil: no mailbox intake
 
 	hall *hallCache // the rendered hall of fame (halloffame.go)
 	stxt stxtCache  // the signed security.txt (public.go)
@@ -188,6 +193,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		submitLimits:   newSubmitLimiters(),
 		mailQueued:     cfg.MailQueued,
 		uses:           cfg.Uses,
+		mailboxes:      cfg.Mailboxes,
 	}
 	if s.uses == nil {
 		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)

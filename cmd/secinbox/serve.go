@@ -16,6 +16,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/mailbox"
 	"github.com/secinbox/secinbox/web"
 )
 
@@ -158,6 +159,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	mailboxes, err := cfg.mailboxPollers(d, proc.Enqueue, log) // mailbox intake: the SMTP path, over IMAP
+	if err != nil {
+		return err
+	}
 	proxies, _ := cfg.trustedProxies() // checked by cfg.check
 	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
@@ -182,6 +187,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		OutboundMail:      sender.Describe(),
 		MailQueued:        sender.Kick,
 		Uses:              uses,
+		Mailboxes:         mailboxStatus(mailboxes),
 	})
 	if err != nil {
 		return err
@@ -236,6 +242,9 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { keys.watchExpiry(procCtx) })
 	wg.Go(func() { sender.Run(procCtx) })
 	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
+	for _, p := range mailboxes {
+		wg.Go(func() { p.Run(procCtx) })
+	}
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
@@ -294,4 +303,5 @@ var (
 	_ inbox.OutboxStore       = (*db.DB)(nil)
 	_ inbox.NotifyStore       = (*db.DB)(nil)
 	_ web.Store               = (*db.DB)(nil)
+	_ mailbox.Store           = (*db.DB)(nil)
 )
