@@ -113,6 +113,7 @@ type ClockView struct {
 // ReportView is one report's page.
 type ReportView struct {
 	Nav             StaffNav
+	Authentication  AuthenticationView // who really sent it (authentication.templ)
 	TrackingID      string
 	Title           string
 	Status          string

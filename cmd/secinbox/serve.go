@@ -16,6 +16,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/mailauth"
 	"github.com/secinbox/secinbox/mailbox"
 	"github.com/secinbox/secinbox/web"
 )
@@ -138,6 +139,8 @@ func cmdServe(ctx context.Context, e *env) error {
 	proc.AckPerSender = int(cfg.AckPerSender)
 	proc.AckPerHour = int(cfg.AckPerHour)
 	proc.OnQueued = sender.Kick
+	// SPF and DKIM of each message while it is filed, not before the 250.
+	proc.Authenticate = (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr}).Check
 	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
 		WKDAdvancedURL: cfg.WKDAdvancedURL,
 		WKDDirectURL:   cfg.WKDDirectURL,

@@ -1,4 +1,4 @@
--- 0016: mailbox intake (IMAP).
+-- 0016: mailbox intake (IMAP) and sender authentication (SPF, DKIM).
 
 -- Where a raw message fetched from a mailbox came from, written in the
 -- same transaction as the raw message: after a crash between that commit
@@ -15,3 +15,17 @@ CREATE TABLE mailbox_messages (
 	UNIQUE (mailbox, uid_validity, uid)
 );
 CREATE INDEX mailbox_messages_content ON mailbox_messages (header_message_id, sha256);
+
+-- Who really sent a report's message (SPF, DKIM, DMARC alignment of the
+-- From domain), checked while filing (triage.Authentication). No row: not
+-- checked (a web submission, or filed before this migration).
+CREATE TABLE report_authentication (
+	report_id       INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+	spf             TEXT    NOT NULL,
+	spf_domain      TEXT    NOT NULL,
+	dkim            TEXT    NOT NULL,
+	dkim_domains    TEXT    NOT NULL, -- JSON array of the d= domains that verified
+	from_domain     TEXT    NOT NULL,
+	dmarc_aligned   INTEGER NOT NULL CHECK (dmarc_aligned IN (0, 1)),
+	claims_reply_to TEXT    NOT NULL  -- a tracking id the subject named without proof; "" when none
+);
