@@ -83,6 +83,9 @@ func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutM
 			}
 			return err
 		}
+		if err := insertAuthentication(ctx, tx, id, r.Authentication); err != nil {
+			return err
+		}
 		for i := range r.Attachments {
 			if attIDs[i], err = insertAttachment(ctx, tx, id, 0, &r.Attachments[i]); err != nil {
 				return err
@@ -249,6 +252,9 @@ func (db *DB) Report(ctx context.Context, id int64) (*triage.Report, error) {
 			return err
 		}
 		if r.Attachments, err = findAttachments(ctx, tx, id); err != nil {
+			return err
+		}
+		if r.Authentication, err = findAuthentication(ctx, tx, id); err != nil {
 			return err
 		}
 		return findContent(ctx, tx, r)

@@ -51,6 +51,9 @@ type Processor struct {
 	// OnQueued, when set, is called after an acknowledgement is queued,
 	// so the mail sender can try at once instead of at its next poll.
 	OnQueued func()
+	// Authenticate, when set, checks the sender (authenticate.go); nil
+	// checks nothing, and then no mail threads by tracking id alone.
+	Authenticate Authenticator
 
 	queue chan int64
 }
@@ -135,10 +138,11 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
+	r.Authentication = p.authenticate(ctx, raw, m)
 	var replyTo int64
 	var how string
 	if p.Conversation != nil && m != nil {
-		if replyTo, how, err = p.threadReport(ctx, m); err != nil {
+		if replyTo, how, err = p.threadReport(ctx, m, r); err != nil {
 			return fmt.Errorf("inbox: file message %d: %w", id, err)
 		}
 	}

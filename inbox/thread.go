@@ -19,13 +19,18 @@ import (
 //     sender saw our mail.
 //   - The subject carries the report's tracking id ("Re: [SEC-2026-0001]
 //     ..."), for clients that drop the thread fields. Tracking ids are
-//     sequential and easy to guess, so this counts only when the From
-//     address is the report's researcher address; otherwise anyone could
-//     write into any report.
+//     sequential and easy to guess, and a From address is easy to forge,
+//     so this counts only when the From address is the report's
+//     researcher address and the sender is proven (provenSender: an
+//     aligned DKIM pass, or a good signature by a key held for the
+//     researcher). Otherwise the mail opens a new report that notes the
+//     claim (r.Authentication.ClaimsReplyTo) for staff.
 
 // threadReport returns the report m answers, and how it was found
-// ("message-id", "tracking-id"), or 0 when it opens a new report.
-func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64, how string, err error) {
+// ("message-id", "tracking-id"), or 0 when it opens a new report; r is
+// the report m would open, whose Authentication notes a tracking id
+// claimed without proof.
+func (p *Processor) threadReport(ctx context.Context, m *pgp.Message, r *triage.Report) (id int64, how string, err error) {
 	if ids := threadIDs(m); len(ids) > 0 {
 		id, err := p.Conversation.ReportByMessageIDs(ctx, ids)
 		switch {
@@ -50,15 +55,27 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64,
 	} else if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
-	r, err := p.Store.Report(ctx, id)
+	rep, err := p.Store.Report(ctx, id)
 	if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
-	if !sameAddress(m.FromEmail, r.ResearcherEmail) {
+	if !sameAddress(m.FromEmail, rep.ResearcherEmail) {
 		p.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
 			"report", id, "tracking_id", tid)
+		r.Authentication.ClaimsReplyTo = tid
 		return 0, "", nil
 	}
+	proven, why, err := p.provenSender(ctx, m, r.Authentication, rep.ResearcherEmail)
+	if err != nil {
+		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
+	}
+	if !proven {
+		p.Logger.Info("intake: tracking id in the subject from the researcher's address, but the sender is not proven (no aligned DKIM pass, no signature by a held key): a new report",
+			"report", id, "tracking_id", tid)
+		r.Authentication.ClaimsReplyTo = tid
+		return 0, "", nil
+	}
+	p.Logger.Info("intake: sender proven for threading by tracking id", "report", id, "by", why)
 	return id, "tracking-id", nil
 }
 

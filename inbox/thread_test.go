@@ -1,11 +1,17 @@
 package inbox_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/smtp"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,8 +19,10 @@ import (
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/mailauth"
 	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
@@ -32,6 +40,7 @@ type conv struct {
 	queued atomic.Int32 // OnQueued calls
 	seq    int
 	log    lockedBuffer // the processor's log
+	dns    *txtOnly     // set by withDKIM
 }
 
 // lockedBuffer is a log destination safe for the processor's goroutines.
@@ -376,28 +385,51 @@ func TestThread_ReplyToAck(t *testing.T) {
 }
 
 // TestThread_TrackingID: a reply that carries only the tracking id in its
-// subject joins the report when it comes from the researcher's address;
-// the same subject from anyone else opens a new report.
+// subject joins the report when it comes from the researcher's address
+// and the sender is proven: an aligned DKIM signature, or a good OpenPGP
+// signature by a key held for the researcher. Unproven, or from anyone
+// else, it opens a new report that notes the claim for staff.
 func TestThread_TrackingID(t *testing.T) {
 	c := newConv(t)
+	dkimKey := c.withDKIM("researcher.example")
 	data, _ := c.mail("alice@researcher.example", "Open redirect", "", "See /login?next=//evil.example")
 	r := c.mustReport(c.send("alice@researcher.example", data))
 	subject := "Re: " + triage.AckSubject(r.TrackingID)
 
+	// From the researcher's address, but nothing proves it.
+	forged, _ := c.mail("alice@researcher.example", subject, "", "Please close this, it was a mistake.")
+	nr := c.report(c.send("alice@researcher.example", forged))
+	if nr == nil {
+		t.Fatal("an unproven reply by tracking id joined the report")
+	}
+	if nr.Authentication.ClaimsReplyTo != r.TrackingID || nr.Authentication.DKIM != triage.AuthNone {
+		t.Errorf("unproven reply: authentication %+v, want a claim of %s and no DKIM", nr.Authentication, r.TrackingID)
+	}
+
 	reply, _ := c.mail("alice@RESEARCHER.example", subject, "", "It also works on /logout.")
-	raw := c.send("alice@researcher.example", reply)
+	raw := c.send("alice@researcher.example", dkimKey.sign(t, reply))
 	if c.report(raw) != nil {
-		t.Fatal("the researcher's reply by tracking id opened a new report")
+		t.Fatal("the researcher's DKIM-signed reply by tracking id opened a new report")
 	}
 	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "also works on /logout") {
 		t.Fatalf("conversation %+v, want the reply", msgs)
 	}
 
+	// A DKIM signature of another domain proves nothing about the From.
+	otherKey := c.withDKIM("mailer.example")
+	unaligned, _ := c.mail("alice@researcher.example", subject, "", "Signed by someone else.")
+	if nr := c.report(c.send("alice@researcher.example", otherKey.sign(t, unaligned))); nr == nil || nr.Authentication.ClaimsReplyTo != r.TrackingID {
+		t.Errorf("a reply signed by another domain: %+v, want a new report noting the claim", nr)
+	}
+
 	other, _ := c.mail("mallory@evil.example", subject, "", "Please close this report as spam.")
 	raw = c.send("mallory@evil.example", other)
-	nr := c.report(raw)
+	nr = c.report(raw)
 	if nr == nil || nr.ID == r.ID {
 		t.Fatal("a stranger's mail with the tracking id did not open a new report")
+	}
+	if nr.Authentication.ClaimsReplyTo != r.TrackingID {
+		t.Errorf("stranger's claim not noted: %+v", nr.Authentication)
 	}
 	if msgs := c.messages(r.ID); len(msgs) != 1 {
 		t.Errorf("the stranger's mail joined the report: %+v", msgs)
@@ -418,9 +450,104 @@ func TestThread_TrackingID(t *testing.T) {
 
 	// Another local part at the same domain is someone else too.
 	other, _ = c.mail("Alice@researcher.example", subject, "", "Me again, or not.")
-	if c.report(c.send("alice@researcher.example", other)) == nil {
+	if c.report(c.send("alice@researcher.example", dkimKey.sign(t, other))) == nil {
 		t.Error("a reply from another local part joined the report")
 	}
+}
+
+// TestThread_TrackingIDSignedByHeldKey: without DKIM, a good OpenPGP
+// signature by a key held for the researcher proves the sender; the
+// same signature by a key the mail brings itself does not.
+func TestThread_TrackingIDSignedByHeldKey(t *testing.T) {
+	c := newConv(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &intake{t: t, db: c.ts.db, team: c.team, now: c.now}
+	data, _ := c.mail(researcherAddr, "XXE in the importer", "", "The XML importer resolves entities.")
+	r := c.mustReport(c.send(researcherAddr, data))
+	subject := "Re: " + triage.AckSubject(r.TrackingID)
+	signed := in.pgpMIME(researcherAddr, subject, "Message-ID: <signed1@researcher.example>\n",
+		"Content-Type: text/plain; charset=utf-8\n\nA second payload.\n", res[0])
+	if nr := c.report(c.send(researcherAddr, signed)); nr == nil || nr.Authentication.ClaimsReplyTo != r.TrackingID {
+		t.Fatalf("signed by a key not held: %+v, want a new report noting the claim", nr)
+	}
+	in.storeKey(res[0], researcherAddr, triage.KeySourceWKD, c.now)
+	signed = in.pgpMIME(researcherAddr, subject, "Message-ID: <signed2@researcher.example>\n",
+		"Content-Type: text/plain; charset=utf-8\n\nA third payload.\n", res[0])
+	if nr := c.report(c.send(researcherAddr, signed)); nr != nil {
+		t.Fatalf("signed by the held key: a new report %+v", nr.Authentication)
+	}
+	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "third payload") {
+		t.Errorf("conversation %+v, want the signed reply", msgs)
+	}
+}
+
+// dkimSigner signs test mail for a domain whose key the conv's resolver
+// publishes.
+type dkimSigner struct {
+	domain string
+	key    ed25519.PrivateKey
+}
+
+func (s *dkimSigner) sign(t *testing.T, msg string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := dkim.Sign(&out, strings.NewReader(msg), &dkim.SignOptions{Domain: s.domain, Selector: "test", Signer: s.key}); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// withDKIM publishes a fresh DKIM key for domain in the conv's offline
+// resolver (checking with it from now on) and returns its signer.
+func (c *conv) withDKIM(domain string) *dkimSigner {
+	c.t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.dns == nil {
+		c.dns = &txtOnly{records: map[string][]string{}}
+		checker := &mailauth.Checker{Resolver: c.dns}
+		c.proc.Authenticate = checker.Check
+	}
+	c.dns.set("test._domainkey."+domain, "v=DKIM1; k=ed25519; p="+base64.StdEncoding.EncodeToString(pub))
+	return &dkimSigner{domain: domain, key: priv}
+}
+
+// txtOnly is an offline resolver with TXT records only.
+type txtOnly struct {
+	mu      sync.Mutex
+	records map[string][]string
+}
+
+func (r *txtOnly) set(name, v string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records[name] = []string{v}
+}
+
+func (r *txtOnly) LookupTXT(_ context.Context, name string) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v, ok := r.records[name]; ok {
+		return v, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (r *txtOnly) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (r *txtOnly) LookupIP(_ context.Context, _, host string) ([]net.IP, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
 // TestThread_ResumesNeedsInfo: the researcher's answer to a report

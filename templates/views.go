@@ -113,6 +113,7 @@ type ClockView struct {
 // ReportView is one report's page.
 type ReportView struct {
 	Nav             StaffNav
+	Authentication  AuthenticationView // who really sent it (authentication.templ)
 	TrackingID      string
 	Title           string
 	Status          string
@@ -486,8 +487,9 @@ type SettingsView struct {
 	BusinessHours bool
 	TimeZone      string
 	Days          []DayOption
-	Start, End    string // "09:00"
-	Holidays      string // one YYYY-MM-DD per line
+	Start, End    string        // "09:00"
+	Holidays      string        // one YYYY-MM-DD per line
+	Mailboxes     []MailboxView // mailbox intake over IMAP; none: not configured
 }
 
 // SettingField is a named numeric field.

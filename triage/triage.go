@@ -148,6 +148,9 @@ type Report struct {
 	// HeaderMessageID is the Message-ID field of that message ("<...>"),
 	// for threading replies; "" when it had none.
 	HeaderMessageID string
+	// Authentication is what SPF and DKIM said about the sender, checked
+	// while filing; filled in by the store on single loads.
+	Authentication Authentication
 
 	// Triage state (workflow.go). Change it with Apply, which validates
 	// and returns the events to record.

@@ -41,6 +41,9 @@ type apiReport struct {
 	// Messages is the conversation, the first message first (single
 	// reports only; conversation_api.go).
 	Messages *[]apiMessage `json:"messages,omitempty"`
+	// Authentication is what SPF and DKIM said about the sender (single
+	// reports only; absent when the message was not checked).
+	Authentication *apiAuthentication `json:"authentication,omitempty"`
 }
 
 type apiSignature struct {
@@ -144,6 +147,7 @@ func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := newAPIReport(rep, p, now, true)
+	v.Authentication = newAPIAuthentication(rep.Authentication)
 	v.Duplicates = &rep.Duplicates
 	if rep.Duplicates == nil {
 		v.Duplicates = &[]int64{}

@@ -59,6 +59,8 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.family("secinbox_intake_queue", "gauge", "Messages accepted but not yet filed as reports.")
 	m.sample("secinbox_intake_queue", st.MessagesPending)
 
+	s.mailboxMetrics(m)
+
 	m.family("secinbox_users", "gauge", "Active staff accounts by role.")
 	for _, role := range []triage.Role{triage.RoleAdmin, triage.RoleTriager, triage.RoleViewer} {
 		m.sample("secinbox_users", st.UsersByRole[role], "role", string(role))

@@ -55,6 +55,7 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		Body:            rep.Body,
 		RawURL:          reportURL(rep.ID) + "/raw",
 		BoardURL:        "/board",
+		Authentication:  authenticationView(rep.Authentication),
 	}
 	if rep.Encrypted && !rep.Decrypted {
 		v.DecryptError = rep.DecryptError

@@ -173,6 +173,7 @@ func (s *server) settings(w http.ResponseWriter, r *http.Request) {
 	}
 	v := policyForm(p).view()
 	v.Nav = staffNav(userFrom(r.Context()))
+	v.Mailboxes = s.mailboxViews()
 	if n, err := strconv.Atoi(r.URL.Query().Get("saved")); err == nil && n >= 0 {
 		v.Notice = fmt.Sprintf("Saved. The clocks of %d open reports were recomputed under the new policy.", n)
 	}

@@ -103,6 +103,10 @@ type Config struct {
 	// MTASTSPolicy, when set, returns the MTA-STS policy file to serve at
 	// /.well-known/mta-sts.txt (nil: none, 404); cmd sets it under TLS.
 	MTASTSPolicy func() []byte
+
+	// Mailboxes, when set, returns the state of each mailbox fetched
+	// over IMAP (package mailbox), for the settings page and /metrics.
+	Mailboxes func() []triage.MailboxStatus
 }
 
 // server holds what every handler needs.
@@ -137,6 +141,7 @@ type server struct {
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
 	uses         *UseRecorder
+	mailboxes    func() []triage.MailboxStatus // nil: no mailbox intake
 
 	mtaSTSPolicy func() []byte // nil: no MTA-STS policy (mtasts.go)
 
@@ -195,6 +200,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		mailQueued:     cfg.MailQueued,
 		uses:           cfg.Uses,
 		mtaSTSPolicy:   cfg.MTASTSPolicy,
+		mailboxes:      cfg.Mailboxes,
 	}
 	if s.uses == nil {
 		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)

@@ -68,6 +68,15 @@ type Config struct {
 	ACMEEmail        string
 	ACMEDirectory    string
 	HTTPRedirectAddr string
+
+	// Mailbox intake over IMAP (issue 12).
+	IMAPURL             string
+	IMAPPassword        string
+	IMAPPasswordFile    string
+	IMAPOAuth2TokenFile string
+	IMAPTLS             string
+	IMAPDoneFolder      string
+	IMAPPollInterval    time.Duration
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -121,6 +130,13 @@ func (c *Config) settings() []setting {
 		{"acme-email", "SECINBOX_ACME_EMAIL", "", "contact `address` given to the ACME CA", (*stringValue)(&c.ACMEEmail)},
 		{"acme-directory", "SECINBOX_ACME_DIRECTORY", certs.LetsEncrypt, "the ACME CA's directory `URL`", (*stringValue)(&c.ACMEDirectory)},
 		{"http-redirect-addr", "SECINBOX_HTTP_REDIRECT_ADDR", "", "plain HTTP listen `address` that redirects to HTTPS and answers ACME HTTP-01 challenges; empty: :80 with -acme on, none otherwise; off: none", (*stringValue)(&c.HTTPRedirectAddr)},
+		{"imap-url", "SECINBOX_IMAP_URL", "", "mailboxes to fetch reports from (comma-separated `URLs`): imaps://user@host:993/INBOX (TLS) or imap://user@host:143/INBOX (STARTTLS required); empty: SMTP intake only", (*stringValue)(&c.IMAPURL)},
+		{"imap-password", "SECINBOX_IMAP_PASSWORD", "", "mailbox `password`, for every mailbox that has no password file or token file (prefer the variable or the file)", (*secret)(&c.IMAPPassword)},
+		{"imap-password-file", "SECINBOX_IMAP_PASSWORD_FILE", "", "`files` holding mailbox passwords: one for every mailbox, or one per -imap-url in the same order (comma-separated; an empty item: none)", (*stringValue)(&c.IMAPPasswordFile)},
+		{"imap-oauth2-token-file", "SECINBOX_IMAP_OAUTH2_TOKEN_FILE", "", "`files` holding OAuth2 access tokens (Gmail, Microsoft 365), sent as XOAUTH2 and read again at each sign-in: one for every mailbox, or one per -imap-url (comma-separated; an empty item: password)", (*stringValue)(&c.IMAPOAuth2TokenFile)},
+		{"imap-tls", "SECINBOX_IMAP_TLS", "auto", "TLS to the mailboxes (`mode`): auto (from the URL: imaps implicit, imap starttls), implicit, starttls, or none (imap:// on loopback only)", choice(&c.IMAPTLS, "auto", "implicit", "starttls", "none")},
+		{"imap-done-folder", "SECINBOX_IMAP_DONE_FOLDER", "secinbox-filed", "`folder` each mailbox message is moved to once stored (created when missing)", (*stringValue)(&c.IMAPDoneFolder)},
+		{"imap-poll-interval", "SECINBOX_IMAP_POLL_INTERVAL", "2m", "how often each mailbox is read through besides IDLE's notices (`duration`, 10s to 1h)", (*durationValue)(&c.IMAPPollInterval)},
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/mailauth"
+	"github.com/secinbox/secinbox/mailbox"
 	"github.com/secinbox/secinbox/web"
 )
 
@@ -134,6 +136,8 @@ func cmdServe(ctx context.Context, e *env) error {
 	proc.AckPerSender = int(cfg.AckPerSender)
 	proc.AckPerHour = int(cfg.AckPerHour)
 	proc.OnQueued = sender.Kick
+	// SPF and DKIM of each message while it is filed, not before the 250.
+	proc.Authenticate = (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr}).Check
 	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
 		WKDAdvancedURL: cfg.WKDAdvancedURL,
 		WKDDirectURL:   cfg.WKDDirectURL,
@@ -153,6 +157,10 @@ func cmdServe(ctx context.Context, e *env) error {
 		Hostname:        cfg.mxHost(),
 		Logger:          log,
 	}, d, proc.Enqueue)
+	if err != nil {
+		return err
+	}
+	mailboxes, err := cfg.mailboxPollers(d, proc.Enqueue, log) // mailbox intake: the SMTP path, over IMAP
 	if err != nil {
 		return err
 	}
@@ -181,6 +189,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		MailQueued:        sender.Kick,
 		Uses:              uses,
 		MTASTSPolicy:      tlsc.policy(),
+		Mailboxes:         mailboxStatus(mailboxes),
 	})
 	if err != nil {
 		return err
@@ -246,6 +255,9 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { keys.watchExpiry(procCtx) })
 	wg.Go(func() { sender.Run(procCtx) })
 	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
+	for _, p := range mailboxes {
+		wg.Go(func() { p.Run(procCtx) })
+	}
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
@@ -305,4 +317,5 @@ var (
 	_ inbox.OutboxStore       = (*db.DB)(nil)
 	_ inbox.NotifyStore       = (*db.DB)(nil)
 	_ web.Store               = (*db.DB)(nil)
+	_ mailbox.Store           = (*db.DB)(nil)
 )
