@@ -440,6 +440,16 @@ func TestOIDC_Refused(t *testing.T) {
 		refused(t, c, resp, body, http.StatusBadRequest, "code exchange refused")
 		noAccount(t, "pkce@example.com")
 	})
+
+	t.Run("Metrics", func(t *testing.T) {
+		admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
+		cookie, _ := e.newSession(admin.ID)
+		n := len(e.auditEvents(triage.AuditFilter{Action: triage.AuditLoginOIDCFail, Limit: 1000}))
+		_, body := e.get(e.client(), "/metrics", "Cookie", "secinbox_session="+cookie)
+		if want := `secinbox_auth_failures_total{kind="sso"} ` + strconv.Itoa(n) + "\n"; n == 0 || !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	})
 }
 
 func TestOIDC_RoleFromEverySignIn(t *testing.T) {
