@@ -56,6 +56,15 @@ type Config struct {
 
 	// Operations (issue 13).
 	TrustedProxies string
+
+	// Single sign-on with OpenID Connect (issue 13; oidc.go).
+	OIDCIssuer           string
+	OIDCClientID         string
+	OIDCClientSecret     string
+	OIDCClientSecretFile string
+	OIDCScopes           string
+	OIDCRolesClaim       string
+	OIDCRoleMap          string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -101,6 +110,13 @@ func (c *Config) settings() []setting {
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
 		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
+		{"oidc-issuer", "SECINBOX_OIDC_ISSUER", "", "issuer `URL` of an OpenID Connect provider: turns on single sign-on (password sign-in is then for admins only)", (*stringValue)(&c.OIDCIssuer)},
+		{"oidc-client-id", "SECINBOX_OIDC_CLIENT_ID", "", "client `id` of this site at the OpenID Connect provider", (*stringValue)(&c.OIDCClientID)},
+		{"oidc-client-secret", "SECINBOX_OIDC_CLIENT_SECRET", "", "client `secret` at the OpenID Connect provider (prefer the variable or the file)", (*secret)(&c.OIDCClientSecret)},
+		{"oidc-client-secret-file", "SECINBOX_OIDC_CLIENT_SECRET_FILE", "", "`file` holding the OpenID Connect client secret", (*stringValue)(&c.OIDCClientSecretFile)},
+		{"oidc-scopes", "SECINBOX_OIDC_SCOPES", "openid email", "`scopes` asked of the OpenID Connect provider, space-separated (must include openid)", (*stringValue)(&c.OIDCScopes)},
+		{"oidc-roles-claim", "SECINBOX_OIDC_ROLES_CLAIM", "groups", "ID token `claim` holding the user's groups or roles (a dotted path reaches into objects: realm_access.roles)", (*stringValue)(&c.OIDCRolesClaim)},
+		{"oidc-role-map", "SECINBOX_OIDC_ROLE_MAP", "", "`group=role` pairs, comma-separated, mapping values of the roles claim to admin, triager or viewer; the highest wins", (*stringValue)(&c.OIDCRoleMap)},
 	}
 }
 
@@ -185,6 +201,9 @@ func (c *Config) check() error {
 		}
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		return err
+	}
+	if err := c.checkOIDC(); err != nil {
 		return err
 	}
 	return c.checkAckLimits()
