@@ -592,3 +592,30 @@ func mustURL(s string) *url.URL {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func userTarget(id int64) string { return "user:" + itoa(id) }
+
+// TestOIDC_ProviderDown: a provider that cannot be reached is said so on
+// the sign-in page, and the admins' password still works (break-glass).
+func TestOIDC_ProviderDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String() + "/oidc"
+	ln.Close() // nothing listens there any more
+	e := newEnv(t, func(c *web.Config) {
+		c.OIDC = &web.OIDCConfig{Issuer: issuer, ClientID: "secinbox", ClientSecret: "s3cret", RolesClaim: "groups", RoleMap: ssoRoleMap}
+	})
+	resp, body := e.get(e.client(), "/login/oidc")
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "cannot be reached") ||
+		!strings.Contains(body, `data-testid="login-form"`) || sessionCookie(resp, "secinbox_oidc") != nil {
+		t.Errorf("status %d: %.500s", resp.StatusCode, body)
+	}
+	if got := e.auditReason(triage.AuditLoginOIDCFail); !strings.Contains(got, "identity provider unavailable") {
+		t.Errorf("audit reason %q", got)
+	}
+	e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
+	c := e.client()
+	if resp := e.login(c, "admin@localhost", "admin password 12"); resp.StatusCode != http.StatusSeeOther || !e.signedIn(c) {
+		t.Errorf("admin password sign-in while the provider is down: status %d", resp.StatusCode)
+	}
+}
