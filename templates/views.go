@@ -217,9 +217,12 @@ type AttachmentRow struct {
 }
 
 // LoginView is the sign-in form. Error is the generic failure message.
+// SSO shows the single sign-on button (and says the password form is for
+// admins only).
 type LoginView struct {
 	Email string
 	Error string
+	SSO   bool
 }
 
 // ErrorView is an error page. Message is safe to show.

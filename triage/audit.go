@@ -22,6 +22,8 @@ type AuditEvent struct {
 const (
 	AuditLoginSuccess    = "login.success"
 	AuditLoginFailure    = "login.failure"
+	AuditLoginOIDC       = "login.oidc"         // a single sign-on (OpenID Connect)
+	AuditLoginOIDCFail   = "login.oidc.failure" // a single sign-on refused
 	AuditLogout          = "logout"
 	AuditTwoFactorOK     = "login.2fa.success"
 	AuditTwoFactorFail   = "login.2fa.failure"

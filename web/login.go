@@ -20,6 +20,9 @@ const maxFormBytes = 64 << 10
 // reveals nothing about which staff addresses exist.
 const loginFailed = "Wrong email or password."
 
+// ssoOnly refuses a right password of someone who must use single sign-on.
+const ssoOnly = "Please use “Sign in with SSO”: while single sign-on is on, only admins may sign in with a password."
+
 // dummyHash is compared against when the email is unknown, so that a
 // failed sign-in takes as long whether or not the user exists: it has
 // the cost of real staff passwords.
@@ -42,7 +45,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("expired") != "" {
 		v.Error = "Your sign-in took too long. Please sign in again."
 	}
-	s.render(w, r, http.StatusOK, templates.Login(v))
+	s.loginPage(w, r, http.StatusOK, v)
 }
 
 // login checks the email and password. Without two-factor sign-in it
@@ -91,7 +94,14 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		// The actor is whoever typed: the email tried, not the account.
 		_ = s.auditAs(r, nil, email, triage.AuditLoginFailure, target, map[string]string{"reason": reason})
 		s.log.InfoContext(r.Context(), "sign-in failed", "remote", r.RemoteAddr)
-		s.render(w, r, http.StatusOK, templates.Login(templates.LoginView{Email: email, Error: loginFailed}))
+		s.loginPage(w, r, http.StatusOK, templates.LoginView{Email: email, Error: loginFailed})
+		return
+	}
+	if !s.passwordSignInAllowed(user) {
+		// The password was right: saying so tells its owner nothing new.
+		_ = s.auditAs(r, user, "", triage.AuditLoginFailure, userTarget(user.ID),
+			map[string]string{"reason": "password sign-in is for admins only while single sign-on is on"})
+		s.loginPage(w, r, http.StatusForbidden, templates.LoginView{Email: email, Error: ssoOnly})
 		return
 	}
 
@@ -163,7 +173,7 @@ func (s *server) pendingChallenge(r *http.Request) (*triage.LoginChallenge, *tri
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Disabled() || !u.TwoFactor {
+	if u.Disabled() || !u.TwoFactor || !s.passwordSignInAllowed(u) {
 		return nil, nil, triage.Errorf(triage.ENOTFOUND, "no sign-in in progress")
 	}
 	return ch, u, nil
@@ -229,7 +239,7 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 		}
 		if n >= triage.MaxChallengeFailures || ferr != nil {
 			http.SetCookie(w, s.pendingCookie("", -1))
-			s.render(w, r, http.StatusOK, templates.Login(templates.LoginView{Error: "Too many wrong codes. Please sign in again."}))
+			s.loginPage(w, r, http.StatusOK, templates.LoginView{Error: "Too many wrong codes. Please sign in again."})
 			return
 		}
 		s.render(w, r, http.StatusOK, templates.LoginTwoFactor(templates.LoginTwoFactorView{Error: triage.ErrorMessage(err)}))
@@ -253,6 +263,10 @@ func (s *server) checkPassword(r *http.Request, email, password string) (*triage
 		return nil, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
 	} else if err != nil {
 		return nil, err
+	}
+	if len(user.PasswordHash) == 0 { // made by single sign-on: no password is right
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return user, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
 	}
 	if bcrypt.CompareHashAndPassword(user.PasswordHash, []byte(password)) != nil {
 		return user, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)

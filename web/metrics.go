@@ -17,7 +17,7 @@ import (
 // the process's own counters. Admins only: a session, or an admin's API
 // token as a bearer token (what Prometheus sends).
 func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
-	failureActions := []string{triage.AuditLoginFailure, triage.AuditTwoFactorFail, triage.AuditAPIAuthFailure}
+	failureActions := []string{triage.AuditLoginFailure, triage.AuditTwoFactorFail, triage.AuditAPIAuthFailure, triage.AuditLoginOIDCFail}
 	st, err := s.store.Stats(r.Context(), s.now(), failureActions)
 	if err != nil {
 		s.Error(w, r, err)
@@ -76,6 +76,7 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.sample("secinbox_auth_failures_total", st.AuditByAction[triage.AuditLoginFailure], "kind", "password")
 	m.sample("secinbox_auth_failures_total", st.AuditByAction[triage.AuditTwoFactorFail], "kind", "two_factor")
 	m.sample("secinbox_auth_failures_total", st.AuditByAction[triage.AuditAPIAuthFailure], "kind", "api_token")
+	m.sample("secinbox_auth_failures_total", st.AuditByAction[triage.AuditLoginOIDCFail], "kind", "sso")
 	m.family("secinbox_rate_limited_total", "counter", "Requests refused 429 by the sign-in and API rate limits since this process started.")
 	m.sample("secinbox_rate_limited_total", s.acct.limited.Load())
 	m.family("secinbox_audit_events_total", "counter", "Events written to the audit log since the database was created.")

@@ -50,6 +50,8 @@ var wantRoles = map[string]triage.Role{
 	"POST /login":                            "",
 	"GET /login/2fa":                         "",
 	"POST /login/2fa":                        "",
+	"GET /login/oidc":                        "",
+	"GET /login/oidc/callback":               "",
 
 	"POST /logout":                         triage.RoleViewer,
 	"GET /board":                           triage.RoleViewer,

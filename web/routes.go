@@ -51,6 +51,8 @@ var routes = []Route{
 	{"POST", "/login", "", false, "sign in", (*server).login},
 	{"GET", "/login/2fa", "", false, "two-factor code form (after a right password)", (*server).loginTwoFactorForm},
 	{"POST", "/login/2fa", "", false, "sign in with a two-factor or recovery code", (*server).loginTwoFactor},
+	{"GET", "/login/oidc", "", false, "start single sign-on (OpenID Connect): on to the identity provider", (*server).oidcStart},
+	{"GET", "/login/oidc/callback", "", false, "finish single sign-on: the identity provider sends the browser back here", (*server).oidcCallback},
 
 	// Staff, with a session cookie.
 	{"POST", "/logout", triage.RoleViewer, false, "sign out", (*server).logout},

@@ -107,6 +107,10 @@ type Config struct {
 	// Mailboxes, when set, returns the state of each mailbox fetched
 	// over IMAP (package mailbox), for the settings page and /metrics.
 	Mailboxes func() []triage.MailboxStatus
+
+	// OIDC, when set, turns on single sign-on with an OpenID Connect
+	// provider (oidc.go); password sign-in is then for admins only.
+	OIDC *OIDCConfig
 }
 
 // server holds what every handler needs.
@@ -130,6 +134,7 @@ type server struct {
 	keyFinder      KeyFinder       // nil: no key lookups
 	reverifier     Reverifier      // nil: lookups do not verify again
 	acct           *accounts       // sign-in limits, two-factor sealing (account.go)
+	sso            *sso            // single sign-on (oidc.go); nil: off
 
 	linkKey      []byte
 	intake       func(rawID int64)
@@ -212,6 +217,9 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		s.now = time.Now
 	}
 	s.hall = newHallCache(s.now())
+	if s.sso, err = newSSO(cfg.OIDC, publicURL, cfg.SecretKey, s.secure, s.now); err != nil {
+		return nil, err
+	}
 	if err := checkSecurityTxtURL("SecurityTxtHiring", s.stxtHiring); err != nil {
 		return nil, err
 	}

@@ -77,6 +77,15 @@ type Config struct {
 	IMAPTLS             string
 	IMAPDoneFolder      string
 	IMAPPollInterval    time.Duration
+
+	// Single sign-on with OpenID Connect (issue 13; oidc.go).
+	OIDCIssuer           string
+	OIDCClientID         string
+	OIDCClientSecret     string
+	OIDCClientSecretFile string
+	OIDCScopes           string
+	OIDCRolesClaim       string
+	OIDCRoleMap          string
 }
 
 // setting is one flag: its name, the environment variable its default
@@ -137,6 +146,13 @@ func (c *Config) settings() []setting {
 		{"imap-tls", "SECINBOX_IMAP_TLS", "auto", "TLS to the mailboxes (`mode`): auto (from the URL: imaps implicit, imap starttls), implicit, starttls, or none (imap:// on loopback only)", choice(&c.IMAPTLS, "auto", "implicit", "starttls", "none")},
 		{"imap-done-folder", "SECINBOX_IMAP_DONE_FOLDER", "secinbox-filed", "`folder` each mailbox message is moved to once stored (created when missing)", (*stringValue)(&c.IMAPDoneFolder)},
 		{"imap-poll-interval", "SECINBOX_IMAP_POLL_INTERVAL", "2m", "how often each mailbox is read through besides IDLE's notices (`duration`, 10s to 1h)", (*durationValue)(&c.IMAPPollInterval)},
+		{"oidc-issuer", "SECINBOX_OIDC_ISSUER", "", "issuer `URL` of an OpenID Connect provider: turns on single sign-on (password sign-in is then for admins only)", (*stringValue)(&c.OIDCIssuer)},
+		{"oidc-client-id", "SECINBOX_OIDC_CLIENT_ID", "", "client `id` of this site at the OpenID Connect provider", (*stringValue)(&c.OIDCClientID)},
+		{"oidc-client-secret", "SECINBOX_OIDC_CLIENT_SECRET", "", "client `secret` at the OpenID Connect provider (prefer the variable or the file)", (*secret)(&c.OIDCClientSecret)},
+		{"oidc-client-secret-file", "SECINBOX_OIDC_CLIENT_SECRET_FILE", "", "`file` holding the OpenID Connect client secret", (*stringValue)(&c.OIDCClientSecretFile)},
+		{"oidc-scopes", "SECINBOX_OIDC_SCOPES", "openid email", "`scopes` asked of the OpenID Connect provider, space-separated (must include openid)", (*stringValue)(&c.OIDCScopes)},
+		{"oidc-roles-claim", "SECINBOX_OIDC_ROLES_CLAIM", "groups", "ID token `claim` holding the user's groups or roles (a dotted path reaches into objects: realm_access.roles)", (*stringValue)(&c.OIDCRolesClaim)},
+		{"oidc-role-map", "SECINBOX_OIDC_ROLE_MAP", "", "`group=role` pairs, comma-separated, mapping values of the roles claim to admin, triager or viewer; the highest wins", (*stringValue)(&c.OIDCRoleMap)},
 	}
 }
 
@@ -224,6 +240,9 @@ func (c *Config) check() error {
 		return err
 	}
 	if err := c.checkTLS(); err != nil {
+		return err
+	}
+	if err := c.checkOIDC(); err != nil {
 		return err
 	}
 	return c.checkAckLimits()

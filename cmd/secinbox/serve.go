@@ -165,6 +165,10 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	proxies, _ := cfg.trustedProxies() // checked by cfg.check
+	sso, err := cfg.oidc()
+	if err != nil {
+		return err
+	}
 	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:     d,
@@ -190,6 +194,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		Uses:              uses,
 		MTASTSPolicy:      tlsc.policy(),
 		Mailboxes:         mailboxStatus(mailboxes),
+		OIDC:              sso,
 	})
 	if err != nil {
 		return err
@@ -261,6 +266,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
 		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
+	if sso != nil {
+		log.Info("single sign-on is on: password sign-in is for admins only", "issuer", sso.Issuer,
+			"redirect_url", cfg.publicURL()+"/login/oidc/callback")
+	}
 	nextSteps(ctx, log, d, &cfg)
 
 	var runErr error
