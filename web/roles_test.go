@@ -35,6 +35,7 @@ var wantRoles = map[string]triage.Role{
 	"POST /reports/{id}/replies":             triage.RoleTriager,
 	"POST /reports/{id}/credit-offer":        triage.RoleTriager,
 	"POST /reports/{id}/credit":              triage.RoleTriager,
+	"POST /reports/{id}/deadlines":           triage.RoleTriager,
 	"GET /outbox":                            triage.RoleViewer,
 	"POST /outbox/{mid}/retry":               triage.RoleTriager,
 	"GET /api/v1/reports/{id}/messages":      triage.RoleViewer,

@@ -71,6 +71,7 @@ var routes = []Route{
 	{"POST", "/reports/{id}/replies", triage.RoleTriager, false, "reply to the researcher (mail, encrypted when their key is known)", (*server).reportReply},
 	{"POST", "/reports/{id}/credit-offer", triage.RoleTriager, false, "offer the researcher credit", (*server).reportCreditOffer},
 	{"POST", "/reports/{id}/credit", triage.RoleTriager, false, "set the advisory title, or record the researcher's credit choice made by mail", (*server).reportSetCredit},
+	{"POST", "/reports/{id}/deadlines", triage.RoleTriager, false, "move the disclosure deadline, set the embargo, mark actively exploited, record a CRA report", (*server).reportDeadlines},
 	{"GET", "/outbox", triage.RoleViewer, false, "outgoing mail and its delivery", (*server).outbox},
 	{"POST", "/outbox/{mid}/retry", triage.RoleTriager, false, "send a failed mail again", (*server).outboxRetry},
 	{"GET", "/cvss/score", triage.RoleViewer, false, "score a CVSS vector (the calculator)", (*server).cvssScore},

@@ -1,0 +1,41 @@
+-- 0015: from report to published advisory (issue 15) — the disclosure
+-- deadline and embargo, the CRA (Cyber Resilience Act, Art. 14) clocks,
+-- advisories and CVE IDs.
+
+-- A report's deadlines (triage.Deadlines), one row once it has any: the
+-- disclosure deadline from its first acceptance, an embargo, the CRA
+-- clocks once it is marked actively exploited. The *_counting columns are
+-- the due times of the deadlines that count down (NULL once done,
+-- stopped, or not started), kept by db.saveDeadlines whenever the report
+-- or its deadlines change, so the notifier and the board's due-soon group
+-- find them in SQL.
+CREATE TABLE report_deadlines (
+	report_id              INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+	disclosure_due_at      TEXT,
+	disclosure_extended    INTEGER NOT NULL DEFAULT 0, -- staff moved it: the policy no longer sets it
+	embargo_until          TEXT,
+	actively_exploited     INTEGER NOT NULL DEFAULT 0,
+	aware_at               TEXT,
+	ew_sent_at             TEXT,
+	ew_reference           TEXT    NOT NULL DEFAULT '',
+	notification_sent_at   TEXT,
+	notification_reference TEXT    NOT NULL DEFAULT '',
+	final_sent_at          TEXT,
+	final_reference        TEXT    NOT NULL DEFAULT '',
+	disclosure_counting    TEXT,
+	ew_counting            TEXT,
+	notification_counting  TEXT,
+	final_counting         TEXT
+);
+CREATE INDEX report_deadlines_disclosure ON report_deadlines (disclosure_counting) WHERE disclosure_counting IS NOT NULL;
+CREATE INDEX report_deadlines_ew ON report_deadlines (ew_counting) WHERE ew_counting IS NOT NULL;
+CREATE INDEX report_deadlines_notification ON report_deadlines (notification_counting) WHERE notification_counting IS NOT NULL;
+CREATE INDEX report_deadlines_final ON report_deadlines (final_counting) WHERE final_counting IS NOT NULL;
+
+-- Reports accepted before this migration get the default deadline, 90
+-- days after receipt (fixed width, as in 0003).
+INSERT INTO report_deadlines (report_id, disclosure_due_at, disclosure_counting)
+	SELECT id, strftime('%Y-%m-%dT%H:%M:%f', received_at, '+90 days') || '000000Z',
+		CASE WHEN status IN ('disclosed', 'duplicate', 'not-applicable', 'informative', 'spam') THEN NULL
+		ELSE strftime('%Y-%m-%dT%H:%M:%f', received_at, '+90 days') || '000000Z' END
+	FROM reports WHERE accepted_at IS NOT NULL;
