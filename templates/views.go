@@ -148,6 +148,8 @@ type ReportView struct {
 	Conversation ConversationView
 	// Deadlines is the disclosure panel (deadline_views.go).
 	Deadlines DeadlinesView
+	// Advisories is the advisories panel (advisory_views.go).
+	Advisories AdvisoriesPanelView
 }
 
 // PartView is one body part of a report and the signature covering it.

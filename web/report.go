@@ -90,6 +90,10 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if v.Advisories, err = s.advisoriesPanel(r, rep); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }
 

@@ -36,6 +36,11 @@ var routes = []Route{
 	{"GET", "/hall-of-fame", "", false, "hall of fame", (*server).hallOfFame},
 	{"GET", "/hall-of-fame.json", "", false, "hall of fame as JSON", (*server).hallOfFameJSON},
 	{"GET", "/hall-of-fame.atom", "", false, "hall of fame as an Atom feed", (*server).hallOfFameAtom},
+	{"GET", "/advisories", "", false, "published security advisories", (*server).advisoriesIndex},
+	{"GET", "/advisories.atom", "", false, "published security advisories as an Atom feed", (*server).advisoriesAtom},
+	{"GET", "/advisories/{file}", "", false, "a published advisory's page, or its CSAF (.csaf.json, .asc, .sha512), OSV (.osv.json) or CVE JSON (.cve.json)", (*server).advisoryFile},
+	{"GET", "/.well-known/csaf/provider-metadata.json", "", false, "CSAF provider metadata", (*server).csafProviderMetadata},
+	{"GET", "/.well-known/csaf/feed-tlp-white.json", "", false, "CSAF ROLIE feed of the published advisories", (*server).csafFeed},
 	{"GET", "/credit/{token}", "", false, "a researcher's credit choice (link from the offer mail)", (*server).creditForm},
 	{"POST", "/credit/{token}", "", false, "record or revoke a researcher's credit choice", (*server).creditChoose},
 	{"GET", "/report", "", false, "web form to submit a report (encrypted in the browser)", (*server).submitForm},
@@ -72,6 +77,11 @@ var routes = []Route{
 	{"POST", "/reports/{id}/credit-offer", triage.RoleTriager, false, "offer the researcher credit", (*server).reportCreditOffer},
 	{"POST", "/reports/{id}/credit", triage.RoleTriager, false, "set the advisory title, or record the researcher's credit choice made by mail", (*server).reportSetCredit},
 	{"POST", "/reports/{id}/deadlines", triage.RoleTriager, false, "move the disclosure deadline, set the embargo, mark actively exploited, record a CRA report", (*server).reportDeadlines},
+	{"POST", "/reports/{id}/advisory", triage.RoleTriager, false, "draft an advisory from a report", (*server).reportDraftAdvisory},
+	{"GET", "/staff/advisories/{adv}", triage.RoleViewer, false, "an advisory's editor", (*server).staffAdvisory},
+	{"POST", "/staff/advisories/{adv}", triage.RoleTriager, false, "save an advisory", (*server).staffAdvisorySave},
+	{"POST", "/staff/advisories/{adv}/publish", triage.RoleTriager, false, "publish an advisory", (*server).staffAdvisoryPublish},
+	{"GET", "/staff/advisories/{adv}/cve.json", triage.RoleViewer, false, "a draft advisory's CVE JSON, to submit by hand", (*server).staffAdvisoryCVE},
 	{"GET", "/outbox", triage.RoleViewer, false, "outgoing mail and its delivery", (*server).outbox},
 	{"POST", "/outbox/{mid}/retry", triage.RoleTriager, false, "send a failed mail again", (*server).outboxRetry},
 	{"GET", "/cvss/score", triage.RoleViewer, false, "score a CVSS vector (the calculator)", (*server).cvssScore},
@@ -123,6 +133,12 @@ var routes = []Route{
 	{"GET", "/api/v1/settings/sla", triage.RoleAdmin, true, "the SLA policy", (*server).apiSLAPolicy},
 	{"PUT", "/api/v1/settings/sla", triage.RoleAdmin, true, "replace the SLA policy", (*server).apiSetSLAPolicy},
 	{"GET", "/api/v1/openapi.json", triage.RoleViewer, true, "the OpenAPI 3.1 description of this API", (*server).apiOpenAPI},
+	// Advisories (advisory.go).
+	{"GET", "/api/v1/advisories", triage.RoleViewer, true, "list advisories, drafts included", (*server).apiAdvisories},
+	{"POST", "/api/v1/advisories", triage.RoleTriager, true, "draft an advisory", (*server).apiCreateAdvisory},
+	{"GET", "/api/v1/advisories/{adv}", triage.RoleViewer, true, "get an advisory", (*server).apiAdvisory},
+	{"PATCH", "/api/v1/advisories/{adv}", triage.RoleTriager, true, "edit an advisory", (*server).apiPatchAdvisory},
+	{"POST", "/api/v1/advisories/{adv}/publish", triage.RoleTriager, true, "publish an advisory (409 while a report is not disclosed or under embargo)", (*server).apiPublishAdvisory},
 }
 
 // Routes returns a copy of the route table, for tests and documentation.

@@ -53,6 +53,8 @@ type Config struct {
 	AckPerHour        int64
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
+	// AdvisoryPublisher names the publisher of advisories (advisory.go).
+	AdvisoryPublisher string
 
 	// Operations (issue 13).
 	TrustedProxies string
@@ -99,7 +101,8 @@ func (c *Config) settings() []setting {
 		{"ack-per-sender", "SECINBOX_ACK_PER_SENDER", "3", "most automatic acknowledgements to one address per hour (`number`)", (*int64Value)(&c.AckPerSender)},
 		{"ack-per-hour", "SECINBOX_ACK_PER_HOUR", "100", "most automatic acknowledgements in total per hour (`number`)", (*int64Value)(&c.AckPerHour)},
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
-		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF (default: secinbox's own, when the public URL is https)", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"advisory-publisher", "SECINBOX_ADVISORY_PUBLISHER", "", "the organization `name` published advisories give as publisher and vendor (default: the domain)", (*stringValue)(&c.AdvisoryPublisher)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
 	}
 }

@@ -152,6 +152,8 @@ func cmdServe(ctx context.Context, e *env) error {
 		LinkKey:           links,
 		Intake:            proc.Enqueue,
 		ClearSign:         keys.clearSign,
+		DetachSign:        keys.detachSign,
+		AdvisoryPublisher: cfg.AdvisoryPublisher,
 		SecurityTxtHiring: cfg.SecurityTxtHiring,
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),

@@ -39,3 +39,37 @@ INSERT INTO report_deadlines (report_id, disclosure_due_at, disclosure_counting)
 		CASE WHEN status IN ('disclosed', 'duplicate', 'not-applicable', 'informative', 'spam') THEN NULL
 		ELSE strftime('%Y-%m-%dT%H:%M:%f', received_at, '+90 days') || '000000Z' END
 	FROM reports WHERE accepted_at IS NOT NULL;
+
+-- Advisories (triage.Advisory): drafted from reports, published once they
+-- are disclosed and no embargo holds. public_id is "SA-YYYY-NNNN".
+CREATE TABLE advisories (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	public_id    TEXT    NOT NULL UNIQUE,
+	title        TEXT    NOT NULL,
+	summary      TEXT    NOT NULL DEFAULT '',
+	products     TEXT    NOT NULL DEFAULT '[]', -- JSON [{"name","affected","fixed"}]
+	cwe          TEXT    NOT NULL DEFAULT '',
+	refs         TEXT    NOT NULL DEFAULT '[]', -- JSON [url]
+	created_at   TEXT    NOT NULL,
+	created_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	updated_at   TEXT    NOT NULL,
+	published_at TEXT,                          -- NULL: a draft
+	revisions    TEXT    NOT NULL DEFAULT '[]'  -- JSON [{"number","date","summary"}]
+);
+CREATE INDEX advisories_published ON advisories (published_at) WHERE published_at IS NOT NULL;
+
+CREATE TABLE advisory_reports (
+	advisory_id INTEGER NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+	report_id   INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+	PRIMARY KEY (advisory_id, report_id)
+) WITHOUT ROWID;
+CREATE INDEX advisory_reports_report ON advisory_reports (report_id, advisory_id);
+
+-- The documents of an advisory's latest publication, byte for byte as
+-- served (and as signed): kind is csaf, csaf.asc, osv, or cve:CVE-YYYY-N.
+CREATE TABLE advisory_documents (
+	advisory_id INTEGER NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+	kind        TEXT    NOT NULL,
+	body        BLOB    NOT NULL,
+	PRIMARY KEY (advisory_id, kind)
+) WITHOUT ROWID;
