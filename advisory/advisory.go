@@ -32,10 +32,13 @@ type Publisher struct {
 
 // Vulnerability is one report an advisory covers, as published.
 type Vulnerability struct {
-	TrackingID string      // SEC-2026-0001
-	CVEID      string      // "" when the report has none
-	CVSS       triage.CVSS // zero: no vector
-	Credits    []string    // display names of researchers who chose to be named
+	TrackingID string // SEC-2026-0001
+	CVEID      string // the first CVE ID; "" when the report has none
+	// OtherCVEIDs are further CVE IDs of the report (rare: one given by
+	// another CNA as well): they get the same CVE record.
+	OtherCVEIDs []string    `json:",omitempty"`
+	CVSS        triage.CVSS // zero: no vector
+	Credits     []string    // display names of researchers who chose to be named
 }
 
 // Input is what the document builders need.

@@ -30,14 +30,29 @@ func scanDeadlines(row scanner) (*triage.Deadlines, error) {
 	return d, err
 }
 
-// findDeadlines returns report id's deadlines; the zero value (with the
-// id) when it has none yet.
+// findDeadlines returns report id's deadlines, with its CVE IDs; the
+// zero value (with the id) when it has none yet.
 func findDeadlines(ctx context.Context, tx *sql.Tx, id int64) (*triage.Deadlines, error) {
 	d, err := scanDeadlines(tx.QueryRowContext(ctx, `SELECT `+deadlineColumns+` FROM report_deadlines WHERE report_id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return &triage.Deadlines{ReportID: id}, nil
+		d, err = &triage.Deadlines{ReportID: id}, nil
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT cve_id FROM report_cves WHERE report_id = ? ORDER BY added_at, rowid`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		d.CVEIDs = append(d.CVEIDs, c)
+	}
+	return d, rows.Err()
 }
 
 // saveDeadlines stores d, the deadlines of r, with the due times of the
@@ -200,6 +215,26 @@ func (db *DB) DeadlinesOf(ctx context.Context, ids []int64) (map[int64]*triage.D
 					return err
 				}
 				out[d.ReportID] = d
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			rows, err = tx.QueryContext(ctx, `SELECT report_id, cve_id FROM report_cves
+				WHERE report_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+`) ORDER BY added_at, rowid`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				var c string
+				if err := rows.Scan(&id, &c); err != nil {
+					rows.Close()
+					return err
+				}
+				if out[id] == nil {
+					out[id] = &triage.Deadlines{ReportID: id}
+				}
+				out[id].CVEIDs = append(out[id].CVEIDs, c)
 			}
 			if err := rows.Close(); err != nil {
 				return err
@@ -386,4 +421,80 @@ func (db *DB) DeadlineCounts(ctx context.Context, now time.Time) (map[triage.Clo
 		return nil, 0, fmt.Errorf("db: deadline counts: %w", err)
 	}
 	return out, exploited, nil
+}
+
+// AddCVEID records CVE ID id for report reportID at now, from source
+// (triage.CVESourceServices or CVESourceManual), with a history event
+// and an audit record. An ID already recorded (for any report) is
+// ECONFLICT; a missing report ENOTFOUND.
+func (db *DB) AddCVEID(ctx context.Context, reportID int64, id, source string, by triage.Actor, now time.Time) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := reportExists(ctx, tx, reportID); err != nil {
+			return err
+		}
+		var addedBy any
+		if by.UserID != 0 {
+			addedBy = by.UserID
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO report_cves (cve_id, report_id, source, added_at, added_by) VALUES (?, ?, ?, ?, ?)`,
+			id, reportID, source, formatTime(now), addedBy)
+		if isUnique(err) {
+			return triage.Errorf(triage.ECONFLICT, "%s is already recorded", id)
+		} else if err != nil {
+			return err
+		}
+		return db.recordEvent(ctx, tx, &triage.Event{ReportID: reportID, At: now.UTC(), ActorID: by.UserID, Kind: triage.EventCVEID, From: source, To: id}, by, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("db: add cve id: %w", err)
+	}
+	return nil
+}
+
+// CVERecords returns the CVE IDs of the reports ids, oldest first.
+func (db *DB) CVERecords(ctx context.Context, ids []int64) ([]triage.CVERecord, error) {
+	var out []triage.CVERecord
+	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			rows, err := tx.QueryContext(ctx, `SELECT cve_id, report_id, source, added_at, published_at, publish_error
+				FROM report_cves WHERE report_id = ? ORDER BY added_at, rowid`, id)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var c triage.CVERecord
+				if err := rows.Scan(&c.ID, &c.ReportID, &c.Source, timeScanner{&c.AddedAt}, timeScanner{&c.PublishedAt}, &c.PublishError); err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, c)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db: cve records: %w", err)
+	}
+	return out, nil
+}
+
+// MarkCVEPublished records an attempt at now to publish CVE ID id's
+// record: published when pubErr is nil, else its error is kept.
+func (db *DB) MarkCVEPublished(ctx context.Context, id string, pubErr error, now time.Time) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if pubErr == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE report_cves SET published_at = ?, publish_error = '' WHERE cve_id = ?`, formatTime(now), id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE report_cves SET publish_error = ? WHERE cve_id = ?`, cut(pubErr.Error(), 500), id)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("db: mark cve published: %w", err)
+	}
+	return nil
 }

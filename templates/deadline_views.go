@@ -27,6 +27,13 @@ type DeadlinesView struct {
 	AwareRFC3339      string
 	CRASent           []Option // the CRA reports that may be recorded: early_warning ...
 
+	// CVEIDs are the report's CVE IDs; CVEURL the form that adds one;
+	// CVEServices whether CVE Services reserves them (else one is
+	// recorded by hand).
+	CVEIDs      []string
+	CVEURL      string
+	CVEServices bool
+
 	// Input is what was typed in a refused form, by field.
 	Input map[string]string
 }

@@ -506,6 +506,31 @@ func deadlineEventString(e Event) (string, bool) {
 		return "actively exploited, aware since " + e.To, true
 	case EventCRASent:
 		return fmt.Sprintf("CRA %s sent %s", strings.ReplaceAll(e.From, "_", " "), e.To), true
+	case EventCVEID:
+		if e.From == CVESourceServices {
+			return e.To + " reserved through CVE Services", true
+		}
+		return e.To + " recorded", true
 	}
 	return "", false
+}
+
+// CVE ID sources.
+const (
+	CVESourceServices = "cve-services" // reserved through CVE Services: secinbox publishes the record
+	CVESourceManual   = "manual"       // assigned elsewhere, recorded by hand
+)
+
+// EventCVEID is a report's history entry for a CVE ID added: To is the
+// ID, From its source.
+const EventCVEID EventKind = "cve_id"
+
+// CVERecord is a CVE ID of a report and its record's publication.
+type CVERecord struct {
+	ID           string
+	ReportID     int64
+	Source       string
+	AddedAt      time.Time
+	PublishedAt  time.Time // zero until published at CVE Services
+	PublishError string    // the last attempt's failure
 }

@@ -79,7 +79,7 @@ func (s *server) advisoryInput(ctx context.Context, a *triage.Advisory) (advisor
 		reports, deadlines[id] = append(reports, r), d
 		v := advisory.Vulnerability{TrackingID: r.TrackingID, CVSS: r.CVSS}
 		if len(d.CVEIDs) > 0 {
-			v.CVEID = d.CVEIDs[0]
+			v.CVEID, v.OtherCVEIDs = d.CVEIDs[0], d.CVEIDs[1:]
 		}
 		c, err := s.store.Credit(ctx, id)
 		switch {
@@ -142,8 +142,12 @@ func (s *server) buildDocuments(ctx context.Context, in advisory.Input) (map[str
 		if v.CVEID == "" {
 			continue
 		}
-		if docs[advisory.KindCVE+":"+v.CVEID], err = advisory.CVE(in, i); err != nil {
+		b, err := advisory.CVE(in, i)
+		if err != nil {
 			return nil, err
+		}
+		for _, id := range append([]string{v.CVEID}, v.OtherCVEIDs...) {
+			docs[advisory.KindCVE+":"+id] = b
 		}
 	}
 	if docs[kindSnapshot], err = json.Marshal(in); err != nil {
@@ -192,6 +196,21 @@ type apiAdvisory struct {
 	PublishedAt *string                  `json:"published_at"`
 	URL         *string                  `json:"url"`
 	Documents   map[string]string        `json:"documents"`
+	// CVERecords are the reports' CVE IDs and their records' publication
+	// at CVE Services (single advisories only; cve.go).
+	CVERecords *[]apiCVERecord `json:"cve_records,omitempty"`
+}
+
+// writeAdvisory answers one advisory with its CVE records.
+func (s *server) writeAdvisory(w http.ResponseWriter, r *http.Request, status int, a *triage.Advisory) {
+	v := s.newAPIAdvisory(a)
+	recs, err := s.apiCVERecords(r.Context(), a)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	v.CVERecords = &recs
+	writeJSON(w, status, v)
 }
 
 func advisoryState(a *triage.Advisory) string {
@@ -282,7 +301,7 @@ func (s *server) apiCreateAdvisory(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.newAPIAdvisory(a))
+	s.writeAdvisory(w, r, http.StatusCreated, a)
 }
 
 func (s *server) apiAdvisory(w http.ResponseWriter, r *http.Request) {
@@ -296,7 +315,7 @@ func (s *server) apiAdvisory(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.newAPIAdvisory(a))
+	s.writeAdvisory(w, r, http.StatusOK, a)
 }
 
 // apiPatchAdvisory edits an advisory: any field of the create body. An
@@ -317,7 +336,7 @@ func (s *server) apiPatchAdvisory(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.newAPIAdvisory(a))
+	s.writeAdvisory(w, r, http.StatusOK, a)
 }
 
 // apiPublishAdvisory publishes an advisory (again, after an edit): 409
@@ -333,7 +352,7 @@ func (s *server) apiPublishAdvisory(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.newAPIAdvisory(a))
+	s.writeAdvisory(w, r, http.StatusOK, a)
 }
 
 // ---- Public pages and files ------------------------------------------------
@@ -687,11 +706,6 @@ func (s *server) renderAdvisoryEdit(w http.ResponseWriter, r *http.Request, stat
 		v.Title, v.Summary, v.Products, v.CWE, v.Refs = input.Title, input.Summary, input.Products, input.CWE, input.Refs
 	}
 	s.render(w, r, status, templates.AdvisoryEdit(v))
-}
-
-// afterPublish runs what follows a publication: the CVE records go to
-// CVE Services (cve.go).
-func (s *server) afterPublish(ctx context.Context, a *triage.Advisory, in advisory.Input, docs map[string][]byte) {
 }
 
 // staffAdvisorySave saves the editor's form.

@@ -122,6 +122,9 @@ func (s *server) deadlinesView(r *http.Request, rep *triage.Report, now time.Tim
 		Embargoed:         d.Embargoed(now),
 		ActivelyExploited: d.ActivelyExploited,
 		Input:             map[string]string{},
+		CVEIDs:            d.CVEIDs,
+		CVEURL:            reportURL(rep.ID) + "/cve-id",
+		CVEServices:       s.cve != nil,
 	}
 	if c := d.Disclosure(rep, now); c != nil {
 		v.Clocks = append(v.Clocks, deadlineClockView(c, now))

@@ -31,6 +31,8 @@ var wantRoles = map[string]triage.Role{
 	"GET /advisories/{file}":                       "",
 	"GET /.well-known/csaf/provider-metadata.json": "",
 	"GET /.well-known/csaf/feed-tlp-white.json":    "",
+	"POST /reports/{id}/cve-id":                    triage.RoleTriager,
+	"POST /api/v1/reports/{id}/cve-id":             triage.RoleTriager,
 	"POST /reports/{id}/advisory":                  triage.RoleTriager,
 	"GET /staff/advisories/{adv}":                  triage.RoleViewer,
 	"POST /staff/advisories/{adv}":                 triage.RoleTriager,

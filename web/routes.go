@@ -78,6 +78,7 @@ var routes = []Route{
 	{"POST", "/reports/{id}/credit", triage.RoleTriager, false, "set the advisory title, or record the researcher's credit choice made by mail", (*server).reportSetCredit},
 	{"POST", "/reports/{id}/deadlines", triage.RoleTriager, false, "move the disclosure deadline, set the embargo, mark actively exploited, record a CRA report", (*server).reportDeadlines},
 	{"POST", "/reports/{id}/advisory", triage.RoleTriager, false, "draft an advisory from a report", (*server).reportDraftAdvisory},
+	{"POST", "/reports/{id}/cve-id", triage.RoleTriager, false, "reserve a CVE ID through CVE Services, or record one assigned elsewhere", (*server).reportAddCVEID},
 	{"GET", "/staff/advisories/{adv}", triage.RoleViewer, false, "an advisory's editor", (*server).staffAdvisory},
 	{"POST", "/staff/advisories/{adv}", triage.RoleTriager, false, "save an advisory", (*server).staffAdvisorySave},
 	{"POST", "/staff/advisories/{adv}/publish", triage.RoleTriager, false, "publish an advisory", (*server).staffAdvisoryPublish},
@@ -133,6 +134,7 @@ var routes = []Route{
 	{"GET", "/api/v1/settings/sla", triage.RoleAdmin, true, "the SLA policy", (*server).apiSLAPolicy},
 	{"PUT", "/api/v1/settings/sla", triage.RoleAdmin, true, "replace the SLA policy", (*server).apiSetSLAPolicy},
 	{"GET", "/api/v1/openapi.json", triage.RoleViewer, true, "the OpenAPI 3.1 description of this API", (*server).apiOpenAPI},
+	{"POST", "/api/v1/reports/{id}/cve-id", triage.RoleTriager, true, "reserve a CVE ID through CVE Services, or record one assigned elsewhere", (*server).apiAddCVEID},
 	// Advisories (advisory.go).
 	{"GET", "/api/v1/advisories", triage.RoleViewer, true, "list advisories, drafts included", (*server).apiAdvisories},
 	{"POST", "/api/v1/advisories", triage.RoleTriager, true, "draft an advisory", (*server).apiCreateAdvisory},

@@ -90,6 +90,9 @@ type Config struct {
 	// AdvisoryPublisher names the publisher (and vendor) in published
 	// advisories; "" means Domain.
 	AdvisoryPublisher string
+	// CVEServices, when set, reserves CVE IDs and publishes their
+	// records (cve.go); nil: CVE IDs are recorded by hand.
+	CVEServices CVEServices
 	// SecurityTxtHiring and SecurityTxtCSAF are the URLs security.txt
 	// gives as Hiring and CSAF; "" leaves Hiring out, and gives as CSAF
 	// the site's own provider-metadata.json when PublicURL is https.
@@ -138,6 +141,7 @@ type server struct {
 	detachSign func(ctx context.Context, data []byte) ([]byte, error)
 	// advisoryPublisher is Config.AdvisoryPublisher (advisory.go).
 	advisoryPublisher string
+	cve               CVEServices // nil: not configured (cve.go)
 	stxtHiring        string
 	stxtCSAF          string
 	outboundMail      string
@@ -196,6 +200,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		clearSign:         cfg.ClearSign,
 		detachSign:        cfg.DetachSign,
 		advisoryPublisher: strings.TrimSpace(cfg.AdvisoryPublisher),
+		cve:               cfg.CVEServices,
 		stxtHiring:        cfg.SecurityTxtHiring,
 		stxtCSAF:          cfg.SecurityTxtCSAF,
 		outboundMail:      cfg.OutboundMail,

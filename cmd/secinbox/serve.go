@@ -134,6 +134,10 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	proxies, _ := cfg.trustedProxies() // checked by cfg.check
+	cveServices, err := cfg.cveServices()
+	if err != nil {
+		return err
+	}
 	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:     d,
@@ -154,6 +158,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		ClearSign:         keys.clearSign,
 		DetachSign:        keys.detachSign,
 		AdvisoryPublisher: cfg.AdvisoryPublisher,
+		CVEServices:       cveServices,
 		SecurityTxtHiring: cfg.SecurityTxtHiring,
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),

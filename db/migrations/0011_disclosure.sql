@@ -73,3 +73,18 @@ CREATE TABLE advisory_documents (
 	body        BLOB    NOT NULL,
 	PRIMARY KEY (advisory_id, kind)
 ) WITHOUT ROWID;
+
+-- CVE IDs of reports (triage.CVERecord): reserved through CVE Services
+-- (source cve-services: secinbox publishes their records when an advisory
+-- covering the report is published) or recorded by hand (source manual:
+-- another CNA assigned it).
+CREATE TABLE report_cves (
+	cve_id        TEXT    PRIMARY KEY,
+	report_id     INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+	source        TEXT    NOT NULL CHECK (source IN ('cve-services', 'manual')),
+	added_at      TEXT    NOT NULL,
+	added_by      INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	published_at  TEXT,                       -- the record, published at CVE Services
+	publish_error TEXT    NOT NULL DEFAULT '' -- the last attempt's failure
+);
+CREATE INDEX report_cves_report ON report_cves (report_id, added_at);
