@@ -332,7 +332,9 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT CAST(substr(r.received_at, 1, 4) AS INTEGER),
 			CASE WHEN r.researcher_email = '' THEN 'report:' || r.id ELSE lower(r.researcher_email) END,
 			c.choice, c.display_name, c.link, c.chosen_at, r.received_at,
-			CASE WHEN r.status = ? THEN CASE WHEN c.advisory_title <> '' THEN c.advisory_title ELSE r.tracking_id END ELSE '' END
+			CASE WHEN r.status = ? THEN CASE WHEN c.advisory_title <> '' THEN c.advisory_title ELSE r.tracking_id END ELSE '' END,
+			COALESCE((SELECT a.public_id FROM advisory_reports ar JOIN advisories a ON a.id = ar.advisory_id
+				WHERE ar.report_id = r.id AND a.published_at IS NOT NULL ORDER BY a.published_at, a.id LIMIT 1), '')
 			FROM credits c JOIN reports r ON r.id = c.report_id
 			WHERE c.revoked_at IS NULL AND c.choice IN ('name', 'handle', 'anonymous')
 				AND r.status IN (`+strings.Join(marks, ", ")+`)
@@ -352,8 +354,14 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 				return
 			}
 			slices.SortStableFunc(advisories, func(a, b advisory) int { return a.received.Compare(b.received) })
+			linked := false
 			for _, a := range advisories {
 				entry.Advisories = append(entry.Advisories, a.title)
+				entry.AdvisoryIDs = append(entry.AdvisoryIDs, a.publicID)
+				linked = linked || a.publicID != ""
+			}
+			if !linked {
+				entry.AdvisoryIDs = nil
 			}
 			year.Entries = append(year.Entries, *entry)
 			entry, advisories = nil, nil
@@ -368,9 +376,10 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 			var (
 				y                                 int
 				key, choice, name, link, advTitle string
+				advID                             string
 				chosen, received                  time.Time
 			)
-			if err := rows.Scan(&y, &key, &choice, &name, &link, timeScanner{&chosen}, timeScanner{&received}, &advTitle); err != nil {
+			if err := rows.Scan(&y, &key, &choice, &name, &link, timeScanner{&chosen}, timeScanner{&received}, &advTitle, &advID); err != nil {
 				return err
 			}
 			if chosen.After(h.Updated) {
@@ -392,7 +401,7 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 			entry.Name, entry.Link = name, link
 			entry.Count++
 			if advTitle != "" {
-				advisories = append(advisories, advisory{advTitle, received})
+				advisories = append(advisories, advisory{advTitle, advID, received})
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -407,9 +416,11 @@ func (db *DB) HallOfFame(ctx context.Context) (*triage.HallOfFame, error) {
 	return h, nil
 }
 
-// advisory is a disclosed report's public title and when it was received.
+// advisory is a disclosed report's public title, the public id of the
+// published advisory covering it ("" for none), and when it was received.
 type advisory struct {
 	title    string
+	publicID string
 	received time.Time
 }
 

@@ -57,6 +57,11 @@ func (db *DB) DecideNotifications(ctx context.Context, now time.Time, channels [
 				}
 				n += int(k)
 			}
+			k, err := decideDeadlineNotifications(ctx, tx, now, ch)
+			if err != nil {
+				return err
+			}
+			n += k
 		}
 		return nil
 	})

@@ -91,6 +91,9 @@ func (db *DB) SetSLAPolicy(ctx context.Context, p *triage.SLAPolicy, by triage.A
 		if n, err = recomputeClocks(ctx, tx, p, now); err != nil {
 			return err
 		}
+		if _, err := followDisclosurePolicy(ctx, tx, p, now); err != nil {
+			return err
+		}
 		return db.addAudit(ctx, tx, &triage.AuditEvent{
 			At: now, ActorID: by.UserID, ActorEmail: actorEmail(by), Action: triage.AuditSettingsChange,
 			Target: "settings:" + settingSLAPolicy, Detail: string(doc), RemoteAddr: by.RemoteAddr, UserAgent: by.UserAgent,

@@ -210,21 +210,26 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 				return err
 			}
 		}
+		prev := r.Status
 		evs, err := r.Apply(c, original, by.UserID, now)
 		if err != nil {
 			return err
 		}
-		if len(evs) == 0 {
-			return nil
+		if len(evs) > 0 {
+			p, err := findSLAPolicy(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := saveTriage(ctx, tx, r, p, now); err != nil {
+				return err
+			}
+			if err := db.recordEvents(ctx, tx, evs, by); err != nil {
+				return err
+			}
 		}
-		p, err := findSLAPolicy(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := saveTriage(ctx, tx, r, p, now); err != nil {
-			return err
-		}
-		return db.recordEvents(ctx, tx, evs, by)
+		// The deadlines follow the move, and c.Deadlines changes them
+		// (deadlines.go), even when nothing else changed.
+		return db.updateDeadlines(ctx, tx, r, prev, c.Deadlines, evs, by, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db: update report: %w", err)

@@ -118,7 +118,8 @@ func clockText(c triage.ClockName) string {
 	case triage.ClockRemediation:
 		return "remediation"
 	}
-	return string(c)
+	return triage.DeadlineText(c) // the disclosure deadline, the CRA clocks
+
 }
 
 func eventText(e string) string {
@@ -127,6 +128,10 @@ func eventText(e string) string {
 		return "breached"
 	case triage.NotifyDueSoon:
 		return "due soon"
+	case triage.NotifyDueIn14Days:
+		return "due in 14 days"
+	case triage.NotifyDueIn1Day:
+		return "due in 1 day"
 	}
 	return e
 }

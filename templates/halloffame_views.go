@@ -30,6 +30,9 @@ type HallOfFameEntry struct {
 	URL        string
 	Reports    string   // "1 report", "3 reports"
 	Advisories []string // their disclosed reports: advisory titles or tracking ids
+	// AdvisoryLinks are, in step with Advisories, the pages of the
+	// published advisories ("" for none).
+	AdvisoryLinks []string
 }
 
 // CreditChoiceView is the page a credit offer's link opens.

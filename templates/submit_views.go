@@ -42,6 +42,9 @@ type StatusView struct {
 	Error         string              // why a reply was refused
 	Reply         string              // the refused reply's text, shown again
 	CanReply      bool
+	// Disclosure is the disclosure deadline and embargo; nil before
+	// the report is accepted (deadline_views.go).
+	Disclosure *StatusDisclosureView
 }
 
 // StatusClockView is the first-response clock as a researcher sees it.

@@ -43,6 +43,8 @@ type BoardView struct {
 	// CanAct: the user may change reports (triager or admin), so the
 	// a (assign) and s (status) shortcuts open their forms.
 	CanAct bool
+	// DueSoon is the due-soon group of deadlines (deadline_views.go).
+	DueSoon []DueSoonRow
 }
 
 // BoardFilters are the board's filter form, its values as submitted and
@@ -145,6 +147,10 @@ type ReportView struct {
 	// messages, staff replies, internal notes; and the reply and credit
 	// forms (conversation_views.go).
 	Conversation ConversationView
+	// Deadlines is the disclosure panel (deadline_views.go).
+	Deadlines DeadlinesView
+	// Advisories is the advisories panel (advisory_views.go).
+	Advisories AdvisoriesPanelView
 }
 
 // PartView is one body part of a report and the signature covering it.
@@ -493,6 +499,7 @@ type SettingsView struct {
 	Start, End    string        // "09:00"
 	Holidays      string        // one YYYY-MM-DD per line
 	Mailboxes     []MailboxView // mailbox intake over IMAP; none: not configured
+	Disclosure    string        // the disclosure deadline, days after receipt
 }
 
 // SettingField is a named numeric field.

@@ -133,6 +133,10 @@ type HallEntry struct {
 	// set, or the tracking id, never the report's own title.
 	// Undisclosed reports are only counted.
 	Advisories []string
+	// AdvisoryIDs are, in step with Advisories, the public ids of the
+	// published advisories covering those reports ("" for none); nil
+	// when none is.
+	AdvisoryIDs []string
 }
 
 // HallStatuses are the statuses whose reports the hall of fame counts:

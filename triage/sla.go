@@ -93,7 +93,21 @@ type SLAPolicy struct {
 	Triage        time.Duration
 	Remediation   map[Severity]time.Duration // low, medium, high, critical
 	Calendar      *Calendar                  // nil: clocks count around the clock
+	// Disclosure is the disclosure deadline after receipt, in wall-clock
+	// time (deadline.go); zero means DefaultDisclosureWindow.
+	Disclosure time.Duration
 }
+
+// disclosureWindow is p's disclosure window.
+func (p *SLAPolicy) disclosureWindow() time.Duration {
+	if p == nil || p.Disclosure <= 0 {
+		return DefaultDisclosureWindow
+	}
+	return p.Disclosure
+}
+
+// DisclosureDays is p's disclosure window in days.
+func (p *SLAPolicy) DisclosureDays() int { return int(p.disclosureWindow() / (24 * time.Hour)) }
 
 // DefaultSLAPolicy is the policy until an admin changes it.
 func DefaultSLAPolicy() *SLAPolicy {
@@ -107,6 +121,7 @@ func DefaultSLAPolicy() *SLAPolicy {
 			SeverityMedium:   90 * day,
 			SeverityLow:      180 * day,
 		},
+		Disclosure: DefaultDisclosureWindow,
 	}
 }
 
@@ -304,6 +319,9 @@ type slaPolicyJSON struct {
 	TriageHours        float64            `json:"triage_hours"`
 	RemediationHours   map[string]float64 `json:"remediation_hours"`
 	BusinessHours      *businessHoursJSON `json:"business_hours"`
+	// DisclosureDays is optional (documents stored before it existed):
+	// absent or null means the default, 90.
+	DisclosureDays *int `json:"disclosure_days,omitempty"`
 }
 
 type businessHoursJSON struct {
@@ -366,6 +384,13 @@ func ParseSLAPolicy(b []byte) (*SLAPolicy, error) {
 		if p.Calendar, err = j.BusinessHours.calendar(); err != nil {
 			return nil, err
 		}
+	}
+	p.Disclosure = DefaultDisclosureWindow
+	if d := j.DisclosureDays; d != nil {
+		if max := int(MaxDisclosureWindow / (24 * time.Hour)); *d < 1 || *d > max {
+			return nil, Errorf(EINVALID, "disclosure_days must be between 1 and %d", max)
+		}
+		p.Disclosure = time.Duration(*d) * 24 * time.Hour
 	}
 	return p, nil
 }
@@ -430,6 +455,8 @@ func (p *SLAPolicy) MarshalJSON() ([]byte, error) {
 		TriageHours:        p.Triage.Hours(),
 		RemediationHours:   map[string]float64{},
 	}
+	days := p.DisclosureDays()
+	j.DisclosureDays = &days
 	for sev, w := range p.Remediation {
 		j.RemediationHours[string(sev)] = w.Hours()
 	}

@@ -109,6 +109,10 @@ type Change struct {
 	// DuplicateOf closes the report as a duplicate of that report; Status
 	// may then be omitted or duplicate. Apply needs the original loaded.
 	DuplicateOf *int64
+	// Deadlines changes the disclosure deadline, embargo and CRA clocks
+	// (deadline.go); Apply leaves it to the store, which applies it with
+	// the rest in one transaction.
+	Deadlines *DeadlineChange
 }
 
 // Apply makes change c to r at now on behalf of staff user actor, all or
@@ -308,6 +312,9 @@ func CanAssign(u *User) error {
 
 // String describes an event in a line, for history lists and logs.
 func (e Event) String() string {
+	if s, ok := deadlineEventString(e); ok {
+		return s
+	}
 	switch e.Kind {
 	case EventStatus:
 		return fmt.Sprintf("status %s → %s", e.From, e.To)

@@ -38,6 +38,11 @@ type apiReport struct {
 	Duplicates  *[]int64 `json:"duplicates,omitempty"` // single reports only
 	SLA         apiSLA   `json:"sla"`
 
+	// Coordinated disclosure (deadlines_api.go).
+	Disclosure apiDisclosure `json:"disclosure"`
+	CRA        apiCRA        `json:"cra"`
+	CVEIDs     []string      `json:"cve_ids"`
+
 	// Messages is the conversation, the first message first (single
 	// reports only; conversation_api.go).
 	Messages *[]apiMessage `json:"messages,omitempty"`
@@ -169,6 +174,10 @@ func (s *server) apiReport(w http.ResponseWriter, r *http.Request) {
 		fpr, src = best.Fingerprint, string(best.Source)
 	}
 	v.Researcher.KeyFingerprint, v.Researcher.KeySource = &fpr, &src
+	if err := s.setAPIDeadlinesOne(r.Context(), &v, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 

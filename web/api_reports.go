@@ -152,6 +152,10 @@ func (s *server) apiReports(w http.ResponseWriter, r *http.Request) {
 	for _, rep := range reports {
 		out.Reports = append(out.Reports, newAPIReport(rep, p, now, false))
 	}
+	if err := s.setAPIDeadlinesAll(r.Context(), out.Reports, reports, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -271,12 +275,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 // alone; assignee null (or "") unassigns, cvss_vector "" removes the
 // vector.
 type patchBody struct {
-	Status      *string       `json:"status"`
-	CVSSVector  *string       `json:"cvss_vector"`
-	Severity    *string       `json:"severity"`
-	Assignee    assigneeField `json:"assignee"`
-	Labels      *[]string     `json:"labels"`
-	DuplicateOf *int64        `json:"duplicate_of"`
+	Status        *string       `json:"status"`
+	CVSSVector    *string       `json:"cvss_vector"`
+	Severity      *string       `json:"severity"`
+	Assignee      assigneeField `json:"assignee"`
+	Labels        *[]string     `json:"labels"`
+	DuplicateOf   *int64        `json:"duplicate_of"`
+	deadlinePatch               // disclosure_due_at, reason, embargo_until, actively_exploited, aware_at, cra_sent
 }
 
 // apiPatchReport changes a report's triage state in one step and answers
@@ -318,6 +323,10 @@ func (s *server) apiPatchReport(w http.ResponseWriter, r *http.Request) {
 		}
 		c.Assignee = &uid
 	}
+	if c.Deadlines, err = body.deadlinePatch.change(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	now := s.now()
 	rep, err := s.store.UpdateReport(r.Context(), id, c, actorOf(r), now)
 	if err != nil {
@@ -332,7 +341,12 @@ func (s *server) apiPatchReport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newAPIReport(rep, p, now, false))
+	v := newAPIReport(rep, p, now, false)
+	if err := s.setAPIDeadlinesOne(r.Context(), &v, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // assigneeField is PATCH's assignee, which may be absent (set false),

@@ -49,6 +49,9 @@ func (s *server) board(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.boardRows(r, &v, f, page, now)
 	}
+	if err == nil {
+		v.DueSoon, err = s.dueSoonRows(ctx, now)
+	}
 	if err != nil {
 		if code := triage.ErrorCode(err); code != triage.EINVALID {
 			s.Error(w, r, err)

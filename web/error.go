@@ -82,6 +82,12 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusServiceUnavailable, "The server cannot save anything right now (its disk is full or its database is busy). Nothing was changed. Please try again in a minute."
 		w.Header().Set("Retry-After", "60")
 	}
+	if gw := (interface{ BadGateway() string })(nil); status == http.StatusInternalServerError && errors.As(err, &gw) {
+		// A service we call failed (CVE Services, cve.go): its message
+		// (never a credential) tells the user what to fix or wait for.
+		s.log.WarnContext(r.Context(), "request failed upstream", "method", r.Method, "path", logPath(r), "err", err)
+		status, msg = http.StatusBadGateway, gw.BadGateway()
+	}
 	if status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", logPath(r), "err", err)
 		msg = "internal error"

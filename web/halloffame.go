@@ -204,9 +204,15 @@ func (s *server) hallView(h *triage.HallOfFame) templates.HallOfFameView {
 	for _, y := range h.Years {
 		year := templates.HallOfFameYear{Year: strconv.Itoa(y.Year), Anchor: hallAnchor(y.Year), Anonymous: y.Anonymous}
 		for _, e := range y.Entries {
-			year.Entries = append(year.Entries, templates.HallOfFameEntry{
-				Name: e.Name, URL: hallLink(e.Link), Reports: reportCount(e.Count), Advisories: e.Advisories,
-			})
+			he := templates.HallOfFameEntry{Name: e.Name, URL: hallLink(e.Link), Reports: reportCount(e.Count), Advisories: e.Advisories}
+			for i := range e.Advisories {
+				link := ""
+				if i < len(e.AdvisoryIDs) && e.AdvisoryIDs[i] != "" {
+					link = "/advisories/" + e.AdvisoryIDs[i]
+				}
+				he.AdvisoryLinks = append(he.AdvisoryLinks, link)
+			}
+			year.Entries = append(year.Entries, he)
 		}
 		v.Years = append(v.Years, year)
 	}

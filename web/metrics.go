@@ -81,6 +81,10 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.sample("secinbox_rate_limited_total", s.acct.limited.Load())
 	m.family("secinbox_audit_events_total", "counter", "Events written to the audit log since the database was created.")
 	m.sample("secinbox_audit_events_total", st.AuditEventsTotal)
+	if err := s.deadlineMetrics(r, m); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

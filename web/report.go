@@ -87,6 +87,14 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if v.Deadlines, err = s.deadlinesView(r, rep, now); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if v.Advisories, err = s.advisoriesPanel(r, rep); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }
 

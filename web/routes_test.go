@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ func (e *env) examplePath(pattern string) string {
 		"{$}", "",
 		"{id}", fmt.Sprint(e.xss.ID),
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
+		"{adv}", "1", // the advisory TestRoutes_Viewer drafts
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
 		"{wkddomain}", "localhost",
 		"{wkdfile}", "policy",
@@ -60,6 +62,10 @@ func TestRoutes_Table(t *testing.T) {
 func TestRoutes_Viewer(t *testing.T) {
 	e := newEnv(t)
 	c := e.viewerClient()
+	ids := []int64{e.xss.ID}
+	if _, err := e.db.CreateAdvisory(context.Background(), triage.AdvisoryChange{ReportIDs: &ids, Title: ptr("An advisory")}, triage.Actor{}, t0); err != nil {
+		t.Fatal(err)
+	}
 	// Pages that show something only after a step (two-factor enrolment).
 	needsState := map[string]bool{"/account/2fa": true, "/account/2fa/qr.png": true}
 	for _, rt := range web.Routes() {

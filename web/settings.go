@@ -41,6 +41,7 @@ type settingsForm struct {
 	days                  []string
 	start, end            string
 	holidays              string
+	disclosure            string // days (deadlines.go)
 }
 
 // policyForm is p as the form shows it.
@@ -54,6 +55,7 @@ func policyForm(p *triage.SLAPolicy) settingsForm {
 		days:          []string{"mon", "tue", "wed", "thu", "fri"},
 		start:         "09:00",
 		end:           "17:00",
+		disclosure:    strconv.Itoa(p.DisclosureDays()),
 	}
 	for sev, w := range p.Remediation {
 		f.remediation[sev] = hours(w.Hours())
@@ -91,6 +93,7 @@ func postedForm(r *http.Request) settingsForm {
 		start:         strings.TrimSpace(pf.Get("start")),
 		end:           strings.TrimSpace(pf.Get("end")),
 		holidays:      pf.Get("holidays"),
+		disclosure:    strings.TrimSpace(pf.Get("disclosure_days")),
 	}
 	for _, rf := range remediationFields {
 		f.remediation[rf.sev] = strings.TrimSpace(pf.Get("remediation_" + string(rf.sev)))
@@ -123,6 +126,13 @@ func (f settingsForm) policy() (*triage.SLAPolicy, error) {
 		}
 	}
 	doc["remediation_hours"] = rem
+	if f.disclosure != "" {
+		days, err := strconv.Atoi(f.disclosure)
+		if err != nil {
+			return nil, triage.Errorf(triage.EINVALID, "Disclosure deadline: enter a whole number of days")
+		}
+		doc["disclosure_days"] = days
+	}
 	doc["business_hours"] = nil
 	if f.businessHours {
 		holidays := []string{}
@@ -152,6 +162,7 @@ func (f settingsForm) view() templates.SettingsView {
 		FirstResponse: f.firstResponse, Triage: f.triage,
 		BusinessHours: f.businessHours, TimeZone: f.timeZone,
 		Start: f.start, End: f.end, Holidays: f.holidays,
+		Disclosure: f.disclosure,
 	}
 	for _, rf := range remediationFields {
 		v.Remediation = append(v.Remediation, templates.SettingField{

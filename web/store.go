@@ -13,6 +13,9 @@ type Store interface {
 	AccountStore
 	TriageStore
 	ConversationStore
+	DeadlineStore
+	AdvisoryStore
+	CVEStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)

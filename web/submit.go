@@ -669,6 +669,9 @@ func (s *server) statusView(r *http.Request, token string, reportID int64) (temp
 	}
 	v.Received = at(rep.ReceivedAt)
 	v.FirstResponse = statusClock(rep.Clocks(p, now).FirstResponse, !rep.Timeline.RespondedAt.IsZero(), at)
+	if v.Disclosure, err = s.statusDisclosure(ctx, rep, now); err != nil {
+		return v, err
+	}
 	first := rep.Body
 	if rep.Encrypted && !rep.Decrypted {
 		first = "(We could not decrypt this message.)"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secinbox/secinbox/advisory"
 	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
@@ -82,8 +83,19 @@ type Config struct {
 	// ClearSign, when set, signs security.txt with the team key (an
 	// OpenPGP cleartext signature); nil serves it unsigned.
 	ClearSign func(ctx context.Context, text []byte) ([]byte, error)
+	// DetachSign, when set, makes a detached, armored OpenPGP signature
+	// with the team key: the published CSAF documents' .asc. Nil
+	// publishes them unsigned.
+	DetachSign func(ctx context.Context, data []byte) ([]byte, error)
+	// AdvisoryPublisher names the publisher (and vendor) in published
+	// advisories; "" means Domain.
+	AdvisoryPublisher string
+	// CVEServices, when set, reserves CVE IDs and publishes their
+	// records (cve.go); nil: CVE IDs are recorded by hand.
+	CVEServices CVEServices
 	// SecurityTxtHiring and SecurityTxtCSAF are the URLs security.txt
-	// gives as Hiring and CSAF; "" leaves the field out.
+	// gives as Hiring and CSAF; "" leaves Hiring out, and gives as CSAF
+	// the site's own provider-metadata.json when PublicURL is https.
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
 	// OutboundMail says how mail leaves, for the outbox page: "relay
@@ -136,12 +148,16 @@ type server struct {
 	acct           *accounts       // sign-in limits, two-factor sealing (account.go)
 	sso            *sso            // single sign-on (oidc.go); nil: off
 
-	linkKey      []byte
-	intake       func(rawID int64)
-	clearSign    func(ctx context.Context, text []byte) ([]byte, error)
-	stxtHiring   string
-	stxtCSAF     string
-	outboundMail string
+	linkKey    []byte
+	intake     func(rawID int64)
+	clearSign  func(ctx context.Context, text []byte) ([]byte, error)
+	detachSign func(ctx context.Context, data []byte) ([]byte, error)
+	// advisoryPublisher is Config.AdvisoryPublisher (advisory.go).
+	advisoryPublisher string
+	cve               CVEServices // nil: not configured (cve.go)
+	stxtHiring        string
+	stxtCSAF          string
+	outboundMail      string
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
 	mailQueued   func() // nil: the sender finds new mail at its next poll
@@ -177,35 +193,38 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		return nil, fmt.Errorf("web: Config.PublicURL must be an absolute http(s) URL, got %q", cfg.PublicURL)
 	}
 	s := &server{
-		store:          cfg.Store,
-		log:            cfg.Logger,
-		now:            cfg.Now,
-		domain:         domain,
-		contact:        "security@" + domain,
-		publicURL:      publicURL,
-		keyArmored:     cfg.PublicKeyArmored,
-		keyBinary:      cfg.PublicKeyBinary,
-		keyFpr:         cfg.KeyFingerprint,
-		keyExpires:     cfg.KeyExpires,
-		teamKeyFn:      cfg.TeamKey,
-		secure:         cfg.SecureCookies,
-		trustedProxies: cfg.TrustedProxies,
-		cookieName:     "secinbox_session",
-		wkd:            make(map[string]bool),
-		keyFinder:      cfg.KeyFinder,
-		reverifier:     cfg.Reverifier,
-		acct:           newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
-		linkKey:        cfg.LinkKey,
-		intake:         cfg.Intake,
-		clearSign:      cfg.ClearSign,
-		stxtHiring:     cfg.SecurityTxtHiring,
-		stxtCSAF:       cfg.SecurityTxtCSAF,
-		outboundMail:   cfg.OutboundMail,
-		submitLimits:   newSubmitLimiters(),
-		mailQueued:     cfg.MailQueued,
-		uses:           cfg.Uses,
-		mtaSTSPolicy:   cfg.MTASTSPolicy,
-		mailboxes:      cfg.Mailboxes,
+		store:             cfg.Store,
+		log:               cfg.Logger,
+		now:               cfg.Now,
+		domain:            domain,
+		contact:           "security@" + domain,
+		publicURL:         publicURL,
+		keyArmored:        cfg.PublicKeyArmored,
+		keyBinary:         cfg.PublicKeyBinary,
+		keyFpr:            cfg.KeyFingerprint,
+		keyExpires:        cfg.KeyExpires,
+		teamKeyFn:         cfg.TeamKey,
+		secure:            cfg.SecureCookies,
+		trustedProxies:    cfg.TrustedProxies,
+		cookieName:        "secinbox_session",
+		wkd:               make(map[string]bool),
+		keyFinder:         cfg.KeyFinder,
+		reverifier:        cfg.Reverifier,
+		acct:              newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
+		linkKey:           cfg.LinkKey,
+		intake:            cfg.Intake,
+		clearSign:         cfg.ClearSign,
+		stxtHiring:        cfg.SecurityTxtHiring,
+		stxtCSAF:          cfg.SecurityTxtCSAF,
+		outboundMail:      cfg.OutboundMail,
+		submitLimits:      newSubmitLimiters(),
+		mailQueued:        cfg.MailQueued,
+		uses:              cfg.Uses,
+		mtaSTSPolicy:      cfg.MTASTSPolicy,
+		mailboxes:         cfg.Mailboxes,
+		detachSign:        cfg.DetachSign,
+		advisoryPublisher: strings.TrimSpace(cfg.AdvisoryPublisher),
+		cve:               cfg.CVEServices,
 	}
 	if s.uses == nil {
 		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)
@@ -225,6 +244,9 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 	}
 	if err := checkSecurityTxtURL("SecurityTxtCSAF", s.stxtCSAF); err != nil {
 		return nil, err
+	}
+	if s.stxtCSAF == "" && strings.HasPrefix(publicURL, "https://") {
+		s.stxtCSAF = publicURL + advisory.ProviderMetadataPath // advisory.go serves it
 	}
 	if s.secure {
 		s.cookieName = "__Host-secinbox_session"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/secinbox/secinbox/certs"
+	"github.com/secinbox/secinbox/cveservices"
 	"github.com/secinbox/secinbox/inbox"
 )
 
@@ -53,6 +54,14 @@ type Config struct {
 	AckPerHour        int64
 	SecurityTxtHiring string
 	SecurityTxtCSAF   string
+	// AdvisoryPublisher names the publisher of advisories, and CVEAPI*
+	// reach CVE Services (advisory.go).
+	AdvisoryPublisher string
+	CVEAPIURL         string
+	CVEAPIUser        string
+	CVEAPIOrg         string
+	CVEAPIKey         string
+	CVEAPIKeyFile     string
 
 	// Operations (issue 13).
 	TrustedProxies string
@@ -129,7 +138,13 @@ func (c *Config) settings() []setting {
 		{"ack-per-sender", "SECINBOX_ACK_PER_SENDER", "3", "most automatic acknowledgements to one address per hour (`number`)", (*int64Value)(&c.AckPerSender)},
 		{"ack-per-hour", "SECINBOX_ACK_PER_HOUR", "100", "most automatic acknowledgements in total per hour (`number`)", (*int64Value)(&c.AckPerHour)},
 		{"securitytxt-hiring", "SECINBOX_SECURITYTXT_HIRING", "", "https `URL` of security jobs, published as security.txt's Hiring", (*stringValue)(&c.SecurityTxtHiring)},
-		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"securitytxt-csaf", "SECINBOX_SECURITYTXT_CSAF", "", "https `URL` of the CSAF provider-metadata.json, published as security.txt's CSAF (default: secinbox's own, when the public URL is https)", (*stringValue)(&c.SecurityTxtCSAF)},
+		{"advisory-publisher", "SECINBOX_ADVISORY_PUBLISHER", "", "the organization `name` published advisories give as publisher and vendor (default: the domain)", (*stringValue)(&c.AdvisoryPublisher)},
+		{"cve-api-url", "SECINBOX_CVE_API_URL", cveservices.DefaultURL, "CVE Services API base `URL`", (*stringValue)(&c.CVEAPIURL)},
+		{"cve-api-user", "SECINBOX_CVE_API_USER", "", "CVE Services `user`: with -cve-api-org and the key, triagers reserve CVE IDs and publish their records", (*stringValue)(&c.CVEAPIUser)},
+		{"cve-api-org", "SECINBOX_CVE_API_ORG", "", "the CNA's CVE Services short `name`", (*stringValue)(&c.CVEAPIOrg)},
+		{"cve-api-key", "SECINBOX_CVE_API_KEY", "", "CVE Services API `key` (prefer the variable or the file)", (*secret)(&c.CVEAPIKey)},
+		{"cve-api-key-file", "SECINBOX_CVE_API_KEY_FILE", "", "`file` holding the CVE Services API key", (*stringValue)(&c.CVEAPIKeyFile)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
 		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
 		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},

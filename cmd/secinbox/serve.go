@@ -169,6 +169,10 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	cveServices, err := cfg.cveServices()
+	if err != nil {
+		return err
+	}
 	uses := web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:     d,
@@ -187,6 +191,9 @@ func cmdServe(ctx context.Context, e *env) error {
 		LinkKey:           links,
 		Intake:            proc.Enqueue,
 		ClearSign:         keys.clearSign,
+		DetachSign:        keys.detachSign,
+		AdvisoryPublisher: cfg.AdvisoryPublisher,
+		CVEServices:       cveServices,
 		SecurityTxtHiring: cfg.SecurityTxtHiring,
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),

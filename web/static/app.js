@@ -198,7 +198,26 @@
     input.addEventListener("input", fromText);
   }
 
+  // ---- Local times ---------------------------------------------------------
+  // A <time datetime data-local> shows a UTC time as the server rendered
+  // it; this adds the viewer's local time after it. Without JavaScript
+  // the UTC time stays.
+  function localTimes(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      if (el.dataset.localDone) { return; }
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) { return; }
+      el.dataset.localDone = "true";
+      var s = document.createElement("span");
+      s.className = "local-time muted";
+      s.dataset.testid = "local-time";
+      s.textContent = " (" + d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) + " your time)";
+      el.after(s);
+    });
+  }
+
   function init(root) {
+    localTimes(root);
     root.querySelectorAll(".js-only:not([data-cvss-version])").forEach(function (el) {
       if (!el.closest("[data-cvss-calculator]")) { el.hidden = false; }
     });
