@@ -100,21 +100,44 @@ func TestOpenWith_NoAutoCheckpoint(t *testing.T) {
 	}
 }
 
-func TestReplicaPath(t *testing.T) {
+func TestParseReplicaURL(t *testing.T) {
+	def := db.S3Defaults{Region: "eu-west-1"}
 	for url, want := range map[string]string{
-		"file:///var/backups/secinbox":           "/var/backups/secinbox",
-		"file://localhost/var/backups/secinbox/": "/var/backups/secinbox",
-		"file:///a/../b":                         "/b",
-		"s3://bucket/path":                       "",
-		"file://host/path":                       "",
-		"file:relative":                          "",
-		"file:///path?x=1":                       "",
-		"/var/backups/secinbox":                  "",
-		"":                                       "",
+		"file:///var/backups/secinbox":            "file:///var/backups/secinbox",
+		"file://localhost/var/backups/secinbox/":  "file:///var/backups/secinbox",
+		"file:///a/../b":                          "file:///b",
+		"s3://bucket/path/":                       "s3://bucket/path eu-west-1",
+		"s3://bucket":                             "s3://bucket/ eu-west-1",
+		"s3://b/p?endpoint=http://127.0.0.1:9000": "s3://b/p at http://127.0.0.1:9000 eu-west-1 path-style",
+		"s3://b/p?region=auto&endpoint=https://x.r2.cloudflarestorage.com": "s3://b/p at https://x.r2.cloudflarestorage.com auto path-style",
+		"s3://key:secret@b/p":   "",
+		"s3:///p":               "",
+		"s3://b/p?endpoint=x":   "",
+		"s3://b/p?sse=1":        "",
+		"gs://bucket/path":      "",
+		"file://host/path":      "",
+		"file:relative":         "",
+		"file:///path?x=1":      "",
+		"/var/backups/secinbox": "",
+		"":                      "",
 	} {
-		got, err := db.ReplicaPath(url)
-		if got != want || (err == nil) != (want != "") {
-			t.Errorf("ReplicaPath(%q) = %q, %v; want %q", url, got, err, want)
+		got, err := db.ParseReplicaURL(url, def)
+		s := ""
+		if err == nil {
+			s = got.String()
+			if got.Bucket != "" {
+				s += " " + got.Region
+			}
+			if got.ForcePathStyle {
+				s += " path-style"
+			}
 		}
+		if s != want || (err == nil) != (want != "") {
+			t.Errorf("ParseReplicaURL(%q) = %q, %v; want %q", url, s, err, want)
+		}
+	}
+	got, err := db.ParseReplicaURL("s3://b/p", db.S3Defaults{Endpoint: "http://127.0.0.1:1"})
+	if err != nil || got.Endpoint != "http://127.0.0.1:1" || !got.ForcePathStyle {
+		t.Errorf("the default endpoint: %+v, %v", got, err)
 	}
 }

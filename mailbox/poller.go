@@ -125,8 +125,23 @@ func New(cfg Config, store Store, wake func(id int64)) (*Poller, error) {
 	}
 	p := &Poller{cfg: cfg, store: store, wake: wake, log: cfg.Logger.With("mailbox", cfg.Account.Name)}
 	p.status = triage.MailboxStatus{Mailbox: cfg.Account.Name, State: triage.MailboxConnecting}
+	if os.Getenv(HangAfterCommitEnv) == "1" {
+		p.afterCommit = func(id int64) error {
+			p.log.Warn(hangAfterCommitLog, "message", id)
+			select {} // until the test's kill -9
+		}
+	}
 	return p, nil
 }
+
+// HangAfterCommitEnv, set to 1, is a test hook of the end-to-end crash
+// test (mailbox/kill_test.go), which runs the real binary: after each
+// commit, before the move, the poller logs hangAfterCommitLog and stops
+// there for good, so that the test can kill -9 the process at exactly
+// that point. Nothing else reads it; never set it in production.
+const HangAfterCommitEnv = "SECINBOX_TEST_MAILBOX_HANG_AFTER_COMMIT"
+
+const hangAfterCommitLog = "mailbox: test hook: committed, hanging before the move"
 
 // Name is the mailbox's name (its URL without secrets).
 func (p *Poller) Name() string { return p.cfg.Account.Name }

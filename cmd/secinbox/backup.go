@@ -69,11 +69,18 @@ func (c *Config) checkReplica() error {
 		return fmt.Errorf("-replica-sync-interval must be between 100ms and 1h, not %v", c.ReplicaSyncInterval)
 	}
 	if c.ReplicaURL != "" {
-		if _, err := db.ReplicaPath(c.ReplicaURL); err != nil {
+		if _, err := c.replicaTarget(c.ReplicaURL); err != nil {
 			return fmt.Errorf("-replica-url: %w", err)
 		}
 	}
 	return nil
+}
+
+// replicaTarget parses a replica URL; an s3:// one takes its endpoint
+// from -replica-s3-endpoint and its region from AWS_REGION unless the
+// URL gives them.
+func (c *Config) replicaTarget(rawURL string) (db.ReplicaTarget, error) {
+	return db.ParseReplicaURL(rawURL, db.S3Defaults{Region: os.Getenv("AWS_REGION"), Endpoint: c.ReplicaS3Endpoint})
 }
 
 // listFlag is a flag that may be given several times.
@@ -457,16 +464,17 @@ func restoreFromReplica(ctx context.Context, e *env, cfg *Config, args []string,
 		url = cfg.ReplicaURL
 	}
 	if url == "" {
-		return errors.New("-from-replica: no replica URL: give one (-from-replica file:///path) or set SECINBOX_REPLICA_URL")
+		return errors.New("-from-replica: no replica URL: give one (-from-replica file:///path or s3://bucket/path) or set SECINBOX_REPLICA_URL")
 	}
 	if identityFile != "" {
 		return errors.New("-identity is for backup files; the replica is not encrypted")
 	}
-	if _, err := db.ReplicaPath(url); err != nil {
+	target, err := cfg.replicaTarget(url)
+	if err != nil {
 		return fmt.Errorf("-from-replica: %w", err)
 	}
 	return restoreInto(ctx, cfg.Data, func(stage string) ([]string, error) {
-		if err := db.RestoreReplica(ctx, url, filepath.Join(stage, dbFile), log); err != nil {
+		if err := db.RestoreReplica(ctx, target, filepath.Join(stage, dbFile), log); err != nil {
 			if errors.Is(err, db.ErrNoReplica) {
 				return nil, fmt.Errorf("-from-replica %s: %w", url, err)
 			}

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http/httptest"
 	"net/smtp"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // secinbox runs the real binary with args. Its environment is this
@@ -301,10 +305,55 @@ func TestBackup_Recipient(t *testing.T) {
 // interval after the last 250, deletes the data directory, rebuilds it
 // from the replica and starts again: every acknowledged report is there.
 func TestReplica_SurvivesLostDisk(t *testing.T) {
+	env := []string{"SECINBOX_REPLICA_URL=file://" + filepath.Join(t.TempDir(), "replica")}
+	replicaSurvivesLostDisk(t, env, nil, "-from-replica")
+}
+
+// TestReplica_S3SurvivesLostDisk is TestReplica_SurvivesLostDisk with an
+// s3:// replica on an S3 server (gofakes3) on loopback, addressed
+// path-style as MinIO, R2 or B2 are: serve takes the endpoint from
+// SECINBOX_REPLICA_S3_ENDPOINT, restore from the URL's endpoint=.
+func TestReplica_S3SurvivesLostDisk(t *testing.T) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("secinbox-replica"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithAutoBucket(false)).Server())
+	t.Cleanup(s3srv.Close)
+	aws := []string{"AWS_ACCESS_KEY_ID=secinbox-test", "AWS_SECRET_ACCESS_KEY=secinbox-test-secret",
+		"AWS_REGION=eu-central-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	serveEnv := append([]string{"SECINBOX_REPLICA_URL=s3://secinbox-replica/prod/db",
+		"SECINBOX_REPLICA_S3_ENDPOINT=" + s3srv.URL}, aws...)
+	replicaSurvivesLostDisk(t, serveEnv, aws, "-from-replica", "s3://secinbox-replica/prod/db?endpoint="+url.QueryEscape(s3srv.URL))
+
+	objs, err := backend.ListBucket("secinbox-replica", &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs.Contents) == 0 {
+		t.Fatal("nothing in the bucket")
+	}
+	for _, o := range objs.Contents {
+		if !strings.HasPrefix(o.Key, "prod/db/generations/") {
+			t.Errorf("object %s is outside the replica's path", o.Key)
+		}
+	}
+}
+
+// replicaSurvivesLostDisk runs the server with serveEnv (which names the
+// replica), kills it with SIGKILL more than one sync interval after the
+// last 250, deletes the data directory and runs 'secinbox restore' with
+// restoreArgs in restoreEnv (nil: the server's). Then every acknowledged
+// report is there.
+func replicaSurvivesLostDisk(t *testing.T, serveEnv, restoreEnv []string, restoreArgs ...string) {
 	const interval = 200 * time.Millisecond
 	data := filepath.Join(t.TempDir(), "data")
-	env := []string{"SECINBOX_REPLICA_URL=file://" + filepath.Join(t.TempDir(), "replica"),
-		"SECINBOX_REPLICA_SYNC_INTERVAL=" + interval.String()}
+	env := append(serveEnv, "SECINBOX_REPLICA_SYNC_INTERVAL="+interval.String())
+	if restoreEnv == nil {
+		restoreEnv = env
+	}
+	restore := append([]string{"restore", "-data", data}, restoreArgs...)
 	p := startProc(t, data, env...)
 	token := apiToken(t, data)
 	m := startMailer(p.smtpAddr, "replica")
@@ -318,8 +367,8 @@ func TestReplica_SurvivesLostDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	mustSecinbox(t, env, "restore", "-data", data, "-from-replica")
-	_, errOut, code := secinbox(t, env, "restore", "-data", data, "-from-replica")
+	mustSecinbox(t, restoreEnv, restore...)
+	_, errOut, code := secinbox(t, restoreEnv, restore...)
 	if code == 0 || !strings.Contains(errOut, "not empty") {
 		t.Errorf("a second restore into the restored directory: exit %d, %q", code, errOut)
 	}
@@ -336,7 +385,7 @@ func TestRestore_FromReplicaErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-from-replica"}, "SECINBOX_REPLICA_URL"},
-		{[]string{"-from-replica", "s3://bucket/path"}, "file://"},
+		{[]string{"-from-replica", "gs://bucket/path"}, "s3://bucket/path"},
 		{[]string{"-from-replica", "file://" + t.TempDir()}, "no copy of the database"},
 	}
 	for _, c := range cases {

@@ -69,6 +69,7 @@ type Config struct {
 	// Backups and replication (issue 13).
 	BackupRecipient     string
 	ReplicaURL          string
+	ReplicaS3Endpoint   string
 	ReplicaSyncInterval time.Duration
 
 	// TLS of its own and the mail domain's DNS (issue 12, tls.go, dns.go).
@@ -147,7 +148,8 @@ func (c *Config) settings() []setting {
 		{"cve-api-key-file", "SECINBOX_CVE_API_KEY_FILE", "", "`file` holding the CVE Services API key", (*stringValue)(&c.CVEAPIKeyFile)},
 		{"trusted-proxies", "SECINBOX_TRUSTED_PROXIES", "", "reverse proxies in front of the web UI (comma-separated `CIDRs` or addresses): only from these is the client address taken from Forwarded/X-Forwarded-For and the scheme from X-Forwarded-Proto", (*stringValue)(&c.TrustedProxies)},
 		{"backup-recipient", "SECINBOX_BACKUP_RECIPIENT", "", "age `recipients` (age1..., comma-separated) that 'secinbox backup' encrypts to when -to is not given; empty: the key passphrase", (*stringValue)(&c.BackupRecipient)},
-		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},
+		{"replica-url", "SECINBOX_REPLICA_URL", "", "replica `URL` (file:///path or s3://bucket/path) that serve streams the database to (Litestream) and 'secinbox restore -from-replica' reads; empty: no replication", (*stringValue)(&c.ReplicaURL)},
+		{"replica-s3-endpoint", "SECINBOX_REPLICA_S3_ENDPOINT", "", "`URL` of the S3-compatible store (MinIO, R2, B2...) of an s3:// replica, addressed path-style; empty: AWS (an endpoint= in the replica URL wins). Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; region: AWS_REGION", (*stringValue)(&c.ReplicaS3Endpoint)},
 		{"replica-sync-interval", "SECINBOX_REPLICA_SYNC_INTERVAL", "1s", "longest the replica lags behind the database (`duration`, 100ms to 1h)", (*durationValue)(&c.ReplicaSyncInterval)},
 		{"smtp-hostname", "SECINBOX_SMTP_HOSTNAME", "", "the SMTP server's `host name`: the MX host, in its greeting, its certificate and the MTA-STS policy; empty: -domain", (*stringValue)(&c.SMTPHostname)},
 		{"acme", "SECINBOX_ACME", "off", "on: obtain and renew TLS certificates for the public URL's host, the MX host, mta-sts.DOMAIN and openpgpkey.DOMAIN from an ACME CA, kept in DATA/acme (accepts the CA's terms of service)", choice(&c.ACME, "off", "on")},

@@ -90,10 +90,14 @@ func cmdServe(ctx context.Context, e *env) error {
 	}()
 	removeStaleSnapshots(cfg.Data, log)
 	if cfg.ReplicaURL != "" {
-		if replica, err = db.Replicate(cfg.dbPath(), cfg.ReplicaURL, cfg.ReplicaSyncInterval, log); err != nil {
+		target, err := cfg.replicaTarget(cfg.ReplicaURL)
+		if err != nil {
+			return fmt.Errorf("-replica-url: %w", err)
+		}
+		if replica, err = db.Replicate(cfg.dbPath(), target, cfg.ReplicaSyncInterval, log); err != nil {
 			return err
 		}
-		log.Info("replicating the database", "replica", replica.Dir, "sync_interval", cfg.ReplicaSyncInterval.String())
+		log.Info("replicating the database", "replica", replica.Target.String(), "sync_interval", cfg.ReplicaSyncInterval.String())
 	}
 
 	pass, err := cfg.passphrase(ctx, log, d)
