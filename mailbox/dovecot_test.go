@@ -255,7 +255,10 @@ func (d *dovecot) peer(t *testing.T) *peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Timeout = 30 * time.Second
+	// No c.Timeout: go-imap's client applies it to its idle read loop
+	// too, so a peer left alone for that long (while a test builds the
+	// server binary) would lose its connection. The test's own timeout
+	// bounds a hung server.
 	if err := c.Login(testUser, testPassword); err != nil {
 		t.Fatal(err)
 	}
