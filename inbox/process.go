@@ -52,7 +52,8 @@ type Processor struct {
 	// so the mail sender can try at once instead of at its next poll.
 	OnQueued func()
 
-	queue chan int64
+	queue    chan int64
+	overflow chan struct{} // a full queue dropped an id: catch up at once
 }
 
 // NewProcessor returns a processor with default limits and a queue.
@@ -61,15 +62,21 @@ func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Pr
 		logger = slog.Default()
 	}
 	return &Processor{Store: store, Keys: keys, Limits: pgp.DefaultLimits(), Logger: logger,
-		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024)}
+		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024),
+		overflow: make(chan struct{}, 1)}
 }
 
 // Enqueue asks for message id to be filed soon. It never blocks: when the
-// queue is full the message waits for the next catch-up pass.
+// queue is full, a catch-up pass over every pending message starts as
+// soon as the message being filed is done.
 func (p *Processor) Enqueue(id int64) {
 	select {
 	case p.queue <- id:
 	default:
+		select {
+		case p.overflow <- struct{}{}:
+		default: // a catch-up is due already
+		}
 	}
 }
 
@@ -85,6 +92,8 @@ func (p *Processor) Run(ctx context.Context) {
 			return
 		case id := <-p.queue:
 			p.file(id)
+		case <-p.overflow:
+			p.catchUp(ctx)
 		case <-retry.C:
 			p.catchUp(ctx)
 		}
