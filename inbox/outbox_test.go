@@ -373,7 +373,7 @@ func (e *outboxEnv) read(data []byte) *pgp.Message {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	m, err := pgp.ParseMessage(data, openpgp.EntityList{e.researcher}, teamPub, pgp.DefaultLimits(), e.clock.Now())
+	m, err := pgp.ParseMessage(data, pgp.Keys(openpgp.EntityList{e.researcher}, teamPub), pgp.DefaultLimits(), e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 // picks up every message that is stored but not yet filed.
 type Processor struct {
 	Store  Store
-	Keys   openpgp.EntityList // the team's unlocked secret keys
+	Keys   *pgp.TeamKeys // the team's unlocked secret keys
 	Limits pgp.Limits
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -30,7 +30,7 @@ type Processor struct {
 	// KeySource, when set, is asked for the team's keys before each
 	// message instead of Keys, so that a key rotation takes effect
 	// without a restart.
-	KeySource func() openpgp.EntityList
+	KeySource func() *pgp.TeamKeys
 
 	// Conversation, when set, threads replies into the reports they
 	// answer (thread.go) and queues the automatic acknowledgement of a
@@ -61,7 +61,7 @@ func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Pr
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Processor{Store: store, Keys: keys, Limits: pgp.DefaultLimits(), Logger: logger,
+	return &Processor{Store: store, Keys: pgp.NewTeamKeys(keys), Limits: pgp.DefaultLimits(), Logger: logger,
 		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024),
 		overflow: make(chan struct{}, 1)}
 }
@@ -345,13 +345,13 @@ func decryptReason(err error) string {
 	return "Malformed OpenPGP data; the raw message is kept."
 }
 
-// parse runs pgp.ParseMessage on raw, verifying signatures against
-// verifyKeys too, and turns a panic that escaped it into an error so one
-// hostile message cannot stop intake. Signatures are judged at the time
-// the message was received, not now: filing after downtime, or checking
-// again days later, must not turn a signature that was valid on arrival
-// into an expired one.
-func (p *Processor) parse(raw *triage.RawMessage, verifyKeys openpgp.EntityList) (m *pgp.Message, err error) {
+// parse runs pgp.ParseMessage on raw with the team's keys, then the
+// researcher keys researchers resolves, and turns a panic that escaped it
+// into an error so one hostile message cannot stop intake. Signatures
+// are judged at the time the message was received, not now: filing after
+// downtime, or checking again days later, must not turn a signature that
+// was valid on arrival into an expired one.
+func (p *Processor) parse(raw *triage.RawMessage, researchers openpgp.KeyRing) (m *pgp.Message, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
@@ -365,5 +365,5 @@ func (p *Processor) parse(raw *triage.RawMessage, verifyKeys openpgp.EntityList)
 	if at.IsZero() {
 		at = p.Now()
 	}
-	return pgp.ParseMessage(raw.Data, keys, verifyKeys, p.Limits, at)
+	return pgp.ParseMessage(raw.Data, pgp.KeyChain{keys, researchers}, p.Limits, at)
 }

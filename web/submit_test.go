@@ -177,7 +177,7 @@ func TestSubmit_WithoutJavaScript(t *testing.T) {
 			t.Errorf("stored message holds %q in the clear", clear)
 		}
 	}
-	msg, err := pgp.ParseMessage(raw.Data, openpgp.EntityList{key}, nil, pgp.DefaultLimits(), t0)
+	msg, err := pgp.ParseMessage(raw.Data, pgp.Keys(openpgp.EntityList{key}, nil), pgp.DefaultLimits(), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestSubmit_Encrypted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := pgp.ParseMessage(raw.Data, openpgp.EntityList{key}, nil, pgp.DefaultLimits(), t0)
+	msg, err := pgp.ParseMessage(raw.Data, pgp.Keys(openpgp.EntityList{key}, nil), pgp.DefaultLimits(), t0)
 	if err != nil || !msg.Decrypted || msg.Title() != "From the browser" {
 		t.Fatalf("stored message: %v, decrypted %v, title %q", err, msg != nil && msg.Decrypted, msg.Title())
 	}

@@ -564,7 +564,7 @@ func TestKeyring_LiveReload(t *testing.T) {
 	}
 	toFirst := encryptTo(firstKeys, "to the first key")
 	decrypts := func(msg []byte, want string) bool {
-		m, err := pgp.ParseMessage(msg, kr.decryptionKeys(), nil, pgp.DefaultLimits(), time.Now())
+		m, err := pgp.ParseMessage(msg, kr.decryptionKeys(), pgp.DefaultLimits(), time.Now())
 		return err == nil && m.Decrypted && strings.Contains(m.Text, want)
 	}
 

@@ -105,6 +105,7 @@ type teamKeys struct {
 	generation int64
 	primary    *openpgp.Entity
 	all        openpgp.EntityList // the keys in use (not retired), primary first: all decrypt
+	decrypt    *pgp.TeamKeys      // all, as intake decrypts with them
 	published  web.PublishedKey   // the primary's public key, as the public endpoints serve it
 }
 
@@ -198,6 +199,7 @@ func (kr *keyring) load(ctx context.Context) (*teamKeys, error) {
 		return nil, fmt.Errorf("%w: no team key in use: import one with 'secinbox key import'", errKeyUnusable)
 	}
 	tk.primary = tk.all[0]
+	tk.decrypt = pgp.NewTeamKeys(tk.all)
 	armored, err := pgp.ArmorPublicKey(tk.primary)
 	if err != nil {
 		return nil, err
@@ -251,10 +253,10 @@ func (kr *keyring) current(ctx context.Context) *teamKeys {
 }
 
 // decryptionKeys is the processor's KeySource: every key in use.
-func (kr *keyring) decryptionKeys() openpgp.EntityList {
+func (kr *keyring) decryptionKeys() *pgp.TeamKeys {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return kr.current(ctx).all
+	return kr.current(ctx).decrypt
 }
 
 // publishedKey is web's TeamKey: the primary public key.
