@@ -18,6 +18,14 @@ import (
 // and verifies them with package pgp, and stores the result. It runs
 // after the 250 reply, so a crash in between is harmless: at start it
 // picks up every message that is stored but not yet filed.
+//
+// Run is a pipeline (pipeline.go): the pending messages are read from
+// the store in the order they were committed; Workers goroutines read
+// (decrypt, verify) them in parallel; one filer puts them back in order,
+// decides for each whether it answers a report and whether an
+// acknowledgement is due, and files them in batches, one transaction
+// (one disk sync) per batch. Nothing waits for a timer while messages
+// are pending: Wake (or Enqueue) starts the next pass at once.
 type Processor struct {
 	Store  Store
 	Keys   *pgp.TeamKeys // the team's unlocked secret keys
@@ -31,6 +39,12 @@ type Processor struct {
 	// message instead of Keys, so that a key rotation takes effect
 	// without a restart.
 	KeySource func() *pgp.TeamKeys
+	// Workers is how many messages are read at once (default: one per
+	// CPU, GOMAXPROCS).
+	Workers int
+	// Latency, when set, records each filed message's time from its 250
+	// (the commit) to its filing, for /metrics.
+	Latency *triage.Histogram
 
 	// Conversation, when set, threads replies into the reports they
 	// answer (thread.go) and queues the automatic acknowledgement of a
@@ -48,155 +62,123 @@ type Processor struct {
 	// DefaultAckPerHour).
 	AckPerSender int
 	AckPerHour   int
-	// OnQueued, when set, is called after an acknowledgement is queued,
+	// OnQueued, when set, is called after acknowledgements are queued,
 	// so the mail sender can try at once instead of at its next poll.
 	OnQueued func()
 
-	queue    chan int64
-	overflow chan struct{} // a full queue dropped an id: catch up at once
+	wake chan struct{} // a message was committed: the next pass is due
 }
 
-// NewProcessor returns a processor with default limits and a queue.
+// NewProcessor returns a processor with default limits.
 func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Processor {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	return &Processor{Store: store, Keys: pgp.NewTeamKeys(keys), Limits: pgp.DefaultLimits(), Logger: logger,
-		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024),
-		overflow: make(chan struct{}, 1)}
+		Now: time.Now, RetryInterval: 30 * time.Second, wake: make(chan struct{}, 1)}
 }
 
-// Enqueue asks for message id to be filed soon. It never blocks: when the
-// queue is full, a catch-up pass over every pending message starts as
-// soon as the message being filed is done.
-func (p *Processor) Enqueue(id int64) {
+// Wake tells the processor that messages were committed: the pass that
+// files them starts as soon as the one running (if any) has read what
+// was pending when it began. It never blocks.
+func (p *Processor) Wake() {
 	select {
-	case p.queue <- id:
-	default:
-		select {
-		case p.overflow <- struct{}{}:
-		default: // a catch-up is due already
-		}
+	case p.wake <- struct{}{}:
+	default: // a pass is due already
 	}
 }
 
-// Run files pending messages, then queued ones, until ctx ends. The
-// message being filed when ctx ends is finished first.
-func (p *Processor) Run(ctx context.Context) {
-	p.catchUp(ctx)
-	retry := time.NewTicker(p.RetryInterval)
-	defer retry.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case id := <-p.queue:
-			p.file(id)
-		case <-p.overflow:
-			p.catchUp(ctx)
-		case <-retry.C:
-			p.catchUp(ctx)
-		}
-	}
-}
+// Enqueue is Wake, for callers that know which message they committed:
+// the processor reads what is pending from the store, in order.
+func (p *Processor) Enqueue(int64) { p.Wake() }
 
-// catchUp files every stored message that has no report yet.
-func (p *Processor) catchUp(ctx context.Context) {
-	ids, err := p.Store.PendingRawMessages(ctx)
-	if err != nil {
-		p.Logger.Error("intake: list pending messages", "err", err)
-		return
-	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return
-		}
-		p.file(id)
-	}
-}
-
-// file files one message. Failures are logged; the message stays pending
-// and is tried again on the next catch-up.
-func (p *Processor) file(id int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := p.File(ctx, id); err != nil {
-		if triage.ErrorCode(err) == triage.ECONFLICT {
-			return // already filed (queued and caught up at once)
-		}
-		p.Logger.Error("intake: file message", "message", id, "err", err)
-	}
-}
-
-// File parses message id and stores it: as a message of the report it
-// answers when it is a reply (see thread.go, with Conversation set), else
-// as a new report, with its acknowledgement queued in the same
-// transaction when one is due (ack.go). Either way the researcher keys
-// the message brought are stored (attached, Autocrypt, or the stored key
-// that made a good signature). Filing a message twice is an ECONFLICT
-// error.
+// File parses message id and stores it, as Run does for every pending
+// message: as a message of the report it answers when it is a reply (see
+// thread.go, with Conversation set), else as a new report, with its
+// acknowledgement queued in the same transaction when one is due
+// (ack.go). Either way the researcher keys the message brought are
+// stored (attached, Autocrypt, or the stored key that made a good
+// signature). Filing a message twice is an ECONFLICT error.
 func (p *Processor) File(ctx context.Context, id int64) error {
+	in := p.read(ctx, id)
+	if in.err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, in.err)
+	}
+	var b batch
+	f, err := p.decide(ctx, in, &b)
+	if err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	b.add(in, f)
+	if err := p.commit(ctx, &b); err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, err)
+	}
+	if f.Err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, f.Err)
+	}
+	return nil
+}
+
+// read is a worker's part of filing message id: it reads the message
+// from the store and parses it into the report it would be (with the
+// researcher keys it brought).
+func (p *Processor) read(ctx context.Context, id int64) *incoming {
+	in := &incoming{id: id}
 	raw, err := p.Store.RawMessage(ctx, id)
 	if err != nil {
-		return fmt.Errorf("inbox: file message %d: %w", id, err)
+		in.err = err
+		return in
 	}
-	r, m, keys, err := p.report(ctx, raw)
-	if err != nil {
-		return fmt.Errorf("inbox: file message %d: %w", id, err)
-	}
+	in.raw = raw
+	in.report, in.msg, in.keys, in.err = p.report(ctx, raw)
+	return in
+}
+
+// incoming is one raw message read by a worker, waiting for the filer.
+type incoming struct {
+	seq    uint64 // the order it was handed out in
+	id     int64
+	raw    *triage.RawMessage
+	report *triage.Report
+	msg    *pgp.Message // nil when unreadable
+	keys   []triage.ResearcherKey
+	err    error // it could not be read (a store failure): tried again later
+
+	how   string // a reply: how its report was found (decide)
+	noAck string // a new report without acknowledgement: why (decide)
+}
+
+// decide is the filer's part, in commit order: whether the message
+// answers a report (thread.go) and whether an acknowledgement is due
+// (ack.go), counting the acknowledgements of b, not yet committed.
+func (p *Processor) decide(ctx context.Context, in *incoming, b *batch) (*triage.Filing, error) {
+	f := &triage.Filing{Keys: in.keys}
 	var replyTo int64
-	var how string
-	if p.Conversation != nil && m != nil {
-		if replyTo, how, err = p.threadReport(ctx, m); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
+	if p.Conversation != nil && in.msg != nil {
+		var err error
+		if replyTo, in.how, err = p.threadReport(ctx, in.msg); err != nil {
+			return nil, err
 		}
-	}
-	// Keys first: if filing then fails, the message is tried again and
-	// storing the keys again only adds a sighting.
-	if err := p.storeKeys(ctx, keys); err != nil {
-		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
 	if replyTo != 0 {
-		msg := incomingMessage(replyTo, raw, r)
-		msg.Automated = m.Automated || m.ListID != ""
-		if n := len(r.Attachments) - len(msg.Attachments); n > 0 {
+		msg := incomingMessage(replyTo, in.raw, in.report)
+		msg.Automated = in.msg.Automated || in.msg.ListID != ""
+		if n := len(in.report.Attachments) - len(msg.Attachments); n > 0 {
 			p.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
-				"message", id, "report", replyTo, "left_out", n)
+				"message", in.id, "report", replyTo, "left_out", n)
 		}
-		if err := p.Conversation.AddIncomingMessage(ctx, msg); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-		p.Logger.Info("reply filed", "message", id, "report", replyTo, "conversation_message", msg.ID,
-			"matched_by", how, "encrypted", msg.Encrypted, "decrypted", msg.Decrypted,
-			"signature", msg.Signature.Status, "attachments", len(msg.Attachments), "researcher_keys", len(keys))
-		return nil
+		f.Reply = msg
+		return f, nil
 	}
-	if p.Conversation == nil {
-		if err := p.Store.FileReport(ctx, r); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-	} else {
-		ack, reason, err := p.ack(ctx, raw, m)
+	f.Report = in.report
+	if p.Conversation != nil {
+		ack, reason, err := p.ack(ctx, in.raw, in.msg, b)
 		if err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
+			return nil, err
 		}
-		if err := p.Conversation.FileReportAck(ctx, r, ack); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-		if ack == nil {
-			p.Logger.Info("no acknowledgement", "message", id, "report", r.ID, "reason", reason)
-		} else {
-			p.Logger.Info("acknowledgement queued", "message", id, "report", r.ID, "outbox", ack.ID)
-			if p.OnQueued != nil {
-				p.OnQueued()
-			}
-		}
+		f.Ack, in.noAck = ack, reason
 	}
-	p.Logger.Info("report filed", "message", id, "report", r.ID, "tracking_id", r.TrackingID,
-		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
-		"signature", r.Signature.Status, "signatures", len(r.Signatures), "parts", len(r.Parts),
-		"attachments", len(r.Attachments), "researcher_keys", len(keys))
-	return nil
+	return f, nil
 }
 
 // maxReplyAttachments is the most attachments the store keeps with one
@@ -238,9 +220,10 @@ func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *
 }
 
 // ack returns the acknowledgement of the new report filed from raw, or
-// nil and the reason none is due. The report's id, tracking id and the
+// nil and the reason none is due. The limits count the acknowledgements
+// queued in the last hour and those of b, still to be committed. The report's id, tracking id and the
 // subject are filled in by the store when it files the report.
-func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message) (*triage.OutMail, string, error) {
+func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message, b *batch) (*triage.OutMail, string, error) {
 	if m == nil {
 		return nil, "message unreadable", nil
 	}
@@ -258,6 +241,7 @@ func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Mess
 	if err != nil {
 		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
 	}
+	toRecipient, total = toRecipient+b.acksTo[to], total+b.acks
 	if ok, reason := ackWithinLimits(toRecipient, total, p.AckPerSender, p.AckPerHour); !ok {
 		return nil, reason, nil
 	}

@@ -103,6 +103,10 @@ type Config struct {
 	// MTASTSPolicy, when set, returns the MTA-STS policy file to serve at
 	// /.well-known/mta-sts.txt (nil: none, 404); cmd sets it under TLS.
 	MTASTSPolicy func() []byte
+
+	// FilingLatency, when set, is intake's record of the time from each
+	// message's 250 to its filing, shown on /metrics.
+	FilingLatency *triage.Histogram
 }
 
 // server holds what every handler needs.
@@ -125,7 +129,8 @@ type server struct {
 	wkd            map[string]bool // z-base-32 hashes of the local parts WKD serves
 	keyFinder      KeyFinder       // nil: no key lookups
 	reverifier     Reverifier      // nil: lookups do not verify again
-	acct           *accounts       // sign-in limits, two-factor sealing (account.go)
+	filingLatency  *triage.Histogram
+	acct           *accounts // sign-in limits, two-factor sealing (account.go)
 
 	linkKey      []byte
 	intake       func(rawID int64)
@@ -184,6 +189,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		wkd:            make(map[string]bool),
 		keyFinder:      cfg.KeyFinder,
 		reverifier:     cfg.Reverifier,
+		filingLatency:  cfg.FilingLatency,
 		acct:           newAccounts(cfg.SecretKey, cfg.SecureCookies, cfg.PasswordCost),
 		linkKey:        cfg.LinkKey,
 		intake:         cfg.Intake,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/triage"
 	"github.com/secinbox/secinbox/web"
 )
 
@@ -134,6 +135,7 @@ func cmdServe(ctx context.Context, e *env) error {
 	proc.AckPerSender = int(cfg.AckPerSender)
 	proc.AckPerHour = int(cfg.AckPerHour)
 	proc.OnQueued = sender.Kick
+	proc.Latency = &triage.Histogram{}
 	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
 		WKDAdvancedURL: cfg.WKDAdvancedURL,
 		WKDDirectURL:   cfg.WKDDirectURL,
@@ -181,6 +183,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		MailQueued:        sender.Kick,
 		Uses:              uses,
 		MTASTSPolicy:      tlsc.policy(),
+		FilingLatency:     proc.Latency,
 	})
 	if err != nil {
 		return err
