@@ -14,8 +14,16 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
+
+// MailSigner signs a mail with the team's primary key, and encrypts it
+// to recipients when there are any (pgp.ComposeMail). teamkey.Ring
+// implements it.
+type MailSigner interface {
+	ComposeMail(m pgp.OutgoingMail, recipients openpgp.EntityList, now time.Time) ([]byte, error)
+}
 
 // Sender delivers the outbox: every mail secinbox sends (acknowledgements,
 // staff replies, credit offers, SLA notifications to the team) is queued
@@ -103,9 +111,9 @@ type Sender struct {
 	// (triage.LinkToken). Without it an acknowledgement has no status link
 	// and a credit offer cannot be sent.
 	LinkKey []byte
-	// Signer returns the team's primary key, unlocked. It is asked at
-	// every mail: the keyring changes with rotations.
-	Signer func() *openpgp.Entity
+	// Signer signs every mail with the team's primary key of the moment
+	// (teamkey.Ring: the keyring changes with rotations).
+	Signer MailSigner
 
 	Logger   *slog.Logger
 	Now      func() time.Time

@@ -321,7 +321,7 @@ func (e *outboxEnv) fileReport(encrypted, decrypted bool) (*triage.Report, *tria
 func (e *outboxEnv) sender(s *inbox.Sender) *inbox.Sender {
 	e.t.Helper()
 	s.Store, s.Domain, s.TeamAddress, s.PublicURL, s.LinkKey = e.db, "example.com", teamAddr, publicURL, linkKey
-	s.Signer = func() *openpgp.Entity { return e.team }
+	s.Signer = &entitySigner{e: e.team}
 	s.Now = e.clock.Now
 	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := s.Check(); err != nil {
@@ -627,7 +627,7 @@ func TestSender_Check(t *testing.T) {
 	e := newOutboxEnv(t)
 	base := func(s *inbox.Sender) *inbox.Sender {
 		s.Store, s.TeamAddress = e.db, teamAddr
-		s.Signer = func() *openpgp.Entity { return e.team }
+		s.Signer = &entitySigner{e: e.team}
 		return s
 	}
 	for _, tt := range []struct {
@@ -1231,4 +1231,17 @@ func TestSender_RelayNeverGreets(t *testing.T) {
 func shortDeadlines(s *inbox.Sender) *inbox.Sender {
 	s.RelayConnectTimeout, s.RelayCommandTimeout, s.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 	return s
+}
+
+// entitySigner signs with one unlocked key, as teamkey.Ring does with the
+// primary key: under a lock, the key being shared.
+type entitySigner struct {
+	mu sync.Mutex
+	e  *openpgp.Entity
+}
+
+func (s *entitySigner) ComposeMail(m pgp.OutgoingMail, recipients openpgp.EntityList, now time.Time) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return pgp.ComposeMail(m, s.e, recipients, now)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -157,14 +156,12 @@ func (m *Message) Title() string {
 	return "(no subject)"
 }
 
-// keyMu serializes go-crypto's work on the team's shared key entities:
-// go-crypto caches each signature's verification result inside the
-// entity (VerifiableSignature.Valid) without locking, and the team's
-// keys serve outgoing mail, security.txt and the key status the web
-// shows at once. PrimaryUserID, KeyExpiry, EncryptionExpiry, Encrypt,
-// ComposeMail, ClearSign and NewTeamKeys hold it; ParseMessage never
-// does (see resolve.go).
-var keyMu sync.Mutex
+// Concurrency: go-crypto caches each signature's verification result
+// inside the key entity (VerifiableSignature.Valid) without locking. So
+// the functions of this package that take an entity must not run at
+// once on the same entity; whoever shares one guards it (teamkey.Ring
+// does the team's keys). ParseMessage never needs that: its KeyRing
+// hands out entities of its own (resolve.go).
 
 // maxMessageSignatures bounds the signatures recorded for one message;
 // later ones are dropped (their parts then count as not covered, which

@@ -70,13 +70,11 @@ type TeamKeys struct {
 }
 
 // NewTeamKeys returns el (unlocked secret keys) for ParseMessage. The
-// entities of el are read here and never again; while it runs, they must
-// not be in use elsewhere but by the package's functions on shared team
-// keys (it takes their lock). A key whose public part cannot be
-// serialized still decrypts, but verifies nothing.
+// entities of el are read here and never again (but for the secret key
+// material go-crypto only reads); while it runs, they must not be in use
+// elsewhere. A key whose public part cannot be serialized still
+// decrypts, but verifies nothing.
 func NewTeamKeys(el openpgp.EntityList) *TeamKeys {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	t := &TeamKeys{decrypt: map[uint64][]openpgp.Key{}, ids: map[uint64]bool{}}
 	cfg := readConfig(time.Time{})
 	var pub bytes.Buffer

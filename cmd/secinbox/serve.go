@@ -16,6 +16,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/teamkey"
 	"github.com/secinbox/secinbox/triage"
 	"github.com/secinbox/secinbox/web"
 )
@@ -110,7 +111,8 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	secretKey := webSecretKey(pass, salt)
-	keys, err := openKeyring(ctx, d, &cfg, pass, log) // keeps pass, to unlock keys added later
+	keys, err := teamkey.Open(ctx, teamkey.Config{Store: d, Passphrase: pass, // kept, to unlock keys added later
+		Domain: cfg.Domain, Lifetime: cfg.KeyLifetime, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -127,8 +129,8 @@ func cmdServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	proc := inbox.NewProcessor(d, keys.current(ctx).all, log)
-	proc.KeySource = keys.decryptionKeys
+	proc := inbox.NewProcessor(d, nil, log)
+	proc.KeySource = keys.Decryption
 	proc.Conversation = d
 	proc.Domain = cfg.Domain
 	proc.OwnAddresses = addresses
@@ -166,7 +168,7 @@ func cmdServe(ctx context.Context, e *env) error {
 		Domain:    cfg.Domain,
 		Addresses: addresses,
 		PublicURL: cfg.publicURL(),
-		TeamKey:   keys.publishedKey,
+		TeamKey:   publishedKey(keys),
 		// Behind a proxy that terminates TLS the site is still HTTPS.
 		SecureCookies:  tlsConfig != nil || (len(proxies) > 0 && strings.HasPrefix(cfg.publicURL(), "https://")),
 		TrustedProxies: proxies,
@@ -176,7 +178,7 @@ func cmdServe(ctx context.Context, e *env) error {
 
 		LinkKey:           links,
 		Intake:            proc.Enqueue,
-		ClearSign:         keys.clearSign,
+		ClearSign:         keys.ClearSign,
 		SecurityTxtHiring: cfg.SecurityTxtHiring,
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
 		OutboundMail:      sender.Describe(),
@@ -246,12 +248,12 @@ func cmdServe(ctx context.Context, e *env) error {
 	wg.Go(func() { tlsc.runACME(procCtx) })
 	wg.Go(func() { expireSessions(procCtx, d, log) })
 	wg.Go(func() { notifier.Run(procCtx) })
-	wg.Go(func() { keys.watchExpiry(procCtx) })
+	wg.Go(func() { keys.WatchExpiry(procCtx) })
 	wg.Go(func() { sender.Run(procCtx) })
 	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
 		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
-		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
+		"key", keys.Published(ctx).Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
 	nextSteps(ctx, log, d, &cfg)
 
 	var runErr error
@@ -283,6 +285,14 @@ func cmdServe(ctx context.Context, e *env) error {
 	return runErr
 }
 
+// publishedKey is web's TeamKey: the keyring's primary public key.
+func publishedKey(r *teamkey.Ring) func(context.Context) web.PublishedKey {
+	return func(ctx context.Context) web.PublishedKey {
+		k := r.Published(ctx)
+		return web.PublishedKey{Armored: k.Armored, Binary: k.Binary, Fingerprint: k.Fingerprint, Expires: k.Expires}
+	}
+}
+
 // expireSessions deletes expired staff sessions every hour.
 func expireSessions(ctx context.Context, d interface {
 	DeleteExpiredSessions(context.Context, time.Time) (int64, error)
@@ -308,4 +318,6 @@ var (
 	_ inbox.OutboxStore       = (*db.DB)(nil)
 	_ inbox.NotifyStore       = (*db.DB)(nil)
 	_ web.Store               = (*db.DB)(nil)
+	_ teamkey.Store           = (*db.DB)(nil)
+	_ inbox.MailSigner        = (*teamkey.Ring)(nil)
 )
