@@ -178,7 +178,7 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, by triage.Acto
 		return err
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return db.addIncomingTx(ctx, tx, m, by, db.now())
+		return db.addIncomingTx(ctx, tx, m, by, txNow(ctx))
 	})
 	if err != nil {
 		unaddIncoming(m)

@@ -189,7 +189,16 @@ func (db *DB) Close() error {
 // write runs fn in an immediate (write-locked) transaction and commits if
 // fn returns nil. Commit returns only once the transaction is durable
 // (synchronous=FULL).
+//
+// The transaction has one clock: db.Now() read once, when it begins,
+// which txNow(ctx) returns inside fn. Methods given the time use writeAt.
 func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	return db.writeAt(ctx, time.Time{}, fn)
+}
+
+// writeAt is write with now as the transaction's clock (txNow); a zero
+// now reads db.Now() once, when the transaction begins.
+func (db *DB) writeAt(ctx context.Context, now time.Time, fn func(context.Context, *sql.Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	tx, err := db.w.BeginTx(ctx, nil)
@@ -197,10 +206,26 @@ func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error
 		return classify(err) // BEGIN IMMEDIATE waits for another writer's lock
 	}
 	defer tx.Rollback()
-	if err := fn(ctx, tx); err != nil {
+	if now.IsZero() {
+		now = db.now()
+	}
+	if err := fn(context.WithValue(ctx, clockKey{}, now.UTC()), tx); err != nil {
 		return classify(err)
 	}
 	return classify(tx.Commit())
+}
+
+// clockKey keys a write transaction's clock in its context.
+type clockKey struct{}
+
+// txNow is the clock of the write transaction ctx belongs to (write,
+// writeAt), in UTC: the one time everything the transaction stamps
+// carries.
+func txNow(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(clockKey{}).(time.Time); ok {
+		return t
+	}
+	panic("db: txNow outside a write transaction")
 }
 
 // classify marks a "database or disk is full" error so that callers can

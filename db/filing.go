@@ -35,7 +35,7 @@ func (db *DB) FileMessages(ctx context.Context, fs []*triage.Filing) error {
 		keyIDs[i] = make([]int64, len(f.Keys))
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		now := db.now()
+		now := txNow(ctx)
 		for i, f := range fs {
 			if f.Err != nil {
 				continue

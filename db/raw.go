@@ -22,7 +22,7 @@ func (db *DB) AddRawMessage(ctx context.Context, m *triage.RawMessage) error {
 	var stored time.Time
 	received := m.ReceivedAt
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		stored = db.now()
+		stored = txNow(ctx)
 		if received.IsZero() {
 			m.ReceivedAt = stored
 		}

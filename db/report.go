@@ -39,7 +39,7 @@ func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutM
 		return err
 	}
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return db.fileReportTx(ctx, tx, r, ack, db.now())
+		return db.fileReportTx(ctx, tx, r, ack, txNow(ctx))
 	})
 	if err != nil {
 		unfileReport(r, ack)

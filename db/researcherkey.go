@@ -58,7 +58,7 @@ func (db *DB) AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey
 		}
 	}
 	ids := make([]int64, len(keys))
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		return addResearcherKeysTx(ctx, tx, keys, ids)
 	})
 	if err != nil {
