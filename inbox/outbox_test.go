@@ -751,8 +751,8 @@ func TestSender_KickAndRun(t *testing.T) {
 	go func() { s.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	e.fileReport(true, true)
-	s.Kick()
-	s.Kick() // never blocks
+	s.Wake()
+	s.Wake() // never blocks
 	deadline := time.Now().Add(20 * time.Second)
 	for len(rl.got()) == 0 {
 		if time.Now().After(deadline) {

@@ -51,12 +51,9 @@ const (
 // order, up to the first that was not read); the rest stay pending for
 // the next start.
 func (p *Processor) Run(ctx context.Context) {
-	workers := p.Workers
+	workers := p.cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
-	}
-	if p.wake == nil {
-		p.wake = make(chan struct{}, 1)
 	}
 	maxInFlight := 2*maxBatch + 4*workers
 	var (
@@ -108,7 +105,7 @@ func (p *Processor) readSafely(ctx context.Context, id int64) (in *incoming) {
 
 // feed hands out the pending messages in order until ctx ends.
 func (p *Processor) feed(ctx context.Context, jobs chan<- *incoming, slots chan struct{}) {
-	retry := time.NewTicker(p.retryInterval())
+	retry := time.NewTicker(p.cfg.RetryInterval)
 	defer retry.Stop()
 	var (
 		cursor   int64  // the last id handed out
@@ -116,12 +113,12 @@ func (p *Processor) feed(ctx context.Context, jobs chan<- *incoming, slots chan 
 		retryDue bool
 	)
 	for {
-		ids, err := p.Store.PendingRawMessagesAfter(ctx, cursor, feedPage)
+		ids, err := p.cfg.Store.PendingRawMessagesAfter(ctx, cursor, feedPage)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			p.Logger.Error("intake: list pending messages", "err", err)
+			p.cfg.Logger.Error("intake: list pending messages", "err", err)
 			ids = nil
 		}
 		for _, id := range ids {
@@ -152,13 +149,6 @@ func (p *Processor) feed(ctx context.Context, jobs chan<- *incoming, slots chan 
 	}
 }
 
-func (p *Processor) retryInterval() time.Duration {
-	if p.RetryInterval > 0 {
-		return p.RetryInterval
-	}
-	return 30 * time.Second
-}
-
 // file is the filer: it takes the workers' results, puts them in order,
 // and commits them in batches until results is closed. Each message
 // frees its slot once it is committed or given up.
@@ -176,7 +166,7 @@ func (p *Processor) file(results <-chan *incoming, slots <-chan struct{}) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := p.commit(ctx, &b); err != nil {
-			p.Logger.Error("intake: file messages", "messages", len(b.items), "err", err)
+			p.cfg.Logger.Error("intake: file messages", "messages", len(b.items), "err", err)
 		}
 		for range b.items {
 			<-slots
@@ -234,7 +224,7 @@ func (p *Processor) file(results <-chan *incoming, slots <-chan struct{}) {
 // reports whether in went into b (false: it failed, and stays pending).
 func (p *Processor) take(in *incoming, b *batch, flush func()) bool {
 	if in.err != nil {
-		p.Logger.Error("intake: file message", "message", in.id, "err", in.err)
+		p.cfg.Logger.Error("intake: file message", "message", in.id, "err", in.err)
 		return false
 	}
 	if len(b.items) >= maxBatch || (len(b.items) > 0 && b.bytes+len(in.raw.Data) > maxBatchBytes) || b.threads(in) {
@@ -244,7 +234,7 @@ func (p *Processor) take(in *incoming, b *batch, flush func()) bool {
 	defer cancel()
 	f, err := p.decide(ctx, in, b)
 	if err != nil {
-		p.Logger.Error("intake: file message", "message", in.id, "err", err)
+		p.cfg.Logger.Error("intake: file message", "message", in.id, "err", err)
 		return false
 	}
 	b.add(in, f)
@@ -299,8 +289,8 @@ func (p *Processor) commit(ctx context.Context, b *batch) error {
 	if len(b.filings) == 0 {
 		return nil
 	}
-	err := p.Store.FileMessages(ctx, b.filings)
-	at := p.Now()
+	err := p.cfg.Store.FileMessages(ctx, b.filings)
+	at := p.cfg.Now()
 	queued := false
 	for i, f := range b.filings {
 		in := b.items[i]
@@ -310,20 +300,20 @@ func (p *Processor) commit(ctx context.Context, b *batch) error {
 		case f.Err != nil && triage.ErrorCode(f.Err) == triage.ECONFLICT:
 			// Filed already (by a catch-up that overlapped).
 		case f.Err != nil:
-			p.Logger.Error("intake: file message", "message", in.id, "err", f.Err)
+			p.cfg.Logger.Error("intake: file message", "message", in.id, "err", f.Err)
 		default:
 			if f.KeysErr != nil {
-				p.Logger.Warn("intake: researcher keys refused by the store", "message", in.id, "err", f.KeysErr)
+				p.cfg.Logger.Warn("intake: researcher keys refused by the store", "message", in.id, "err", f.KeysErr)
 			}
-			if p.Latency != nil && !in.raw.StoredAt.IsZero() {
-				p.Latency.Observe(at.Sub(in.raw.StoredAt))
+			if p.cfg.Latency != nil && !in.raw.StoredAt.IsZero() {
+				p.cfg.Latency.Observe(at.Sub(in.raw.StoredAt))
 			}
 			queued = queued || f.Ack != nil
 			p.logFiled(in, f)
 		}
 	}
-	if queued && p.OnQueued != nil {
-		p.OnQueued()
+	if queued && p.cfg.Outbox != nil {
+		p.cfg.Outbox.Wake()
 	}
 	return err
 }
@@ -331,20 +321,18 @@ func (p *Processor) commit(ctx context.Context, b *batch) error {
 // logFiled logs a message filed.
 func (p *Processor) logFiled(in *incoming, f *triage.Filing) {
 	if m := f.Reply; m != nil {
-		p.Logger.Info("reply filed", "message", in.id, "report", m.ReportID, "conversation_message", m.ID,
+		p.cfg.Logger.Info("reply filed", "message", in.id, "report", m.ReportID, "conversation_message", m.ID,
 			"matched_by", in.how, "encrypted", m.Encrypted, "decrypted", m.Decrypted,
 			"signature", m.Signature.Status, "attachments", len(m.Attachments), "researcher_keys", len(f.Keys))
 		return
 	}
 	r := f.Report
 	if f.Ack == nil {
-		if p.Conversation != nil {
-			p.Logger.Info("no acknowledgement", "message", in.id, "report", r.ID, "reason", in.noAck)
-		}
+		p.cfg.Logger.Info("no acknowledgement", "message", in.id, "report", r.ID, "reason", in.noAck)
 	} else {
-		p.Logger.Info("acknowledgement queued", "message", in.id, "report", r.ID, "outbox", f.Ack.ID)
+		p.cfg.Logger.Info("acknowledgement queued", "message", in.id, "report", r.ID, "outbox", f.Ack.ID)
 	}
-	p.Logger.Info("report filed", "message", in.id, "report", r.ID, "tracking_id", r.TrackingID,
+	p.cfg.Logger.Info("report filed", "message", in.id, "report", r.ID, "tracking_id", r.TrackingID,
 		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
 		"signature", r.Signature.Status, "signatures", len(r.Signatures), "parts", len(r.Parts),
 		"attachments", len(r.Attachments), "researcher_keys", len(f.Keys))

@@ -60,12 +60,12 @@ func TestProcessor_Burst(t *testing.T) {
 	}
 
 	store := &batchCounter{DB: d}
-	p := inbox.NewProcessor(store, team, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	p.Conversation = d
-	p.Domain = "example.com"
-	p.AckPerSender = 3
-	p.Workers = 4
-	p.RetryInterval = time.Hour
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: store, Conversation: d, Keys: inbox.FixedKeys(team),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: "example.com",
+		AckPerSender: 3, Workers: 4, RetryInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()
@@ -129,9 +129,11 @@ func TestProcessor_ReplyInSameBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := inbox.NewProcessor(d, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	p.Conversation = d
-	p.Domain = "example.com"
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: "example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()

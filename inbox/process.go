@@ -27,30 +27,36 @@ import (
 // (one disk sync) per batch. Nothing waits for a timer while messages
 // are pending: Wake (or Enqueue) starts the next pass at once.
 type Processor struct {
-	Store  Store
-	Keys   *pgp.TeamKeys // the team's unlocked secret keys
-	Limits pgp.Limits
+	cfg  ProcessorConfig
+	wake chan struct{} // a message was committed: the next pass is due
+}
+
+// ProcessorConfig is a Processor's configuration, complete at
+// NewProcessor.
+type ProcessorConfig struct {
+	// Store and Conversation are the database (db.DB is both): the raw
+	// messages and reports, and the conversations replies are threaded
+	// into (thread.go) and acknowledgements queued in (ack.go).
+	// Required.
+	Store        Store
+	Conversation ConversationStore
+	// Keys returns the team's keys, asked before each message so that a
+	// key rotation takes effect without a restart (teamkey.Ring.
+	// Decryption; FixedKeys for keys that never change). Nil: no keys,
+	// encrypted mail is filed undecryptable.
+	Keys   func() *pgp.TeamKeys
+	Limits pgp.Limits // zero fields: pgp's defaults
 	Logger *slog.Logger
-	Now    func() time.Time
+	Now    func() time.Time // nil: time.Now
 	// RetryInterval is how often messages whose filing failed are tried
 	// again (default 30 s).
 	RetryInterval time.Duration
-	// KeySource, when set, is asked for the team's keys before each
-	// message instead of Keys, so that a key rotation takes effect
-	// without a restart.
-	KeySource func() *pgp.TeamKeys
 	// Workers is how many messages are read at once (default: one per
 	// CPU, GOMAXPROCS).
 	Workers int
 	// Latency, when set, records each filed message's time from its 250
 	// (the commit) to its filing, for /metrics.
 	Latency *triage.Histogram
-
-	// Conversation, when set, threads replies into the reports they
-	// answer (thread.go) and queues the automatic acknowledgement of a
-	// new report with it (ack.go). Nil files every message as a new
-	// report and acknowledges none.
-	Conversation ConversationStore
 	// Domain names our Message-IDs (triage.NewMessageID); empty: the
 	// domain of the first of OwnAddresses.
 	Domain string
@@ -62,20 +68,37 @@ type Processor struct {
 	// DefaultAckPerHour).
 	AckPerSender int
 	AckPerHour   int
-	// OnQueued, when set, is called after acknowledgements are queued,
-	// so the mail sender can try at once instead of at its next poll.
-	OnQueued func()
-
-	wake chan struct{} // a message was committed: the next pass is due
+	// Outbox, when set, is woken after acknowledgements are queued, so
+	// the mail sender tries at once instead of at its next poll.
+	Outbox triage.Waker
 }
 
-// NewProcessor returns a processor with default limits.
-func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Processor {
-	if logger == nil {
-		logger = slog.Default()
+// NewProcessor returns a processor for cfg; it fails when the store is
+// missing.
+func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
+	if cfg.Store == nil || cfg.Conversation == nil {
+		return nil, errors.New("inbox: processor: no store")
 	}
-	return &Processor{Store: store, Keys: pgp.NewTeamKeys(keys), Limits: pgp.DefaultLimits(), Logger: logger,
-		Now: time.Now, RetryInterval: 30 * time.Second, wake: make(chan struct{}, 1)}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 30 * time.Second
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = func() *pgp.TeamKeys { return nil }
+	}
+	return &Processor{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+}
+
+// FixedKeys is a ProcessorConfig.Keys for keys that never change (tests,
+// tools): el as pgp.NewTeamKeys makes them, once.
+func FixedKeys(el openpgp.EntityList) func() *pgp.TeamKeys {
+	keys := pgp.NewTeamKeys(el)
+	return func() *pgp.TeamKeys { return keys }
 }
 
 // Wake tells the processor that messages were committed: the pass that
@@ -88,13 +111,9 @@ func (p *Processor) Wake() {
 	}
 }
 
-// Enqueue is Wake, for callers that know which message they committed:
-// the processor reads what is pending from the store, in order.
-func (p *Processor) Enqueue(int64) { p.Wake() }
-
 // File parses message id and stores it, as Run does for every pending
 // message: as a message of the report it answers when it is a reply (see
-// thread.go, with Conversation set), else as a new report, with its
+// thread.go), else as a new report, with its
 // acknowledgement queued in the same transaction when one is due
 // (ack.go). Either way the researcher keys the message brought are
 // stored (attached, Autocrypt, or the stored key that made a good
@@ -124,7 +143,7 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 // researcher keys it brought).
 func (p *Processor) read(ctx context.Context, id int64) *incoming {
 	in := &incoming{id: id}
-	raw, err := p.Store.RawMessage(ctx, id)
+	raw, err := p.cfg.Store.RawMessage(ctx, id)
 	if err != nil {
 		in.err = err
 		return in
@@ -154,7 +173,7 @@ type incoming struct {
 func (p *Processor) decide(ctx context.Context, in *incoming, b *batch) (*triage.Filing, error) {
 	f := &triage.Filing{Keys: in.keys}
 	var replyTo int64
-	if p.Conversation != nil && in.msg != nil {
+	if in.msg != nil {
 		var err error
 		if replyTo, in.how, err = p.threadReport(ctx, in.msg); err != nil {
 			return nil, err
@@ -164,20 +183,18 @@ func (p *Processor) decide(ctx context.Context, in *incoming, b *batch) (*triage
 		msg := incomingMessage(replyTo, in.raw, in.report)
 		msg.Automated = in.msg.Automated || in.msg.ListID != ""
 		if n := len(in.report.Attachments) - len(msg.Attachments); n > 0 {
-			p.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
+			p.cfg.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
 				"message", in.id, "report", replyTo, "left_out", n)
 		}
 		f.Reply = msg
 		return f, nil
 	}
 	f.Report = in.report
-	if p.Conversation != nil {
-		ack, reason, err := p.ack(ctx, in.raw, in.msg, b)
-		if err != nil {
-			return nil, err
-		}
-		f.Ack, in.noAck = ack, reason
+	ack, reason, err := p.ack(ctx, in.raw, in.msg, b)
+	if err != nil {
+		return nil, err
 	}
+	f.Ack, in.noAck = ack, reason
 	return f, nil
 }
 
@@ -227,22 +244,22 @@ func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Mess
 	if m == nil {
 		return nil, "message unreadable", nil
 	}
-	to, ok, reason := ackRecipient(raw.MailFrom, m.FromEmail, m.Automated, m.ListID != "", p.OwnAddresses)
+	to, ok, reason := ackRecipient(raw.MailFrom, m.FromEmail, m.Automated, m.ListID != "", p.cfg.OwnAddresses)
 	if !ok {
 		return nil, reason, nil
 	}
-	now := p.Now().UTC()
+	now := p.cfg.Now().UTC()
 	since := now.Add(-time.Hour)
-	toRecipient, err := p.Conversation.CountMail(ctx, triage.MailAck, to, since)
+	toRecipient, err := p.cfg.Conversation.CountMail(ctx, triage.MailAck, to, since)
 	if err != nil {
 		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
 	}
-	total, err := p.Conversation.CountMail(ctx, triage.MailAck, "", since)
+	total, err := p.cfg.Conversation.CountMail(ctx, triage.MailAck, "", since)
 	if err != nil {
 		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
 	}
 	toRecipient, total = toRecipient+b.acksTo[to], total+b.acks
-	if ok, reason := ackWithinLimits(toRecipient, total, p.AckPerSender, p.AckPerHour); !ok {
+	if ok, reason := ackWithinLimits(toRecipient, total, p.cfg.AckPerSender, p.cfg.AckPerHour); !ok {
 		return nil, reason, nil
 	}
 	ack := &triage.OutMail{
@@ -260,10 +277,10 @@ func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Mess
 
 // messageIDDomain is the domain of the Message-IDs we make.
 func (p *Processor) messageIDDomain() string {
-	if d := strings.ToLower(strings.TrimSpace(p.Domain)); d != "" {
+	if d := strings.ToLower(strings.TrimSpace(p.cfg.Domain)); d != "" {
 		return d
 	}
-	for _, a := range p.OwnAddresses {
+	for _, a := range p.cfg.OwnAddresses {
 		if i := strings.LastIndexByte(a, '@'); i >= 0 && i < len(a)-1 {
 			return strings.ToLower(strings.TrimSpace(a[i+1:]))
 		}
@@ -286,7 +303,7 @@ func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *tria
 		return nil, nil, nil, err
 	}
 	if parseErr != nil {
-		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
+		p.cfg.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
 		r.Title = "(unreadable message)"
 		r.Body = "This message could not be parsed: " + parseErr.Error() + "\nDownload the raw message to read it."
 		return r, nil, nil, nil
@@ -308,7 +325,7 @@ func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *tria
 	if m.Encrypted && !m.Decrypted {
 		r.Status = triage.StatusUndecryptable
 		r.DecryptError = decryptReason(m.DecryptError)
-		p.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
+		p.cfg.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
 	}
 	return r, m, p.messageKeys(raw, r.ResearcherEmail, m, verifyKeys), nil
 }
@@ -341,13 +358,10 @@ func (p *Processor) parse(raw *triage.RawMessage, researchers openpgp.KeyRing) (
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
 		}
 	}()
-	keys := p.Keys
-	if p.KeySource != nil {
-		keys = p.KeySource()
-	}
+	keys := p.cfg.Keys()
 	at := raw.ReceivedAt
 	if at.IsZero() {
-		at = p.Now()
+		at = p.cfg.Now()
 	}
-	return pgp.ParseMessage(raw.Data, pgp.KeyChain{keys, researchers}, p.Limits, at)
+	return pgp.ParseMessage(raw.Data, pgp.KeyChain{keys, researchers}, p.cfg.Limits, at)
 }

@@ -54,7 +54,11 @@ func TestProcessor_CatchUp(t *testing.T) {
 	tampered := add(fixture(t, "pgpmime-tampered.eml"))
 	garbage := add([]byte("\x00\x01 not a mail message at all"))
 
-	p := inbox.NewProcessor(d, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d, Keys: inbox.FixedKeys(keys),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()
@@ -158,14 +162,18 @@ func TestProcessor_OverflowDoesNotWaitForTheTimer(t *testing.T) {
 		}
 	}
 
-	p := inbox.NewProcessor(d, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	p.RetryInterval = time.Hour
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go p.Run(runCtx)
 	// One message first: once it is filed, Run is past its start-up
 	// catch-up and only the queue (or the tick) brings more.
-	p.Enqueue(add(0))
+	add(0)
+	p.Wake()
 	waitFiled("the first message")
 
 	const burst = 3000
@@ -173,8 +181,8 @@ func TestProcessor_OverflowDoesNotWaitForTheTimer(t *testing.T) {
 	for i := range ids {
 		ids[i] = add(i + 1)
 	}
-	for _, id := range ids {
-		p.Enqueue(id)
+	for range ids {
+		p.Wake() // as the SMTP server does after each commit
 	}
 	waitFiled("the burst")
 }

@@ -97,7 +97,7 @@ func (s *storedKeys) EntitiesById(id uint64) []*openpgp.Entity {
 // the stored keys that were used. parseErr is pgp's error (the message is
 // unreadable); err is a failure to read the stored keys.
 func (p *Processor) parseVerified(ctx context.Context, raw *triage.RawMessage) (m *pgp.Message, verifyKeys openpgp.EntityList, parseErr, err error) {
-	stored := newStoredKeys(ctx, p.Store, p.Logger)
+	stored := newStoredKeys(ctx, p.cfg.Store, p.cfg.Logger)
 	m, parseErr = p.parse(raw, stored)
 	if stored.err != nil {
 		return nil, nil, nil, stored.err
@@ -115,7 +115,7 @@ func (p *Processor) messageKeys(raw *triage.RawMessage, email string, m *pgp.Mes
 	if email == "" {
 		return nil
 	}
-	now := p.Now()
+	now := p.cfg.Now()
 	var keys []triage.ResearcherKey
 	for i, k := range m.Keys {
 		if i >= maxMessageKeys {
@@ -126,7 +126,7 @@ func (p *Processor) messageKeys(raw *triage.RawMessage, email string, m *pgp.Mes
 		}
 		ks, err := acceptKeys(k.Public, email, k.Source, now, maxLookupKeys)
 		if err != nil {
-			p.Logger.Warn("intake: researcher key refused", "message", raw.ID, "source", k.Source, "err", err)
+			p.cfg.Logger.Warn("intake: researcher key refused", "message", raw.ID, "source", k.Source, "err", err)
 			continue
 		}
 		keys = append(keys, ks...)
@@ -165,9 +165,9 @@ func (p *Processor) storeKeys(ctx context.Context, keys []triage.ResearcherKey) 
 	if len(keys) == 0 {
 		return nil
 	}
-	err := p.Store.AddResearcherKeys(ctx, keys)
+	err := p.cfg.Store.AddResearcherKeys(ctx, keys)
 	if triage.ErrorCode(err) == triage.EINVALID {
-		p.Logger.Warn("intake: researcher keys refused by the store", "err", err)
+		p.cfg.Logger.Warn("intake: researcher keys refused by the store", "err", err)
 		return nil
 	}
 	return err
@@ -213,11 +213,11 @@ func cleanContent(sigs []triage.Signature, parts []triage.BodyPart) ([]triage.Si
 // report stays as filed. It returns the new summary status; a message that
 // cannot be read or decrypted any more is left as it is.
 func (p *Processor) Reverify(ctx context.Context, id int64) (triage.SignatureStatus, error) {
-	rep, err := p.Store.Report(ctx, id)
+	rep, err := p.cfg.Store.Report(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
-	raw, err := p.Store.RawMessage(ctx, rep.MessageID)
+	raw, err := p.cfg.Store.RawMessage(ctx, rep.MessageID)
 	if err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
@@ -232,9 +232,9 @@ func (p *Processor) Reverify(ctx context.Context, id int64) (triage.SignatureSta
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
 	sigs, parts := cleanContent(m.Signatures, m.Parts)
-	if err := p.Store.UpdateReportSignatures(ctx, id, m.Signature, sigs, parts); err != nil {
+	if err := p.cfg.Store.UpdateReportSignatures(ctx, id, m.Signature, sigs, parts); err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
-	p.Logger.Info("report verified again", "report", id, "signature", m.Signature.Status, "was", rep.Signature.Status)
+	p.cfg.Logger.Info("report verified again", "report", id, "signature", m.Signature.Status, "was", rep.Signature.Status)
 	return m.Signature.Status, nil
 }

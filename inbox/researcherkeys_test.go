@@ -57,8 +57,24 @@ func newIntake(t *testing.T) *intake {
 	}
 	t.Cleanup(func() { d.Close() })
 	team := loadTeam(t)
-	p := inbox.NewProcessor(d, team, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &intake{t: t, db: d, proc: p, team: team, now: time.Now().UTC().Truncate(time.Second)}
+	in := &intake{t: t, db: d, team: team, now: time.Now().UTC().Truncate(time.Second)}
+	in.proc = in.processor(d)
+	return in
+}
+
+// processor is a Processor on store, with the team's keys, at in.now.
+func (in *intake) processor(store interface {
+	inbox.Store
+	inbox.ConversationStore
+}) *inbox.Processor {
+	in.t.Helper()
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: store, Conversation: store, Keys: inbox.FixedKeys(in.team),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: "example.com",
+		Now: func() time.Time { return in.now }})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return p
 }
 
 // file stores data as a message received at in.now and files it.
@@ -318,7 +334,6 @@ func TestProcessor_Reverify(t *testing.T) {
 func TestProcessor_GnuPGFixtures(t *testing.T) {
 	in := newIntake(t)
 	in.now = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	in.proc.Now = func() time.Time { return in.now }
 
 	// A key attached inside the encrypted part, and one in an Autocrypt header.
 	in.file(string(fixture(t, "key-attached.eml")))
@@ -376,7 +391,7 @@ func TestProcessor_OneReadPerMessage(t *testing.T) {
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	in.storeKey(alice, "alice@old-address.example", triage.KeySourceVKS, in.now)
 	store := &countingStore{DB: in.db}
-	in.proc = inbox.NewProcessor(store, in.team, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	in.proc = in.processor(store)
 	r := in.file(in.pgpMIME("Alice Researcher <"+aliceEmail+">", "Signed", "",
 		"Content-Type: text/plain\n\nSigned text.\n", alice))
 	if r.Signature.Status != triage.SignatureGood {

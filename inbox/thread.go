@@ -27,7 +27,7 @@ import (
 // ("message-id", "tracking-id"), or 0 when it opens a new report.
 func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64, how string, err error) {
 	if ids := threadIDs(m); len(ids) > 0 {
-		id, err := p.Conversation.ReportByMessageIDs(ctx, ids)
+		id, err := p.cfg.Conversation.ReportByMessageIDs(ctx, ids)
 		switch {
 		case err == nil:
 			return id, "message-id", nil
@@ -44,18 +44,18 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message) (id int64,
 	if tid == "" || m.FromEmail == "" {
 		return 0, "", nil
 	}
-	id, err = p.Conversation.ReportByTrackingID(ctx, tid)
+	id, err = p.cfg.Conversation.ReportByTrackingID(ctx, tid)
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
 		return 0, "", nil
 	} else if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
-	r, err := p.Store.Report(ctx, id)
+	r, err := p.cfg.Store.Report(ctx, id)
 	if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
 	if !sameAddress(m.FromEmail, r.ResearcherEmail) {
-		p.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
+		p.cfg.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
 			"report", id, "tracking_id", tid)
 		return 0, "", nil
 	}

@@ -36,7 +36,7 @@ func newConvEnv(t *testing.T, opts ...envOption) *convEnv {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	opts = append([]envOption{func(c *web.Config) {
 		c.LinkKey = key
-		c.MailQueued = func() { kicks.Add(1) }
+		c.Outbox = triage.WakeFunc(func() { kicks.Add(1) })
 	}}, opts...)
 	e := newEnv(t, opts...)
 	te := &triageEnv{env: e}

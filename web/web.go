@@ -78,7 +78,7 @@ type Config struct {
 	LinkKey []byte
 	// Intake, when set, asks intake to file a web submission just stored
 	// as raw message id; otherwise the next catch-up files it.
-	Intake func(rawID int64)
+	Intake triage.Waker
 	// ClearSign, when set, signs security.txt with the team key (an
 	// OpenPGP cleartext signature); nil serves it unsigned.
 	ClearSign func(ctx context.Context, text []byte) ([]byte, error)
@@ -90,10 +90,10 @@ type Config struct {
 	// smtp.example.com:587", "maildir data/maildir", or "" when no relay
 	// is configured and mail stays queued.
 	OutboundMail string
-	// MailQueued, when set, is called after a mail is queued in the
-	// outbox (a staff reply, a credit offer, a retry), so the sender
-	// tries it now instead of at its next poll. It must not block.
-	MailQueued func()
+	// Outbox, when set, is woken after a mail is queued in the outbox (a
+	// staff reply, a credit offer, a retry), so the sender tries it now
+	// instead of at its next poll.
+	Outbox triage.Waker
 
 	// Uses records the last use of sessions and API tokens; the caller
 	// runs it (UseRecorder.Run). Nil: a recorder on Store that nobody
@@ -133,14 +133,14 @@ type server struct {
 	acct           *accounts // sign-in limits, two-factor sealing (account.go)
 
 	linkKey      []byte
-	intake       func(rawID int64)
+	intake       triage.Waker
 	clearSign    func(ctx context.Context, text []byte) ([]byte, error)
 	stxtHiring   string
 	stxtCSAF     string
 	outboundMail string
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
-	mailQueued   func() // nil: the sender finds new mail at its next poll
+	mailOutbox   triage.Waker // nil: the sender finds new mail at its next poll
 	uses         *UseRecorder
 
 	mtaSTSPolicy func() []byte // nil: no MTA-STS policy (mtasts.go)
@@ -198,7 +198,7 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		stxtCSAF:       cfg.SecurityTxtCSAF,
 		outboundMail:   cfg.OutboundMail,
 		submitLimits:   newSubmitLimiters(),
-		mailQueued:     cfg.MailQueued,
+		mailOutbox:     cfg.Outbox,
 		uses:           cfg.Uses,
 		mtaSTSPolicy:   cfg.MTASTSPolicy,
 	}
