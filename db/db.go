@@ -27,9 +27,7 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // DB is secinbox's SQLite database. It is safe for concurrent use.
 type DB struct {
-	// Now returns the current time; it stamps created_at columns.
-	// Open sets it to time.Now; tests may replace it before use.
-	Now func() time.Time
+	clock func() time.Time // Options.Now
 
 	path string
 	w    *sql.DB // writes: one connection, BEGIN IMMEDIATE
@@ -43,6 +41,10 @@ type Options struct {
 	// (see Replicate): Litestream must copy every WAL frame before the
 	// frame is checkpointed away, so it runs the checkpoints itself.
 	NoAutoCheckpoint bool
+	// Now is the database's clock: each write transaction reads it once
+	// (txNow) for what it stamps when the caller gives no time. Nil:
+	// time.Now.
+	Now func() time.Time
 }
 
 // Open opens the SQLite database at path, creating the file (mode 0600) if
@@ -81,7 +83,10 @@ func OpenWith(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 
-	db := &DB{Now: time.Now, path: path}
+	db := &DB{clock: opt.Now, path: path}
+	if db.clock == nil {
+		db.clock = time.Now
+	}
 	writer := "sqlite3"
 	if opt.NoAutoCheckpoint {
 		writer = noAutoCheckpointDriver
@@ -269,8 +274,8 @@ func (db *DB) read(ctx context.Context, fn func(context.Context, *sql.Tx) error)
 	return fn(ctx, tx)
 }
 
-// now returns db.Now() in UTC.
-func (db *DB) now() time.Time { return db.Now().UTC() }
+// now reads the database's clock (Options.Now), in UTC.
+func (db *DB) now() time.Time { return db.clock().UTC() }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
 func isUnique(err error) bool {

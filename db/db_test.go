@@ -33,11 +33,16 @@ func mustOpen(tb testing.TB) (*db.DB, string) {
 
 func mustOpenPath(tb testing.TB, path string) *db.DB {
 	tb.Helper()
-	d, err := db.Open(context.Background(), path)
+	return mustOpenClock(tb, path, func() time.Time { return t0 })
+}
+
+// mustOpenClock opens the database at path with clock now.
+func mustOpenClock(tb testing.TB, path string, now func() time.Time) *db.DB {
+	tb.Helper()
+	d, err := db.OpenWith(context.Background(), path, db.Options{Now: now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d.Now = func() time.Time { return t0 }
 	tb.Cleanup(func() { d.Close() })
 	return d
 }
@@ -126,8 +131,7 @@ func TestOpen(t *testing.T) {
 		if err := d.Close(); err != nil {
 			t.Fatal(err)
 		}
-		d2 := mustOpenPath(t, path)
-		d2.Now = func() time.Time { return t0.Add(time.Hour) }
+		d2 := mustOpenClock(t, path, func() time.Time { return t0.Add(time.Hour) })
 		if err := d2.Close(); err != nil {
 			t.Fatal(err)
 		}

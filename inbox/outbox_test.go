@@ -284,7 +284,11 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-	d.Now = func() time.Time { return received }
+	d.Close()
+	if d, err = db.OpenWith(ctx, path, db.Options{Now: func() time.Time { return received }}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
 	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received, path: path}
 }
 

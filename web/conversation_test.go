@@ -247,8 +247,7 @@ func TestTimeline(t *testing.T) {
 	if err := ce.db.AddWebReply(ctx, in, triage.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	ce.clock.Set(t0.Add(-80 * time.Minute))
-	ce.db.Now = ce.clock.Now
+	ce.clock.Set(t0.Add(-80 * time.Minute)) // the database's clock too (newEnv)
 	if code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID), ce.triagerToken, map[string]string{"body": "Thanks."}); code != http.StatusCreated {
 		t.Fatalf("reply: %d %v", code, m)
 	}
