@@ -27,7 +27,8 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // DB is secinbox's SQLite database. It is safe for concurrent use.
 type DB struct {
-	clock func() time.Time // Options.Now
+	clock  func() time.Time // Options.Now
+	intake intakeCommitter  // AddRawMessage's group commit (intake.go)
 
 	path string
 	w    *sql.DB // writes: one connection, BEGIN IMMEDIATE
@@ -178,6 +179,7 @@ func checkPragmas(ctx context.Context, pool *sql.DB) error {
 
 // Close closes the database. In-flight methods finish first.
 func (db *DB) Close() error {
+	db.intake.stop()
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())

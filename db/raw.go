@@ -8,33 +8,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/secinbox/secinbox/triage"
 )
 
 // AddRawMessage stores m exactly as received and sets m.ID and
-// m.StoredAt (db.Now() at the commit). A zero m.ReceivedAt is set to
-// m.StoredAt. It returns nil only after the commit is durable, so the
-// SMTP server may then answer 250.
+// m.StoredAt (the clock of the transaction that commits it). A zero
+// m.ReceivedAt is set to m.StoredAt. It returns nil only after the
+// commit is durable, so the SMTP server may then answer 250.
+//
+// Messages stored at the same time are committed together (group
+// commit, intake.go): one transaction and one disk sync for all of them,
+// each caller answered once that commit is durable.
 func (db *DB) AddRawMessage(ctx context.Context, m *triage.RawMessage) error {
-	var id int64
-	var stored time.Time
-	received := m.ReceivedAt
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		stored = txNow(ctx)
-		if received.IsZero() {
-			m.ReceivedAt = stored
-		}
-		m.ReceivedAt, m.StoredAt = m.ReceivedAt.UTC(), stored
-		id, err = insertRawMessage(ctx, tx, m)
-		return err
-	})
-	if err != nil {
-		m.ReceivedAt, m.StoredAt = received, time.Time{}
+	if err := db.intake.add(ctx, db, m); err != nil {
 		return fmt.Errorf("db: add raw message: %w", err)
 	}
-	m.ID = id
 	return nil
 }
 
