@@ -249,6 +249,33 @@ type batch struct {
 	messageID map[string]bool // the Message-IDs of the new reports in it
 	acks      int             // acknowledgements in it
 	acksTo    map[string]int  // by recipient
+
+	// The acknowledgements the store held when the batch began (the
+	// filer alone queues them, so they only change by its commits).
+	stored     bool
+	storedAll  int
+	storedTo   map[string]int
+	storedFrom time.Time
+}
+
+// ackCounts returns the acknowledgements queued since since to to and in
+// all, counting b's own: the store is asked once per batch for the total
+// and once per recipient.
+func (b *batch) ackCounts(ctx context.Context, store ConversationStore, to string, since time.Time) (toRecipient, total int, err error) {
+	if !b.stored {
+		if b.storedAll, err = store.CountMail(ctx, triage.MailAck, "", since); err != nil {
+			return 0, 0, err
+		}
+		b.stored, b.storedFrom, b.storedTo = true, since, map[string]int{}
+	}
+	n, ok := b.storedTo[to]
+	if !ok {
+		if n, err = store.CountMail(ctx, triage.MailAck, to, b.storedFrom); err != nil {
+			return 0, 0, err
+		}
+		b.storedTo[to] = n
+	}
+	return n + b.acksTo[to], b.storedAll + b.acks, nil
 }
 
 func (b *batch) add(in *incoming, f *triage.Filing) {

@@ -238,8 +238,10 @@ func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *
 
 // ack returns the acknowledgement of the new report filed from raw, or
 // nil and the reason none is due. The limits count the acknowledgements
-// queued in the last hour and those of b, still to be committed. The report's id, tracking id and the
-// subject are filled in by the store when it files the report.
+// queued in the last hour and those of b, still to be committed: the
+// store is asked once per batch (and recipient), b counting its own. The
+// report's id, tracking id and the subject are filled in by the store
+// when it files the report.
 func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message, b *batch) (*triage.OutMail, string, error) {
 	if m == nil {
 		return nil, "message unreadable", nil
@@ -249,16 +251,10 @@ func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Mess
 		return nil, reason, nil
 	}
 	now := p.cfg.Now().UTC()
-	since := now.Add(-time.Hour)
-	toRecipient, err := p.cfg.Conversation.CountMail(ctx, triage.MailAck, to, since)
+	toRecipient, total, err := b.ackCounts(ctx, p.cfg.Conversation, to, now.Add(-time.Hour))
 	if err != nil {
 		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
 	}
-	total, err := p.cfg.Conversation.CountMail(ctx, triage.MailAck, "", since)
-	if err != nil {
-		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
-	}
-	toRecipient, total = toRecipient+b.acksTo[to], total+b.acks
 	if ok, reason := ackWithinLimits(toRecipient, total, p.cfg.AckPerSender, p.cfg.AckPerHour); !ok {
 		return nil, reason, nil
 	}
