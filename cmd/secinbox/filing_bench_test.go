@@ -320,6 +320,11 @@ func waitFiled(tb testing.TB, d *sql.DB, n int) {
 	}
 }
 
+// benchSessionReuse is how many messages a session sends before it
+// reconnects, as an MTA's connection cache does (Postfix: 100); the
+// server ends a session after 1000 commands.
+const benchSessionReuse = 100
+
 // sendAll delivers msgs over sessions SMTP sessions (each sending many
 // messages, as an MTA with connection caching does) and returns the time
 // of the last 250.
@@ -342,8 +347,22 @@ func sendAll(tb testing.TB, addr string, msgs [][]byte, sessions int) time.Time 
 				}
 				return
 			}
-			defer s.close()
+			defer func() { s.close() }()
+			sent := 0
 			for m := range next {
+				if sent == benchSessionReuse {
+					s.close()
+					if s, err = newBenchSession(addr); err != nil {
+						mu.Lock()
+						failure = err
+						mu.Unlock()
+						for range next {
+						}
+						return
+					}
+					sent = 0
+				}
+				sent++
 				err := s.send("bench@researcher.example", m)
 				mu.Lock()
 				if err != nil && failure == nil {
