@@ -14,9 +14,10 @@ import (
 // and write it in the same transaction as the change it records: the
 // change and its record commit together or not at all.
 
-// withAudit runs fn in a write transaction and then appends ev, if any.
-func (db *DB) withAudit(ctx context.Context, ev *triage.AuditEvent, fn func(context.Context, *sql.Tx) error) error {
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+// withAudit runs fn in a write transaction whose clock is now (zero:
+// db.Now, read once) and then appends ev, if any.
+func (db *DB) withAudit(ctx context.Context, now time.Time, ev *triage.AuditEvent, fn func(context.Context, *sql.Tx) error) error {
+	return db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func (db *DB) CreateUserAudited(ctx context.Context, u *triage.User, ev *triage.
 	}
 	created := db.now()
 	var id int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, created, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at)
 			VALUES (?, ?, ?, ?)`, email, string(u.Role), blob(u.PasswordHash), formatTime(created))
 		if isUnique(err) {
@@ -111,7 +112,7 @@ func (db *DB) SetUserRole(ctx context.Context, id int64, role triage.Role, ev *t
 	if _, err := triage.ParseRole(string(role)); err != nil {
 		return fmt.Errorf("db: set user role: %w", err)
 	}
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, time.Time{}, ev, func(ctx context.Context, tx *sql.Tx) error {
 		u, err := findUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -134,7 +135,7 @@ func (db *DB) SetUserRole(ctx context.Context, id int64, role triage.Role, ev *t
 // pending sign-ins), or enables them again when at is zero. Disabling the
 // last active admin is ECONFLICT; an unknown user ENOTFOUND.
 func (db *DB) SetUserDisabled(ctx context.Context, id int64, at time.Time, ev *triage.AuditEvent) error {
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, at, ev, func(ctx context.Context, tx *sql.Tx) error {
 		u, err := findUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -176,7 +177,7 @@ func (db *DB) SetPassword(ctx context.Context, id int64, hash []byte, at time.Ti
 	if len(hash) == 0 {
 		return fmt.Errorf("db: set password: %w", triage.Errorf(triage.EINVALID, "empty password hash"))
 	}
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, at, ev, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?`,
 			hash, formatTime(at), id)
 		if err != nil {
@@ -222,7 +223,7 @@ func (db *DB) Sessions(ctx context.Context, userID int64, now time.Time) ([]*tri
 
 // TouchSession records that session id was used at now from addr.
 func (db *DB) TouchSession(ctx context.Context, id int64, now time.Time, addr string) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ?, last_addr = ? WHERE id = ?`,
 			formatTime(now), cut(addr, triage.MaxAuditField), id)
 		return err
@@ -236,7 +237,7 @@ func (db *DB) TouchSession(ctx context.Context, id int64, now time.Time, addr st
 // RevokeSession deletes session sessionID of user userID. A session that
 // is not theirs (or does not exist) is ENOTFOUND.
 func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, ev *triage.AuditEvent) error {
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, time.Time{}, ev, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ? AND user_id = ?`, sessionID, userID)
 		if err != nil {
 			return err
@@ -257,7 +258,7 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID int64, ev *tr
 // RevokeOtherSessions deletes every session of user userID but the one
 // with hash keep, and their pending sign-ins.
 func (db *DB) RevokeOtherSessions(ctx context.Context, userID int64, keep []byte, ev *triage.AuditEvent) error {
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, time.Time{}, ev, func(ctx context.Context, tx *sql.Tx) error {
 		return deleteUserSessions(ctx, tx, userID, keep)
 	})
 	if err != nil {
@@ -317,7 +318,7 @@ func (db *DB) StartTwoFactor(ctx context.Context, userID int64, sealed []byte) e
 // it), records step as used, and replaces the user's recovery codes with
 // codeHashes. ECONFLICT if it is already on or the secret changed.
 func (db *DB) EnableTwoFactor(ctx context.Context, userID int64, sealed []byte, step int64, at time.Time, codeHashes [][]byte, ev *triage.AuditEvent) error {
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, at, ev, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled_at = ?, totp_last_step = ?
 			WHERE id = ? AND totp_enabled_at IS NULL AND totp_secret = ?`, formatTime(at), step, userID, blob(sealed))
 		if err != nil {
@@ -352,7 +353,7 @@ func replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, userID int64, codeHas
 // codes (also used by an admin's reset). Turning off what is off is fine;
 // an unknown user is ENOTFOUND.
 func (db *DB) DisableTwoFactor(ctx context.Context, userID int64, ev *triage.AuditEvent) error {
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, time.Time{}, ev, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -394,7 +395,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) error {
 // UseRecoveryCode marks user id's unused recovery code with hash used at
 // at. No such unused code is ENOTFOUND.
 func (db *DB) UseRecoveryCode(ctx context.Context, userID int64, hash []byte, at time.Time) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, at, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ?
 			WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`, formatTime(at), userID, blob(hash))
 		if err != nil {

@@ -35,7 +35,7 @@ func (db *DB) addAudit(ctx context.Context, tx *sql.Tx, ev *triage.AuditEvent) e
 		return triage.Errorf(triage.EINVALID, "invalid audit action %q", ev.Action)
 	}
 	if ev.At.IsZero() {
-		ev.At = db.now()
+		ev.At = txNow(ctx)
 	}
 	ev.At = ev.At.UTC()
 	ev.ActorEmail = cut(normalizeEmail(ev.ActorEmail), triage.MaxAuditField)

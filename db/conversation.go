@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/secinbox/secinbox/triage"
 )
@@ -173,6 +174,22 @@ func (db *DB) AddWebReply(ctx context.Context, m *triage.Message, client triage.
 // addIncoming stores incoming message m (AddIncomingMessage,
 // AddWebReply), audited as by's doing.
 func (db *DB) addIncoming(ctx context.Context, m *triage.Message, by triage.Actor) error {
+	if err := prepareIncoming(m); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.addIncomingTx(ctx, tx, m, by, txNow(ctx))
+	})
+	if err != nil {
+		unaddIncoming(m)
+		return err
+	}
+	return nil
+}
+
+// prepareIncoming checks incoming message m and puts it in stored form.
+// EINVALID.
+func prepareIncoming(m *triage.Message) error {
 	if m.ReportID == 0 {
 		return triage.Errorf(triage.EINVALID, "message has no report")
 	}
@@ -187,80 +204,92 @@ func (db *DB) addIncoming(ctx context.Context, m *triage.Message, by triage.Acto
 		return err
 	}
 	m.HeaderMessageID = headerMessageID(m.HeaderMessageID)
+	return nil
+}
+
+// unaddIncoming clears what addIncomingTx set on m, when its transaction
+// did not commit.
+func unaddIncoming(m *triage.Message) {
+	m.ID = 0
+	for i := range m.Attachments {
+		m.Attachments[i].ID = 0
+	}
+}
+
+// addIncomingTx stores incoming message m (prepared) in tx, audited as
+// by's doing, the raw message marked processed at now. It sets m.ID and
+// the attachment IDs. Its errors are not wrapped.
+func (db *DB) addIncomingTx(ctx context.Context, tx *sql.Tx, m *triage.Message, by triage.Actor, now time.Time) error {
 	attIDs := make([]int64, len(m.Attachments))
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := findReport(ctx, tx, m.ReportID)
+	r, err := findReport(ctx, tx, m.ReportID)
+	if err != nil {
+		return err
+	}
+	if m.From == "" {
+		m.From = r.ResearcherEmail
+	}
+	if m.RawMessageID != 0 {
+		var processed sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT processed_at FROM raw_messages WHERE id = ?`, m.RawMessageID).Scan(&processed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return triage.Errorf(triage.ENOTFOUND, "message %d not found", m.RawMessageID)
+		} else if err != nil {
+			return err
+		}
+		if processed.Valid {
+			return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
+		}
+	}
+	// The report leaves the search index while the message and its
+	// files go in, and is indexed once after: with it indexed, the
+	// triggers would index the report and its whole conversation
+	// again for every file (FileReport files a report the same way).
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts WHERE rowid = ?`, m.ReportID); err != nil {
+		return err
+	}
+	if m.ID, err = insertMessage(ctx, tx, m); err != nil {
+		if isUnique(err) {
+			return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
+		}
+		return err
+	}
+	for i := range m.Attachments {
+		if attIDs[i], err = insertAttachment(ctx, tx, m.ReportID, m.ID, &m.Attachments[i]); err != nil {
+			return fmt.Errorf("attachment %d: %w", i, err)
+		}
+	}
+	if err := indexReport(ctx, tx, m.ReportID); err != nil {
+		return err
+	}
+	if m.RawMessageID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`,
+			formatTime(now), m.RawMessageID); err != nil {
+			return err
+		}
+	}
+	if r.Status == triage.StatusNeedsInfo && !m.Automated {
+		// The researcher answered: the report is back with the team and
+		// the clocks paused in needs-info run again.
+		to := triage.StatusTriaging
+		evs, err := r.Apply(triage.Change{Status: &to}, nil, 0, m.At)
 		if err != nil {
 			return err
 		}
-		if m.From == "" {
-			m.From = r.ResearcherEmail
-		}
-		if m.RawMessageID != 0 {
-			var processed sql.NullString
-			err := tx.QueryRowContext(ctx, `SELECT processed_at FROM raw_messages WHERE id = ?`, m.RawMessageID).Scan(&processed)
-			if errors.Is(err, sql.ErrNoRows) {
-				return triage.Errorf(triage.ENOTFOUND, "message %d not found", m.RawMessageID)
-			} else if err != nil {
-				return err
-			}
-			if processed.Valid {
-				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
-			}
-		}
-		// The report leaves the search index while the message and its
-		// files go in, and is indexed once after: with it indexed, the
-		// triggers would index the report and its whole conversation
-		// again for every file (FileReport files a report the same way).
-		if _, err := tx.ExecContext(ctx, `DELETE FROM reports_fts WHERE rowid = ?`, m.ReportID); err != nil {
+		p, err := findSLAPolicy(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if m.ID, err = insertMessage(ctx, tx, m); err != nil {
-			if isUnique(err) {
-				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", m.RawMessageID)
-			}
+		if err := saveTriage(ctx, tx, r, p, m.At); err != nil {
 			return err
 		}
-		for i := range m.Attachments {
-			if attIDs[i], err = insertAttachment(ctx, tx, m.ReportID, m.ID, &m.Attachments[i]); err != nil {
-				return fmt.Errorf("attachment %d: %w", i, err)
-			}
-		}
-		if err := indexReport(ctx, tx, m.ReportID); err != nil {
+		if err := db.recordEvents(ctx, tx, evs, triage.Actor{}); err != nil {
 			return err
 		}
-		if m.RawMessageID != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`,
-				formatTime(db.now()), m.RawMessageID); err != nil {
-				return err
-			}
-		}
-		if r.Status == triage.StatusNeedsInfo && !m.Automated {
-			// The researcher answered: the report is back with the team and
-			// the clocks paused in needs-info run again.
-			to := triage.StatusTriaging
-			evs, err := r.Apply(triage.Change{Status: &to}, nil, 0, m.At)
-			if err != nil {
-				return err
-			}
-			p, err := findSLAPolicy(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if err := saveTriage(ctx, tx, r, p, m.At); err != nil {
-				return err
-			}
-			if err := db.recordEvents(ctx, tx, evs, triage.Actor{}); err != nil {
-				return err
-			}
-		}
-		return db.addAudit(ctx, tx, &triage.AuditEvent{
-			At: m.At, ActorEmail: by.Email, RemoteAddr: by.RemoteAddr, UserAgent: by.UserAgent, Action: triage.AuditResearcherReply,
-			Target: fmt.Sprintf("report:%d", m.ReportID), Detail: fmt.Sprintf(`{"message":%d,"via":%q}`, m.ID, m.Via),
-		})
-	})
-	if err != nil {
-		m.ID = 0
+	}
+	if err := db.addAudit(ctx, tx, &triage.AuditEvent{
+		At: m.At, ActorEmail: by.Email, RemoteAddr: by.RemoteAddr, UserAgent: by.UserAgent, Action: triage.AuditResearcherReply,
+		Target: fmt.Sprintf("report:%d", m.ReportID), Detail: fmt.Sprintf(`{"message":%d,"via":%q}`, m.ID, m.Via),
+	}); err != nil {
 		return err
 	}
 	for i, id := range attIDs {

@@ -61,7 +61,7 @@ func (db *DB) OfferCredit(ctx context.Context, c *triage.Credit, nonce string, t
 		return fmt.Errorf("db: offer credit: %w", err)
 	}
 	var stored *triage.Credit
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, c.OfferedAt, func(ctx context.Context, tx *sql.Tx) error {
 		if err := reportExists(ctx, tx, c.ReportID); err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (db *DB) chooseCredit(ctx context.Context, reportID int64, choice triage.Cr
 		return err
 	}
 	now = now.UTC()
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := findCredit(ctx, tx, `c.report_id = ?`, reportID)
 		if err != nil {
 			return err
@@ -252,7 +252,7 @@ func (db *DB) chooseCredit(ctx context.Context, reportID int64, choice triage.Cr
 // actor.
 func (db *DB) RevokeCredit(ctx context.Context, reportID int64, now time.Time) error {
 	now = now.UTC()
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		if err := updateCredit(ctx, tx, reportID, `revoked_at = ?`, formatTime(now)); err != nil {
 			return err
 		}
@@ -448,12 +448,14 @@ func (db *DB) AddWebSubmission(ctx context.Context, raw *triage.RawMessage, nonc
 	if nonce == "" || tokenHash == nil {
 		return fmt.Errorf("db: add web submission: %w", triage.Errorf(triage.EINVALID, "a status link needs a nonce and a token"))
 	}
+	now := db.now()
 	if raw.ReceivedAt.IsZero() {
-		raw.ReceivedAt = db.now()
+		raw.ReceivedAt = now
 	}
 	raw.ReceivedAt = raw.ReceivedAt.UTC()
 	var id int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) (err error) {
+		raw.StoredAt = txNow(ctx)
 		if id, err = insertRawMessage(ctx, tx, raw); err != nil {
 			return err
 		}

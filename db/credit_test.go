@@ -198,8 +198,7 @@ func TestCredit_OfferChooseRevoke(t *testing.T) {
 
 	t.Run("ReofferKeepsChoice", func(t *testing.T) {
 		before, _ := d.Credit(ctx, r.ID)
-		d.Now = func() time.Time { return t0.Add(72 * time.Hour) }
-		defer func() { d.Now = func() time.Time { return t0 } }()
+		d := mustOpenClock(t, path, func() time.Time { return t0.Add(72 * time.Hour) })
 		token2 := offerCredit(t, d, r, actor(alice), triage.Credit{})
 		if token2 == token {
 			t.Fatal("same token twice")

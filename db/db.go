@@ -27,9 +27,8 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // DB is secinbox's SQLite database. It is safe for concurrent use.
 type DB struct {
-	// Now returns the current time; it stamps created_at columns.
-	// Open sets it to time.Now; tests may replace it before use.
-	Now func() time.Time
+	clock  func() time.Time // Options.Now
+	intake intakeCommitter  // AddRawMessage's group commit (intake.go)
 
 	path string
 	w    *sql.DB // writes: one connection, BEGIN IMMEDIATE
@@ -43,6 +42,10 @@ type Options struct {
 	// (see Replicate): Litestream must copy every WAL frame before the
 	// frame is checkpointed away, so it runs the checkpoints itself.
 	NoAutoCheckpoint bool
+	// Now is the database's clock: each write transaction reads it once
+	// (txNow) for what it stamps when the caller gives no time. Nil:
+	// time.Now.
+	Now func() time.Time
 }
 
 // Open opens the SQLite database at path, creating the file (mode 0600) if
@@ -81,7 +84,10 @@ func OpenWith(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("db: open: %w", err)
 	}
 
-	db := &DB{Now: time.Now, path: path}
+	db := &DB{clock: opt.Now, path: path}
+	if db.clock == nil {
+		db.clock = time.Now
+	}
 	writer := "sqlite3"
 	if opt.NoAutoCheckpoint {
 		writer = noAutoCheckpointDriver
@@ -173,6 +179,7 @@ func checkPragmas(ctx context.Context, pool *sql.DB) error {
 
 // Close closes the database. In-flight methods finish first.
 func (db *DB) Close() error {
+	db.intake.stop()
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -189,7 +196,16 @@ func (db *DB) Close() error {
 // write runs fn in an immediate (write-locked) transaction and commits if
 // fn returns nil. Commit returns only once the transaction is durable
 // (synchronous=FULL).
+//
+// The transaction has one clock: db.Now() read once, when it begins,
+// which txNow(ctx) returns inside fn. Methods given the time use writeAt.
 func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error) error {
+	return db.writeAt(ctx, time.Time{}, fn)
+}
+
+// writeAt is write with now as the transaction's clock (txNow); a zero
+// now reads db.Now() once, when the transaction begins.
+func (db *DB) writeAt(ctx context.Context, now time.Time, fn func(context.Context, *sql.Tx) error) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	tx, err := db.w.BeginTx(ctx, nil)
@@ -197,10 +213,26 @@ func (db *DB) write(ctx context.Context, fn func(context.Context, *sql.Tx) error
 		return classify(err) // BEGIN IMMEDIATE waits for another writer's lock
 	}
 	defer tx.Rollback()
-	if err := fn(ctx, tx); err != nil {
+	if now.IsZero() {
+		now = db.now()
+	}
+	if err := fn(context.WithValue(ctx, clockKey{}, now.UTC()), tx); err != nil {
 		return classify(err)
 	}
 	return classify(tx.Commit())
+}
+
+// clockKey keys a write transaction's clock in its context.
+type clockKey struct{}
+
+// txNow is the clock of the write transaction ctx belongs to (write,
+// writeAt), in UTC: the one time everything the transaction stamps
+// carries.
+func txNow(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(clockKey{}).(time.Time); ok {
+		return t
+	}
+	panic("db: txNow outside a write transaction")
 }
 
 // classify marks a "database or disk is full" error so that callers can
@@ -244,8 +276,8 @@ func (db *DB) read(ctx context.Context, fn func(context.Context, *sql.Tx) error)
 	return fn(ctx, tx)
 }
 
-// now returns db.Now() in UTC.
-func (db *DB) now() time.Time { return db.Now().UTC() }
+// now reads the database's clock (Options.Now), in UTC.
+func (db *DB) now() time.Time { return db.clock().UTC() }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
 func isUnique(err error) bool {

@@ -37,7 +37,7 @@ func (db *DB) DecideNotifications(ctx context.Context, now time.Time, channels [
 		}
 	}
 	var n int
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		nowS, soon, lo := formatTime(now), formatTime(now.Add(triage.DueSoon)), formatTime(now.Add(-NotifyLookback))
 		for _, ch := range channels {
 			for _, c := range clockColumns {
@@ -112,7 +112,7 @@ func (db *DB) PendingNotifications(ctx context.Context, channel string, now time
 // state it left.
 func (db *DB) MarkNotification(ctx context.Context, id int64, sendErr error, now time.Time) (string, error) {
 	var state string
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		var attempts int
 		if err := tx.QueryRowContext(ctx, `SELECT attempts FROM notifications WHERE id = ?`, id).Scan(&attempts); err != nil {
 			if err == sql.ErrNoRows {

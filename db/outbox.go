@@ -133,7 +133,7 @@ func (db *DB) QueueMail(ctx context.Context, m *triage.OutMail) error {
 // passed checkMail. A unique violation is ECONFLICT.
 func (db *DB) queueMail(ctx context.Context, tx *sql.Tx, m *triage.OutMail) error {
 	if m.CreatedAt.IsZero() {
-		m.CreatedAt = db.now()
+		m.CreatedAt = txNow(ctx)
 	}
 	err := insertMail(ctx, tx, m)
 	if isUnique(err) {
@@ -304,7 +304,7 @@ func (db *DB) ClaimMail(ctx context.Context, id int64, now, until time.Time) err
 // for one that is not queued (a try raced with another).
 func (db *DB) MarkMail(ctx context.Context, id int64, a triage.MailAttempt, now time.Time) error {
 	now = now.UTC()
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		var state string
 		var attempts int
 		err := tx.QueryRowContext(ctx, `SELECT state, attempts FROM outbox WHERE id = ?`, id).Scan(&state, &attempts)
@@ -397,7 +397,7 @@ func outboxQuery(f triage.OutboxFilter) (string, []any, error) {
 // unless it failed.
 func (db *DB) RetryMail(ctx context.Context, id int64, by triage.Actor, now time.Time) error {
 	now = now.UTC()
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		var state string
 		var reportID int64
 		err := tx.QueryRowContext(ctx, `SELECT state, COALESCE(report_id, 0) FROM outbox WHERE id = ?`, id).Scan(&state, &reportID)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/secinbox/secinbox/triage"
 )
@@ -34,6 +35,22 @@ func (db *DB) FileReport(ctx context.Context, r *triage.Report) error {
 // transaction once the report has its id and tracking id
 // (FileReportAck). Its errors are not wrapped.
 func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutMail) error {
+	if err := prepareReport(r, ack); err != nil {
+		return err
+	}
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.fileReportTx(ctx, tx, r, ack, txNow(ctx))
+	})
+	if err != nil {
+		unfileReport(r, ack)
+		return err
+	}
+	return nil
+}
+
+// prepareReport checks r and ack (when not nil) before they are filed,
+// and puts them in stored form. EINVALID.
+func prepareReport(r *triage.Report, ack *triage.OutMail) error {
 	if !r.Status.Valid() {
 		return triage.Errorf(triage.EINVALID, "unknown status %q", r.Status)
 	}
@@ -56,63 +73,71 @@ func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutM
 	}
 	r.ReceivedAt = r.ReceivedAt.UTC()
 	r.FirstResponseDue = r.FirstResponseDue.UTC()
+	return nil
+}
 
-	var (
-		id       int64
-		tracking string
-		attIDs   = make([]int64, len(r.Attachments))
-	)
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		now := formatTime(db.now())
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM raw_messages WHERE id = ?`, r.MessageID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return triage.Errorf(triage.ENOTFOUND, "message %d not found", r.MessageID)
-		} else if err != nil {
-			return err
-		}
-		year := r.ReceivedAt.Year()
-		seq, err := nextTrackingSeq(ctx, tx, year)
-		if err != nil {
-			return err
-		}
-		tracking = triage.TrackingID(year, seq)
-		if id, err = insertReport(ctx, tx, r, year, seq, tracking, now); err != nil {
-			if isUnique(err) {
-				return triage.Errorf(triage.ECONFLICT, "message %d is already filed", r.MessageID)
-			}
-			return err
-		}
-		if err := insertAuthentication(ctx, tx, id, r.Authentication); err != nil {
-			return err
-		}
-		for i := range r.Attachments {
-			if attIDs[i], err = insertAttachment(ctx, tx, id, 0, &r.Attachments[i]); err != nil {
-				return err
-			}
-		}
-		if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
-			return err
-		}
-		if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
-			return err
-		}
-		if ack != nil {
-			ack.ReportID, ack.TrackingID = id, tracking
-			if ack.Subject == "" {
-				ack.Subject = triage.AckSubject(tracking)
-			}
-			if err := db.queueMail(ctx, tx, ack); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID)
+// unfileReport clears what fileReportTx set on r and ack, when its
+// transaction did not commit.
+func unfileReport(r *triage.Report, ack *triage.OutMail) {
+	r.ID, r.TrackingID = 0, ""
+	for i := range r.Attachments {
+		r.Attachments[i].ID = 0
+	}
+	if ack != nil {
+		ack.ID, ack.ReportID, ack.TrackingID = 0, 0, ""
+	}
+}
+
+// fileReportTx files r (prepared) and queues ack in tx at now; it sets
+// r.ID, r.TrackingID and the attachment IDs, and ack's fields. Its
+// errors are not wrapped.
+func (db *DB) fileReportTx(ctx context.Context, tx *sql.Tx, r *triage.Report, ack *triage.OutMail, at time.Time) error {
+	now := formatTime(at)
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM raw_messages WHERE id = ?`, r.MessageID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return triage.Errorf(triage.ENOTFOUND, "message %d not found", r.MessageID)
+	} else if err != nil {
 		return err
-	})
+	}
+	year := r.ReceivedAt.Year()
+	seq, err := nextTrackingSeq(ctx, tx, year)
 	if err != nil {
-		if ack != nil {
-			ack.ID, ack.ReportID, ack.TrackingID = 0, 0, ""
+		return err
+	}
+	tracking := triage.TrackingID(year, seq)
+	id, err := insertReport(ctx, tx, r, year, seq, tracking, now)
+	if err != nil {
+		if isUnique(err) {
+			return triage.Errorf(triage.ECONFLICT, "message %d is already filed", r.MessageID)
 		}
+		return err
+	}
+	if err := insertAuthentication(ctx, tx, id, r.Authentication); err != nil {
+		return err
+	}
+	attIDs := make([]int64, len(r.Attachments))
+	for i := range r.Attachments {
+		if attIDs[i], err = insertAttachment(ctx, tx, id, 0, &r.Attachments[i]); err != nil {
+			return err
+		}
+	}
+	if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
+		return err
+	}
+	if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
+		return err
+	}
+	if ack != nil {
+		ack.ReportID, ack.TrackingID = id, tracking
+		if ack.Subject == "" {
+			ack.Subject = triage.AckSubject(tracking)
+		}
+		if err := db.queueMail(ctx, tx, ack); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE raw_messages SET processed_at = ? WHERE id = ?`, now, r.MessageID); err != nil {
 		return err
 	}
 	r.ID, r.TrackingID = id, tracking

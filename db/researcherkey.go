@@ -29,8 +29,9 @@ const (
 	// maxKeyIDsPerKey bounds the key IDs (primary and subkeys) indexed for
 	// one key, so one crafted key with thousands of subkeys cannot fill
 	// researcher_key_ids. Subkeys past it are not indexed: a signature by
-	// one of them does not find the key by ID (the key itself is stored
-	// whole, and an address lookup still finds it).
+	// one of them does not find the key by ID, so intake (which looks
+	// signers up by key ID only) reports it unknown_key; the key itself is
+	// stored whole, and an address lookup still finds it.
 	maxKeyIDsPerKey = 100
 )
 
@@ -57,19 +58,25 @@ func (db *DB) AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey
 		}
 	}
 	ids := make([]int64, len(keys))
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
-		for i := range keys {
-			if ids[i], err = upsertResearcherKey(ctx, tx, &keys[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
+		return addResearcherKeysTx(ctx, tx, keys, ids)
 	})
 	if err != nil {
 		return fmt.Errorf("db: add researcher keys: %w", err)
 	}
 	for i, id := range ids {
 		keys[i].ID = id
+	}
+	return nil
+}
+
+// addResearcherKeysTx stores keys (normalized) in tx, their row ids
+// into ids.
+func addResearcherKeysTx(ctx context.Context, tx *sql.Tx, keys []triage.ResearcherKey, ids []int64) (err error) {
+	for i := range keys {
+		if ids[i], err = upsertResearcherKey(ctx, tx, &keys[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

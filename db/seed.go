@@ -57,7 +57,7 @@ func (db *DB) SeedReports(ctx context.Context, n int, now time.Time, seed uint64
 		}
 		return strings.Join(w, " ")
 	}
-	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		for i := range 5 {
 			r, err := tx.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at) VALUES (?, 'triager', x'00', ?)`,
 				fmt.Sprintf("seed-staff-%d-%d@example.com", seed, i), formatTime(start))
@@ -140,7 +140,7 @@ func (db *DB) SeedReports(ctx context.Context, n int, now time.Time, seed uint64
 	}
 	const chunk = 5000 // one write transaction is bounded by opTimeout
 	for lo := 0; lo < n; lo += chunk {
-		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 			for i := lo; i < min(lo+chunk, n); i++ {
 				if err := one(ctx, tx, i); err != nil {
 					return err

@@ -77,7 +77,7 @@ func (db *DB) SetSLAPolicy(ctx context.Context, p *triage.SLAPolicy, by triage.A
 		return 0, fmt.Errorf("db: set sla policy: %w", err)
 	}
 	var n int
-	err = db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		var updatedBy any
 		if by.UserID != 0 {
 			updatedBy = by.UserID

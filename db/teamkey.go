@@ -29,7 +29,7 @@ func (db *DB) AddTeamKey(ctx context.Context, k *triage.TeamKey, audit ...*triag
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
 	var id int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, k.CreatedAt, func(ctx context.Context, tx *sql.Tx) error {
 		if k.Primary {
 			if _, err := tx.ExecContext(ctx, `UPDATE team_keys SET is_primary = 0 WHERE is_primary = 1`); err != nil {
 				return err
@@ -136,7 +136,7 @@ func (db *DB) SetPrimaryTeamKey(ctx context.Context, fpr string, audit ...*triag
 // primary key, or one retired already, ECONFLICT.
 func (db *DB) RetireTeamKey(ctx context.Context, fpr string, at time.Time, audit ...*triage.AuditEvent) error {
 	fpr = strings.ToUpper(strings.TrimSpace(fpr))
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, at, func(ctx context.Context, tx *sql.Tx) error {
 		k, err := teamKeyState(ctx, tx, fpr)
 		if err != nil {
 			return err

@@ -94,7 +94,7 @@ func (db *DB) CreateSession(ctx context.Context, s *triage.Session) error {
 		s.ExpiresAt = s.CreatedAt.Add(triage.SessionLifetime)
 	}
 	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC()
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, s.CreatedAt, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, s.UserID); err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 // sign-ins) expired at now and returns how many sessions there were.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, formatTime(now))
 		if err != nil {
 			return err
@@ -205,7 +205,7 @@ func (db *DB) CreateAPITokenAudited(ctx context.Context, t *triage.APIToken, ev 
 		return fmt.Errorf("db: create api token: %w", triage.Errorf(triage.EINVALID, "the expiry must be in the future"))
 	}
 	var id int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, created, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := findUser(ctx, tx, t.UserID); err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (db *DB) APITokens(ctx context.Context, userID int64) ([]*triage.APIToken, 
 // the token as it now is.
 func (db *DB) RevokeAPIToken(ctx context.Context, userID, id int64, at time.Time, ev *triage.AuditEvent) (*triage.APIToken, error) {
 	t := &triage.APIToken{}
-	err := db.withAudit(ctx, ev, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.withAudit(ctx, at, ev, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?)
 			WHERE id = ? AND (? = 0 OR user_id = ?)`, formatTime(at), id, userID, userID)
 		if err != nil {

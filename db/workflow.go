@@ -176,7 +176,7 @@ func (db *DB) initTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, id i
 	}
 	c := *r
 	c.ID = id
-	if err := saveTriage(ctx, tx, &c, p, db.now()); err != nil {
+	if err := saveTriage(ctx, tx, &c, p, txNow(ctx)); err != nil {
 		return err
 	}
 	r.FirstResponseDue = c.FirstResponseDue
@@ -190,7 +190,7 @@ func (db *DB) initTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, id i
 // merge needs the original to exist (ENOTFOUND). An illegal move is
 // ECONFLICT.
 func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by triage.Actor, now time.Time) (*triage.Report, error) {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := findReport(ctx, tx, id)
 		if err != nil {
 			return err
@@ -242,7 +242,7 @@ func (db *DB) UpdateReport(ctx context.Context, id int64, c triage.Change, by tr
 // clock. AddReply records it with the reply, when the reply is queued;
 // this is that step alone.
 func (db *DB) RecordResponse(ctx context.Context, id int64, by triage.Actor, now time.Time) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		return db.recordResponse(ctx, tx, id, by, now)
 	})
 	if err != nil {

@@ -14,21 +14,21 @@ import (
 // return within its own timeout: it runs while filing, after the 250.
 type Authenticator func(ctx context.Context, raw *triage.RawMessage, fromEmail string) triage.Authentication
 
-// authenticate runs p.Authenticate on raw, when set, guarding against a
+// authenticate runs p.cfg.Authenticate on raw, when set, guarding against a
 // panic: a hostile message must not stop intake.
 func (p *Processor) authenticate(ctx context.Context, raw *triage.RawMessage, m *pgp.Message) (a triage.Authentication) {
-	if p.Authenticate == nil || m == nil {
+	if p.cfg.Authenticate == nil || m == nil {
 		return triage.Authentication{}
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			p.Logger.Error("intake: sender checks panicked", "message", raw.ID, "panic", fmt.Sprint(v))
+			p.cfg.Logger.Error("intake: sender checks panicked", "message", raw.ID, "panic", fmt.Sprint(v))
 			a = triage.Authentication{}
 		}
 	}()
-	a = p.Authenticate(ctx, raw, m.FromEmail)
+	a = p.cfg.Authenticate(ctx, raw, m.FromEmail)
 	if a.Checked {
-		p.Logger.Info("sender checked", "message", raw.ID, "spf", a.SPF, "spf_domain", a.SPFDomain,
+		p.cfg.Logger.Info("sender checked", "message", raw.ID, "spf", a.SPF, "spf_domain", a.SPFDomain,
 			"dkim", a.DKIM, "dkim_domains", strings.Join(a.DKIMDomains, ","), "from_domain", a.FromDomain,
 			"dmarc_aligned", a.DMARCAligned)
 	}
@@ -45,7 +45,7 @@ func (p *Processor) provenSender(ctx context.Context, m *pgp.Message, auth triag
 		return true, "aligned DKIM signature", nil
 	}
 	if m.Signature.Status == triage.SignatureGood && m.Signature.Fingerprint != "" {
-		held, err := p.Store.ResearcherKeys(ctx, researcher)
+		held, err := p.cfg.Store.ResearcherKeys(ctx, researcher)
 		if err != nil {
 			return false, "", fmt.Errorf("researcher keys: %w", err)
 		}

@@ -34,10 +34,6 @@ func (s *Sender) compose(ctx context.Context, m *triage.OutMail, now time.Time) 
 	if err != nil {
 		return nil, "", false, err
 	}
-	signer := s.Signer()
-	if signer == nil {
-		return nil, "", false, fmt.Errorf("no team key to sign with")
-	}
 	recipients, err := s.researcherKey(ctx, to, now)
 	if err != nil {
 		return nil, "", false, err
@@ -53,11 +49,11 @@ func (s *Sender) compose(ctx context.Context, m *triage.OutMail, now time.Time) 
 	if fromName == "" {
 		fromName = "Security Team"
 	}
-	msg, err = pgp.ComposeMail(pgp.OutgoingMail{
+	msg, err = s.Signer.ComposeMail(pgp.OutgoingMail{
 		From: s.TeamAddress, FromName: fromName, To: to, Subject: m.Subject, Date: now,
 		MessageID: m.HeaderMessageID, InReplyTo: m.InReplyTo, References: m.References,
 		AutoSubmitted: auto, Body: body,
-	}, signer, recipients, now)
+	}, recipients, now)
 	if errors.Is(err, pgp.ErrInvalidMail) {
 		return nil, "", false, permanent(fmt.Errorf("compose mail: %w", err))
 	} else if err != nil {

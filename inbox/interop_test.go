@@ -48,7 +48,11 @@ func TestInterop_SMTPEnvelopeOnly(t *testing.T) {
 		keys = append(keys, el...)
 	}
 	ts := startServer(t, inbox.Config{})
-	p := inbox.NewProcessor(ts.db, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: ts.db, Conversation: ts.db, Keys: inbox.FixedKeys(keys),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, name := range []string{"gpg-bcc", "ojs-several-recipients", "go-several-recipients"} {
 		t.Run(name, func(t *testing.T) {
@@ -101,9 +105,14 @@ func TestInterop_SMTPEnvelopeOnly(t *testing.T) {
 }
 
 // filedIDs are the raw messages committed so far, in order. The server
-// reports each before its 250, so after SendMail returns they are here.
+// wakes intake after each commit, before its 250, so after SendMail
+// returns they are here; in a new database they are numbered from 1.
 func (ts *testServer) filedIDs() []int64 {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return append([]int64(nil), ts.filed...)
+	ids := make([]int64, ts.wakes)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	return ids
 }

@@ -77,12 +77,11 @@ func (m *mailbox) NotifyTeam(_ context.Context, n *triage.Notification, url stri
 func TestNotifier_Webhook(t *testing.T) {
 	ctx := context.Background()
 	received := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.OpenWith(ctx, filepath.Join(t.TempDir(), "secinbox.db"), db.Options{Now: func() time.Time { return received }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.Now = func() time.Time { return received }
 	raw := &triage.RawMessage{MailFrom: "r@example.org", ReceivedAt: received, Data: []byte("Subject: x\r\n\r\nx\r\n")}
 	if err := d.AddRawMessage(ctx, raw); err != nil {
 		t.Fatal(err)
@@ -176,12 +175,11 @@ func TestNotifier_Failures(t *testing.T) {
 	ctx := context.Background()
 	received := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), "secinbox.db")
-	d, err := db.Open(ctx, path)
+	d, err := db.OpenWith(ctx, path, db.Options{Now: func() time.Time { return received }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.Now = func() time.Time { return received }
 	raw := &triage.RawMessage{ReceivedAt: received, Data: []byte("x")}
 	if err := d.AddRawMessage(ctx, raw); err != nil {
 		t.Fatal(err)

@@ -14,8 +14,16 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
+
+// MailSigner signs a mail with the team's primary key, and encrypts it
+// to recipients when there are any (pgp.ComposeMail). teamkey.Ring
+// implements it.
+type MailSigner interface {
+	ComposeMail(m pgp.OutgoingMail, recipients openpgp.EntityList, now time.Time) ([]byte, error)
+}
 
 // Sender delivers the outbox: every mail secinbox sends (acknowledgements,
 // staff replies, credit offers, SLA notifications to the team) is queued
@@ -103,17 +111,17 @@ type Sender struct {
 	// (triage.LinkToken). Without it an acknowledgement has no status link
 	// and a credit offer cannot be sent.
 	LinkKey []byte
-	// Signer returns the team's primary key, unlocked. It is asked at
-	// every mail: the keyring changes with rotations.
-	Signer func() *openpgp.Entity
+	// Signer signs every mail with the team's primary key of the moment
+	// (teamkey.Ring: the keyring changes with rotations).
+	Signer MailSigner
 
 	Logger   *slog.Logger
 	Now      func() time.Time
-	Interval time.Duration // between ticks when not kicked; default 5 s
+	Interval time.Duration // between ticks when not woken; default 5 s
 	Batch    int           // mails per tick; default 20
 
-	kickOnce sync.Once
-	kick     chan struct{}
+	wakeOnce sync.Once
+	wake     chan struct{}
 
 	// mu runs one Tick at a time and guards what follows.
 	mu sync.Mutex
@@ -232,23 +240,23 @@ func (s *Sender) Describe() string {
 	return ""
 }
 
-// Kick asks the sender to look at the outbox now rather than at the next
+// Wake asks the sender to look at the outbox now rather than at the next
 // tick: call it after queueing a mail (an acknowledgement, a reply). It
-// never blocks, and kicks while a tick runs collapse into one.
-func (s *Sender) Kick() {
+// never blocks, and wakes while a tick runs collapse into one.
+func (s *Sender) Wake() {
 	select {
-	case s.kickChan() <- struct{}{}:
+	case s.wakeChan() <- struct{}{}:
 	default:
 	}
 }
 
-func (s *Sender) kickChan() chan struct{} {
-	s.kickOnce.Do(func() { s.kick = make(chan struct{}, 1) })
-	return s.kick
+func (s *Sender) wakeChan() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
 }
 
 // Run sends queued mail until ctx is done: a tick at start, then every
-// Interval or at each Kick. Without a relay or maildir it returns at once
+// Interval or at each Wake. Without a relay or maildir it returns at once
 // (mail stays queued).
 func (s *Sender) Run(ctx context.Context) {
 	if !s.Enabled() {
@@ -261,7 +269,7 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	kick := s.kickChan()
+	wake := s.wakeChan()
 	for {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.log().Warn("outbox", "err", err)
@@ -271,7 +279,7 @@ func (s *Sender) Run(ctx context.Context) {
 			s.recordBeforeStop(ctx)
 			return
 		case <-t.C:
-		case <-kick:
+		case <-wake:
 		}
 	}
 }

@@ -284,7 +284,11 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-	d.Now = func() time.Time { return received }
+	d.Close()
+	if d, err = db.OpenWith(ctx, path, db.Options{Now: func() time.Time { return received }}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
 	return &outboxEnv{t: t, db: d, team: team[0], researcher: res[0], clock: &notifyClock{t: received}, received: received, path: path}
 }
 
@@ -321,7 +325,7 @@ func (e *outboxEnv) fileReport(encrypted, decrypted bool) (*triage.Report, *tria
 func (e *outboxEnv) sender(s *inbox.Sender) *inbox.Sender {
 	e.t.Helper()
 	s.Store, s.Domain, s.TeamAddress, s.PublicURL, s.LinkKey = e.db, "example.com", teamAddr, publicURL, linkKey
-	s.Signer = func() *openpgp.Entity { return e.team }
+	s.Signer = &entitySigner{e: e.team}
 	s.Now = e.clock.Now
 	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := s.Check(); err != nil {
@@ -373,7 +377,7 @@ func (e *outboxEnv) read(data []byte) *pgp.Message {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	m, err := pgp.ParseMessage(data, openpgp.EntityList{e.researcher}, teamPub, pgp.DefaultLimits(), e.clock.Now())
+	m, err := pgp.ParseMessage(data, pgp.Keys(openpgp.EntityList{e.researcher}, teamPub), pgp.DefaultLimits(), e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -627,7 +631,7 @@ func TestSender_Check(t *testing.T) {
 	e := newOutboxEnv(t)
 	base := func(s *inbox.Sender) *inbox.Sender {
 		s.Store, s.TeamAddress = e.db, teamAddr
-		s.Signer = func() *openpgp.Entity { return e.team }
+		s.Signer = &entitySigner{e: e.team}
 		return s
 	}
 	for _, tt := range []struct {
@@ -751,8 +755,8 @@ func TestSender_KickAndRun(t *testing.T) {
 	go func() { s.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	e.fileReport(true, true)
-	s.Kick()
-	s.Kick() // never blocks
+	s.Wake()
+	s.Wake() // never blocks
 	deadline := time.Now().Add(20 * time.Second)
 	for len(rl.got()) == 0 {
 		if time.Now().After(deadline) {
@@ -1231,4 +1235,17 @@ func TestSender_RelayNeverGreets(t *testing.T) {
 func shortDeadlines(s *inbox.Sender) *inbox.Sender {
 	s.RelayConnectTimeout, s.RelayCommandTimeout, s.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
 	return s
+}
+
+// entitySigner signs with one unlocked key, as teamkey.Ring does with the
+// primary key: under a lock, the key being shared.
+type entitySigner struct {
+	mu sync.Mutex
+	e  *openpgp.Entity
+}
+
+func (s *entitySigner) ComposeMail(m pgp.OutgoingMail, recipients openpgp.EntityList, now time.Time) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return pgp.ComposeMail(m, s.e, recipients, now)
 }

@@ -18,25 +18,45 @@ import (
 // and verifies them with package pgp, and stores the result. It runs
 // after the 250 reply, so a crash in between is harmless: at start it
 // picks up every message that is stored but not yet filed.
+//
+// Run is a pipeline (pipeline.go): the pending messages are read from
+// the store in the order they were committed; Workers goroutines read
+// (decrypt, verify) them in parallel; one filer puts them back in order,
+// decides for each whether it answers a report and whether an
+// acknowledgement is due, and files them in batches, one transaction
+// (one disk sync) per batch. Nothing waits for a timer while messages
+// are pending: Wake (or Enqueue) starts the next pass at once.
 type Processor struct {
-	Store  Store
-	Keys   openpgp.EntityList // the team's unlocked secret keys
-	Limits pgp.Limits
+	cfg  ProcessorConfig
+	wake chan struct{} // a message was committed: the next pass is due
+}
+
+// ProcessorConfig is a Processor's configuration, complete at
+// NewProcessor.
+type ProcessorConfig struct {
+	// Store and Conversation are the database (db.DB is both): the raw
+	// messages and reports, and the conversations replies are threaded
+	// into (thread.go) and acknowledgements queued in (ack.go).
+	// Required.
+	Store        Store
+	Conversation ConversationStore
+	// Keys returns the team's keys, asked before each message so that a
+	// key rotation takes effect without a restart (teamkey.Ring.
+	// Decryption; FixedKeys for keys that never change). Nil: no keys,
+	// encrypted mail is filed undecryptable.
+	Keys   func() *pgp.TeamKeys
+	Limits pgp.Limits // zero fields: pgp's defaults
 	Logger *slog.Logger
-	Now    func() time.Time
+	Now    func() time.Time // nil: time.Now
 	// RetryInterval is how often messages whose filing failed are tried
 	// again (default 30 s).
 	RetryInterval time.Duration
-	// KeySource, when set, is asked for the team's keys before each
-	// message instead of Keys, so that a key rotation takes effect
-	// without a restart.
-	KeySource func() openpgp.EntityList
-
-	// Conversation, when set, threads replies into the reports they
-	// answer (thread.go) and queues the automatic acknowledgement of a
-	// new report with it (ack.go). Nil files every message as a new
-	// report and acknowledges none.
-	Conversation ConversationStore
+	// Workers is how many messages are read at once (default: one per
+	// CPU, GOMAXPROCS).
+	Workers int
+	// Latency, when set, records each filed message's time from its 250
+	// (the commit) to its filing, for /metrics.
+	Latency *triage.Histogram
 	// Domain names our Message-IDs (triage.NewMessageID); empty: the
 	// domain of the first of OwnAddresses.
 	Domain string
@@ -48,150 +68,141 @@ type Processor struct {
 	// DefaultAckPerHour).
 	AckPerSender int
 	AckPerHour   int
-	// OnQueued, when set, is called after an acknowledgement is queued,
-	// so the mail sender can try at once instead of at its next poll.
-	OnQueued func()
+	// Outbox, when set, is woken after acknowledgements are queued, so
+	// the mail sender tries at once instead of at its next poll.
+	Outbox triage.Waker
 	// Authenticate, when set, checks the sender (authenticate.go); nil
 	// checks nothing, and then no mail threads by tracking id alone.
 	Authenticate Authenticator
-
-	queue chan int64
 }
 
-// NewProcessor returns a processor with default limits and a queue.
-func NewProcessor(store Store, keys openpgp.EntityList, logger *slog.Logger) *Processor {
-	if logger == nil {
-		logger = slog.Default()
+// NewProcessor returns a processor for cfg; it fails when the store is
+// missing.
+func NewProcessor(cfg ProcessorConfig) (*Processor, error) {
+	if cfg.Store == nil || cfg.Conversation == nil {
+		return nil, errors.New("inbox: processor: no store")
 	}
-	return &Processor{Store: store, Keys: keys, Limits: pgp.DefaultLimits(), Logger: logger,
-		Now: time.Now, RetryInterval: 30 * time.Second, queue: make(chan int64, 1024)}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 30 * time.Second
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = func() *pgp.TeamKeys { return nil }
+	}
+	return &Processor{cfg: cfg, wake: make(chan struct{}, 1)}, nil
 }
 
-// Enqueue asks for message id to be filed soon. It never blocks: when the
-// queue is full the message waits for the next catch-up pass.
-func (p *Processor) Enqueue(id int64) {
+// FixedKeys is a ProcessorConfig.Keys for keys that never change (tests,
+// tools): el as pgp.NewTeamKeys makes them, once.
+func FixedKeys(el openpgp.EntityList) func() *pgp.TeamKeys {
+	keys := pgp.NewTeamKeys(el)
+	return func() *pgp.TeamKeys { return keys }
+}
+
+// Wake tells the processor that messages were committed: the pass that
+// files them starts as soon as the one running (if any) has read what
+// was pending when it began. It never blocks.
+func (p *Processor) Wake() {
 	select {
-	case p.queue <- id:
-	default:
+	case p.wake <- struct{}{}:
+	default: // a pass is due already
 	}
 }
 
-// Run files pending messages, then queued ones, until ctx ends. The
-// message being filed when ctx ends is finished first.
-func (p *Processor) Run(ctx context.Context) {
-	p.catchUp(ctx)
-	retry := time.NewTicker(p.RetryInterval)
-	defer retry.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case id := <-p.queue:
-			p.file(id)
-		case <-retry.C:
-			p.catchUp(ctx)
-		}
-	}
-}
-
-// catchUp files every stored message that has no report yet.
-func (p *Processor) catchUp(ctx context.Context) {
-	ids, err := p.Store.PendingRawMessages(ctx)
-	if err != nil {
-		p.Logger.Error("intake: list pending messages", "err", err)
-		return
-	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			return
-		}
-		p.file(id)
-	}
-}
-
-// file files one message. Failures are logged; the message stays pending
-// and is tried again on the next catch-up.
-func (p *Processor) file(id int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := p.File(ctx, id); err != nil {
-		if triage.ErrorCode(err) == triage.ECONFLICT {
-			return // already filed (queued and caught up at once)
-		}
-		p.Logger.Error("intake: file message", "message", id, "err", err)
-	}
-}
-
-// File parses message id and stores it: as a message of the report it
-// answers when it is a reply (see thread.go, with Conversation set), else
-// as a new report, with its acknowledgement queued in the same
-// transaction when one is due (ack.go). Either way the researcher keys
-// the message brought are stored (attached, Autocrypt, or the stored key
-// that made a good signature). Filing a message twice is an ECONFLICT
-// error.
+// File parses message id and stores it, as Run does for every pending
+// message: as a message of the report it answers when it is a reply (see
+// thread.go), else as a new report, with its
+// acknowledgement queued in the same transaction when one is due
+// (ack.go). Either way the researcher keys the message brought are
+// stored (attached, Autocrypt, or the stored key that made a good
+// signature). Filing a message twice is an ECONFLICT error.
 func (p *Processor) File(ctx context.Context, id int64) error {
-	raw, err := p.Store.RawMessage(ctx, id)
+	in := p.read(ctx, id)
+	if in.err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, in.err)
+	}
+	var b batch
+	f, err := p.decide(ctx, in, &b)
 	if err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
-	r, m, keys, err := p.report(ctx, raw)
-	if err != nil {
+	b.add(in, f)
+	if err := p.commit(ctx, &b); err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
-	r.Authentication = p.authenticate(ctx, raw, m)
+	if f.Err != nil {
+		return fmt.Errorf("inbox: file message %d: %w", id, f.Err)
+	}
+	return nil
+}
+
+// read is a worker's part of filing message id: it reads the message
+// from the store and parses it into the report it would be (with the
+// researcher keys it brought).
+func (p *Processor) read(ctx context.Context, id int64) *incoming {
+	in := &incoming{id: id}
+	raw, err := p.cfg.Store.RawMessage(ctx, id)
+	if err != nil {
+		in.err = err
+		return in
+	}
+	in.raw = raw
+	in.report, in.msg, in.keys, in.err = p.report(ctx, raw)
+	if in.err == nil {
+		// In the worker: SPF and DKIM wait on DNS, never on the filer.
+		in.report.Authentication = p.authenticate(ctx, raw, in.msg)
+	}
+	return in
+}
+
+// incoming is one raw message read by a worker, waiting for the filer.
+type incoming struct {
+	seq    uint64 // the order it was handed out in
+	id     int64
+	raw    *triage.RawMessage
+	report *triage.Report
+	msg    *pgp.Message // nil when unreadable
+	keys   []triage.ResearcherKey
+	err    error // it could not be read (a store failure): tried again later
+
+	how   string // a reply: how its report was found (decide)
+	noAck string // a new report without acknowledgement: why (decide)
+}
+
+// decide is the filer's part, in commit order: whether the message
+// answers a report (thread.go) and whether an acknowledgement is due
+// (ack.go), counting the acknowledgements of b, not yet committed.
+func (p *Processor) decide(ctx context.Context, in *incoming, b *batch) (*triage.Filing, error) {
+	f := &triage.Filing{Keys: in.keys}
 	var replyTo int64
-	var how string
-	if p.Conversation != nil && m != nil {
-		if replyTo, how, err = p.threadReport(ctx, m, r); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
+	if in.msg != nil {
+		var err error
+		if replyTo, in.how, err = p.threadReport(ctx, in.msg, in.report); err != nil {
+			return nil, err
 		}
-	}
-	// Keys first: if filing then fails, the message is tried again and
-	// storing the keys again only adds a sighting.
-	if err := p.storeKeys(ctx, keys); err != nil {
-		return fmt.Errorf("inbox: file message %d: %w", id, err)
 	}
 	if replyTo != 0 {
-		msg := incomingMessage(replyTo, raw, r)
-		msg.Automated = m.Automated || m.ListID != ""
-		if n := len(r.Attachments) - len(msg.Attachments); n > 0 {
-			p.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
-				"message", id, "report", replyTo, "left_out", n)
+		msg := incomingMessage(replyTo, in.raw, in.report)
+		msg.Automated = in.msg.Automated || in.msg.ListID != ""
+		if n := len(in.report.Attachments) - len(msg.Attachments); n > 0 {
+			p.cfg.Logger.Warn("intake: reply has too many attachments; the rest stay in the raw message",
+				"message", in.id, "report", replyTo, "left_out", n)
 		}
-		if err := p.Conversation.AddIncomingMessage(ctx, msg); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-		p.Logger.Info("reply filed", "message", id, "report", replyTo, "conversation_message", msg.ID,
-			"matched_by", how, "encrypted", msg.Encrypted, "decrypted", msg.Decrypted,
-			"signature", msg.Signature.Status, "attachments", len(msg.Attachments), "researcher_keys", len(keys))
-		return nil
+		f.Reply = msg
+		return f, nil
 	}
-	if p.Conversation == nil {
-		if err := p.Store.FileReport(ctx, r); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-	} else {
-		ack, reason, err := p.ack(ctx, raw, m)
-		if err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-		if err := p.Conversation.FileReportAck(ctx, r, ack); err != nil {
-			return fmt.Errorf("inbox: file message %d: %w", id, err)
-		}
-		if ack == nil {
-			p.Logger.Info("no acknowledgement", "message", id, "report", r.ID, "reason", reason)
-		} else {
-			p.Logger.Info("acknowledgement queued", "message", id, "report", r.ID, "outbox", ack.ID)
-			if p.OnQueued != nil {
-				p.OnQueued()
-			}
-		}
+	f.Report = in.report
+	ack, reason, err := p.ack(ctx, in.raw, in.msg, b)
+	if err != nil {
+		return nil, err
 	}
-	p.Logger.Info("report filed", "message", id, "report", r.ID, "tracking_id", r.TrackingID,
-		"status", r.Status, "encrypted", r.Encrypted, "decrypted", r.Decrypted,
-		"signature", r.Signature.Status, "signatures", len(r.Signatures), "parts", len(r.Parts),
-		"attachments", len(r.Attachments), "researcher_keys", len(keys))
-	return nil
+	f.Ack, in.noAck = ack, reason
+	return f, nil
 }
 
 // maxReplyAttachments is the most attachments the store keeps with one
@@ -233,27 +244,25 @@ func incomingMessage(reportID int64, raw *triage.RawMessage, r *triage.Report) *
 }
 
 // ack returns the acknowledgement of the new report filed from raw, or
-// nil and the reason none is due. The report's id, tracking id and the
-// subject are filled in by the store when it files the report.
-func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message) (*triage.OutMail, string, error) {
+// nil and the reason none is due. The limits count the acknowledgements
+// queued in the last hour and those of b, still to be committed: the
+// store is asked once per batch (and recipient), b counting its own. The
+// report's id, tracking id and the subject are filled in by the store
+// when it files the report.
+func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Message, b *batch) (*triage.OutMail, string, error) {
 	if m == nil {
 		return nil, "message unreadable", nil
 	}
-	to, ok, reason := ackRecipient(raw.MailFrom, m.FromEmail, m.Automated, m.ListID != "", p.OwnAddresses)
+	to, ok, reason := ackRecipient(raw.MailFrom, m.FromEmail, m.Automated, m.ListID != "", p.cfg.OwnAddresses)
 	if !ok {
 		return nil, reason, nil
 	}
-	now := p.Now().UTC()
-	since := now.Add(-time.Hour)
-	toRecipient, err := p.Conversation.CountMail(ctx, triage.MailAck, to, since)
+	now := p.cfg.Now().UTC()
+	toRecipient, total, err := b.ackCounts(ctx, p.cfg.Conversation, to, now.Add(-time.Hour))
 	if err != nil {
 		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
 	}
-	total, err := p.Conversation.CountMail(ctx, triage.MailAck, "", since)
-	if err != nil {
-		return nil, "", fmt.Errorf("count acknowledgements: %w", err)
-	}
-	if ok, reason := ackWithinLimits(toRecipient, total, p.AckPerSender, p.AckPerHour); !ok {
+	if ok, reason := ackWithinLimits(toRecipient, total, p.cfg.AckPerSender, p.cfg.AckPerHour); !ok {
 		return nil, reason, nil
 	}
 	ack := &triage.OutMail{
@@ -271,10 +280,10 @@ func (p *Processor) ack(ctx context.Context, raw *triage.RawMessage, m *pgp.Mess
 
 // messageIDDomain is the domain of the Message-IDs we make.
 func (p *Processor) messageIDDomain() string {
-	if d := strings.ToLower(strings.TrimSpace(p.Domain)); d != "" {
+	if d := strings.ToLower(strings.TrimSpace(p.cfg.Domain)); d != "" {
 		return d
 	}
-	for _, a := range p.OwnAddresses {
+	for _, a := range p.cfg.OwnAddresses {
 		if i := strings.LastIndexByte(a, '@'); i >= 0 && i < len(a)-1 {
 			return strings.ToLower(strings.TrimSpace(a[i+1:]))
 		}
@@ -297,7 +306,7 @@ func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *tria
 		return nil, nil, nil, err
 	}
 	if parseErr != nil {
-		p.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
+		p.cfg.Logger.Warn("intake: message not readable", "message", raw.ID, "err", parseErr)
 		r.Title = "(unreadable message)"
 		r.Body = "This message could not be parsed: " + parseErr.Error() + "\nDownload the raw message to read it."
 		return r, nil, nil, nil
@@ -319,7 +328,7 @@ func (p *Processor) report(ctx context.Context, raw *triage.RawMessage) (r *tria
 	if m.Encrypted && !m.Decrypted {
 		r.Status = triage.StatusUndecryptable
 		r.DecryptError = decryptReason(m.DecryptError)
-		p.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
+		p.cfg.Logger.Warn("intake: message not decrypted", "message", raw.ID, "err", m.DecryptError)
 	}
 	return r, m, p.messageKeys(raw, r.ResearcherEmail, m, verifyKeys), nil
 }
@@ -340,25 +349,22 @@ func decryptReason(err error) string {
 	return "Malformed OpenPGP data; the raw message is kept."
 }
 
-// parse runs pgp.ParseMessage on raw, verifying signatures against
-// verifyKeys too, and turns a panic that escaped it into an error so one
-// hostile message cannot stop intake. Signatures are judged at the time
-// the message was received, not now: filing after downtime, or checking
-// again days later, must not turn a signature that was valid on arrival
-// into an expired one.
-func (p *Processor) parse(raw *triage.RawMessage, verifyKeys openpgp.EntityList) (m *pgp.Message, err error) {
+// parse runs pgp.ParseMessage on raw with the team's keys, then the
+// researcher keys researchers resolves, and turns a panic that escaped it
+// into an error so one hostile message cannot stop intake. Signatures
+// are judged at the time the message was received, not now: filing after
+// downtime, or checking again days later, must not turn a signature that
+// was valid on arrival into an expired one.
+func (p *Processor) parse(raw *triage.RawMessage, researchers openpgp.KeyRing) (m *pgp.Message, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			m, err = nil, fmt.Errorf("inbox: parse: panic: %v", v)
 		}
 	}()
-	keys := p.Keys
-	if p.KeySource != nil {
-		keys = p.KeySource()
-	}
+	keys := p.cfg.Keys()
 	at := raw.ReceivedAt
 	if at.IsZero() {
-		at = p.Now()
+		at = p.cfg.Now()
 	}
-	return pgp.ParseMessage(raw.Data, keys, verifyKeys, p.Limits, at)
+	return pgp.ParseMessage(raw.Data, pgp.KeyChain{keys, researchers}, p.cfg.Limits, at)
 }

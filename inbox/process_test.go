@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -53,7 +54,11 @@ func TestProcessor_CatchUp(t *testing.T) {
 	tampered := add(fixture(t, "pgpmime-tampered.eml"))
 	garbage := add([]byte("\x00\x01 not a mail message at all"))
 
-	p := inbox.NewProcessor(d, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d, Keys: inbox.FixedKeys(keys),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(runCtx); close(done) }()
@@ -119,4 +124,65 @@ func TestProcessor_CatchUp(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(raw.Data), "\x00\x01 not a mail") {
 		t.Errorf("raw message of the unreadable report: %v", err)
 	}
+}
+
+// TestProcessor_OverflowDoesNotWaitForTheTimer: a burst larger than the
+// processor's queue is filed at once, not at the next catch-up tick
+// (which is made an hour here, so that waiting for it fails the test).
+func TestProcessor_OverflowDoesNotWaitForTheTimer(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	add := func(i int) int64 {
+		m := &triage.RawMessage{MailFrom: "r@example.org", Recipients: []string{"security@localhost"},
+			ReceivedAt: time.Now().UTC(), Data: []byte(fmt.Sprintf("From: r@example.org\r\nSubject: burst %d\r\n\r\nbody\r\n", i))}
+		if err := d.AddRawMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	waitFiled := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute) // a safety net only
+		for {
+			pending, err := d.PendingRawMessages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pending) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d messages still pending", what, len(pending))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go p.Run(runCtx)
+	// One message first: once it is filed, Run is past its start-up
+	// catch-up and only the queue (or the tick) brings more.
+	add(0)
+	p.Wake()
+	waitFiled("the first message")
+
+	const burst = 3000
+	ids := make([]int64, burst)
+	for i := range ids {
+		ids[i] = add(i + 1)
+	}
+	for range ids {
+		p.Wake() // as the SMTP server does after each commit
+	}
+	waitFiled("the burst")
 }

@@ -1,10 +1,9 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/mail"
+	"log/slog"
 	"strings"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -15,12 +14,12 @@ import (
 
 // How the Processor uses researcher keys.
 //
-// Before parsing, it takes the keys stored for the sender (the From
-// address, and the envelope sender) as pgp.ParseMessage's verifyKeys. If
-// a signature then names an issuer we did not pass but hold for another
-// address (a forwarded mail, a researcher writing from a second address),
-// the message is parsed once more with that key too: pgp decides good or
-// bad, and whether the signer's user ID matches From.
+// While pgp reads a message, every signature's issuer key ID is looked up
+// among the store's researcher keys (storedKeys, a KeyRing behind the
+// team's keys), whatever address they are held for (a forwarded mail, a
+// researcher writing from a second address): pgp decides good or bad,
+// and whether the signer's user ID matches From. Keys the message itself
+// carries verify too (pgp does that). The message is read once.
 //
 // After parsing, it stores the keys the message brought: attached
 // application/pgp-keys parts and Autocrypt headers (as pgp reports them in
@@ -32,86 +31,81 @@ import (
 // public only, valid self-signature, not revoked or expired, and a user ID
 // carrying the sender's address.
 
-// parseVerified parses raw with the stored keys that may have signed it.
-// parseErr is pgp's error (the message is unreadable); err is a failure to
-// read the stored keys.
-func (p *Processor) parseVerified(ctx context.Context, raw *triage.RawMessage) (m *pgp.Message, verifyKeys openpgp.EntityList, parseErr, err error) {
-	seen := map[int64]bool{}
-	addKeys := func(ks []triage.ResearcherKey) (added bool) {
-		for _, k := range ks {
-			if seen[k.ID] {
-				continue
-			}
-			seen[k.ID] = true
-			el, err := pgp.ReadPublicKeys(k.Public)
-			if err != nil {
-				p.Logger.Warn("intake: stored researcher key unreadable", "key", k.ID, "err", err)
-				continue
-			}
-			verifyKeys = append(verifyKeys, el...)
-			added = true
-		}
-		return added
+// maxStoredKeyLookups bounds the key IDs one message may have looked up
+// in the store (a message has at most a few dozen signatures; each
+// distinct issuer costs one query).
+const maxStoredKeyLookups = 16
+
+// storedKeys resolves signers' key IDs to the store's researcher keys,
+// for one message, as a KeyRing (pgp's resolver shape). Each key ID is
+// looked up once; the entities are parsed for this message only, so no
+// lock is needed. It is not safe for concurrent use.
+type storedKeys struct {
+	ctx     context.Context
+	store   Store
+	log     *slog.Logger
+	byID    map[uint64][]*openpgp.Entity
+	seen    map[int64]bool     // stored key IDs already parsed
+	found   openpgp.EntityList // every stored key resolved, in order
+	lookups int
+	err     error // the first store failure: the message is tried again later
+}
+
+func newStoredKeys(ctx context.Context, store Store, log *slog.Logger) *storedKeys {
+	return &storedKeys{ctx: ctx, store: store, log: log, byID: map[uint64][]*openpgp.Entity{}, seen: map[int64]bool{}}
+}
+
+// KeysById implements openpgp.KeyRing: researcher keys never decrypt.
+func (s *storedKeys) KeysById(uint64) []openpgp.Key { return nil }
+
+// EntitiesById implements openpgp.KeyRing: the stored keys having a key
+// with ID id.
+func (s *storedKeys) EntitiesById(id uint64) []*openpgp.Entity {
+	if es, ok := s.byID[id]; ok {
+		return es
 	}
-	for _, addr := range senderAddresses(raw) {
-		ks, err := p.Store.ResearcherKeys(ctx, addr)
+	if id == 0 || s.err != nil || s.lookups >= maxStoredKeyLookups {
+		return nil
+	}
+	s.lookups++
+	ks, err := s.store.ResearcherKeysByKeyID(s.ctx, []string{fmt.Sprintf("%016X", id)})
+	if err != nil {
+		s.err = err
+		return nil
+	}
+	var es []*openpgp.Entity
+	for _, k := range ks {
+		el, err := pgp.ReadPublicKeys(k.Public)
 		if err != nil {
-			return nil, nil, nil, err
+			s.log.Warn("intake: stored researcher key unreadable", "key", k.ID, "err", err)
+			continue
 		}
-		addKeys(ks)
+		for _, e := range el.EntitiesById(id) {
+			es = append(es, e)
+			if !s.seen[k.ID] {
+				s.seen[k.ID] = true
+				s.found = append(s.found, e)
+			}
+		}
 	}
-	if m, parseErr = p.parse(raw, verifyKeys); parseErr != nil {
+	s.byID[id] = es
+	return es
+}
+
+// parseVerified parses raw, verifying its signatures with the team's
+// keys, the stored researcher keys and the keys it carries, and returns
+// the stored keys that were used. parseErr is pgp's error (the message is
+// unreadable); err is a failure to read the stored keys.
+func (p *Processor) parseVerified(ctx context.Context, raw *triage.RawMessage) (m *pgp.Message, verifyKeys openpgp.EntityList, parseErr, err error) {
+	stored := newStoredKeys(ctx, p.cfg.Store, p.cfg.Logger)
+	m, parseErr = p.parse(raw, stored)
+	if stored.err != nil {
+		return nil, nil, nil, stored.err
+	}
+	if parseErr != nil {
 		return nil, nil, parseErr, nil
 	}
-	ids := unknownIssuers(m)
-	if len(ids) == 0 {
-		return m, verifyKeys, nil, nil
-	}
-	ks, err := p.Store.ResearcherKeysByKeyID(ctx, ids)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !addKeys(ks) {
-		return m, verifyKeys, nil, nil
-	}
-	m2, err2 := p.parse(raw, verifyKeys)
-	if err2 != nil { // cannot happen when the first parse succeeded; keep the first
-		return m, verifyKeys, nil, nil
-	}
-	return m2, verifyKeys, nil, nil
-}
-
-// senderAddresses are the addresses whose stored keys may have signed
-// raw: the first From address (read here with net/mail, before pgp
-// parses the message, from the first 256 KiB only) and the envelope
-// sender.
-func senderAddresses(raw *triage.RawMessage) []string {
-	var out []string
-	data := raw.Data
-	if max := pgp.DefaultLimits().MaxHeaderBytes; len(data) > max {
-		data = data[:max]
-	}
-	if msg, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
-		if addrs, err := msg.Header.AddressList("From"); err == nil && len(addrs) > 0 && addrs[0].Address != "" {
-			out = append(out, strings.ToLower(addrs[0].Address))
-		}
-	}
-	if env := strings.ToLower(strings.TrimSpace(raw.MailFrom)); env != "" && (len(out) == 0 || out[0] != env) {
-		out = append(out, env)
-	}
-	return out
-}
-
-// unknownIssuers are the issuer key IDs of m's signatures made by keys
-// we did not hold.
-func unknownIssuers(m *pgp.Message) []string {
-	var ids []string
-	for _, s := range append([]triage.Signature{m.Signature}, m.Signatures...) {
-		if s.Status == triage.SignatureUnknownKey && s.KeyID != "" {
-			ids = append(ids, s.KeyID)
-		}
-	}
-	return ids
+	return m, stored.found, nil, nil
 }
 
 // messageKeys are the researcher keys m brought for address email (see
@@ -121,7 +115,7 @@ func (p *Processor) messageKeys(raw *triage.RawMessage, email string, m *pgp.Mes
 	if email == "" {
 		return nil
 	}
-	now := p.Now()
+	now := p.cfg.Now()
 	var keys []triage.ResearcherKey
 	for i, k := range m.Keys {
 		if i >= maxMessageKeys {
@@ -132,7 +126,7 @@ func (p *Processor) messageKeys(raw *triage.RawMessage, email string, m *pgp.Mes
 		}
 		ks, err := acceptKeys(k.Public, email, k.Source, now, maxLookupKeys)
 		if err != nil {
-			p.Logger.Warn("intake: researcher key refused", "message", raw.ID, "source", k.Source, "err", err)
+			p.cfg.Logger.Warn("intake: researcher key refused", "message", raw.ID, "source", k.Source, "err", err)
 			continue
 		}
 		keys = append(keys, ks...)
@@ -171,9 +165,9 @@ func (p *Processor) storeKeys(ctx context.Context, keys []triage.ResearcherKey) 
 	if len(keys) == 0 {
 		return nil
 	}
-	err := p.Store.AddResearcherKeys(ctx, keys)
+	err := p.cfg.Store.AddResearcherKeys(ctx, keys)
 	if triage.ErrorCode(err) == triage.EINVALID {
-		p.Logger.Warn("intake: researcher keys refused by the store", "err", err)
+		p.cfg.Logger.Warn("intake: researcher keys refused by the store", "err", err)
 		return nil
 	}
 	return err
@@ -219,11 +213,11 @@ func cleanContent(sigs []triage.Signature, parts []triage.BodyPart) ([]triage.Si
 // report stays as filed. It returns the new summary status; a message that
 // cannot be read or decrypted any more is left as it is.
 func (p *Processor) Reverify(ctx context.Context, id int64) (triage.SignatureStatus, error) {
-	rep, err := p.Store.Report(ctx, id)
+	rep, err := p.cfg.Store.Report(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
-	raw, err := p.Store.RawMessage(ctx, rep.MessageID)
+	raw, err := p.cfg.Store.RawMessage(ctx, rep.MessageID)
 	if err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
@@ -238,9 +232,9 @@ func (p *Processor) Reverify(ctx context.Context, id int64) (triage.SignatureSta
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
 	sigs, parts := cleanContent(m.Signatures, m.Parts)
-	if err := p.Store.UpdateReportSignatures(ctx, id, m.Signature, sigs, parts); err != nil {
+	if err := p.cfg.Store.UpdateReportSignatures(ctx, id, m.Signature, sigs, parts); err != nil {
 		return "", fmt.Errorf("inbox: reverify report %d: %w", id, err)
 	}
-	p.Logger.Info("report verified again", "report", id, "signature", m.Signature.Status, "was", rep.Signature.Status)
+	p.cfg.Logger.Info("report verified again", "report", id, "signature", m.Signature.Status, "was", rep.Signature.Status)
 	return m.Signature.Status, nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,8 +57,24 @@ func newIntake(t *testing.T) *intake {
 	}
 	t.Cleanup(func() { d.Close() })
 	team := loadTeam(t)
-	p := inbox.NewProcessor(d, team, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &intake{t: t, db: d, proc: p, team: team, now: time.Now().UTC().Truncate(time.Second)}
+	in := &intake{t: t, db: d, team: team, now: time.Now().UTC().Truncate(time.Second)}
+	in.proc = in.processor(d)
+	return in
+}
+
+// processor is a Processor on store, with the team's keys, at in.now.
+func (in *intake) processor(store interface {
+	inbox.Store
+	inbox.ConversationStore
+}) *inbox.Processor {
+	in.t.Helper()
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: store, Conversation: store, Keys: inbox.FixedKeys(in.team),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: "example.com",
+		Now: func() time.Time { return in.now }})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return p
 }
 
 // file stores data as a message received at in.now and files it.
@@ -317,7 +334,6 @@ func TestProcessor_Reverify(t *testing.T) {
 func TestProcessor_GnuPGFixtures(t *testing.T) {
 	in := newIntake(t)
 	in.now = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-	in.proc.Now = func() time.Time { return in.now }
 
 	// A key attached inside the encrypted part, and one in an Autocrypt header.
 	in.file(string(fixture(t, "key-attached.eml")))
@@ -345,5 +361,46 @@ func TestProcessor_GnuPGFixtures(t *testing.T) {
 	}
 	if ks := in.keys("alice@researcher.example"); len(ks) != 1 || ks[0].Source != triage.KeySourceVKS {
 		t.Errorf("alice's key changed: %+v", ks)
+	}
+}
+
+// countingStore is the real database, counting the researcher key
+// lookups intake makes.
+type countingStore struct {
+	*db.DB
+	byAddress, byKeyID atomic.Int32
+}
+
+func (s *countingStore) ResearcherKeys(ctx context.Context, email string) ([]triage.ResearcherKey, error) {
+	s.byAddress.Add(1)
+	return s.DB.ResearcherKeys(ctx, email)
+}
+
+func (s *countingStore) ResearcherKeysByKeyID(ctx context.Context, ids []string) ([]triage.ResearcherKey, error) {
+	s.byKeyID.Add(1)
+	return s.DB.ResearcherKeysByKeyID(ctx, ids)
+}
+
+// TestProcessor_OneReadPerMessage: a signed report is read once. The
+// signer's key, held for another address (a forwarded mail, a second
+// address), is asked of the store once, by its key ID, while the
+// message is read; nothing reads the header beforehand to look keys up
+// by address.
+func TestProcessor_OneReadPerMessage(t *testing.T) {
+	in := newIntake(t)
+	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
+	in.storeKey(alice, "alice@old-address.example", triage.KeySourceVKS, in.now)
+	store := &countingStore{DB: in.db}
+	in.proc = in.processor(store)
+	r := in.file(in.pgpMIME("Alice Researcher <"+aliceEmail+">", "Signed", "",
+		"Content-Type: text/plain\n\nSigned text.\n", alice))
+	if r.Signature.Status != triage.SignatureGood {
+		t.Fatalf("signature %+v, want good", r.Signature)
+	}
+	if n := store.byAddress.Load(); n != 0 {
+		t.Errorf("keys looked up by address %d times, want none (the signature names its key)", n)
+	}
+	if n := store.byKeyID.Load(); n != 1 {
+		t.Errorf("keys looked up by key ID %d times, want once", n)
 	}
 }

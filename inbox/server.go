@@ -27,7 +27,7 @@ type Server struct {
 	cfg      Config
 	store    Store
 	accepted map[string]bool
-	filed    func(id int64) // told about each committed message
+	intake   triage.Waker // woken after each committed message
 
 	smtp     *smtp.Server
 	guard    *guardConfig
@@ -38,13 +38,13 @@ type Server struct {
 	closed   bool           // Shutdown was called: Serve must not start
 }
 
-// NewServer returns a server that stores into store and calls filed with
-// the id of every message it has committed (filed may be nil).
-func NewServer(cfg Config, store Store, filed func(id int64)) (*Server, error) {
+// NewServer returns a server that stores into store and wakes intake
+// after every message it has committed (intake may be nil).
+func NewServer(cfg Config, store Store, intake triage.Waker) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, filed: filed, accepted: map[string]bool{}}
+	s := &Server{cfg: cfg, store: store, intake: intake, accepted: map[string]bool{}}
 	for _, a := range AcceptedAddresses(cfg.Domain, cfg.Addresses) {
 		s.accepted[a] = true
 	}
@@ -246,8 +246,8 @@ func (s *session) Data(r io.Reader) (err error) {
 	}
 	s.log.Info("smtp message accepted", "message", m.ID, "size", len(body),
 		"from", truncate(s.from, 320), "duration", s.srv.cfg.Now().Sub(start))
-	if s.srv.filed != nil {
-		s.srv.filed(m.ID)
+	if s.srv.intake != nil {
+		s.srv.intake.Wake()
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // testServer is a real intake server on loopback over a real SQLite file.
@@ -25,7 +26,7 @@ type testServer struct {
 	db    *db.DB
 	srv   *inbox.Server
 	mu    sync.Mutex
-	filed []int64
+	wakes int64 // intake woken: one per committed message
 	done  chan error
 }
 
@@ -42,11 +43,11 @@ func startServer(t *testing.T, cfg inbox.Config) *testServer {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := &testServer{t: t, db: d, done: make(chan error, 1)}
-	srv, err := inbox.NewServer(cfg, d, func(id int64) {
+	srv, err := inbox.NewServer(cfg, d, triage.WakeFunc(func() {
 		ts.mu.Lock()
-		ts.filed = append(ts.filed, id)
+		ts.wakes++
 		ts.mu.Unlock()
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +180,8 @@ func TestServer_Accept(t *testing.T) {
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if len(ts.filed) != 1 {
-		t.Errorf("processor told of %d messages, want 1", len(ts.filed))
+	if ts.wakes != 1 {
+		t.Errorf("processor woken %d times, want once", ts.wakes)
 	}
 }
 

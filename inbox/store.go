@@ -12,16 +12,18 @@ type Store interface {
 	// AddRawMessage stores m and sets m.ID. When it returns nil the message
 	// is durably committed: only then may the server answer 250.
 	AddRawMessage(ctx context.Context, m *triage.RawMessage) error
-	// PendingRawMessages returns the ids of stored messages not yet filed
-	// as reports, oldest first: what a restart must pick up again.
-	PendingRawMessages(ctx context.Context) ([]int64, error)
+	// PendingRawMessagesAfter returns the ids over after of stored
+	// messages not yet filed, in the order they were stored (committed):
+	// at most limit of them.
+	PendingRawMessagesAfter(ctx context.Context, after int64, limit int) ([]int64, error)
 	// RawMessage returns one stored message, or an ENOTFOUND error.
 	RawMessage(ctx context.Context, id int64) (*triage.RawMessage, error)
-	// FileReport stores r (with its attachments) filed from raw message
-	// r.MessageID, assigns r.ID and r.TrackingID, and marks the message
-	// processed, in one transaction. Filing a message twice is an
-	// ECONFLICT error.
-	FileReport(ctx context.Context, r *triage.Report) error
+	// FileMessages files fs in order in one transaction (one disk sync):
+	// each a new report (with its acknowledgement) or a reply, with the
+	// researcher keys its message brought, and its raw message marked
+	// processed; each on its own (f.Err: ECONFLICT when filed already).
+	// The error is the transaction's: then nothing is filed.
+	FileMessages(ctx context.Context, fs []*triage.Filing) error
 
 	// ResearcherKeys returns the keys held for an address, best first.
 	ResearcherKeys(ctx context.Context, email string) ([]triage.ResearcherKey, error)

@@ -28,8 +28,8 @@ type TeamMail struct {
 	To     []string
 	Domain string // the right side of Message-IDs
 	Now    func() time.Time
-	// Kick, when set, tells the Sender mail is waiting (Sender.Kick).
-	Kick func()
+	// Outbox, when set, is woken when mail is queued (the Sender).
+	Outbox triage.Waker
 }
 
 // NotifyTeam queues n's mail to every team address. A retry after a
@@ -69,8 +69,8 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 			return fmt.Errorf("inbox: team mail: queue: %w", err)
 		}
 	}
-	if queued && t.Kick != nil {
-		t.Kick()
+	if queued && t.Outbox != nil {
+		t.Outbox.Wake()
 	}
 	return nil
 }

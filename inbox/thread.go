@@ -32,7 +32,7 @@ import (
 // claimed without proof.
 func (p *Processor) threadReport(ctx context.Context, m *pgp.Message, r *triage.Report) (id int64, how string, err error) {
 	if ids := threadIDs(m); len(ids) > 0 {
-		id, err := p.Conversation.ReportByMessageIDs(ctx, ids)
+		id, err := p.cfg.Conversation.ReportByMessageIDs(ctx, ids)
 		switch {
 		case err == nil:
 			return id, "message-id", nil
@@ -49,18 +49,18 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message, r *triage.
 	if tid == "" || m.FromEmail == "" {
 		return 0, "", nil
 	}
-	id, err = p.Conversation.ReportByTrackingID(ctx, tid)
+	id, err = p.cfg.Conversation.ReportByTrackingID(ctx, tid)
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
 		return 0, "", nil
 	} else if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
-	rep, err := p.Store.Report(ctx, id)
+	rep, err := p.cfg.Store.Report(ctx, id)
 	if err != nil {
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
 	if !sameAddress(m.FromEmail, rep.ResearcherEmail) {
-		p.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
+		p.cfg.Logger.Info("intake: tracking id in the subject, but not from the report's researcher: a new report",
 			"report", id, "tracking_id", tid)
 		r.Authentication.ClaimsReplyTo = tid
 		return 0, "", nil
@@ -70,12 +70,12 @@ func (p *Processor) threadReport(ctx context.Context, m *pgp.Message, r *triage.
 		return 0, "", fmt.Errorf("thread by tracking id: %w", err)
 	}
 	if !proven {
-		p.Logger.Info("intake: tracking id in the subject from the researcher's address, but the sender is not proven (no aligned DKIM pass, no signature by a held key): a new report",
+		p.cfg.Logger.Info("intake: tracking id in the subject from the researcher's address, but the sender is not proven (no aligned DKIM pass, no signature by a held key): a new report",
 			"report", id, "tracking_id", tid)
 		r.Authentication.ClaimsReplyTo = tid
 		return 0, "", nil
 	}
-	p.Logger.Info("intake: sender proven for threading by tracking id", "report", id, "by", why)
+	p.cfg.Logger.Info("intake: sender proven for threading by tracking id", "report", id, "by", why)
 	return id, "tracking-id", nil
 }
 

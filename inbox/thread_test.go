@@ -37,10 +37,11 @@ type conv struct {
 	proc   *inbox.Processor
 	team   openpgp.EntityList
 	now    time.Time
-	queued atomic.Int32 // OnQueued calls
+	queued atomic.Int32 // outbox wakes
 	seq    int
-	log    lockedBuffer // the processor's log
-	dns    *txtOnly     // set by withDKIM
+	log    lockedBuffer                     // the processor's log
+	dns    *txtOnly                         // set by withDKIM
+	check  atomic.Pointer[mailauth.Checker] // set by withDKIM; nil: no checks
 }
 
 // lockedBuffer is a log destination safe for the processor's goroutines.
@@ -61,18 +62,32 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func newConv(t *testing.T) *conv {
+func newConv(t *testing.T, opts ...func(*inbox.ProcessorConfig)) *conv {
 	t.Helper()
 	// A dotted domain, so that our own addresses are valid ones and are
 	// refused for being ours, not for being malformed.
 	ts := startServer(t, inbox.Config{Domain: convDomain, Addresses: []string{"psirt@" + convDomain}})
 	team := loadTeam(t)
 	c := &conv{t: t, ts: ts, team: team, now: time.Now().UTC().Truncate(time.Second)}
-	p := inbox.NewProcessor(ts.db, team, slog.New(slog.NewTextHandler(&c.log, nil)))
-	p.Conversation = ts.db
-	p.Domain = convDomain
-	p.OwnAddresses = inbox.AcceptedAddresses(convDomain, []string{"psirt@" + convDomain})
-	p.OnQueued = func() { c.queued.Add(1) }
+	cfg := inbox.ProcessorConfig{Store: ts.db, Conversation: ts.db, Keys: inbox.FixedKeys(team),
+		Logger: slog.New(slog.NewTextHandler(&c.log, nil)), Domain: convDomain,
+		OwnAddresses: inbox.AcceptedAddresses(convDomain, []string{"psirt@" + convDomain}),
+		Outbox:       triage.WakeFunc(func() { c.queued.Add(1) }),
+		// Nothing is checked until withDKIM installs a checker, as with
+		// no Authenticate at all.
+		Authenticate: func(ctx context.Context, raw *triage.RawMessage, from string) triage.Authentication {
+			if ch := c.check.Load(); ch != nil {
+				return ch.Check(ctx, raw, from)
+			}
+			return triage.Authentication{}
+		}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p, err := inbox.NewProcessor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.proc = p
 	return c
 }
@@ -258,7 +273,7 @@ func TestAck_NotSent(t *testing.T) {
 				t.Errorf("%d mails queued, want none: %+v", len(out), out)
 			}
 			if n := c.queued.Load(); n != 0 {
-				t.Errorf("OnQueued called %d times, want 0", n)
+				t.Errorf("outbox woken %d times, want 0", n)
 			}
 			if log := c.log.String(); !strings.Contains(log, "no acknowledgement") || !strings.Contains(log, tc.reason) {
 				t.Errorf("log does not say why (%q):\n%s", tc.reason, log)
@@ -267,8 +282,7 @@ func TestAck_NotSent(t *testing.T) {
 	}
 
 	t.Run("per sender", func(t *testing.T) {
-		c := newConv(t)
-		c.proc.AckPerSender = 2
+		c := newConv(t, func(cfg *inbox.ProcessorConfig) { cfg.AckPerSender = 2 })
 		var acked []int
 		for i := range 3 {
 			data, _ := c.mail("r@example.org", fmt.Sprintf("Report %d", i), "", "body")
@@ -291,7 +305,7 @@ func TestAck_NotSent(t *testing.T) {
 			t.Error("an address in capitals got around the per-recipient limit")
 		}
 		if n := c.queued.Load(); n != 3 {
-			t.Errorf("OnQueued called %d times, want 3", n)
+			t.Errorf("outbox woken %d times, want 3", n)
 		}
 	})
 
@@ -309,8 +323,7 @@ func TestAck_NotSent(t *testing.T) {
 	})
 
 	t.Run("global cap", func(t *testing.T) {
-		c := newConv(t)
-		c.proc.AckPerHour = 2
+		c := newConv(t, func(cfg *inbox.ProcessorConfig) { cfg.AckPerHour = 2 })
 		var acked []int
 		for i := range 3 {
 			from := fmt.Sprintf("r%d@example.org", i)
@@ -514,8 +527,7 @@ func (c *conv) withDKIM(domain string) *dkimSigner {
 	}
 	if c.dns == nil {
 		c.dns = &txtOnly{records: map[string][]string{}}
-		checker := &mailauth.Checker{Resolver: c.dns}
-		c.proc.Authenticate = checker.Check
+		c.check.Store(&mailauth.Checker{Resolver: c.dns})
 	}
 	c.dns.set("test._domainkey."+domain, "v=DKIM1; k=ed25519; p="+base64.StdEncoding.EncodeToString(pub))
 	return &dkimSigner{domain: domain, key: priv}
@@ -603,26 +615,6 @@ func TestThread_OutOfOfficeKeepsNeedsInfo(t *testing.T) {
 	}
 	if msgs := c.messages(r.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "away until Monday") {
 		t.Errorf("conversation %+v", msgs)
-	}
-}
-
-// TestThread_WithoutConversation: with no ConversationStore the
-// processor files every message as a new report, as before issue 5,
-// and still records its Message-ID.
-func TestThread_WithoutConversation(t *testing.T) {
-	c := newConv(t)
-	c.proc.Conversation = nil
-	data, msgID := c.mail("r@example.org", "First", "", "one")
-	r := c.mustReport(c.send("r@example.org", data))
-	if r.HeaderMessageID != msgID {
-		t.Errorf("Message-ID %q, want %q", r.HeaderMessageID, msgID)
-	}
-	reply, _ := c.mail("r@example.org", "Re: "+triage.AckSubject(r.TrackingID), "In-Reply-To: "+msgID+"\n", "two")
-	if c.report(c.send("r@example.org", reply)) == nil {
-		t.Error("without a ConversationStore a reply must be a new report")
-	}
-	if out := c.outbox(r.ID); len(out) != 0 {
-		t.Errorf("acknowledgement queued without a ConversationStore: %+v", out)
 	}
 }
 

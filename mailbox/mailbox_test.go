@@ -43,10 +43,11 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc := inbox.NewProcessor(d, keys, testLogger(t))
-	proc.Conversation = d
-	proc.Domain = "example.com"
-	proc.OwnAddresses = []string{"security@example.com"}
+	proc, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d, Keys: inbox.FixedKeys(keys),
+		Logger: testLogger(t), Domain: "example.com", OwnAddresses: []string{"security@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	pctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { proc.Run(pctx); close(done) }()
@@ -84,7 +85,7 @@ func (r *rig) poller(rawURL, mode string, d *dovecot, change func(*Config)) (*Po
 	if change != nil {
 		change(&cfg)
 	}
-	p, err := New(cfg, r.d, r.proc.Enqueue)
+	p, err := New(cfg, r.d, r.proc)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ type Config struct {
 type Poller struct {
 	cfg   Config
 	store Store
-	wake  func(id int64)
+	wake  triage.Waker
 	log   *slog.Logger
 
 	mu     sync.Mutex
@@ -83,10 +83,10 @@ type Poller struct {
 	onStatus    func(triage.MailboxStatus)
 }
 
-// New returns a poller of cfg.Account that stores into store and calls
-// wake with the id of each message committed (wake may be nil: the
-// processor's catch-up then finds it).
-func New(cfg Config, store Store, wake func(id int64)) (*Poller, error) {
+// New returns a poller of cfg.Account that stores into store and wakes
+// wake (the processor) after each message committed (wake may be nil:
+// the processor's catch-up then finds it).
+func New(cfg Config, store Store, wake triage.Waker) (*Poller, error) {
 	if cfg.Account.Addr == "" || cfg.Account.Name == "" {
 		return nil, errors.New("mailbox: no account")
 	}
@@ -510,7 +510,7 @@ func (s *mailboxSession) one(ctx context.Context, uid uint32) error {
 		p.log.Info("mailbox: message accepted", "uid", uid, "message", m.ID, "size", len(data))
 		p.update(func(st *triage.MailboxStatus) { st.Fetched++ })
 		if p.wake != nil {
-			p.wake(m.ID)
+			p.wake.Wake()
 		}
 	}
 	if p.afterCommit != nil {

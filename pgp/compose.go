@@ -101,8 +101,6 @@ func ComposeMail(m OutgoingMail, signer *openpgp.Entity, recipients openpgp.Enti
 	inner.WriteString("\r\n")
 	inner.Write(quotedPrintable(m.Body))
 
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	autocrypt, err := autocryptField(signer, f.fromAddr, now)
 	if err != nil {
 		return nil, err
@@ -417,7 +415,7 @@ func signConfig(now time.Time) *packet.Config {
 }
 
 // detachSign returns signer's armored detached signature over data, of
-// type sigType, and the hash it used. keyMu must be held.
+// type sigType, and the hash it used.
 func detachSign(data []byte, signer *openpgp.Entity, now time.Time, sigType packet.SignatureType, blockType string) (sig []byte, hash crypto.Hash, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -453,7 +451,7 @@ func detachSign(data []byte, signer *openpgp.Entity, now time.Time, sigType pack
 }
 
 // encryptSigned returns plaintext signed by signer and encrypted to to,
-// armored. keyMu must be held.
+// armored.
 func encryptSigned(plaintext []byte, to openpgp.EntityList, signer *openpgp.Entity, now time.Time) (armored []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -486,7 +484,6 @@ func writeEncryptedBody(out *bytes.Buffer, armored []byte) {
 
 // autocryptField returns the Autocrypt field (Autocrypt Level 1 section
 // 2.1) for addr with signer's minimal public key, folded, CRLF-ended.
-// keyMu must be held.
 func autocryptField(signer *openpgp.Entity, addr string, now time.Time) (string, error) {
 	key, err := minimalKey(signer, addr, now)
 	if err != nil {
@@ -508,7 +505,7 @@ func autocryptField(signer *openpgp.Entity, addr string, now time.Time) (string,
 // primary one) with its newest valid self-signature, and the subkeys
 // valid at now that sign or encrypt, each with its newest valid binding.
 // Certifications by others, old self-signatures and dead subkeys are
-// left out. keyMu must be held.
+// left out.
 func minimalKey(e *openpgp.Entity, addr string, now time.Time) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -585,9 +582,7 @@ func ClearSign(text []byte, signer *openpgp.Entity, now time.Time) ([]byte, erro
 	}
 	signed := strings.Join(lines, "\r\n")
 
-	keyMu.Lock()
 	sig, hash, err := detachSign([]byte(signed), signer, now, packet.SigTypeText, openpgp.SignatureType)
-	keyMu.Unlock()
 	if err != nil {
 		return nil, err
 	}

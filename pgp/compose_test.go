@@ -69,7 +69,7 @@ func TestComposeMail_EncryptedRoundTrip(t *testing.T) {
 		t.Error("the body is readable outside the encryption")
 	}
 	// The researcher reads it: decrypted with her key, signed by the team.
-	got, err := pgp.ParseMessage(raw, openpgp.EntityList{researcher}, openpgp.EntityList{team}, pgp.Limits{}, composeNow.Add(time.Minute))
+	got, err := pgp.ParseMessage(raw, pgp.Keys(openpgp.EntityList{researcher}, openpgp.EntityList{team}), pgp.Limits{}, composeNow.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestComposeMail_EncryptedRoundTrip(t *testing.T) {
 		t.Errorf("keys %+v, want the team key from Autocrypt", got.Keys)
 	}
 	// The team reads what it sent.
-	own, err := pgp.ParseMessage(raw, openpgp.EntityList{team}, nil, pgp.Limits{}, composeNow.Add(time.Minute))
+	own, err := pgp.ParseMessage(raw, pgp.Keys(openpgp.EntityList{team}, nil), pgp.Limits{}, composeNow.Add(time.Minute))
 	if err != nil || !own.Decrypted || own.Signature.Status != triage.SignatureGood {
 		t.Fatalf("team copy: %v decrypted %v signature %+v", err, own != nil && own.Decrypted, own.Signature)
 	}
@@ -119,7 +119,7 @@ func TestComposeMail_SignedRoundTrip(t *testing.T) {
 	if bytes.Contains(raw, []byte("Auto-Submitted")) {
 		t.Error("Auto-Submitted written though empty")
 	}
-	got, err := pgp.ParseMessage(raw, nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow.Add(time.Minute))
+	got, err := pgp.ParseMessage(raw, pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestComposeMail_SignedRoundTrip(t *testing.T) {
 	if bytes.Equal(bad, raw) {
 		t.Fatal("the From line is not quoted-printable encoded")
 	}
-	if got, _ := pgp.ParseMessage(bad, nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow); got.Signature.Status != triage.SignatureBad {
+	if got, _ := pgp.ParseMessage(bad, pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow); got.Signature.Status != triage.SignatureBad {
 		t.Errorf("tampered: signature %s, want bad", got.Signature.Status)
 	}
 }
@@ -180,7 +180,7 @@ func TestComposeMail_AutocryptKeyIsMinimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := pgp.ParseMessage(raw, nil, nil, pgp.Limits{}, composeNow)
+	got, err := pgp.ParseMessage(raw, nil, pgp.Limits{}, composeNow)
 	if err != nil || len(got.Keys) != 1 {
 		t.Fatalf("%v, keys %+v", err, got.Keys)
 	}
@@ -278,7 +278,7 @@ func TestComposeMail_EncodedHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := pgp.ParseMessage(raw, nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow)
+	got, err := pgp.ParseMessage(raw, pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestClearSign(t *testing.T) {
 	}
 	// pgp's own reader checks it as a cleartext-signed block in a mail.
 	mail := "From: security@example.com\r\nSubject: security.txt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + string(signed)
-	got, err := pgp.ParseMessage([]byte(mail), nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow)
+	got, err := pgp.ParseMessage([]byte(mail), pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestClearSign(t *testing.T) {
 		t.Errorf("text %q: dash-escaping not undone", got.Text)
 	}
 	tampered := strings.Replace(mail, "2027-11-21", "2099-11-21", 1)
-	if got, _ := pgp.ParseMessage([]byte(tampered), nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow); got.Signature.Status != triage.SignatureBad {
+	if got, _ := pgp.ParseMessage([]byte(tampered), pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow); got.Signature.Status != triage.SignatureBad {
 		t.Errorf("tampered: %s, want bad", got.Signature.Status)
 	}
 
@@ -373,7 +373,7 @@ func TestMIMEEntity_EncryptedMail(t *testing.T) {
 	if !bytes.Contains(raw, []byte("\r\nSubject: ...\r\n")) || bytes.Contains(raw, []byte("XSS")) {
 		t.Errorf("outer header:\n%s", raw)
 	}
-	got, err := pgp.ParseMessage(raw, openpgp.EntityList{team}, nil, pgp.Limits{}, composeNow)
+	got, err := pgp.ParseMessage(raw, pgp.Keys(openpgp.EntityList{team}, nil), pgp.Limits{}, composeNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestMIMEEntity_EncryptedMail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := pgp.ParseMessage(raw, openpgp.EntityList{team}, nil, pgp.Limits{}, composeNow)
+		got, _ := pgp.ParseMessage(raw, pgp.Keys(openpgp.EntityList{team}, nil), pgp.Limits{}, composeNow)
 		if got.Title() != "Open redirect" || got.Text != "at /login?next=" || len(got.Attachments) != 0 || got.FromEmail != "" {
 			t.Errorf("title %q text %q attachments %d from %q", got.Title(), got.Text, len(got.Attachments), got.FromEmail)
 		}
@@ -479,7 +479,7 @@ func TestParseMessage_ThreadHeaders(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			raw := "From: ada@example.org\r\nSubject: hi\r\n" + c.header + "\r\nbody\r\n"
-			got, err := pgp.ParseMessage([]byte(raw), nil, nil, pgp.Limits{}, composeNow)
+			got, err := pgp.ParseMessage([]byte(raw), nil, pgp.Limits{}, composeNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -821,7 +821,7 @@ func TestComposeMail_Concurrent(t *testing.T) {
 			done <- err
 		}()
 		go func() {
-			m, err := pgp.ParseMessage(raw, openpgp.EntityList{team}, nil, pgp.Limits{}, composeNow)
+			m, err := pgp.ParseMessage(raw, pgp.Keys(openpgp.EntityList{team}, nil), pgp.Limits{}, composeNow)
 			if err == nil && m.Signature.Status != triage.SignatureGood {
 				err = errors.New("signature " + string(m.Signature.Status))
 			}
@@ -868,7 +868,7 @@ func FuzzComposeMail(f *testing.F) {
 		if strings.Join(names, " ") != want {
 			t.Fatalf("header fields %q", names)
 		}
-		got, err := pgp.ParseMessage(raw, nil, openpgp.EntityList{team}, pgp.Limits{}, composeNow)
+		got, err := pgp.ParseMessage(raw, pgp.Keys(nil, openpgp.EntityList{team}), pgp.Limits{}, composeNow)
 		if err != nil {
 			t.Fatal(err)
 		}

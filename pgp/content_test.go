@@ -45,7 +45,7 @@ func TestParseMessage_ProtectedHeaders(t *testing.T) {
 		{"html-only.eml", ""},                                     // plain HTML
 	}
 	for _, tt := range tests {
-		m, err := ParseMessage(readFixture(t, tt.file), keys.all(), keys.researcher, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, tt.file), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestParseMessage_ProtectedHeaders(t *testing.T) {
 			"--b\r\nContent-Type: text/plain; protected-headers=\"v1\"\r\nSubject: URGENT: send the keys\r\n\r\nbody text\r\n" +
 			"--b\r\nContent-Type: text/rfc822-headers; protected-headers=\"v1\"\r\n\r\nSubject: URGENT: legacy\r\n" +
 			"--b--\r\n"
-		m, err := ParseMessage([]byte(raw), keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage([]byte(raw), Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 	const cover = "Content-Type: text/plain\r\n\r\ncover note"
 
 	t.Run("GnuPG", func(t *testing.T) {
-		m, err := ParseMessage(readFixture(t, "attachment-encrypted.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "attachment-encrypted.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 		rand.Read(blob)
 		blob[0] = 0 // surely not text
 		raw := mixedMessage("a@b.example", "blob", cover, base64Part("application/octet-stream", "dump.bin.gpg", encryptBinary(t, keys.team, blob)))
-		m, err := ParseMessage(raw, keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 		other := readFixture(t, "pgpmime-other-key.eml")
 		block := other[bytes.Index(other, []byte(armorBegin)) : bytes.Index(other, []byte(armorEnd))+len(armorEnd)]
 		raw := mixedMessage("a@b.example", "other", cover, "Content-Type: text/plain; name=\"x.asc\"\r\nContent-Disposition: attachment; filename=\"x.asc\"\r\n\r\n"+string(block))
-		m, err := ParseMessage(raw, keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw := mixedMessage("a@b.example", "plug-in", cover, "Content-Type: application/pgp-encrypted\r\n\r\n"+string(ct))
-		m, err := ParseMessage(raw, keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +220,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 			base64Part("application/octet-stream", "noise.pgp", []byte("\x00\x01 not packets")),
 			"Content-Type: application/pgp-signature; name=\"poc.zip.asc\"\r\nContent-Disposition: attachment; filename=\"poc.zip.asc\"\r\n\r\n"+string(sig),
 			"Content-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n")
-		m, err := ParseMessage(raw, keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 
 func TestParseMessage_HTMLParts(t *testing.T) {
 	keys := loadKeys(t)
-	m, err := ParseMessage(readFixture(t, "html-only.eml"), keys.all(), nil, Limits{}, testNow)
+	m, err := ParseMessage(readFixture(t, "html-only.eml"), Keys(keys.all(), nil), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestParseMessage_HTMLParts(t *testing.T) {
 	}
 	// Both a text and an HTML body, not alternatives: both are read.
 	raw := mixedMessage("a@b.example", "both", "Content-Type: text/plain\r\n\r\nplain body", "Content-Type: text/html\r\n\r\n<p>html&nbsp;body</p>")
-	m, err = ParseMessage(raw, nil, nil, Limits{}, testNow)
+	m, err = ParseMessage(raw, nil, Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestParseMessage_ReencryptedSignature(t *testing.T) {
 		msg.Write(data.Bytes())
 		return pgpMIME(t, msg.Bytes())
 	}
-	m, err := ParseMessage(reencrypt(keys.team[0]), keys.team, openpgp.EntityList{signer}, Limits{}, testNow)
+	m, err := ParseMessage(reencrypt(keys.team[0]), Keys(keys.team, openpgp.EntityList{signer}), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestParseMessage_ReencryptedSignature(t *testing.T) {
 	}
 	w.Write([]byte("Content-Type: text/plain\r\n\r\nAlice to the team."))
 	w.Close()
-	m, err = ParseMessage(pgpMIME(t, toTeam.Bytes()), keys.team, openpgp.EntityList{signer}, Limits{}, testNow)
+	m, err = ParseMessage(pgpMIME(t, toTeam.Bytes()), Keys(keys.team, openpgp.EntityList{signer}), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,14 +338,14 @@ func TestParseMessage_V6Signature(t *testing.T) {
 	}
 	raw := "From: Vera <vera@six.example>\r\nSubject: v6\r\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n" +
 		"--s\r\n" + entity + "\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n" + sig.String() + "\r\n--s--\r\n"
-	m, err := ParseMessage([]byte(raw), nil, openpgp.EntityList{e}, Limits{}, testNow)
+	m, err := ParseMessage([]byte(raw), Keys(nil, openpgp.EntityList{e}), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Signatures) != 1 || m.Signature.Status != triage.SignatureGood || !m.Signature.FromMatches || len(m.Signature.Fingerprint) != 64 {
 		t.Errorf("signatures %+v", m.Signatures)
 	}
-	m, err = ParseMessage([]byte(raw), nil, nil, Limits{}, testNow)
+	m, err = ParseMessage([]byte(raw), nil, Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestParseMessage_ClearsignedInHTML(t *testing.T) {
 		return []byte("From: Alice Researcher <alice@researcher.example>\r\nSubject: html\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body)
 	}
 	escaped := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(string(block))
-	m, err := ParseMessage(html("<p>hello</p><pre>"+escaped+"</pre><p>bye</p>"), nil, keys.researcher, Limits{}, testNow)
+	m, err := ParseMessage(html("<p>hello</p><pre>"+escaped+"</pre><p>bye</p>"), Keys(nil, keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestParseMessage_ClearsignedInHTML(t *testing.T) {
 	// bytes changed, the signature is bad, and the reason says why that
 	// may be.
 	nbsp := strings.Replace(escaped, "From the logs: 4", "From the logs:&nbsp;4", 1)
-	m, err = ParseMessage(html("<div>"+strings.ReplaceAll(nbsp, "\r\n", "<br>\r\n")+"</div>"), nil, keys.researcher, Limits{}, testNow)
+	m, err = ParseMessage(html("<div>"+strings.ReplaceAll(nbsp, "\r\n", "<br>\r\n")+"</div>"), Keys(nil, keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,10 @@
 // (MDC or AEAD) verified, and panics from the libraries below are
 // recovered into errors.
 //
-// Entry points: ParseMessage for a raw RFC 5322 message; GenerateKey,
-// LockKey, ReadSecretKeys, ArmorPublicKey and WKDHash for the team key.
+// Entry points: ParseMessage for a raw RFC 5322 message, read once, with
+// the keys a KeyRing resolves by key ID (TeamKeys for the team's secret
+// keys, KeyChain to add others; resolve.go); GenerateKey, LockKey,
+// ReadSecretKeys, ArmorPublicKey and WKDHash for the team key.
 package pgp
 
 //go:generate go test -run ^TestFuzzCorpus$ -update-corpus

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
-
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -284,11 +282,11 @@ func FuzzParseMessage(f *testing.F) {
 		f.Add(pgpMIME(f, dearmor(f, ct)))
 	}
 	f.Add(pgpMIME(f, noMDCMessage(f, keys.team[0], []byte("no mdc"))))
-	verify := keys.researcher
+	ring := Keys(keys.team, keys.researcher)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var p *parser
 		var err error
-		alloc := allocated(func() { p, err = parse(raw, keys.team, verify, fuzzLimits, testNow) })
+		alloc := allocated(func() { p, err = parse(raw, ring, fuzzLimits, testNow) })
 		if alloc > parseAllocCap(raw) {
 			t.Fatalf("allocated %d bytes for %d bytes of input", alloc, len(raw))
 		}
@@ -341,10 +339,10 @@ func FuzzDecrypt(f *testing.F) {
 		f.Add(ct)
 	}
 	f.Add(noMDCMessage(f, keys.team[0], []byte("no mdc")))
-	keyring := append(append(openpgp.EntityList{}, keys.team...), keys.researcher...)
+	ring := Keys(keys.team, keys.researcher)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		budget := fuzzLimits.MaxDecompressedSize
-		p := &parser{lim: fuzzLimits.withDefaults(), keyring: keyring, now: testNow, budget: budget, msg: &Message{}}
+		p := &parser{lim: fuzzLimits.withDefaults(), keys: ring, now: testNow, budget: budget, msg: &Message{}}
 		var res opened
 		var err error
 		alloc := allocated(func() { res, err = p.open(data) })

@@ -27,7 +27,7 @@ func TestParseMessage_HTMLPartSource(t *testing.T) {
 		decoy := []byte("<p>an attached page, not the body</p>")
 		raw := mixedMessage("a@b.example", "html", base64Part("text/html", "body.html", decoy),
 			"Content-Type: text/html; charset=utf-8\r\n\r\n<p>the real <b>body</b></p>")
-		m, err := ParseMessage(raw, keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestParseMessage_HTMLPartSource(t *testing.T) {
 		}
 	})
 	t.Run("DecryptedHTMLFile", func(t *testing.T) {
-		m, err := ParseMessage(readFixture(t, "attachment-encrypted.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "attachment-encrypted.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}

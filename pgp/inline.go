@@ -84,7 +84,9 @@ func (p *parser) inlineMessage(block []byte, n node) bool {
 		p.decrypted++
 		n.inside = true
 	}
-	n = n.covered(p.addSignatures(res.sigs))
+	idx := p.addSignatures(res.sigs)
+	p.recheckWith(idx, res.verify)
+	n = n.covered(idx)
 	if n.depth > p.lim.MaxDepth {
 		p.addPart(triage.BodyPart{Path: n.path, ContentType: "text/plain", Text: toUTF8("", res.plain)}, n)
 		return true
@@ -109,23 +111,28 @@ func (p *parser) clearsigned(block []byte, charset string, n node, ct string, fr
 	if i < 0 {
 		return false
 	}
-	sigs := p.verifyDetached(b.Bytes, block[i:])
-	if declared := b.Headers.Values("Hash"); len(declared) > 0 {
-		for j := range sigs {
-			if sigs[j].Hash != "" && !containsFold(declared, sigs[j].Hash) {
-				sigs[j].Status = triage.SignatureBad
-				sigs[j].Reason = "the Hash: header (" + strings.Join(declared, ", ") + ") does not name the signature's hash (" + sigs[j].Hash + "): the block was altered"
+	check := func() []triage.Signature {
+		sigs := p.verifyDetached(b.Bytes, block[i:])
+		if declared := b.Headers.Values("Hash"); len(declared) > 0 {
+			for j := range sigs {
+				if sigs[j].Hash != "" && !containsFold(declared, sigs[j].Hash) {
+					sigs[j].Status = triage.SignatureBad
+					sigs[j].Reason = "the Hash: header (" + strings.Join(declared, ", ") + ") does not name the signature's hash (" + sigs[j].Hash + "): the block was altered"
+				}
 			}
 		}
-	}
-	if fromHTML {
-		for j := range sigs {
-			if sigs[j].Status == triage.SignatureBad {
-				sigs[j].Reason += " (the block was read from HTML, whose spaces and line breaks mailers change: the mismatch may be formatting rather than tampering)"
+		if fromHTML {
+			for j := range sigs {
+				if sigs[j].Status == triage.SignatureBad {
+					sigs[j].Reason += " (the block was read from HTML, whose spaces and line breaks mailers change: the mismatch may be formatting rather than tampering)"
+				}
 			}
 		}
+		return sigs
 	}
-	n = n.covered(p.addSignatures(sigs))
+	idx := p.addSignatures(check())
+	p.recheckWith(idx, check)
+	n = n.covered(idx)
 	if n.depth > p.lim.MaxDepth {
 		p.addPart(triage.BodyPart{Path: n.path, ContentType: ct, Text: toUTF8(charset, b.Plaintext), FromHTML: fromHTML}, n)
 		return true

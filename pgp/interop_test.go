@@ -481,7 +481,7 @@ func checkInterop(t *testing.T, keys *interopKeys, c interopCase, raw []byte) {
 	if !ok {
 		t.Fatalf("no team key %s", c.Team)
 	}
-	m, err := pgp.ParseMessage(raw, team, keys.verify, pgp.Limits{}, interopNow())
+	m, err := pgp.ParseMessage(raw, pgp.Keys(team, keys.verify), pgp.Limits{}, interopNow())
 	if err != nil {
 		t.Fatalf("ParseMessage: %v", err)
 	}

@@ -216,8 +216,6 @@ func Algorithm(e *openpgp.Entity) string {
 // revoked, or no encryption key at all) ok is false and the time, if not
 // zero, is when that became so.
 func EncryptionExpiry(e *openpgp.Entity, now time.Time) (expires time.Time, ok bool) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	expires = keyExpiry(e)
 	k, ok := e.EncryptionKey(now, nil)
 	if !ok {

@@ -160,7 +160,7 @@ func TestGenerateSuccessor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := ParseMessage(append([]byte("From: a@example.org\r\nSubject: s\r\n\r\n"), ct...), unlocked, nil, DefaultLimits(), keyringNow)
+			m, err := ParseMessage(append([]byte("From: a@example.org\r\nSubject: s\r\n\r\n"), ct...), Keys(unlocked, nil), DefaultLimits(), keyringNow)
 			if err != nil || !m.Decrypted || !strings.Contains(m.Text, "hello") {
 				t.Fatalf("decrypting to the new key: %v %+v", err, m)
 			}

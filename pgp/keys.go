@@ -213,12 +213,9 @@ func Fingerprint(e *openpgp.Entity) string {
 // PrimaryUserID is e's primary user ID ("Name <email>"): the one whose
 // self-signature says primary, else the newest; "" if none is valid.
 func PrimaryUserID(e *openpgp.Entity) string {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	return primaryUserID(e)
 }
 
-// primaryUserID is PrimaryUserID; keyMu must be held.
 func primaryUserID(e *openpgp.Entity) string {
 	if _, id := e.PrimaryIdentity(time.Time{}, nil); id != nil {
 		return id.Name
@@ -237,12 +234,9 @@ func primaryUserID(e *openpgp.Entity) string {
 // KeyExpiry is when e's primary key expires (its creation time plus the
 // key lifetime of its primary self-signature); zero if it does not.
 func KeyExpiry(e *openpgp.Entity) time.Time {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	return keyExpiry(e)
 }
 
-// keyExpiry is KeyExpiry; keyMu must be held.
 func keyExpiry(e *openpgp.Entity) time.Time {
 	sig, err := e.PrimarySelfSignature(time.Time{}, nil)
 	if err != nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
@@ -255,15 +249,11 @@ func keyExpiry(e *openpgp.Entity) time.Time {
 // recipients, signed by signer when non-nil (which must be unlocked),
 // with keys and signatures checked for validity at now. It uses the
 // recipients' preferences (AES-256 for our own keys) and, as every
-// message go-crypto writes, MDC or AEAD integrity protection. It holds
-// keyMu: the team key it encrypts to is shared with ParseMessage.
+// message go-crypto writes, MDC or AEAD integrity protection.
 func Encrypt(plaintext []byte, recipients openpgp.EntityList, signer *openpgp.Entity, now time.Time) ([]byte, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
 	return encrypt(plaintext, recipients, signer, now)
 }
 
-// encrypt is Encrypt; keyMu must be held.
 func encrypt(plaintext []byte, recipients openpgp.EntityList, signer *openpgp.Entity, now time.Time) ([]byte, error) {
 	if len(recipients) == 0 {
 		return nil, errors.New("pgp: encrypting: no recipients")

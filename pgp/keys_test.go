@@ -142,7 +142,7 @@ func TestLockKey_RoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw := "Subject: rt\r\nContent-Type: text/plain\r\n\r\n" + string(ct)
-		m, err := ParseMessage([]byte(raw), el, nil, Limits{}, testNow)
+		m, err := ParseMessage([]byte(raw), Keys(el, nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,7 +97,7 @@ func TestParseMessage_KeysFromFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			m, err := ParseMessage(readFixture(t, tt.file), keys.all(), nil, Limits{}, testNow)
+			m, err := ParseMessage(readFixture(t, tt.file), Keys(keys.all(), nil), Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +252,7 @@ func TestParseMessage_KeysFromMail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			raw := tt.raw(t)
-			m, err := ParseMessage(raw, nil, nil, Limits{}, testNow)
+			m, err := ParseMessage(raw, nil, Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func TestParseMessage_KeysFromMail(t *testing.T) {
 		for i := 0; i < 10; i++ {
 			parts = append(parts, keyPart(armoredPublic(t, newKey(t, fmt.Sprintf("Res %d", i), "res@earcher.example"))))
 		}
-		m, err := ParseMessage(mixedMessage(from, "many keys", parts...), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage(mixedMessage(from, "many keys", parts...), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestParseMessage_KeysFromMail(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m, err := ParseMessage(mixedMessage(from, "uids", keyPart(armoredPublic(t, e))), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage(mixedMessage(from, "uids", keyPart(armoredPublic(t, e))), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +311,7 @@ func TestParseMessage_KeysFromMail(t *testing.T) {
 		}
 	})
 	t.Run("NoFrom", func(t *testing.T) {
-		m, err := ParseMessage(mixedMessage("not an address", "x", keyPart(armoredPublic(t, res))), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage(mixedMessage("not an address", "x", keyPart(armoredPublic(t, res))), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,7 +30,7 @@ func TestParseMessage_GoCryptoPanic(t *testing.T) {
 			s.PrivateKey.PrivateKey = nil
 		}
 	}
-	m, err := ParseMessage(raw, broken, nil, Limits{}, time.Now())
+	m, err := ParseMessage(raw, Keys(broken, nil), Limits{}, time.Now())
 	if err != nil {
 		t.Fatalf("ParseMessage: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -157,14 +156,12 @@ func (m *Message) Title() string {
 	return "(no subject)"
 }
 
-// keyMu serializes go-crypto's work on the callers' key entities:
-// go-crypto caches each signature's verification result inside the
-// entity (VerifiableSignature.Valid) without locking, and callers share
-// entities (the team's keys serve every ParseMessage, and the key status
-// the web shows). ParseMessage, PrimaryUserID, KeyExpiry and
-// EncryptionExpiry hold it; inside the package, the unexported
-// primaryUserID and keyExpiry run under it.
-var keyMu sync.Mutex
+// Concurrency: go-crypto caches each signature's verification result
+// inside the key entity (VerifiableSignature.Valid) without locking. So
+// the functions of this package that take an entity must not run at
+// once on the same entity; whoever shares one guards it (teamkey.Ring
+// does the team's keys). ParseMessage never needs that: its KeyRing
+// hands out entities of its own (resolve.go).
 
 // maxMessageSignatures bounds the signatures recorded for one message;
 // later ones are dropped (their parts then count as not covered, which
@@ -173,10 +170,10 @@ const maxMessageSignatures = 64
 
 // parser is the state of one ParseMessage call.
 type parser struct {
-	lim     Limits
-	keyring openpgp.EntityList // decryption keys, then verification keys, then keys from the message
-	now     time.Time
-	budget  int64 // plaintext bytes left (Limits.MaxDecompressedSize)
+	lim    Limits
+	keys   openpgp.KeyRing // the caller's ring, then the keys the message carries
+	now    time.Time
+	budget int64 // plaintext bytes left (Limits.MaxDecompressedSize)
 	// keyAttempts counts the session-key decryptions ReadMessage may
 	// try; preflight refuses past maxKeyAttempts.
 	keyAttempts int
@@ -188,6 +185,15 @@ type parser struct {
 	protected  bool               // the first decrypted entity was seen
 	panicValue any                // a recovered non-crypto panic
 	mailKeys   openpgp.EntityList // the entities of msg.Keys
+	partSigs   [][]int            // for each of msg.Parts, the signatures covering it
+	rechecks   []recheck          // blocks whose signatures a key found later may verify
+}
+
+// recheck is a block of signatures (indexes in msg.Signatures) that
+// verify checks again, with every key known by then.
+type recheck struct {
+	idx    []int
+	verify func() []triage.Signature
 }
 
 // node is where the walker stands in the message.
@@ -232,23 +238,24 @@ func (n node) covered(idx []int) node {
 }
 
 // ParseMessage reads one RFC 5322 message (bounded: the caller has already
-// capped its size), decrypts what it can with keys (the team's unlocked
-// secret keys; may be empty), verifies signatures against keys plus
-// verifyKeys plus the keys the message carries, and returns what it found.
-// It fails only when the header block itself cannot be read (the error
-// wraps ErrMalformed); undecryptable or malformed bodies are reported in
-// Message (Encrypted true, Decrypted false, DecryptError set), never as an
-// error and never as a panic. now is the time of receipt: signature
+// capped its size), decrypts what it can and verifies signatures with
+// the keys keys resolves by key ID (see resolve.go: typically the team's
+// TeamKeys and the store's researcher keys; may be nil) and the keys
+// the message itself carries, and returns what it found. It fails only
+// when the header block itself cannot be read (the error wraps
+// ErrMalformed); undecryptable or malformed bodies are reported in
+// Message (Encrypted true, Decrypted false, DecryptError set), never as
+// an error and never as a panic. now is the time of receipt: signature
 // expiry is judged at now, key validity at each signature's creation.
 //
-// ParseMessage is safe for concurrent use, but calls run one at a time
-// (see keyMu): intake and signatures checked again from the web share
-// the team's keys. The Limits and the package's own caps on signature
-// and session-key packets bound how long one call holds the others up.
-func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*Message, error) {
-	keyMu.Lock()
-	defer keyMu.Unlock()
-	p, err := parse(raw, keys, verifyKeys, lim, now)
+// Each message is walked once, each OpenPGP block decrypted and
+// decompressed once. ParseMessage takes no lock: calls run in parallel,
+// provided the entities keys hands out are not in use elsewhere
+// meanwhile (TeamKeys and per-message lookups guarantee that). The
+// Limits and the package's own caps on signature and session-key
+// packets bound the work of one call.
+func ParseMessage(raw []byte, keys openpgp.KeyRing, lim Limits, now time.Time) (*Message, error) {
+	p, err := parse(raw, keys, lim, now)
 	if err != nil {
 		return nil, err
 	}
@@ -257,25 +264,38 @@ func ParseMessage(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.Entity
 
 // parse is ParseMessage, returning the parser for tests to inspect.
 //
-// Keys found in the message can verify its signatures, but they are
+// Keys found in the message verify its signatures too, but they are
 // often found after those signatures were checked (a key attached inside
-// the signed and encrypted part). So when a signature came out
-// unknown_key and the message carried a key with that key ID, the
-// message is read a second time with those keys: the cost of a second
-// decryption, paid only by messages signed with a key they carry.
-func parse(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*parser, error) {
-	p, err := parseOnce(raw, keys, verifyKeys, lim, now)
-	if err != nil || !p.reverify() {
-		return p, err
+// the signed and encrypted part). So a block with a signature that came
+// out unknown_key for want of a key the message turns out to carry is
+// verified again at the end (finish), from the plaintext kept: no second
+// decryption, no second walk.
+func parse(raw []byte, keys openpgp.KeyRing, lim Limits, now time.Time) (*parser, error) {
+	lim = lim.withDefaults()
+	p := &parser{
+		lim:    lim,
+		now:    now,
+		budget: lim.MaxDecompressedSize,
+		msg:    &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
 	}
-	more := append(append(openpgp.EntityList{}, verifyKeys...), p.mailKeys...)
-	return parseOnce(raw, keys, more, lim, now)
+	p.keys = KeyChain{keys, mailKeyRing{p}}
+	hdr, body := splitHeader(raw)
+	h, err := p.readTopHeader(hdr)
+	if err != nil {
+		return nil, err
+	}
+	p.headers(h)
+	p.autocrypt(h)
+	p.walkTop(h, body)
+	p.finish()
+	return p, nil
 }
 
-// reverify reports whether a signature came out unknown_key for want of
-// a key the message itself carries.
-func (p *parser) reverify() bool {
-	for _, s := range p.msg.Signatures {
+// needsMailKey reports whether a signature of idx came out unknown_key
+// and the message carries a key with its key ID.
+func (p *parser) needsMailKey(idx []int) bool {
+	for _, i := range idx {
+		s := p.msg.Signatures[i]
 		if s.Status != triage.SignatureUnknownKey {
 			continue
 		}
@@ -290,31 +310,34 @@ func (p *parser) reverify() bool {
 	return false
 }
 
-func parseOnce(raw []byte, keys openpgp.EntityList, verifyKeys openpgp.EntityList, lim Limits, now time.Time) (*parser, error) {
-	lim = lim.withDefaults()
-	keyring := make(openpgp.EntityList, 0, len(keys)+len(verifyKeys))
-	for _, e := range append(append(openpgp.EntityList{}, keys...), verifyKeys...) {
-		if e != nil && e.PrimaryKey != nil {
-			keyring = append(keyring, e)
+// recheckWith registers verify as the way to check the signatures idx
+// again (finish does, when the message carries a key they need).
+func (p *parser) recheckWith(idx []int, verify func() []triage.Signature) {
+	if verify != nil && len(idx) > 0 {
+		p.rechecks = append(p.rechecks, recheck{idx: idx, verify: verify})
+	}
+}
+
+// checkAgain verifies again the blocks that a key carried by the message
+// can verify, and replaces their results.
+func (p *parser) checkAgain() {
+	if len(p.mailKeys) == 0 {
+		return
+	}
+	for _, rc := range p.rechecks {
+		if !p.needsMailKey(rc.idx) {
+			continue
+		}
+		sigs := rc.verify()
+		if len(sigs) < len(rc.idx) {
+			continue // cannot happen: the same packets give the same count
+		}
+		for j, i := range rc.idx {
+			s := sigs[j]
+			s.Parts = nil
+			p.msg.Signatures[i] = s
 		}
 	}
-	p := &parser{
-		lim:     lim,
-		keyring: keyring,
-		now:     now,
-		budget:  lim.MaxDecompressedSize,
-		msg:     &Message{Signature: triage.Signature{Status: triage.SignatureNone}},
-	}
-	hdr, body := splitHeader(raw)
-	h, err := p.readTopHeader(hdr)
-	if err != nil {
-		return nil, err
-	}
-	p.headers(h)
-	p.autocrypt(h)
-	p.walkTop(h, body)
-	p.finish()
-	return p, nil
 }
 
 // readTopHeader reads the outer header, recovering a panic into ErrPanic.
@@ -431,6 +454,8 @@ func (p *parser) walkTop(h message.Header, body []byte) {
 // finish assembles p.msg.
 func (p *parser) finish() {
 	m := p.msg
+	p.checkAgain()
+	p.linkParts()
 	texts := make([]string, 0, len(m.Parts))
 	for _, bp := range m.Parts {
 		texts = append(texts, bp.Text)
@@ -515,9 +540,8 @@ func (p *parser) addSignatures(sigs []triage.Signature) []int {
 	return idx
 }
 
-// addPart records one readable part covered by the signatures of n: the
-// part points at the first good one of them, else at the innermost, and
-// each of them lists the part.
+// addPart records one readable part covered by the signatures of n
+// (linkParts links them once every result is final).
 func (p *parser) addPart(bp triage.BodyPart, n node) {
 	bp.Text = strings.ReplaceAll(strings.ReplaceAll(bp.Text, "\r\n", "\n"), "\r", "\n") // LF only: a lone CR is a line break too
 	bp.Text = strings.TrimLeft(strings.TrimRight(bp.Text, " \t\n"), "\n")
@@ -525,23 +549,35 @@ func (p *parser) addPart(bp triage.BodyPart, n node) {
 		return
 	}
 	bp.Encrypted = bp.Encrypted || n.inside
-	if len(n.sigs) > 0 {
-		best := n.sigs[len(n.sigs)-1]
-		for _, i := range n.sigs {
+	p.msg.Parts = append(p.msg.Parts, bp)
+	p.partSigs = append(p.partSigs, n.sigs)
+}
+
+// linkParts points each part at the first good signature covering it,
+// else at the innermost, and has each signature list the parts it
+// covers, in order.
+func (p *parser) linkParts() {
+	for k := range p.msg.Parts {
+		bp := &p.msg.Parts[k]
+		sigs := p.partSigs[k]
+		if len(sigs) == 0 {
+			continue
+		}
+		best := sigs[len(sigs)-1]
+		for _, i := range sigs {
 			if p.msg.Signatures[i].Status == triage.SignatureGood {
 				best = i
 				break
 			}
 		}
 		bp.Signature = best + 1
-		for _, i := range n.sigs {
+		for _, i := range sigs {
 			s := &p.msg.Signatures[i]
 			if len(s.Parts) == 0 || s.Parts[len(s.Parts)-1] != bp.Path {
 				s.Parts = append(s.Parts, bp.Path)
 			}
 		}
 	}
-	p.msg.Parts = append(p.msg.Parts, bp)
 }
 
 // take counts one part against MaxParts; false when over.
@@ -658,7 +694,9 @@ func (p *parser) walkEncrypted(body []byte, boundary string, n node) {
 		return
 	}
 	p.decrypted++
-	c := n.child(2).covered(p.addSignatures(res.sigs))
+	idx := p.addSignatures(res.sigs)
+	p.recheckWith(idx, res.verify)
+	c := n.child(2).covered(idx)
 	c.inside = true
 	p.walkDecrypted(res.plain, c)
 }
@@ -701,7 +739,10 @@ func (p *parser) walkSigned(body []byte, boundary string, n node) {
 		hdr, b := splitHeader(parts[1])
 		h, _ := readHeader(hdr, p.lim.MaxHeaderBytes)
 		sig := decodeTransfer(h.Get("Content-Transfer-Encoding"), b)
-		idx = p.addSignatures(p.verifyDetached(canonicalCRLF(parts[0]), sig))
+		signed := canonicalCRLF(parts[0])
+		check := func() []triage.Signature { return p.verifyDetached(signed, sig) }
+		idx = p.addSignatures(check())
+		p.recheckWith(idx, check)
 	default:
 		idx = p.addSignatures([]triage.Signature{{Status: triage.SignatureBad, Reason: "a multipart/signed message without its signature part"}})
 	}
@@ -741,7 +782,9 @@ func (p *parser) openFile(name string, data []byte, n node) {
 		p.decrypted++
 		n.inside = true
 	}
-	n = n.covered(p.addSignatures(res.sigs))
+	idx := p.addSignatures(res.sigs)
+	p.recheckWith(idx, res.verify)
+	n = n.covered(idx)
 	plainName := stripOpenPGPExtension(triage.CleanFilename(name))
 	if plainName == "" {
 		plainName = stripOpenPGPExtension(triage.CleanFilename(res.name))

@@ -194,7 +194,7 @@ func TestParseMessage_Fixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			m, err := ParseMessage(readFixture(t, tt.file), keys.all(), keys.researcher, Limits{}, testNow)
+			m, err := ParseMessage(readFixture(t, tt.file), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 			if err != nil {
 				t.Fatalf("ParseMessage: %v", err)
 			}
@@ -266,7 +266,7 @@ func names(as []triage.Attachment) []string {
 
 func TestParseMessage_Headers(t *testing.T) {
 	keys := loadKeys(t)
-	m, err := ParseMessage(readFixture(t, "plain.eml"), keys.all(), nil, Limits{}, testNow)
+	m, err := ParseMessage(readFixture(t, "plain.eml"), Keys(keys.all(), nil), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestParseMessage_Headers(t *testing.T) {
 	if m.MessageID != "<plain@finder.example>" {
 		t.Errorf("MessageID = %q", m.MessageID)
 	}
-	m, err = ParseMessage(readFixture(t, "pgpmime-attachment.eml"), keys.all(), nil, Limits{}, testNow)
+	m, err = ParseMessage(readFixture(t, "pgpmime-attachment.eml"), Keys(keys.all(), nil), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestMessage_Title(t *testing.T) {
 func TestParseMessage_Signatures(t *testing.T) {
 	keys := loadKeys(t)
 	t.Run("SignerKeyMissing", func(t *testing.T) {
-		m, err := ParseMessage(readFixture(t, "pgpmime-signed.eml"), keys.team, nil, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "pgpmime-signed.eml"), Keys(keys.team, nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +319,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 	})
 	t.Run("MultipartSignedAltered", func(t *testing.T) {
 		raw := bytes.Replace(readFixture(t, "multipart-signed.eml"), []byte("leaks tokens"), []byte("leaks tokenz"), 1)
-		m, err := ParseMessage(raw, keys.team, keys.researcher, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(keys.team, keys.researcher), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +328,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 		}
 	})
 	t.Run("MultipartSignedUnknown", func(t *testing.T) {
-		m, err := ParseMessage(readFixture(t, "multipart-signed.eml"), keys.team, nil, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "multipart-signed.eml"), Keys(keys.team, nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +340,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 		// A message stored with LF line endings still verifies: the signed
 		// part is canonicalized to CRLF first (RFC 3156 section 5).
 		raw := bytes.ReplaceAll(readFixture(t, "multipart-signed.eml"), []byte("\r\n"), []byte("\n"))
-		m, err := ParseMessage(raw, nil, keys.researcher, Limits{}, testNow)
+		m, err := ParseMessage(raw, Keys(nil, keys.researcher), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -349,7 +349,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 		}
 	})
 	t.Run("NoKeys", func(t *testing.T) {
-		m, err := ParseMessage(readFixture(t, "pgpmime-encrypted.eml"), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "pgpmime-encrypted.eml"), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,7 +362,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ParseMessage(readFixture(t, "pgpmime-encrypted.eml"), locked, nil, Limits{}, testNow)
+		m, err := ParseMessage(readFixture(t, "pgpmime-encrypted.eml"), Keys(locked, nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -429,7 +429,7 @@ func TestParseMessage_MIME(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := ParseMessage([]byte(tt.raw), nil, nil, Limits{}, testNow)
+			m, err := ParseMessage([]byte(tt.raw), nil, Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -449,7 +449,7 @@ func TestParseMessage_MIME(t *testing.T) {
 		})
 	}
 	t.Run("InlineGarbageIsDecryptError", func(t *testing.T) {
-		m, _ := ParseMessage([]byte(tests[len(tests)-1].raw), nil, nil, Limits{}, testNow)
+		m, _ := ParseMessage([]byte(tests[len(tests)-1].raw), nil, Limits{}, testNow)
 		if !m.Encrypted || m.Decrypted || !errors.Is(m.DecryptError, ErrMalformed) {
 			t.Errorf("got %v %v %v, want encrypted, not decrypted, ErrMalformed", m.Encrypted, m.Decrypted, m.DecryptError)
 		}
@@ -457,15 +457,15 @@ func TestParseMessage_MIME(t *testing.T) {
 }
 
 func TestParseMessage_HeaderErrors(t *testing.T) {
-	_, err := ParseMessage([]byte("Subject: "+strings.Repeat("x", 300<<10)+"\r\n\r\nbody"), nil, nil, Limits{}, testNow)
+	_, err := ParseMessage([]byte("Subject: "+strings.Repeat("x", 300<<10)+"\r\n\r\nbody"), nil, Limits{}, testNow)
 	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("huge header: err = %v, want ErrMalformed", err)
 	}
-	_, err = ParseMessage([]byte("not a header line\r\n\r\nbody"), nil, nil, Limits{}, testNow)
+	_, err = ParseMessage([]byte("not a header line\r\n\r\nbody"), nil, Limits{}, testNow)
 	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("malformed header: err = %v, want ErrMalformed", err)
 	}
-	m, err := ParseMessage(nil, nil, nil, Limits{}, testNow)
+	m, err := ParseMessage(nil, nil, Limits{}, testNow)
 	if err != nil || m.Title() != "(no subject)" || m.Signature.Status != triage.SignatureNone {
 		t.Errorf("empty message: %+v, %v", m, err)
 	}
@@ -485,7 +485,7 @@ func TestParseMessage_MIMECaps(t *testing.T) {
 		for i := depth; i >= 0; i-- {
 			fmt.Fprintf(&b, "--b%d--\r\n", i)
 		}
-		m, err := ParseMessage([]byte(b.String()), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage([]byte(b.String()), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func TestParseMessage_MIMECaps(t *testing.T) {
 			fmt.Fprintf(&b, "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=f%d.bin\r\n\r\n%d\r\n", i, i)
 		}
 		b.WriteString("--b--\r\n")
-		m, err := ParseMessage([]byte(b.String()), nil, nil, Limits{MaxParts: 1000}, testNow)
+		m, err := ParseMessage([]byte(b.String()), nil, Limits{MaxParts: 1000}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +515,7 @@ func TestParseMessage_MIMECaps(t *testing.T) {
 	t.Run("InlineBlocks", func(t *testing.T) {
 		block := "-----BEGIN PGP MESSAGE-----\r\n\r\nAAAA\r\n-----END PGP MESSAGE-----\r\n"
 		raw := "Content-Type: text/plain\r\n\r\n" + strings.Repeat(block, 50)
-		m, err := ParseMessage([]byte(raw), nil, nil, Limits{MaxParts: 10}, testNow)
+		m, err := ParseMessage([]byte(raw), nil, Limits{MaxParts: 10}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -583,7 +583,7 @@ func TestParseMessage_Bomb(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	m, err := ParseMessage(raw, keys.team, nil, lim, testNow)
+	m, err := ParseMessage(raw, Keys(keys.team, nil), lim, testNow)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
@@ -607,7 +607,7 @@ func TestParseMessage_Bomb(t *testing.T) {
 		// The same construction under the limit decrypts: the cap is
 		// what refused the bomb, nothing else.
 		raw := bombMessage(t, keys.team[0], 512<<10)
-		m, err := ParseMessage(raw, keys.team, nil, lim, testNow)
+		m, err := ParseMessage(raw, Keys(keys.team, nil), lim, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -664,7 +664,7 @@ func (nopCloser) Close() error { return nil }
 func TestParseMessage_NoMDC(t *testing.T) {
 	keys := loadKeys(t)
 	raw := pgpMIME(t, noMDCMessage(t, keys.team[0], []byte("UNAUTHENTICATED plaintext")))
-	m, err := ParseMessage(raw, keys.team, nil, Limits{}, testNow)
+	m, err := ParseMessage(raw, Keys(keys.team, nil), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -689,7 +689,7 @@ func TestParseMessage_Tampered(t *testing.T) {
 	for i := 120; i < len(bin); i += 97 {
 		bad := append([]byte(nil), bin...)
 		bad[i] ^= 0x40
-		m, err := ParseMessage(pgpMIME(t, bad), keys.team, nil, Limits{}, testNow)
+		m, err := ParseMessage(pgpMIME(t, bad), Keys(keys.team, nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -713,7 +713,7 @@ func dearmor(tb testing.TB, armored []byte) []byte {
 
 func TestParseMessage_TextIsUTF8(t *testing.T) {
 	raw := "Subject: =?iso-8859-1?q?caf=E9?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbad \xff\xfe bytes\r\n"
-	m, err := ParseMessage([]byte(raw), nil, nil, Limits{}, testNow)
+	m, err := ParseMessage([]byte(raw), nil, Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -754,7 +754,7 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 		w, _ := armor.Encode(&arm, "PGP MESSAGE", nil)
 		w.Write(flood(20000))
 		w.Close()
-		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\n"+arm.String()), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\n"+arm.String()), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -791,7 +791,7 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 		"EncryptedBehindUnsupportedPacket": {0xC1, 2, 7, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			m, err := ParseMessage(encrypted(t, prefix), keys.team, nil, Limits{}, testNow)
+			m, err := ParseMessage(encrypted(t, prefix), Keys(keys.team, nil), Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -805,7 +805,7 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 		w, _ := armor.Encode(&arm, "PGP MESSAGE", nil)
 		w.Write(flood(0))
 		w.Close()
-		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\nbefore\r\n"+arm.String()), nil, nil, Limits{}, testNow)
+		m, err := ParseMessage([]byte("Content-Type: text/plain\r\n\r\nbefore\r\n"+arm.String()), nil, Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -849,7 +849,7 @@ func TestParseMessage_SessionKeyFlood(t *testing.T) {
 		return pgpMIME(t, ct.Bytes())
 	}
 	t.Run("Flood", func(t *testing.T) {
-		m, err := ParseMessage(flood(t, maxKeyAttempts), keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(flood(t, maxKeyAttempts), Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -858,7 +858,7 @@ func TestParseMessage_SessionKeyFlood(t *testing.T) {
 		}
 	})
 	t.Run("FewAreFine", func(t *testing.T) {
-		m, err := ParseMessage(flood(t, 10), keys.all(), nil, Limits{}, testNow)
+		m, err := ParseMessage(flood(t, 10), Keys(keys.all(), nil), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -880,7 +880,7 @@ func BenchmarkParseMessage(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				m, err := ParseMessage(raw, keys.all(), keys.researcher, Limits{}, testNow)
+				m, err := ParseMessage(raw, Keys(keys.all(), keys.researcher), Limits{}, testNow)
 				if err != nil || (m.Encrypted && !m.Decrypted) {
 					b.Fatalf("%v %v", err, m.DecryptError)
 				}
@@ -912,7 +912,7 @@ func TestParseMessage_Concurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, raw := range raws {
-				m, err := ParseMessage(raw, team, researcher, Limits{}, testNow)
+				m, err := ParseMessage(raw, Keys(team, researcher), Limits{}, testNow)
 				if err != nil || len(m.Signatures) == 0 || m.Signatures[0].Status != triage.SignatureGood {
 					t.Errorf("err %v, signatures %+v", err, m.Signatures)
 				}
@@ -936,7 +936,7 @@ func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if m, err := ParseMessage(raw, team, nil, Limits{}, testNow); err != nil || !m.Decrypted {
+		if m, err := ParseMessage(raw, Keys(team, nil), Limits{}, testNow); err != nil || !m.Decrypted {
 			t.Errorf("ParseMessage: %v", err)
 		}
 	}()
@@ -951,4 +951,89 @@ func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+}
+
+// countingRing counts what ParseMessage asks its key ring.
+type countingRing struct {
+	openpgp.KeyRing
+	keys, entities int
+}
+
+func (c *countingRing) KeysById(id uint64) []openpgp.Key {
+	c.keys++
+	return c.KeyRing.KeysById(id)
+}
+
+func (c *countingRing) EntitiesById(id uint64) []*openpgp.Entity {
+	c.entities++
+	return c.KeyRing.EntitiesById(id)
+}
+
+// TestParseMessage_OneDecryption: a signed and encrypted report that
+// carries its signer's key inside the encryption (as Thunderbird's "attach
+// my key" does) is decrypted once: the ring is asked for the session key
+// once, and the signature, checked before the key was met, is verified
+// with it from the plaintext already read.
+func TestParseMessage_OneDecryption(t *testing.T) {
+	keys := loadKeys(t)
+	signer, err := openpgp.NewEntity("Rita Researcher", "", "rita@researcher.example", &packet.Config{Time: func() time.Time { return testNow.Add(-time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub bytes.Buffer
+	w, _ := armor.Encode(&pub, openpgp.PublicKeyType, nil)
+	signer.Serialize(w)
+	w.Close()
+	inner := "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n" +
+		"--m\r\nContent-Type: text/plain\r\n\r\nThe key is attached.\r\n" +
+		"--m\r\nContent-Type: application/pgp-keys\r\nContent-Disposition: attachment; filename=\"key.asc\"\r\n\r\n" +
+		pub.String() + "\r\n--m--\r\n"
+	ct, err := Encrypt([]byte(inner), keys.team, signer, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := append([]byte("From: Rita Researcher <rita@researcher.example>\r\n"), pgpMIME(t, dearmor(t, ct))...)
+	ring := &countingRing{KeyRing: Keys(keys.team, nil)}
+	m, err := ParseMessage(raw, ring, Limits{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Decrypted || m.Signature.Status != triage.SignatureGood || m.Signature.Fingerprint != Fingerprint(signer) {
+		t.Fatalf("decrypted %v, signature %+v; want good by the carried key", m.Decrypted, m.Signature)
+	}
+	if ring.keys != 1 {
+		t.Errorf("the ring was asked for decryption keys %d times, want once", ring.keys)
+	}
+}
+
+// TestParseMessage_ConcurrentTeamKeys: parses sharing one TeamKeys run
+// in parallel without a lock (run with -race): a report signed by a team
+// key is decrypted with the shared secret keys and verified against a
+// copy of the team's public key each time.
+func TestParseMessage_ConcurrentTeamKeys(t *testing.T) {
+	keys := loadKeys(t)
+	ct, err := Encrypt([]byte("Content-Type: text/plain\r\n\r\nsigned by the team"), keys.team, keys.team[0], testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := pgpMIME(t, dearmor(t, ct))
+	team := NewTeamKeys(keys.team)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			m, err := ParseMessage(raw, team, Limits{}, testNow)
+			switch {
+			case err != nil:
+				errs <- err
+			case !m.Decrypted || m.Signature.Status != triage.SignatureGood:
+				errs <- fmt.Errorf("decrypted %v, signature %+v", m.Decrypted, m.Signature)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

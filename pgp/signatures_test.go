@@ -238,7 +238,7 @@ func TestParseMessage_SignatureResults(t *testing.T) {
 			if tt.verify != nil {
 				v = tt.verify
 			}
-			m, err := ParseMessage(readFixture(t, tt.file), keys.all(), v, Limits{}, testNow)
+			m, err := ParseMessage(readFixture(t, tt.file), Keys(keys.all(), v), Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,7 +287,7 @@ func TestParseMessage_SignatureResults(t *testing.T) {
 // signed entity's own header fields are not shown as text.
 func TestParseMessage_OuterHeadersNeverSigned(t *testing.T) {
 	keys := loadKeys(t)
-	m, err := ParseMessage(readFixture(t, "inner-headers.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+	m, err := ParseMessage(readFixture(t, "inner-headers.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestParseMessage_OuterHeadersNeverSigned(t *testing.T) {
 	// The same message with the outer Subject changed still verifies:
 	// the outer header is not covered, and nobody may think it is.
 	raw := bytes.Replace(readFixture(t, "inner-headers.eml"), []byte("Subject: Quarterly numbers"), []byte("Subject: You are fired"), 1)
-	m, err = ParseMessage(raw, keys.all(), keys.researcher, Limits{}, testNow)
+	m, err = ParseMessage(raw, Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestParseMessage_OuterHeadersNeverSigned(t *testing.T) {
 
 func TestParseMessage_ForwardedSignedMail(t *testing.T) {
 	keys := loadKeys(t)
-	m, err := ParseMessage(readFixture(t, "forwarded-signed.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+	m, err := ParseMessage(readFixture(t, "forwarded-signed.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestParseMessage_ClearsignedAltered(t *testing.T) {
 			if !bytes.Contains(raw, []byte(tt.old)) {
 				t.Fatalf("fixture lacks %q", tt.old)
 			}
-			m, err := ParseMessage(bytes.Replace(raw, []byte(tt.old), []byte(tt.new), 1), nil, keys.researcher, Limits{}, testNow)
+			m, err := ParseMessage(bytes.Replace(raw, []byte(tt.old), []byte(tt.new), 1), Keys(nil, keys.researcher), Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,7 +387,7 @@ func TestParseMessage_AlteredSignedParts(t *testing.T) {
 			if !bytes.Contains(raw, []byte(tt.old)) {
 				t.Fatalf("fixture lacks %q", tt.old)
 			}
-			m, err := ParseMessage(bytes.Replace(raw, []byte(tt.old), []byte(tt.new), 1), nil, keys.researcher, Limits{}, testNow)
+			m, err := ParseMessage(bytes.Replace(raw, []byte(tt.old), []byte(tt.new), 1), Keys(nil, keys.researcher), Limits{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -421,7 +421,7 @@ func TestParseMessage_SignatureTime(t *testing.T) {
 		}
 		raw := "From: res@earcher.example\r\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\r\n\r\n" +
 			"--s\r\n" + entity + "\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n" + sig.String() + "\r\n--s--\r\n"
-		m, err := ParseMessage([]byte(raw), nil, openpgp.EntityList{signer}, Limits{}, testNow)
+		m, err := ParseMessage([]byte(raw), Keys(nil, openpgp.EntityList{signer}), Limits{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -437,7 +437,7 @@ func TestParseMessage_SignatureTime(t *testing.T) {
 // saying why), never "undecryptable".
 func TestParseMessage_ManySignatures(t *testing.T) {
 	keys := loadKeys(t)
-	m, err := ParseMessage(readFixture(t, "many-signatures.eml"), keys.all(), keys.researcher, Limits{}, testNow)
+	m, err := ParseMessage(readFixture(t, "many-signatures.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -281,8 +281,8 @@ func (p *parser) otherRecipients(sig *packet.Signature) string {
 		return ""
 	}
 	for _, r := range sig.IntendedRecipients {
-		for _, e := range p.keyring {
-			if e.PrimaryKey != nil && bytes.Equal(r.Fingerprint, e.PrimaryKey.Fingerprint) && e.PrivateKey != nil {
+		for _, k := range p.keys.KeysById(0) { // every key that decrypts: ours
+			if k.PrivateKey != nil && k.Entity != nil && k.Entity.PrimaryKey != nil && bytes.Equal(r.Fingerprint, k.Entity.PrimaryKey.Fingerprint) {
 				return ""
 			}
 		}
@@ -484,7 +484,7 @@ func (p *parser) verifyDetached(signed, sigData []byte) (out []triage.Signature)
 			}
 			r := readRawSignature(op.Contents)
 			s := unparsed(r)
-			if es := p.keyring.EntitiesById(r.keyID); r.keyID != 0 && len(es) > 0 {
+			if es := p.keys.EntitiesById(r.keyID); r.keyID != 0 && len(es) > 0 {
 				s.Fingerprint = Fingerprint(es[0])
 				s.SignerUserID = primaryUserID(es[0])
 				s.FromMatches = p.fromMatches(es[0])
@@ -502,7 +502,7 @@ func (p *parser) verifyDetached(signed, sigData []byte) (out []triage.Signature)
 	}
 	if parsed > 0 {
 		cfg := p.config(0)
-		md, err := openpgp.VerifyDetachedSignatureReader(p.keyring, bytes.NewReader(signed), bytes.NewReader(raw), cfg)
+		md, err := openpgp.VerifyDetachedSignatureReader(p.keys, bytes.NewReader(signed), bytes.NewReader(raw), cfg)
 		switch {
 		case err != nil:
 			out = append(out, triage.Signature{Status: triage.SignatureBad, Reason: "the signature cannot be read: " + err.Error()})

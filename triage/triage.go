@@ -190,8 +190,12 @@ type RawMessage struct {
 	MailFrom   string   // the envelope sender (may be empty: a bounce)
 	Recipients []string // the envelope recipients we accepted
 	RemoteAddr string
-	ReceivedAt time.Time
-	Data       []byte
+	ReceivedAt time.Time // when the transfer began (DATA)
+	// StoredAt is when the message was committed, which is when the
+	// sender got its 250 (set by the store; zero for messages stored
+	// before it recorded it).
+	StoredAt time.Time
+	Data     []byte
 }
 
 // ReportFilter narrows a list of reports. The zero value lists all.

@@ -755,7 +755,10 @@ func TestAuditLog(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	e := newEnv(t)
+	var latency triage.Histogram
+	latency.Observe(30 * time.Millisecond)
+	latency.Observe(2 * time.Second)
+	e := newEnv(t, func(c *web.Config) { c.FilingLatency = &latency })
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	token := e.newToken(admin.ID)
 	e.signIn(e.client(), viewerEmail, "wrong")
@@ -781,7 +784,14 @@ func TestMetrics(t *testing.T) {
 		`secinbox_reports_open{severity="none"} 0` + "\n",
 		`secinbox_reports_open{severity="unscored"} 1` + "\n",
 		"secinbox_messages_received_total 2\n",
-		"secinbox_intake_queue 0\n",
+		"secinbox_intake_backlog 0\n",
+		"# TYPE secinbox_intake_filing_seconds histogram\n",
+		`secinbox_intake_filing_seconds_bucket{le="0.025"} 0` + "\n",
+		`secinbox_intake_filing_seconds_bucket{le="0.05"} 1` + "\n",
+		`secinbox_intake_filing_seconds_bucket{le="2.5"} 2` + "\n",
+		`secinbox_intake_filing_seconds_bucket{le="+Inf"} 2` + "\n",
+		"secinbox_intake_filing_seconds_sum 2.03\n",
+		"secinbox_intake_filing_seconds_count 2\n",
 		`secinbox_users{role="admin"} 1` + "\n",
 		`secinbox_users{role="viewer"} 1` + "\n",
 		`secinbox_auth_failures_total{kind="password"} 1` + "\n",
@@ -791,8 +801,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	// Every sample line is "name{labels} integer".
-	sample := regexp.MustCompile(`^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+$`)
+	// Every sample line is "name{labels} number".
+	sample := regexp.MustCompile(`^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?$`)
 	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
 		if !strings.HasPrefix(line, "# ") && !sample.MatchString(line) {
 			t.Errorf("bad sample line %q", line)

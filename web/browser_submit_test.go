@@ -182,7 +182,7 @@ func testWebFormEncrypts(t *testing.T, browser context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := pgp.ParseMessage(raw.Data, openpgp.EntityList{s.key}, nil, pgp.DefaultLimits(), time.Now())
+	msg, err := pgp.ParseMessage(raw.Data, pgp.Keys(openpgp.EntityList{s.key}, nil), pgp.DefaultLimits(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func testWebFormNoScript(t *testing.T, browser context.Context) {
 	if strings.Contains(string(raw.Data), "CSRF") || strings.Contains(string(raw.Data), "No token") {
 		t.Error("the stored message holds the report in the clear")
 	}
-	msg, err := pgp.ParseMessage(raw.Data, openpgp.EntityList{s.key}, nil, pgp.DefaultLimits(), time.Now())
+	msg, err := pgp.ParseMessage(raw.Data, pgp.Keys(openpgp.EntityList{s.key}, nil), pgp.DefaultLimits(), time.Now())
 	if err != nil || !msg.Decrypted || msg.Title() != "CSRF on /settings" || !strings.Contains(msg.Text, "No token on the settings form.") {
 		t.Errorf("stored message: err %v, title %q, text %q", err, msg.Title(), msg.Text)
 	}

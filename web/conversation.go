@@ -22,8 +22,8 @@ import (
 // kickSender wakes the mail sender after mail was queued, if cmd gave a
 // way to.
 func (s *server) kickSender() {
-	if s.mailQueued != nil {
-		s.mailQueued()
+	if s.mailOutbox != nil {
+		s.mailOutbox.Wake()
 	}
 }
 

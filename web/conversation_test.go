@@ -36,7 +36,7 @@ func newConvEnv(t *testing.T, opts ...envOption) *convEnv {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	opts = append([]envOption{func(c *web.Config) {
 		c.LinkKey = key
-		c.MailQueued = func() { kicks.Add(1) }
+		c.Outbox = triage.WakeFunc(func() { kicks.Add(1) })
 	}}, opts...)
 	e := newEnv(t, opts...)
 	te := &triageEnv{env: e}
@@ -247,8 +247,7 @@ func TestTimeline(t *testing.T) {
 	if err := ce.db.AddWebReply(ctx, in, triage.Actor{}); err != nil {
 		t.Fatal(err)
 	}
-	ce.clock.Set(t0.Add(-80 * time.Minute))
-	ce.db.Now = ce.clock.Now
+	ce.clock.Set(t0.Add(-80 * time.Minute)) // the database's clock too (newEnv)
 	if code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID), ce.triagerToken, map[string]string{"body": "Thanks."}); code != http.StatusCreated {
 		t.Fatalf("reply: %d %v", code, m)
 	}

@@ -56,8 +56,12 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	m.sample("secinbox_reports_filed_total", st.ReportsTotal)
 	m.family("secinbox_messages_received_total", "counter", "Messages accepted over SMTP since the database was created.")
 	m.sample("secinbox_messages_received_total", st.MessagesTotal)
-	m.family("secinbox_intake_queue", "gauge", "Messages accepted but not yet filed as reports.")
+	m.family("secinbox_intake_backlog", "gauge", "Messages committed (answered 250) but not yet filed as reports.")
+	m.sample("secinbox_intake_backlog", st.MessagesPending)
+	m.family("secinbox_intake_queue", "gauge", "Deprecated: secinbox_intake_backlog.")
 	m.sample("secinbox_intake_queue", st.MessagesPending)
+	m.histogram("secinbox_intake_filing_seconds", "Time from a message's 250 to its filing (decrypted, verified, on the board, acknowledgement queued), since this process started.",
+		s.filingLatency.Snapshot())
 
 	s.mailboxMetrics(m)
 
@@ -110,6 +114,17 @@ func (m metricWriter) sample(name string, v int64, labels ...string) {
 		m.b.WriteString("{" + strings.Join(pairs, ",") + "}")
 	}
 	m.b.WriteString(" " + strconv.FormatInt(v, 10) + "\n")
+}
+
+// histogram writes a histogram family of seconds from h.
+func (m metricWriter) histogram(name, help string, h triage.HistogramSnapshot) {
+	m.family(name, "histogram", help)
+	for i, le := range triage.LatencyBuckets {
+		fmt.Fprintf(m.b, "%s_bucket{le=\"%s\"} %d\n", name, strconv.FormatFloat(le.Seconds(), 'g', -1, 64), h.Cumulative[i])
+	}
+	fmt.Fprintf(m.b, "%s_bucket{le=\"+Inf\"} %d\n", name, h.Count)
+	fmt.Fprintf(m.b, "%s_sum %s\n", name, strconv.FormatFloat(h.Sum.Seconds(), 'g', -1, 64))
+	fmt.Fprintf(m.b, "%s_count %d\n", name, h.Count)
 }
 
 // escapeLabel escapes a label value: backslash, double quote, newline.

@@ -420,7 +420,11 @@ func (e *env) fileMessage(data []byte) *triage.Report {
 	if err := e.db.AddRawMessage(ctx, raw); err != nil {
 		e.t.Fatal(err)
 	}
-	p := inbox.NewProcessor(e.db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: e.db, Conversation: e.db,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	if err := p.File(ctx, raw.ID); err != nil {
 		e.t.Fatal(err)
 	}

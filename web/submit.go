@@ -345,7 +345,7 @@ func (s *server) storeSubmission(r *http.Request, contact string, armored []byte
 		return "", fmt.Errorf("web: web form: store: %w", err)
 	}
 	if s.intake != nil {
-		s.intake(raw.ID)
+		s.intake.Wake()
 	}
 	s.log.InfoContext(r.Context(), "web form: report stored", "raw_message", raw.ID, "encrypted_in_browser", inBrowser)
 	return s.publicURL + "/status/" + triage.LinkToken(s.linkKey, triage.LinkStatus, raw.ID, nonce), nil

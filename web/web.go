@@ -79,7 +79,7 @@ type Config struct {
 	LinkKey []byte
 	// Intake, when set, asks intake to file a web submission just stored
 	// as raw message id; otherwise the next catch-up files it.
-	Intake func(rawID int64)
+	Intake triage.Waker
 	// ClearSign, when set, signs security.txt with the team key (an
 	// OpenPGP cleartext signature); nil serves it unsigned.
 	ClearSign func(ctx context.Context, text []byte) ([]byte, error)
@@ -102,10 +102,10 @@ type Config struct {
 	// smtp.example.com:587", "maildir data/maildir", or "" when no relay
 	// is configured and mail stays queued.
 	OutboundMail string
-	// MailQueued, when set, is called after a mail is queued in the
-	// outbox (a staff reply, a credit offer, a retry), so the sender
-	// tries it now instead of at its next poll. It must not block.
-	MailQueued func()
+	// Outbox, when set, is woken after a mail is queued in the outbox (a
+	// staff reply, a credit offer, a retry), so the sender tries it now
+	// instead of at its next poll.
+	Outbox triage.Waker
 
 	// Uses records the last use of sessions and API tokens; the caller
 	// runs it (UseRecorder.Run). Nil: a recorder on Store that nobody
@@ -123,6 +123,10 @@ type Config struct {
 	// OIDC, when set, turns on single sign-on with an OpenID Connect
 	// provider (oidc.go); password sign-in is then for admins only.
 	OIDC *OIDCConfig
+
+	// FilingLatency, when set, is intake's record of the time from each
+	// message's 250 to its filing, shown on /metrics.
+	FilingLatency *triage.Histogram
 }
 
 // server holds what every handler needs.
@@ -145,11 +149,12 @@ type server struct {
 	wkd            map[string]bool // z-base-32 hashes of the local parts WKD serves
 	keyFinder      KeyFinder       // nil: no key lookups
 	reverifier     Reverifier      // nil: lookups do not verify again
-	acct           *accounts       // sign-in limits, two-factor sealing (account.go)
-	sso            *sso            // single sign-on (oidc.go); nil: off
+	filingLatency  *triage.Histogram
+	acct           *accounts // sign-in limits, two-factor sealing (account.go)
+	sso            *sso      // single sign-on (oidc.go); nil: off
 
 	linkKey    []byte
-	intake     func(rawID int64)
+	intake     triage.Waker
 	clearSign  func(ctx context.Context, text []byte) ([]byte, error)
 	detachSign func(ctx context.Context, data []byte) ([]byte, error)
 	// advisoryPublisher is Config.AdvisoryPublisher (advisory.go).
@@ -160,7 +165,7 @@ type server struct {
 	outboundMail      string
 	// submitLimits are the per-IP limits of the web form and status pages.
 	submitLimits *submitLimiters
-	mailQueued   func() // nil: the sender finds new mail at its next poll
+	mailOutbox   triage.Waker // nil: the sender finds new mail at its next poll
 	uses         *UseRecorder
 	mailboxes    func() []triage.MailboxStatus // nil: no mailbox intake
 
@@ -218,13 +223,14 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		stxtCSAF:          cfg.SecurityTxtCSAF,
 		outboundMail:      cfg.OutboundMail,
 		submitLimits:      newSubmitLimiters(),
-		mailQueued:        cfg.MailQueued,
 		uses:              cfg.Uses,
 		mtaSTSPolicy:      cfg.MTASTSPolicy,
 		mailboxes:         cfg.Mailboxes,
 		detachSign:        cfg.DetachSign,
 		advisoryPublisher: strings.TrimSpace(cfg.AdvisoryPublisher),
 		cve:               cfg.CVEServices,
+		filingLatency:     cfg.FilingLatency,
+		mailOutbox:        cfg.Outbox,
 	}
 	if s.uses == nil {
 		s.uses = NewUseRecorder(cfg.Store, cfg.Logger)

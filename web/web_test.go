@@ -73,13 +73,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "secinbox.db")
-	d, err := db.Open(ctx, path)
+	clk := &clock{t: t0}
+	d, err := db.OpenWith(ctx, path, db.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	e := &env{t: t, db: d, clock: &clock{t: t0}, path: path, uses: web.NewUseRecorder(d, nil)}
-	d.Now = e.clock.Now
+	e := &env{t: t, db: d, clock: clk, path: path, uses: web.NewUseRecorder(d, nil)}
 
 	hash, err := bcrypt.GenerateFromPassword([]byte(viewerPassword), bcrypt.MinCost)
 	if err != nil {

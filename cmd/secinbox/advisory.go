@@ -1,19 +1,9 @@
 package main
 
 import (
-	"context"
-	"time"
-
 	"github.com/secinbox/secinbox/cveservices"
-	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/web"
 )
-
-// detachSign is web's Config.DetachSign: a published CSAF document's
-// detached .asc, by the primary team key of the moment.
-func (kr *keyring) detachSign(ctx context.Context, data []byte) ([]byte, error) {
-	return pgp.DetachSign(data, kr.current(ctx).primary, time.Now())
-}
 
 // cveServices builds the CVE Services client from -cve-api-user,
 // -cve-api-org and the key (-cve-api-key or -cve-api-key-file): all of

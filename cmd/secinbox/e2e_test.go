@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // crlf turns LF line endings into CRLF, as messages travel on the wire.
@@ -268,6 +270,53 @@ func storedMessages(t *testing.T, data string) map[[32]byte]bool {
 	return out
 }
 
+// checkFiledOnce waits until the server in data has filed every stored
+// message, then checks that each is one report, tracking ids following
+// the order the messages were stored.
+func checkFiledOnce(t *testing.T, data string) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(data, "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	deadline := time.Now().Add(time.Minute) // a safety net only
+	for {
+		pending, err := d.PendingRawMessages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still not filed after the restart", len(pending))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	reports, err := d.Reports(ctx, triage.ReportFilter{Limit: db.MaxReportLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := storedMessages(t, data)
+	if len(reports) != len(stored) {
+		t.Errorf("%d reports for %d stored messages, want one each", len(reports), len(stored))
+	}
+	sort.Slice(reports, func(i, j int) bool { return reports[i].MessageID < reports[j].MessageID })
+	for i := 1; i < len(reports); i++ {
+		a, b := reports[i-1], reports[i]
+		if a.MessageID == b.MessageID {
+			t.Errorf("message %d filed twice", a.MessageID)
+		}
+		if a.TrackingID >= b.TrackingID {
+			t.Errorf("message %d filed as %s, after message %d as %s: tracking ids out of order",
+				b.MessageID, b.TrackingID, a.MessageID, a.TrackingID)
+		}
+	}
+	t.Logf("%d messages filed once each, in order", len(reports))
+}
+
 func durabilityMessage(n int) string {
 	return crlf(fmt.Sprintf("From: r@example.org\nTo: security@localhost\nSubject: durability %d\n\n", n) +
 		strings.Repeat(fmt.Sprintf("report %d: the quick brown fox jumps over the lazy dog\n", n), 100))
@@ -316,8 +365,10 @@ func TestDurability_Kill9(t *testing.T) {
 }
 
 // TestDurability_Kill9UnderLoad kills the server while several clients
-// send at once: every acknowledged message survives, and nothing stored is
-// a fragment of a message.
+// send at once and intake files: every acknowledged message survives,
+// nothing stored is a fragment of a message, and after the restart every
+// stored message is filed exactly once, tracking ids in the order the
+// messages were stored.
 func TestDurability_Kill9UnderLoad(t *testing.T) {
 	data := t.TempDir()
 	p := startProc(t, data)
@@ -347,6 +398,7 @@ func TestDurability_Kill9UnderLoad(t *testing.T) {
 	close(ackedc)
 
 	p = startProc(t, data)
+	checkFiledOnce(t, data)
 	p.terminate(t)
 	stored := storedMessages(t, data)
 	n := 0

@@ -21,6 +21,7 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/teamkey"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -453,7 +454,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer d.Close()
-		k, err := storedKey(e, []byte(testPassphrase), true, now)
+		k, err := teamkey.Locked(e, []byte(testPassphrase), true, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -546,12 +547,12 @@ func TestKeyring_LiveReload(t *testing.T) {
 	defer d.Close()
 	var logs syncBuffer
 	log := newLogger(&Config{LogFormat: "json"}, &logs)
-	kr, err := openKeyring(ctx, d, cfg, []byte(testPassphrase), log)
+	kr, err := teamkey.Open(ctx, teamkey.Config{Store: d, Passphrase: []byte(testPassphrase), Domain: cfg.Domain, Lifetime: cfg.KeyLifetime, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := kr.publishedKey(ctx).Fingerprint
-	firstKeys, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.publishedKey(ctx).Armored))
+	first := kr.Published(ctx).Fingerprint
+	firstKeys, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.Published(ctx).Armored))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,7 +565,7 @@ func TestKeyring_LiveReload(t *testing.T) {
 	}
 	toFirst := encryptTo(firstKeys, "to the first key")
 	decrypts := func(msg []byte, want string) bool {
-		m, err := pgp.ParseMessage(msg, kr.decryptionKeys(), nil, pgp.DefaultLimits(), time.Now())
+		m, err := pgp.ParseMessage(msg, kr.Decryption(), pgp.DefaultLimits(), time.Now())
 		return err == nil && m.Decrypted && strings.Contains(m.Text, want)
 	}
 
@@ -579,7 +580,7 @@ func TestKeyring_LiveReload(t *testing.T) {
 					return
 				default:
 				}
-				if k := kr.publishedKey(ctx); len(k.Armored) == 0 || len(k.Binary) == 0 {
+				if k := kr.Published(ctx); len(k.Armored) == 0 || len(k.Binary) == 0 {
 					done <- fmt.Errorf("published key without bytes")
 					return
 				}
@@ -604,11 +605,11 @@ func TestKeyring_LiveReload(t *testing.T) {
 	}()
 
 	cli(t, data, "", "key", "rotate")
-	second := kr.publishedKey(ctx).Fingerprint
+	second := kr.Published(ctx).Fingerprint
 	if second == first {
 		t.Fatal("the keyring did not pick up the rotation")
 	}
-	secondKeys, _ := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.publishedKey(ctx).Armored))
+	secondKeys, _ := openpgp.ReadArmoredKeyRing(bytes.NewReader(kr.Published(ctx).Armored))
 	if !decrypts(encryptTo(secondKeys, "to the second key"), "to the second key") {
 		t.Error("mail to the rotated key does not decrypt")
 	}
@@ -619,14 +620,14 @@ func TestKeyring_LiveReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := storedKey(other, []byte("another passphrase"), true, time.Now())
+	bad, err := teamkey.Locked(other, []byte("another passphrase"), true, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := d.AddTeamKey(ctx, bad); err != nil {
 		t.Fatal(err)
 	}
-	if got := kr.publishedKey(ctx).Fingerprint; got != second {
+	if got := kr.Published(ctx).Fingerprint; got != second {
 		t.Errorf("after an unusable change the keyring publishes %s, want %s still", got, second)
 	}
 	close(stop)

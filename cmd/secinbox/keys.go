@@ -5,25 +5,21 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/teamkey"
 	"github.com/secinbox/secinbox/triage"
-	"github.com/secinbox/secinbox/web"
 )
 
 // devPassphraseFile is where a development passphrase is kept when none
@@ -94,248 +90,9 @@ func readSecretFile(what, file string) ([]byte, error) {
 	return b, nil
 }
 
-// The team keyring. Keys are stored locked (triage.TeamKey); the server
-// unlocks them at start and again whenever the keyring generation in the
-// database moves, which every change to team_keys does (migration 0005).
-// So `secinbox key rotate`, run while the server is up, is published and
-// decrypts from the next request or message on, without a restart.
-
-// teamKeys is one generation of the team's keyring, unlocked for use.
-type teamKeys struct {
-	generation int64
-	primary    *openpgp.Entity
-	all        openpgp.EntityList // the keys in use (not retired), primary first: all decrypt
-	published  web.PublishedKey   // the primary's public key, as the public endpoints serve it
-}
-
-// errKeyUnusable marks a load failure that retrying will not cure (a key
-// the passphrase does not unlock, no key in use), as opposed to a busy
-// database.
-var errKeyUnusable = errors.New("team keyring unusable")
-
-// keyring is the running server's view of the team keys.
-type keyring struct {
-	db  *db.DB
-	log *slog.Logger
-	now func() time.Time
-	// pass stays in memory for the server's life, as the unlocked keys
-	// do: a key added while it runs must be unlocked with it.
-	pass []byte
-	cur  atomic.Pointer[teamKeys]
-
-	mu       sync.Mutex                 // serializes reloads; guards the fields below
-	failed   int64                      // a generation that could not be loaded: not retried
-	unlocked map[string]*openpgp.Entity // by fingerprint: unlocking costs a slow S2K
-}
-
-// openKeyring unlocks the team's keys, generating the first one when the
-// keyring is empty. A key the passphrase does not unlock is an error.
-func openKeyring(ctx context.Context, d *db.DB, cfg *Config, pass []byte, log *slog.Logger) (*keyring, error) {
-	stored, err := d.TeamKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(stored) == 0 {
-		e, err := pgp.GenerateKey("Security Team", "security@"+cfg.Domain, time.Now(), cfg.KeyLifetime)
-		if err != nil {
-			return nil, fmt.Errorf("generate team key: %w", err)
-		}
-		k, err := storedKey(e, pass, true, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		ev := keyAudit(triage.ActorSystem, triage.AuditKeyGenerate, k.Fingerprint, map[string]any{
-			"algorithm": pgp.Algorithm(e), "user_id": k.UserID, "expires": k.ExpiresAt})
-		if err := d.AddTeamKey(ctx, k, ev); err != nil {
-			return nil, fmt.Errorf("store team key: %w", err)
-		}
-		log.Info("generated the team key", "fingerprint", k.Fingerprint, "uid", k.UserID, "expires", k.ExpiresAt)
-	}
-	kr := &keyring{db: d, log: log, now: time.Now, pass: pass, unlocked: map[string]*openpgp.Entity{}}
-	kr.mu.Lock()
-	defer kr.mu.Unlock()
-	tk, err := kr.load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kr.cur.Store(tk)
-	logKeyExpiry(log, tk, kr.now())
-	return kr, nil
-}
-
-// load reads and unlocks the keys in use. kr.mu must be held.
-func (kr *keyring) load(ctx context.Context) (*teamKeys, error) {
-	// The generation first: keys read after it are at least that new, so
-	// a change in between only costs one more reload.
-	gen, err := kr.db.TeamKeyringGeneration(ctx)
-	if err != nil {
-		return nil, err
-	}
-	stored, err := kr.db.TeamKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tk := &teamKeys{generation: gen}
-	for _, k := range stored { // primary first
-		if !k.RetiredAt.IsZero() {
-			continue
-		}
-		e, ok := kr.unlocked[k.Fingerprint]
-		if !ok {
-			es, err := pgp.ReadSecretKeys(k.ArmoredSecret, kr.pass)
-			if err == nil && len(es) != 1 {
-				err = fmt.Errorf("%d keys stored as one", len(es))
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%w: unlock team key %s (is the key passphrase right?): %w", errKeyUnusable, k.Fingerprint, err)
-			}
-			e = es[0]
-			kr.unlocked[k.Fingerprint] = e
-		}
-		tk.all = append(tk.all, e)
-	}
-	if len(tk.all) == 0 {
-		return nil, fmt.Errorf("%w: no team key in use: import one with 'secinbox key import'", errKeyUnusable)
-	}
-	tk.primary = tk.all[0]
-	armored, err := pgp.ArmorPublicKey(tk.primary)
-	if err != nil {
-		return nil, err
-	}
-	binary, err := pgp.PublicKeyBytes(tk.primary)
-	if err != nil {
-		return nil, err
-	}
-	tk.published = web.PublishedKey{Armored: armored, Binary: binary, Fingerprint: pgp.Fingerprint(tk.primary),
-		Expires: encryptUntil(tk.primary, kr.now())}
-	return tk, nil
-}
-
-// current returns the keyring, reloaded first if the stored keys changed
-// since it was loaded. The check is one read of one row. If the reload
-// fails, the keys loaded before stay in use and the failure is logged.
-func (kr *keyring) current(ctx context.Context) *teamKeys {
-	cur := kr.cur.Load()
-	gen, err := kr.db.TeamKeyringGeneration(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			kr.log.Warn("team keyring: reading its generation", "err", err)
-		}
-		return cur
-	}
-	if gen == cur.generation {
-		return cur
-	}
-	kr.mu.Lock()
-	defer kr.mu.Unlock()
-	if cur = kr.cur.Load(); gen == cur.generation || gen == kr.failed {
-		return cur
-	}
-	next, err := kr.load(ctx)
-	if err != nil {
-		if errors.Is(err, errKeyUnusable) {
-			kr.failed = gen
-			kr.log.Error("team keyring changed but cannot be used; still using the keys loaded before", "generation", gen, "err", err)
-		} else if ctx.Err() == nil {
-			kr.log.Warn("team keyring changed; reloading failed, will retry", "generation", gen, "err", err)
-		}
-		return cur
-	}
-	kr.cur.Store(next)
-	kr.log.Info("team keyring reloaded", "generation", next.generation, "primary", next.published.Fingerprint, "keys", len(next.all))
-	if next.published.Fingerprint != cur.published.Fingerprint {
-		kr.log.Info("team primary key changed: publishing the new key", "old", cur.published.Fingerprint, "new", next.published.Fingerprint)
-		logKeyExpiry(kr.log, next, kr.now())
-	}
-	return next
-}
-
-// decryptionKeys is the processor's KeySource: every key in use.
-func (kr *keyring) decryptionKeys() openpgp.EntityList {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return kr.current(ctx).all
-}
-
-// publishedKey is web's TeamKey: the primary public key.
-func (kr *keyring) publishedKey(ctx context.Context) web.PublishedKey {
-	return kr.current(ctx).published
-}
-
-// watchExpiry logs the primary key's expiry daily (openKeyring did at
-// start): a warning from triage.KeyExpiryWarning before, an error once
-// expired.
-func (kr *keyring) watchExpiry(ctx context.Context) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			logKeyExpiry(kr.log, kr.current(ctx), kr.now())
-		}
-	}
-}
-
-// logKeyExpiry logs tk's primary key expiry if it is near or past.
-func logKeyExpiry(log *slog.Logger, tk *teamKeys, now time.Time) {
-	k := tk.published
-	switch triage.KeyExpiryAt(k.Expires, now) {
-	case triage.KeyExpired:
-		log.Error("the team's primary key has expired: researchers cannot encrypt to it; run 'secinbox key rotate'",
-			"fingerprint", k.Fingerprint, "expired", k.Expires)
-	case triage.KeyExpiringSoon:
-		log.Warn("the team's primary key expires soon: run 'secinbox key rotate' so researchers can fetch the new key in time",
-			"fingerprint", k.Fingerprint, "expires", k.Expires, "days_left", int(k.Expires.Sub(now).Hours()/24))
-	}
-}
-
-// encryptUntil is when researchers stop being able to encrypt to e (zero:
-// never); for a key nothing of which can be encrypted to at now, when
-// that became so, or now if that is not known (a revoked key).
-func encryptUntil(e *openpgp.Entity, now time.Time) time.Time {
-	exp, ok := pgp.EncryptionExpiry(e, now)
-	if !ok && exp.IsZero() {
-		return now.UTC().Truncate(time.Second)
-	}
-	return exp.UTC()
-}
-
-// storedKey locks e under pass for storage.
-func storedKey(e *openpgp.Entity, pass []byte, primary bool, now time.Time) (*triage.TeamKey, error) {
-	sec, err := pgp.LockKey(e, pass)
-	if err != nil {
-		return nil, fmt.Errorf("protect team key: %w", err)
-	}
-	pub, err := pgp.ArmorPublicKey(e)
-	if err != nil {
-		return nil, err
-	}
-	return &triage.TeamKey{
-		Fingerprint:   pgp.Fingerprint(e),
-		UserID:        pgp.PrimaryUserID(e),
-		ArmoredSecret: sec,
-		ArmoredPublic: pub,
-		CreatedAt:     e.PrimaryKey.CreationTime.UTC(),
-		ExpiresAt:     encryptUntil(e, now),
-		Primary:       primary,
-	}, nil
-}
-
-// keyAudit is the audit event of a key operation by actor (triage.ActorCLI
-// or ActorSystem) on key fpr. detail is a few plain facts, never a secret;
-// the operating-system user running the command is added to it.
-func keyAudit(actor, action, fpr string, detail map[string]any) *triage.AuditEvent {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	if u, err := user.Current(); err == nil {
-		detail["os_user"] = u.Username
-	}
-	b, _ := json.Marshal(detail)
-	return &triage.AuditEvent{ActorEmail: actor, Action: action, Target: "key:" + fpr, Detail: string(b)}
-}
+// The team keyring itself (loading, reloading, signing, publishing, and
+// the key operations below) is package teamkey; these are the key
+// subcommands' command lines.
 
 // openData creates the data directory (0700) and opens the database,
 // creating it: what `secinbox serve` does on its first start. With a
@@ -369,39 +126,6 @@ func storedTeamKeys(ctx context.Context, cfg *Config) ([]*triage.TeamKey, error)
 	}
 	defer d.Close()
 	return d.TeamKeys(ctx)
-}
-
-// findStoredKey returns the stored key id names: its fingerprint, or its
-// key ID (the last 16 hex digits), with or without spaces and "0x".
-func findStoredKey(keys []*triage.TeamKey, id string) (*triage.TeamKey, error) {
-	norm := strings.TrimPrefix(strings.ToUpper(strings.Join(strings.Fields(id), "")), "0X")
-	var found []*triage.TeamKey
-	for _, k := range keys {
-		if len(norm) >= 16 && (k.Fingerprint == norm || (len(norm) == 16 && strings.HasSuffix(k.Fingerprint, norm))) {
-			found = append(found, k)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return nil, fmt.Errorf("no team key %q: give a fingerprint or 16-digit key ID from 'secinbox key list'", id)
-	case 1:
-		return found[0], nil
-	}
-	return nil, fmt.Errorf("%q names %d team keys: give the whole fingerprint", id, len(found))
-}
-
-// unlockStored unlocks a stored key with the key passphrase, which proves
-// the passphrase is the one the server uses before anything is stored
-// under it.
-func unlockStored(k *triage.TeamKey, pass []byte) (*openpgp.Entity, error) {
-	es, err := pgp.ReadSecretKeys(k.ArmoredSecret, pass)
-	if errors.Is(err, pgp.ErrBadPassphrase) {
-		return nil, fmt.Errorf("the key passphrase (SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE) does not unlock team key %s: use the server's", k.Fingerprint)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("team key %s: %w", k.Fingerprint, err)
-	}
-	return es[0], nil
 }
 
 // keyCommand is what every key subcommand that changes the keyring
@@ -454,44 +178,14 @@ func cmdKeyExport(ctx context.Context, e *env) error {
 		return err
 	}
 	defer d.Close()
-	keys, err := d.TeamKeys(ctx)
+	out, fprs, err := teamkey.Export(ctx, d, *id, *all, *secretToo)
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		return errors.New("no team key yet: run 'secinbox serve' once to generate one, or 'secinbox key import'")
-	}
-	switch {
-	case *id != "":
-		k, err := findStoredKey(keys, *id)
-		if err != nil {
-			return err
-		}
-		keys = []*triage.TeamKey{k}
-	case !*all:
-		keys = keys[:1] // primary first
-	}
-	var out bytes.Buffer
-	fprs := make([]string, 0, len(keys))
-	for _, k := range keys {
-		block := k.ArmoredPublic
-		if *secretToo {
-			block = k.ArmoredSecret // locked: LockKey is the only way in
-		}
-		out.Write(block)
-		if !bytes.HasSuffix(block, []byte("\n")) {
-			out.WriteByte('\n') // the next block's BEGIN line must start a line
-		}
-		fprs = append(fprs, k.Fingerprint)
-	}
 	if *secretToo {
-		ev := keyAudit(triage.ActorCLI, triage.AuditKeyExport, strings.Join(fprs, ","), map[string]any{"secret": true})
-		if err := d.AddAudit(ctx, ev); err != nil {
-			return err
-		}
 		newLogger(&cfg, e.stderr).Info("exported team secret keys (passphrase-protected)", "keys", strings.Join(fprs, ","))
 	}
-	_, err = out.WriteTo(e.stdout)
+	_, err = e.stdout.Write(out)
 	return err
 }
 
@@ -562,7 +256,7 @@ func cmdKeyImport(ctx context.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("%s: not an OpenPGP key file: %w", file, err)
 	}
-	chosen, err := chooseImport(keys, file, *id, *all)
+	chosen, err := teamkey.ChooseImport(keys, file, *id, *all)
 	if err != nil {
 		return err
 	}
@@ -588,46 +282,15 @@ func cmdKeyImport(ctx context.Context, e *env) error {
 		return err
 	}
 	defer kc.close()
-	stored, err := kc.db.TeamKeys(ctx)
-	if err != nil {
-		return err
-	}
-	if len(stored) > 0 {
-		if _, err := unlockStored(stored[0], kc.pass); err != nil {
-			return err
-		}
-	}
-	now := time.Now()
-	// The first key of an empty keyring is published whatever the flag says.
-	makePrimary := *primary || len(stored) == 0
-	for i, ent := range chosen {
-		if err := checkImportable(ent, makePrimary && i == 0, now); err != nil {
-			return fmt.Errorf("%w; nothing was imported", err)
-		}
-		for _, k := range stored {
-			if k.Fingerprint == pgp.Fingerprint(ent) {
-				return fmt.Errorf("key %s is in the team keyring already (see 'secinbox key list'; 'secinbox key set-primary' publishes it); nothing was imported", k.Fingerprint)
-			}
-		}
-	}
-	for i, ent := range chosen {
-		isPrimary := makePrimary && i == 0
-		k, err := storedKey(ent, kc.pass, isPrimary, now)
-		if err != nil {
-			return err
-		}
-		ev := keyAudit(triage.ActorCLI, triage.AuditKeyImport, k.Fingerprint, map[string]any{
-			"algorithm": pgp.Algorithm(ent), "user_id": k.UserID, "primary": isPrimary, "expires": k.ExpiresAt})
-		if err := kc.db.AddTeamKey(ctx, k, ev); err != nil {
-			return fmt.Errorf("store key %s: %w", k.Fingerprint, err)
-		}
-		kc.log.Info("imported a team key", "fingerprint", k.Fingerprint, "uid", k.UserID, "primary", isPrimary, "expires", k.ExpiresAt)
+	stored, err := teamkey.Import(ctx, kc.db, kc.pass, chosen, *primary, time.Now())
+	for i, k := range stored {
+		kc.log.Info("imported a team key", "fingerprint", k.Fingerprint, "uid", k.UserID, "primary", k.Primary, "expires", k.ExpiresAt)
 		fmt.Fprintf(e.stdout, "imported %s %s\n", k.Fingerprint, k.UserID)
-		if isPrimary {
-			warnAddress(e.stderr, ent, kc.cfg.Domain)
+		if k.Primary {
+			warnAddress(e.stderr, chosen[i], kc.cfg.Domain)
 		}
 	}
-	return nil
+	return err
 }
 
 // readBounded reads file, refusing one larger than max bytes.
@@ -645,78 +308,6 @@ func readBounded(file string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d MiB: not a key export", file, max>>20)
 	}
 	return data, nil
-}
-
-// chooseImport picks the keys to import from a file's keys: the only
-// secret key, the one id names, or with all every secret key. It explains
-// what to do when the file holds no secret key or several.
-func chooseImport(keys openpgp.EntityList, file, id string, all bool) (openpgp.EntityList, error) {
-	var secret openpgp.EntityList
-	for _, k := range keys {
-		if pgp.HasSecret(k) {
-			secret = append(secret, k)
-		}
-	}
-	if id != "" {
-		for _, k := range keys {
-			if !pgp.KeyMatches(k, id) {
-				continue
-			}
-			if !pgp.HasSecret(k) {
-				return nil, fmt.Errorf("%s holds only the public part of key %s: export its secret key with 'gpg --export-secret-keys --armor %s'", file, pgp.Fingerprint(k), pgp.Fingerprint(k))
-			}
-			return openpgp.EntityList{k}, nil
-		}
-		return nil, fmt.Errorf("%s holds no key %s; it holds: %s", file, id, describeKeys(keys))
-	}
-	switch {
-	case len(secret) == 0:
-		return nil, fmt.Errorf("%s holds only public keys (%s), as 'gpg --export' writes them: secinbox needs the secret key, from 'gpg --export-secret-keys --armor KEYID'", file, describeKeys(keys))
-	case len(secret) > 1 && !all:
-		return nil, fmt.Errorf("%s holds %d secret keys: choose one with --key FINGERPRINT, or import them all with --all: %s", file, len(secret), describeKeys(secret))
-	}
-	return secret, nil
-}
-
-// describeKeys lists keys as "FINGERPRINT (ALGORITHM, USER ID)".
-func describeKeys(keys openpgp.EntityList) string {
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s (%s, %s)", pgp.Fingerprint(k), pgp.Algorithm(k), pgp.PrimaryUserID(k)))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// checkImportable refuses a key secinbox could not use: without its
-// primary secret key (LockKey needs it), without the secret of any
-// encryption subkey, or, to be primary, one researchers cannot encrypt
-// to at now.
-func checkImportable(e *openpgp.Entity, primary bool, now time.Time) error {
-	fpr := pgp.Fingerprint(e)
-	if e.PrivateKey == nil || e.PrivateKey.Dummy() {
-		return fmt.Errorf("key %s: the file lacks its primary secret key (exported with --export-secret-subkeys, or kept on a smartcard): export it with 'gpg --export-secret-keys --armor %s'", fpr, fpr)
-	}
-	decrypts := false
-	for _, s := range e.Subkeys {
-		if s.PrivateKey != nil && !s.PrivateKey.Dummy() && s.PublicKey.PubKeyAlgo.CanEncrypt() {
-			decrypts = true
-		}
-	}
-	if !decrypts && !e.PrimaryKey.PubKeyAlgo.CanEncrypt() {
-		return fmt.Errorf("key %s has no secret encryption key: it could not decrypt reports", fpr)
-	}
-	if !primary {
-		return nil
-	}
-	if exp, ok := pgp.EncryptionExpiry(e, now); !ok {
-		why := "it has no valid encryption subkey (expired or revoked)"
-		if !exp.IsZero() {
-			why = "it expired on " + exp.UTC().Format(time.DateOnly)
-		}
-		return fmt.Errorf("key %s cannot be the primary key: %s, so researchers could not encrypt to it. "+
-			"Extend it in GnuPG first (gpg --quick-set-expire), or import it with --primary=false to keep decrypting mail sent to it", fpr, why)
-	}
-	return nil
 }
 
 // warnAddress warns when none of e's user IDs is the address the team key
@@ -751,42 +342,21 @@ func cmdKeyRotate(ctx context.Context, e *env) error {
 		return err
 	}
 	defer kc.close()
-	keys, err := kc.db.TeamKeys(ctx)
+	r, err := teamkey.Rotate(ctx, kc.db, kc.pass, algo, kc.cfg.KeyLifetime, time.Now())
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 || !keys[0].Primary {
-		return errors.New("no primary team key to rotate: run 'secinbox serve' once to generate one, or 'secinbox key import'")
-	}
-	old, err := unlockStored(keys[0], kc.pass)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	next, certified, err := pgp.GenerateSuccessor(old, algo, now, kc.cfg.KeyLifetime)
-	if err != nil {
-		return err
-	}
-	k, err := storedKey(next, kc.pass, true, now)
-	if err != nil {
-		return err
-	}
-	ev := keyAudit(triage.ActorCLI, triage.AuditKeyRotate, k.Fingerprint, map[string]any{
-		"previous": keys[0].Fingerprint, "algorithm": pgp.Algorithm(next), "user_id": k.UserID,
-		"expires": k.ExpiresAt, "certified_by_previous": certified})
-	if err := kc.db.AddTeamKey(ctx, k, ev); err != nil {
-		return fmt.Errorf("store the new key: %w", err)
-	}
-	kc.log.Info("rotated the team key", "new", k.Fingerprint, "previous", keys[0].Fingerprint,
-		"algorithm", pgp.Algorithm(next), "expires", k.ExpiresAt, "certified_by_previous", certified)
+	k := r.New
+	kc.log.Info("rotated the team key", "new", k.Fingerprint, "previous", r.Previous.Fingerprint,
+		"algorithm", r.Algorithm, "expires", k.ExpiresAt, "certified_by_previous", r.Certified)
 	exp := "never"
 	if !k.ExpiresAt.IsZero() {
 		exp = k.ExpiresAt.Format(time.DateOnly)
 	}
-	fmt.Fprintf(e.stdout, "new primary key %s (%s, expires %s) %s\n", k.Fingerprint, pgp.Algorithm(next), exp, k.UserID)
+	fmt.Fprintf(e.stdout, "new primary key %s (%s, expires %s) %s\n", k.Fingerprint, r.Algorithm, exp, k.UserID)
 	fmt.Fprintf(e.stdout, "previous primary %s keeps decrypting; 'secinbox key retire %s' once no mail is encrypted to it any more\n",
-		keys[0].Fingerprint, keys[0].Fingerprint)
-	if !certified {
+		r.Previous.Fingerprint, r.Previous.Fingerprint)
+	if !r.Certified {
 		fmt.Fprintln(e.stdout, "the previous key could not certify the new one (it has expired or has no certification key)")
 	}
 	return nil
@@ -795,21 +365,13 @@ func cmdKeyRotate(ctx context.Context, e *env) error {
 // cmdKeySetPrimary publishes another stored key.
 func cmdKeySetPrimary(ctx context.Context, e *env) error {
 	var kc keyCommand
-	keys, k, err := kc.openWithKey(ctx, e, "usage: secinbox key set-primary FINGERPRINT")
+	id, err := kc.openWithKey(ctx, e, "usage: secinbox key set-primary FINGERPRINT")
 	defer kc.close()
 	if err != nil {
 		return err
 	}
-	ent, err := unlockStored(k, kc.pass)
+	k, previous, err := teamkey.SetPrimary(ctx, kc.db, kc.pass, id, time.Now())
 	if err != nil {
-		return err
-	}
-	if err := checkImportable(ent, true, time.Now()); err != nil {
-		return err
-	}
-	previous := keys[0].Fingerprint
-	ev := keyAudit(triage.ActorCLI, triage.AuditKeySetPrimary, k.Fingerprint, map[string]any{"previous": previous})
-	if err := kc.db.SetPrimaryTeamKey(ctx, k.Fingerprint, ev); err != nil {
 		return err
 	}
 	kc.log.Info("made a team key primary", "fingerprint", k.Fingerprint, "previous", previous)
@@ -820,13 +382,13 @@ func cmdKeySetPrimary(ctx context.Context, e *env) error {
 // cmdKeyRetire stops a key from decrypting; it stays stored.
 func cmdKeyRetire(ctx context.Context, e *env) error {
 	var kc keyCommand
-	_, k, err := kc.openWithKey(ctx, e, "usage: secinbox key retire FINGERPRINT")
+	id, err := kc.openWithKey(ctx, e, "usage: secinbox key retire FINGERPRINT")
 	defer kc.close()
 	if err != nil {
 		return err
 	}
-	ev := keyAudit(triage.ActorCLI, triage.AuditKeyRetire, k.Fingerprint, nil)
-	if err := kc.db.RetireTeamKey(ctx, k.Fingerprint, time.Now(), ev); err != nil {
+	k, err := teamkey.Retire(ctx, kc.db, id, time.Now())
+	if err != nil {
 		return err
 	}
 	kc.log.Info("retired a team key: it no longer decrypts", "fingerprint", k.Fingerprint)
@@ -835,24 +397,16 @@ func cmdKeyRetire(ctx context.Context, e *env) error {
 }
 
 // openWithKey starts a command that takes one FINGERPRINT argument: it
-// parses the flags, opens the keyring, and finds that key among all the
-// stored ones (returned primary first). Call kc.close even on error.
-func (kc *keyCommand) openWithKey(ctx context.Context, e *env, usage string) ([]*triage.TeamKey, *triage.TeamKey, error) {
+// parses the flags and opens the keyring, and returns the argument.
+// Call kc.close even on error.
+func (kc *keyCommand) openWithKey(ctx context.Context, e *env, usage string) (string, error) {
 	fs := e.flags(&kc.cfg)
 	if err := e.parse(fs); err != nil {
-		return nil, nil, err
+		return "", err
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(e.stderr, usage)
-		return nil, nil, errUsage
+		return "", errUsage
 	}
-	if err := kc.open(ctx, e); err != nil {
-		return nil, nil, err
-	}
-	keys, err := kc.db.TeamKeys(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	k, err := findStoredKey(keys, fs.Arg(0))
-	return keys, k, err
+	return fs.Arg(0), kc.open(ctx, e)
 }

@@ -14,7 +14,7 @@ import (
 // -imap-password-file and -imap-oauth2-token-file give one file for all
 // mailboxes or one per URL, in order (an empty item: none for that
 // mailbox); -imap-password serves the mailboxes left without either.
-func (c *Config) mailboxPollers(store mailbox.Store, wake func(int64), log *slog.Logger) ([]*mailbox.Poller, error) {
+func (c *Config) mailboxPollers(store mailbox.Store, wake triage.Waker, log *slog.Logger) ([]*mailbox.Poller, error) {
 	urls := splitList(c.IMAPURL)
 	if len(urls) == 0 {
 		if c.IMAPPassword != "" || c.IMAPPasswordFile != "" || c.IMAPOAuth2TokenFile != "" {

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
-
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/inbox"
-	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -30,24 +25,10 @@ func linkKey(secretKey []byte) []byte {
 	return m.Sum(nil)
 }
 
-// signer is the sender's and security.txt's signing key: the primary
-// team key of the moment, so a rotation takes effect at once.
-func (kr *keyring) signer() *openpgp.Entity {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return kr.current(ctx).primary
-}
-
-// clearSign is web's Config.ClearSign: security.txt signed by the
-// primary team key.
-func (kr *keyring) clearSign(ctx context.Context, text []byte) ([]byte, error) {
-	return pgp.ClearSign(text, kr.current(ctx).primary, time.Now())
-}
-
 // sender builds the outbox's sender from the settings. With neither a
 // relay nor a maildir it is built all the same (its Run returns at once)
 // so that the rest of the server can kick it and describe it.
-func (c *Config) sender(store inbox.OutboxStore, kr *keyring, links []byte, log *slog.Logger) (*inbox.Sender, error) {
+func (c *Config) sender(store inbox.OutboxStore, signer inbox.MailSigner, links []byte, log *slog.Logger) (*inbox.Sender, error) {
 	s := &inbox.Sender{
 		Store:       store,
 		Relay:       c.Relay,
@@ -58,7 +39,7 @@ func (c *Config) sender(store inbox.OutboxStore, kr *keyring, links []byte, log 
 		TeamAddress: "security@" + c.Domain,
 		PublicURL:   c.publicURL(),
 		LinkKey:     links,
-		Signer:      kr.signer,
+		Signer:      signer,
 		Logger:      log,
 	}
 	switch {

@@ -18,6 +18,8 @@ import (
 	"github.com/secinbox/secinbox/inbox"
 	"github.com/secinbox/secinbox/mailauth"
 	"github.com/secinbox/secinbox/mailbox"
+	"github.com/secinbox/secinbox/teamkey"
+	"github.com/secinbox/secinbox/triage"
 	"github.com/secinbox/secinbox/web"
 )
 
@@ -58,53 +60,79 @@ func cmdServe(ctx context.Context, e *env) error {
 		return err
 	}
 	log := newLogger(&cfg, e.stderr)
-	if err := cfg.check(); err != nil {
+	a, err := newApp(ctx, &cfg, log)
+	if err != nil {
 		return err
 	}
+	defer a.Close()
+	return a.Run(ctx)
+}
+
+// app is the server `secinbox serve` runs: every part built from the
+// settings by newApp, serving in Run, released by Close.
+type app struct {
+	cfg *Config
+	log *slog.Logger
+
+	db        *db.DB
+	replica   *db.Replica // nil: not replicating
+	keys      *teamkey.Ring
+	tls       *tlsSetup
+	addresses []string
+	sender    *inbox.Sender
+	proc      *inbox.Processor
+	notifier  *inbox.Notifier
+	uses      *web.UseRecorder
+	mailboxes []*mailbox.Poller
+	sso       *web.OIDCConfig // nil: no single sign-on
+	smtp      *inbox.Server
+	http      *http.Server
+	smtpLn    net.Listener
+	httpLn    net.Listener
+}
+
+// newApp checks cfg, opens the database and the team keyring, builds the
+// SMTP and HTTP servers and the workers, and listens. On error what was
+// opened is closed again.
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (a *app, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	if err := cfg.checkReplica(); err != nil {
-		return err
+		return nil, err
 	}
 	team, err := cfg.teamAddresses()
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	d, err := openData(ctx, &cfg)
-	if err != nil {
-		return err
-	}
-	var replica *db.Replica
+	a = &app{cfg: cfg, log: log}
 	defer func() {
-		if err := d.Close(); err != nil {
-			log.Error("close database", "err", err)
-		}
-		log.Info("database closed")
-		// After the database: Litestream's connection is the last, so it
-		// ships everything and the WAL stays as it left it.
-		if replica != nil {
-			if err := replica.Close(); err != nil {
-				log.Error("close replica", "err", err)
-			}
-			log.Info("replica closed")
+		if err != nil {
+			a.Close()
+			a = nil
 		}
 	}()
+	if a.db, err = openData(ctx, cfg); err != nil {
+		return a, err
+	}
 	removeStaleSnapshots(cfg.Data, log)
 	if cfg.ReplicaURL != "" {
 		target, err := cfg.replicaTarget(cfg.ReplicaURL)
 		if err != nil {
-			return fmt.Errorf("-replica-url: %w", err)
+			return a, fmt.Errorf("-replica-url: %w", err)
 		}
-		if replica, err = db.Replicate(cfg.dbPath(), target, cfg.ReplicaSyncInterval, log); err != nil {
-			return err
+		if a.replica, err = db.Replicate(cfg.dbPath(), target, cfg.ReplicaSyncInterval, log); err != nil {
+			return a, err
 		}
-		log.Info("replicating the database", "replica", replica.Target.String(), "sync_interval", cfg.ReplicaSyncInterval.String())
+		log.Info("replicating the database", "replica", a.replica.Target.String(), "sync_interval", cfg.ReplicaSyncInterval.String())
 	}
+	d := a.db
 
 	pass, err := cfg.passphrase(ctx, log, d)
 	if err != nil {
-		return err
+		return a, err
 	}
-	if replica != nil && cfg.devPassphrase() {
+	if a.replica != nil && cfg.devPassphrase() {
 		log.Warn("the key passphrase is the development one in the data directory, which is not replicated: "+
 			"a database restored from the replica cannot unlock the team keys without that file; "+
 			"set SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE", "file", filepath.Join(cfg.Data, devPassphraseFile))
@@ -112,36 +140,43 @@ func cmdServe(ctx context.Context, e *env) error {
 	// Seals staff two-factor secrets in the database.
 	salt, err := d.InstallSalt(ctx)
 	if err != nil {
-		return err
+		return a, err
 	}
 	secretKey := webSecretKey(pass, salt)
-	keys, err := openKeyring(ctx, d, &cfg, pass, log) // keeps pass, to unlock keys added later
+	a.keys, err = teamkey.Open(ctx, teamkey.Config{Store: d, Passphrase: pass, // kept, to unlock keys added later
+		Domain: cfg.Domain, Lifetime: cfg.KeyLifetime, Logger: log})
 	if err != nil {
-		return err
+		return a, err
 	}
 
-	tlsc, err := cfg.setupTLS(log) // certificate files or ACME (tls.go)
-	if err != nil {
-		return err
+	if a.tls, err = cfg.setupTLS(log); err != nil { // certificate files or ACME (tls.go)
+		return a, err
 	}
-	tlsConfig := tlsc.https
+	tlsConfig := a.tls.https
 
-	addresses := inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
+	a.addresses = inbox.AcceptedAddresses(cfg.Domain, cfg.aliases())
 	links := linkKey(secretKey)
-	sender, err := cfg.sender(d, keys, links, log)
-	if err != nil {
-		return err
+	if a.sender, err = cfg.sender(d, a.keys, links, log); err != nil {
+		return a, err
 	}
-	proc := inbox.NewProcessor(d, keys.current(ctx).all, log)
-	proc.KeySource = keys.decryptionKeys
-	proc.Conversation = d
-	proc.Domain = cfg.Domain
-	proc.OwnAddresses = addresses
-	proc.AckPerSender = int(cfg.AckPerSender)
-	proc.AckPerHour = int(cfg.AckPerHour)
-	proc.OnQueued = sender.Kick
-	// SPF and DKIM of each message while it is filed, not before the 250.
-	proc.Authenticate = (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr}).Check
+	latency := &triage.Histogram{}
+	a.proc, err = inbox.NewProcessor(inbox.ProcessorConfig{
+		Store:        d,
+		Conversation: d,
+		Keys:         a.keys.Decryption,
+		Logger:       log,
+		Latency:      latency,
+		Domain:       cfg.Domain,
+		OwnAddresses: a.addresses,
+		AckPerSender: int(cfg.AckPerSender),
+		AckPerHour:   int(cfg.AckPerHour),
+		Outbox:       a.sender,
+		// SPF and DKIM of each message while it is filed, not before the 250.
+		Authenticate: (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr}).Check,
+	})
+	if err != nil {
+		return a, err
+	}
 	keyLookup, err := inbox.NewKeyLookup(inbox.KeyLookupConfig{
 		WKDAdvancedURL: cfg.WKDAdvancedURL,
 		WKDDirectURL:   cfg.WKDDirectURL,
@@ -149,75 +184,76 @@ func cmdServe(ctx context.Context, e *env) error {
 		Logger:         log,
 	})
 	if err != nil {
-		return err
+		return a, err
 	}
-	smtpSrv, err := inbox.NewServer(inbox.Config{
+	a.smtp, err = inbox.NewServer(inbox.Config{
 		Domain:          cfg.Domain,
-		Addresses:       addresses,
+		Addresses:       a.addresses,
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		MaxConns:        int(cfg.SMTPMaxConns),
 		MaxConnsPerIP:   int(cfg.SMTPMaxConnsPerIP),
-		TLSConfig:       tlsc.smtp,
+		TLSConfig:       a.tls.smtp,
 		Hostname:        cfg.mxHost(),
 		Logger:          log,
-	}, d, proc.Enqueue)
+	}, d, a.proc)
 	if err != nil {
-		return err
+		return a, err
 	}
-	mailboxes, err := cfg.mailboxPollers(d, proc.Enqueue, log) // mailbox intake: the SMTP path, over IMAP
-	if err != nil {
-		return err
+	// Mailbox intake: the SMTP path, over IMAP.
+	if a.mailboxes, err = cfg.mailboxPollers(d, a.proc, log); err != nil {
+		return a, err
 	}
 	proxies, _ := cfg.trustedProxies() // checked by cfg.check
 	sso, err := cfg.oidc()
 	if err != nil {
-		return err
+		return a, err
 	}
+	a.sso = sso
 	cveServices, err := cfg.cveServices()
 	if err != nil {
-		return err
+		return a, err
 	}
-	uses := web.NewUseRecorder(d, log)
+	a.uses = web.NewUseRecorder(d, log)
 	handler, err := web.New(web.Config{
 		Store:     d,
 		Logger:    log,
 		Domain:    cfg.Domain,
-		Addresses: addresses,
+		Addresses: a.addresses,
 		PublicURL: cfg.publicURL(),
-		TeamKey:   keys.publishedKey,
+		TeamKey:   publishedKey(a.keys),
 		// Behind a proxy that terminates TLS the site is still HTTPS.
 		SecureCookies:  tlsConfig != nil || (len(proxies) > 0 && strings.HasPrefix(cfg.publicURL(), "https://")),
 		TrustedProxies: proxies,
 		SecretKey:      secretKey,
 		KeyFinder:      keyLookup,
-		Reverifier:     proc,
+		Reverifier:     a.proc,
 
 		LinkKey:           links,
-		Intake:            proc.Enqueue,
-		ClearSign:         keys.clearSign,
-		DetachSign:        keys.detachSign,
+		Intake:            a.proc,
+		ClearSign:         a.keys.ClearSign,
+		DetachSign:        a.keys.DetachSign,
 		AdvisoryPublisher: cfg.AdvisoryPublisher,
 		CVEServices:       cveServices,
 		SecurityTxtHiring: cfg.SecurityTxtHiring,
 		SecurityTxtCSAF:   cfg.SecurityTxtCSAF,
-		OutboundMail:      sender.Describe(),
-		MailQueued:        sender.Kick,
-		Uses:              uses,
-		MTASTSPolicy:      tlsc.policy(),
-		Mailboxes:         mailboxStatus(mailboxes),
+		OutboundMail:      a.sender.Describe(),
+		Outbox:            a.sender,
+		Uses:              a.uses,
+		MTASTSPolicy:      a.tls.policy(),
+		Mailboxes:         mailboxStatus(a.mailboxes),
 		OIDC:              sso,
+		FilingLatency:     latency,
 	})
 	if err != nil {
-		return err
+		return a, err
 	}
-	notifier, err := cfg.notifier(d, log)
-	if err != nil {
-		return err
+	if a.notifier, err = cfg.notifier(d, log); err != nil {
+		return a, err
 	}
 	if len(team) > 0 {
-		notifier.Mailer = &inbox.TeamMail{Store: d, To: team, Domain: cfg.Domain, Kick: sender.Kick}
+		a.notifier.Mailer = &inbox.TeamMail{Store: d, To: team, Domain: cfg.Domain, Outbox: a.sender}
 	}
-	httpSrv := &http.Server{
+	a.http = &http.Server{
 		Handler:           handler,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -228,60 +264,64 @@ func cmdServe(ctx context.Context, e *env) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	smtpLn, err := net.Listen("tcp", cfg.SMTPAddr)
-	if err != nil {
-		return fmt.Errorf("smtp: %w", err)
+	if a.smtpLn, err = net.Listen("tcp", cfg.SMTPAddr); err != nil {
+		return a, fmt.Errorf("smtp: %w", err)
 	}
-	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		smtpLn.Close()
-		return fmt.Errorf("http: %w", err)
+	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return a, fmt.Errorf("http: %w", err)
 	}
 	if tlsConfig != nil {
-		httpLn = tls.NewListener(httpLn, tlsConfig)
+		a.httpLn = tls.NewListener(a.httpLn, tlsConfig)
 	}
-	if err := tlsc.listen(); err != nil {
-		smtpLn.Close()
-		httpLn.Close()
-		return err
+	if err := a.tls.listen(); err != nil {
+		return a, err
 	}
+	return a, nil
+}
 
+// Run serves until ctx ends or a server fails, then shuts down: the SMTP
+// and HTTP servers get shutdownGrace to finish what is in flight, then
+// the workers stop.
+func (a *app) Run(ctx context.Context) error {
+	log, cfg, d := a.log, a.cfg, a.db
 	procCtx, stopProc := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
-	wg.Go(func() { proc.Run(procCtx) })
+	smtpLn, httpLn := a.smtpLn, a.httpLn
+	a.smtpLn, a.httpLn = nil, nil // the servers own them now
+	wg.Go(func() { a.proc.Run(procCtx) })
 	wg.Go(func() {
-		if err := smtpSrv.Serve(smtpLn); err != nil {
+		if err := a.smtp.Serve(smtpLn); err != nil {
 			errc <- fmt.Errorf("smtp: %w", err)
 		}
 	})
 	wg.Go(func() {
-		if err := httpSrv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.http.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	})
 	wg.Go(func() {
-		if err := tlsc.serveRedirect(); err != nil {
+		if err := a.tls.serveRedirect(); err != nil {
 			errc <- fmt.Errorf("http redirect: %w", err)
 		}
 	})
-	wg.Go(func() { tlsc.runACME(procCtx) })
+	wg.Go(func() { a.tls.runACME(procCtx) })
 	wg.Go(func() { expireSessions(procCtx, d, log) })
-	wg.Go(func() { notifier.Run(procCtx) })
-	wg.Go(func() { keys.watchExpiry(procCtx) })
-	wg.Go(func() { sender.Run(procCtx) })
-	wg.Go(func() { uses.Run(procCtx) }) // last uses of sessions and API tokens
-	for _, p := range mailboxes {
+	wg.Go(func() { a.notifier.Run(procCtx) })
+	wg.Go(func() { a.keys.WatchExpiry(procCtx) })
+	wg.Go(func() { a.sender.Run(procCtx) })
+	wg.Go(func() { a.uses.Run(procCtx) }) // last uses of sessions and API tokens
+	for _, p := range a.mailboxes {
 		wg.Go(func() { p.Run(procCtx) })
 	}
 	log.Info("secinbox started", "smtp", smtpLn.Addr().String(), "http", httpLn.Addr().String(),
-		"domain", cfg.Domain, "addresses", strings.Join(addresses, ","), "public_url", cfg.publicURL(),
-		"key", keys.current(ctx).published.Fingerprint, "data", cfg.Data, "outbound_mail", sender.Describe())
-	if sso != nil {
-		log.Info("single sign-on is on: password sign-in is for admins only", "issuer", sso.Issuer,
+		"domain", cfg.Domain, "addresses", strings.Join(a.addresses, ","), "public_url", cfg.publicURL(),
+		"key", a.keys.Published(ctx).Fingerprint, "data", cfg.Data, "outbound_mail", a.sender.Describe())
+	if a.sso != nil {
+		log.Info("single sign-on is on: password sign-in is for admins only", "issuer", a.sso.Issuer,
 			"redirect_url", cfg.publicURL()+"/login/oidc/callback")
 	}
-	nextSteps(ctx, log, d, &cfg)
+	nextSteps(ctx, log, d, cfg)
 
 	var runErr error
 	select {
@@ -295,21 +335,53 @@ func cmdServe(ctx context.Context, e *env) error {
 	defer cancel()
 	var sw sync.WaitGroup
 	sw.Go(func() {
-		if err := smtpSrv.Shutdown(sctx); err != nil {
+		if err := a.smtp.Shutdown(sctx); err != nil {
 			log.Warn("smtp shutdown", "err", err)
 		}
 	})
 	sw.Go(func() {
-		if err := httpSrv.Shutdown(sctx); err != nil {
+		if err := a.http.Shutdown(sctx); err != nil {
 			log.Warn("http shutdown", "err", err)
-			httpSrv.Close()
+			a.http.Close()
 		}
 	})
-	sw.Go(func() { tlsc.shutdown(sctx) })
+	sw.Go(func() { a.tls.shutdown(sctx) })
 	sw.Wait()
 	stopProc()
 	wg.Wait()
 	return runErr
+}
+
+// Close releases what newApp opened: listeners Run did not take, the
+// database, then the replica. It may be called after a failed newApp.
+func (a *app) Close() {
+	for _, ln := range []net.Listener{a.smtpLn, a.httpLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			a.log.Error("close database", "err", err)
+		}
+		a.log.Info("database closed")
+	}
+	// After the database: Litestream's connection is the last, so it
+	// ships everything and the WAL stays as it left it.
+	if a.replica != nil {
+		if err := a.replica.Close(); err != nil {
+			a.log.Error("close replica", "err", err)
+		}
+		a.log.Info("replica closed")
+	}
+}
+
+// publishedKey is web's TeamKey: the keyring's primary public key.
+func publishedKey(r *teamkey.Ring) func(context.Context) web.PublishedKey {
+	return func(ctx context.Context) web.PublishedKey {
+		k := r.Published(ctx)
+		return web.PublishedKey{Armored: k.Armored, Binary: k.Binary, Fingerprint: k.Fingerprint, Expires: k.Expires}
+	}
 }
 
 // expireSessions deletes expired staff sessions every hour.
@@ -338,4 +410,6 @@ var (
 	_ inbox.NotifyStore       = (*db.DB)(nil)
 	_ web.Store               = (*db.DB)(nil)
 	_ mailbox.Store           = (*db.DB)(nil)
+	_ teamkey.Store           = (*db.DB)(nil)
+	_ inbox.MailSigner        = (*teamkey.Ring)(nil)
 )
