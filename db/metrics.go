@@ -23,7 +23,7 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 	var out []*triage.Report
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, received_at, status, responded_at, severity_set_at,
-			rated_at, accepted_at, resolved_at, closed_at, pauses
+			rated_at, accepted_at, resolved_at, closed_at, pauses, settled
 			FROM reports WHERE received_at >= ? ORDER BY received_at DESC LIMIT ?`, formatTime(since), MaxMetricsReports)
 		if err != nil {
 			return err
@@ -32,12 +32,16 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 		for rows.Next() {
 			r := &triage.Report{}
 			var (
-				status, pauses string
-				t              = &r.Timeline
+				status, pauses, settled string
+				t                       = &r.Timeline
 			)
 			if err := rows.Scan(&r.ID, timeScanner{&r.ReceivedAt}, &status, timeScanner{&t.RespondedAt}, timeScanner{&t.SeveritySetAt},
-				timeScanner{&t.RatedAt}, timeScanner{&t.AcceptedAt}, timeScanner{&t.ResolvedAt}, timeScanner{&t.ClosedAt}, &pauses); err != nil {
+				timeScanner{&t.RatedAt}, timeScanner{&t.AcceptedAt}, timeScanner{&t.ResolvedAt}, timeScanner{&t.ClosedAt}, &pauses, &settled); err != nil {
 				return err
+			}
+			var err error
+			if t.Settled, err = parseSettled(settled); err != nil {
+				return fmt.Errorf("report %d: %w", r.ID, err)
 			}
 			r.Status = triage.Status(status)
 			var ps []pauseJSON

@@ -11,7 +11,11 @@ type ConversationView struct {
 	CanAct     bool   // triager or admin: the forms are shown
 	Entries    []TimelineEntry
 	Error      string // why the last reply or offer was refused
-	Notice     string // what the last one did
+	// ErrorForm names the form the refusal is about ("reply", "note",
+	// "credit", "credit-set"): Error is shown inside it, next to its
+	// fields. "" shows it at the top of the panel.
+	ErrorForm string
+	Notice    string // what the last one did
 	// The reply form. ReplyBlocked says why no reply can be sent (no
 	// usable researcher address); the form is then left out.
 	ReplyInput   string
@@ -74,6 +78,10 @@ type CreditView struct {
 	// Unavailable says why credit cannot be offered (no link key, no
 	// address); the form is then left out.
 	Unavailable string
+	// Error is the refusal of the form named ErrorForm ("credit" or
+	// "credit-set"), shown inside it.
+	Error     string
+	ErrorForm string
 }
 
 // OutboxView is the outbox page: outgoing mail and its delivery.

@@ -98,7 +98,7 @@ type BoardRow struct {
 type ClockView struct {
 	Name       string // "First response"
 	Key        string // first_response, triage, remediation
-	State      string // running, paused, met, breached
+	State      string // running, paused, met, breached, closed
 	DueAt      string // "2026-01-02 17:00 CET"
 	DueRFC3339 string
 	Text       string // "23h 12m 05s left", "overdue by 2h 05m 00s", "paused: 3h 00m 00s left", "met"
@@ -385,8 +385,12 @@ type TriageView struct {
 	ActionBase string // "/reports/7"
 	CanAct     bool   // triager or admin
 	Error      string // the domain's refusal of the last action
-	Notice     string // what the last action did
-	Status     string
+	// ErrorForm names the form whose field the refusal is about
+	// ("status", "assign", "labels", "duplicate", "cvss"): Error is shown
+	// inside it, next to the field. "" shows it at the top of the panel.
+	ErrorForm string
+	Notice    string // what the last action did
+	Status    string
 	// NextStatuses are the moves the workflow allows from Status, except
 	// duplicate (the duplicate form names the original).
 	NextStatuses []Option
@@ -523,7 +527,10 @@ type MetricsWindowRow struct {
 	Median    string // "3h 05m", "—"
 	P90       string
 	WithinSLA string // "92 %", "—"
-	Detail    string // "46 met, 4 breached, 3 still running"
+	Met       string // answered in time
+	Breached  string // answered late, or not answered by the due time
+	Closed    string // closed in time without a reply
+	Pending   string // still running or paused
 }
 
 // MetricsCount is a labelled count.

@@ -30,6 +30,7 @@ const maxActionForm = 4*triage.MaxNoteBytes + 4096
 // outcome: the domain's refusal, what was done, and what was typed.
 type actionState struct {
 	err    error
+	form   string // the form the action was posted from: where err is shown
 	notice string
 	input  map[string]string // form field → value to show again
 }
@@ -154,7 +155,7 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 
 	if st := actionFrom(ctx); st != nil {
 		if st.err != nil {
-			v.Error = triage.ErrorMessage(st.err)
+			v.Error, v.ErrorForm = triage.ErrorMessage(st.err), st.form
 		}
 		v.Notice = st.notice
 		if in, ok := st.input["labels"]; ok {
@@ -256,7 +257,7 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 			rep = cur
 		}
 	}
-	st := &actionState{err: err, notice: notice, input: map[string]string{}}
+	st := &actionState{err: err, form: done, notice: notice, input: map[string]string{}}
 	if err != nil {
 		st.notice = ""
 		for _, k := range keep {
@@ -328,8 +329,21 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, status, fragments{templates.TriagePanel(tv), templates.ReportStatusOOB(string(rep.Status)),
-		templates.ReportFirstResponseOOB(firstResponseView(rep, p, now))})
+	s.render(w, r, status, append(fragments{templates.TriagePanel(tv)}, stateOOB(rep, tv, p, now)...))
+}
+
+// stateOOB are the parts of the report page that show rep's state
+// outside the part an action answers with: the status and first-response
+// clock in the header, the SLA clocks and the history. Every action made
+// in place sends them along (htmx swaps them out of band), so nothing on
+// the page tells an older state than the rest.
+func stateOOB(rep *triage.Report, tv templates.TriageView, p *triage.SLAPolicy, now time.Time) fragments {
+	return fragments{
+		templates.ReportStatusOOB(string(rep.Status)),
+		templates.ReportFirstResponseOOB(firstResponseView(rep, p, now)),
+		templates.SLAClocks(tv, true),
+		templates.History(tv, true),
+	}
 }
 
 // fragments renders components one after the other.

@@ -44,7 +44,7 @@ type apiSLA struct {
 // apiClock is one SLA clock. remaining_seconds is due_at minus now in
 // real seconds, negative once breached, frozen when the clock stopped.
 type apiClock struct {
-	State            string  `json:"state"` // running, paused, met, breached
+	State            string  `json:"state"` // running, paused, met, breached, closed
 	DueAt            *string `json:"due_at"`
 	RemainingSeconds int64   `json:"remaining_seconds"`
 	MetAt            *string `json:"met_at,omitempty"`

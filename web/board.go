@@ -341,6 +341,9 @@ func clockView(c *triage.Clock, zone *time.Location, now time.Time) templates.Cl
 	case c.State == triage.ClockMet:
 		v.Text, v.Class = "met", "clock-met"
 		v.When = "met " + at(c.MetAt)
+	case c.State == triage.ClockClosed:
+		v.Text, v.Class = "closed", "clock-closed"
+		v.When = "report closed " + at(c.StoppedAt) + ", before it was due"
 	case c.State == triage.ClockBreached && !c.StoppedAt.IsZero():
 		v.Text, v.Class = "breached", "clock-overdue"
 		v.When = "breached " + at(c.BreachedAt) + ", stopped " + at(c.StoppedAt)

@@ -355,7 +355,11 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 
 	if st := convFrom(ctx); st != nil {
 		if st.err != nil {
-			v.Error = triage.ErrorMessage(st.err)
+			v.Error, v.ErrorForm = triage.ErrorMessage(st.err), st.form
+			if st.form == "credit" || st.form == "credit-set" {
+				v.Credit.Error, v.Credit.ErrorForm = v.Error, st.form
+				v.Error, v.ErrorForm = "", ""
+			}
 		}
 		v.Notice = st.notice
 		v.ReplyInput = st.input["reply"]
@@ -439,7 +443,7 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 		return
 	}
 	status := http.StatusOK
-	st := &actionState{err: err, notice: notice, input: map[string]string{}}
+	st := &actionState{err: err, form: done, notice: notice, input: map[string]string{}}
 	if err != nil {
 		st.notice, st.input = "", input
 		status = errorStatus(triage.ErrorCode(err))
@@ -459,12 +463,25 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 	if cur, lerr := s.loadReport(r); lerr == nil {
 		rep = cur
 	}
-	v, verr := s.conversationView(r, rep, s.now())
+	now := s.now()
+	v, verr := s.conversationView(r, rep, now)
 	if verr != nil {
 		s.Error(w, r, verr)
 		return
 	}
-	s.render(w, r, status, templates.ConversationPanel(v))
+	// A reply stops the first-response clock and adds to the history:
+	// the rest of the page follows.
+	p, verr := s.store.SLAPolicy(ctx)
+	if verr != nil {
+		s.Error(w, r, verr)
+		return
+	}
+	tv, verr := s.triageView(r, rep, p, now)
+	if verr != nil {
+		s.Error(w, r, verr)
+		return
+	}
+	s.render(w, r, status, append(fragments{templates.ConversationPanel(v)}, stateOOB(rep, tv, p, now)...))
 }
 
 // reportReply is the report page's reply form.
