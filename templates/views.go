@@ -25,6 +25,15 @@ type Badge struct {
 	Class string
 }
 
+// Icon is a small symbol that says what most rows say (encrypted,
+// unsigned), so that it does not take a word's room on every row; Label
+// is its text for screen readers and the tooltip. Kind picks the symbol:
+// "lock", "unlock", "signed", "unsigned".
+type Icon struct {
+	Kind  string
+	Label string
+}
+
 // BoardView is the triage board: reports in risk order (breached first,
 // then due within 2 h, then severity, then least time left), narrowed by
 // the filters.
@@ -41,8 +50,19 @@ type BoardView struct {
 	NextURL    string
 	Page       int // 1-based
 	// CanAct: the user may change reports (triager or admin), so the
-	// a (assign) and s (status) shortcuts open their forms.
+	// a (assign) and s (status) shortcuts open their forms, and rows can
+	// be selected for the bulk actions.
 	CanAct bool
+	// Notice says what a bulk action did; Refused lists the reports it
+	// could not change, and why.
+	Notice  string
+	Refused []string
+	// BulkAssignees and BulkStatuses are the bulk form's choices.
+	BulkAssignees []Option
+	BulkStatuses  []Option
+	// Quarantine: this is the quarantine view (held mail of quarantined
+	// senders), not the board.
+	Quarantine bool
 }
 
 // BoardFilters are the board's filter form, its values as submitted and
@@ -54,6 +74,7 @@ type BoardFilters struct {
 	Breached   string
 	Label      string
 	Query      string
+	Active     int // how many filters differ from the defaults
 	Statuses   []Option
 	Severities []Option
 	Assignees  []Option
@@ -85,26 +106,33 @@ type BoardRow struct {
 	SevClass        string // sev-critical, sev-high, ..., sev-unscored
 	Assignee        string // email, "" for nobody
 	Labels          []string
-	Clocks          []ClockView
+	// Next is the one clock due next (the earliest that counts down, else
+	// a paused one); Name is "" when none runs.
+	Next ClockView
 	// Tier is where the risk rank puts the report: "breached", "soon"
 	// (a clock due within 2 h), "open" or "closed". Group is set on the
 	// first row of each tier: the heading shown above it.
-	Tier   string
-	Group  string
+	Tier  string
+	Group string
+	// Icons say what is usual (encrypted, signed or not); Badges only
+	// what needs a look (undecryptable, a bad or unknown signature).
+	Icons  []Icon
 	Badges []Badge
 }
 
 // ClockView is one SLA clock, formatted.
 type ClockView struct {
 	Name       string // "First response"
+	Short      string // "Reply", "Triage", "Fix": the board's column
 	Key        string // first_response, triage, remediation
 	State      string // running, paused, met, breached, closed
 	DueAt      string // "2026-01-02 17:00 CET"
 	DueRFC3339 string
-	Text       string // "23h 12m 05s left", "overdue by 2h 05m 00s", "paused: 3h 00m 00s left", "met"
+	Text       string // "23h 12m left", "overdue by 2h 05m", "paused, 3h 00m left", "met", "closed"
 	When       string // "met 2026-01-02 10:00 UTC", "breached 2026-01-02 17:00 CET"
 	// Remaining is the time left in whole seconds (negative when over),
-	// from which the page's script keeps Text counting while Live.
+	// from which the page's script keeps Text counting (to the minute)
+	// while Live.
 	Remaining int64
 	Live      bool
 	Class     string // clock-ok, clock-soon, clock-overdue, clock-paused, clock-met

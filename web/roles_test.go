@@ -53,6 +53,7 @@ var wantRoles = map[string]triage.Role{
 
 	"POST /logout":                         triage.RoleViewer,
 	"GET /board":                           triage.RoleViewer,
+	"POST /board/bulk":                     triage.RoleTriager,
 	"GET /reports/{id}":                    triage.RoleViewer,
 	"GET /reports/{id}/raw":                triage.RoleViewer,
 	"GET /reports/{id}/attachments/{aid}":  triage.RoleViewer,

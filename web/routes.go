@@ -52,6 +52,7 @@ var routes = []Route{
 	// Staff, with a session cookie.
 	{"POST", "/logout", triage.RoleViewer, false, "sign out", (*server).logout},
 	{"GET", "/board", triage.RoleViewer, false, "triage board", (*server).board},
+	{"POST", "/board/bulk", triage.RoleTriager, false, "assign, label, move or close as spam several reports at once", (*server).boardBulk},
 	{"GET", "/reports/{id}", triage.RoleViewer, false, "report page", sameOriginOnly((*server).report)},
 	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", sameOriginOnly((*server).reportRaw)},
 	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", sameOriginOnly((*server).attachment)},

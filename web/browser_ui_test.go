@@ -1,0 +1,330 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/secinbox/secinbox/triage"
+)
+
+// The triage UI as a triager uses it on a laptop (1366 px wide) and a
+// phone (390 px), in real Chromium: layout checked by bounding boxes,
+// not by pictures. Set SCREENSHOTS to a directory to also save a
+// screenshot of each page looked at, to judge the layout by eye.
+
+// Viewports of the issue: a laptop and a phone.
+var (
+	laptop = viewport{1366, 900, false}
+	phone  = viewport{390, 844, true}
+)
+
+type viewport struct {
+	w, h   int64
+	mobile bool
+}
+
+func (v viewport) String() string { return fmt.Sprintf("%dpx", v.w) }
+
+// resize makes the tab's page v wide and tall (a phone also gets touch
+// and the mobile viewport meta tag honoured).
+func (b *tab) resize(v viewport) {
+	b.t.Helper()
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: v.w, Height: v.h, DeviceScaleFactor: 1, Mobile: v.mobile,
+		})
+		return err
+	}))
+}
+
+// shot saves a screenshot of the first screen of the page as name.png
+// under $SCREENSHOTS, when set.
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// overflowJS lists the elements that stick out to the right of the
+// viewport, and says whether the page scrolls sideways.
+const overflowJS = `(() => {
+	const out = [];
+	const w = document.documentElement.clientWidth;
+	if (document.documentElement.scrollWidth > w + 1) out.push("page scrolls sideways: " + document.documentElement.scrollWidth + " > " + w);
+	for (const el of document.body.querySelectorAll("*")) {
+		const r = el.getBoundingClientRect();
+		if (!r.width || !r.height) continue;
+		const cs = getComputedStyle(el);
+		if (cs.visibility !== "visible" || cs.position === "fixed") continue;
+		if (r.right > w + 1 && !el.closest("dialog:not([open])")) {
+			let d = el.tagName.toLowerCase();
+			if (el.id) d += "#" + el.id;
+			const tid = el.getAttribute("data-testid"); if (tid) d += "[" + tid + "]";
+			if (typeof el.className === "string" && el.className.trim()) d += "." + el.className.trim().split(/\s+/).join(".");
+			out.push(d + " right edge " + Math.round(r.right) + " > " + w);
+			if (out.length > 10) break;
+		}
+	}
+	return out;
+})()`
+
+// checkNoOverflow fails for anything wider than the viewport.
+func (b *tab) checkNoOverflow(page string) {
+	b.t.Helper()
+	b.waitFor(page+" to load", `document.readyState === "complete"`)
+	for _, p := range eval[[]string](b, overflowJS) {
+		b.t.Errorf("%s: %s", page, p)
+	}
+}
+
+// seedBoard files n varied reports as a week of a real inbox: long and
+// short titles, names and bare addresses, encrypted and plain, signed or
+// not, some scored, labelled, assigned or moved on, and a third of them
+// past their first-response time.
+func (s *site) seedBoard(n int) []*triage.Report {
+	s.t.Helper()
+	ctx := context.Background()
+	titles := []string{
+		"Stored XSS in the profile page",
+		"IDOR on invoices lets any signed-in customer download every other customer's invoices by changing the number in the URL",
+		"SSRF",
+		"Open redirect after logout",
+		"Account takeover through the password reset flow when the reset token is reused after the email address changed",
+		"Verbose server header",
+		"Remote code execution in the upload API (image conversion)",
+		"CSRF on the settings form",
+		"Subdomain takeover: assets-eu.example.com points at a deleted bucket",
+		"SQL injection in search?q=",
+	}
+	vectors := []string{"", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N", "", "CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"}
+	names := []string{"", "Alice Martin", "", "Bob", "Zhang Wei", ""}
+	var out []*triage.Report
+	for i := range n {
+		var age time.Duration
+		if i%3 == 0 {
+			age = 25*time.Hour + time.Duration(i)*37*time.Minute // breached
+		} else {
+			age = time.Duration(i%23)*time.Hour + 10*time.Minute
+		}
+		received := time.Now().Add(-age)
+		email := fmt.Sprintf("researcher%d@example.org", i%17)
+		if i%7 == 3 {
+			email = fmt.Sprintf("a.very.long.researcher.address.number%d@security-research.example.org", i)
+		}
+		raw := &triage.RawMessage{MailFrom: email, Recipients: []string{"security@localhost"},
+			RemoteAddr: "192.0.2.1:1234", ReceivedAt: received, Data: []byte("Subject: r\r\n\r\nbody\r\n")}
+		if err := s.db.AddRawMessage(ctx, raw); err != nil {
+			s.t.Fatal(err)
+		}
+		r := triage.NewReport(received)
+		r.MessageID, r.Title, r.ResearcherEmail, r.ResearcherName = raw.ID, titles[i%len(titles)], email, names[i%len(names)]
+		r.Body = "Steps to reproduce.\n"
+		if i%2 == 0 {
+			r.Encrypted, r.Decrypted = true, true
+		}
+		if i%5 == 1 {
+			r.Signature = triage.Signature{Status: triage.SignatureGood, Fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567"}
+		}
+		if i%11 == 4 {
+			r.Signature = triage.Signature{Status: triage.SignatureUnknownKey, KeyID: "FEDCBA9876543210"}
+		}
+		if err := s.db.FileReport(ctx, r); err != nil {
+			s.t.Fatal(err)
+		}
+		var c triage.Change
+		if v := vectors[i%len(vectors)]; v != "" {
+			c.CVSSVector = &v
+		}
+		if i%4 == 1 {
+			a := s.triager.ID
+			c.Assignee = &a
+		}
+		if i%6 == 2 {
+			l := []string{"web", "auth"}
+			c.Labels = &l
+		}
+		if i%9 == 5 {
+			st := triage.StatusTriaging
+			c.Status = &st
+		}
+		if c != (triage.Change{}) {
+			if _, err := s.db.UpdateReport(ctx, r.ID, c, triage.Actor{UserID: s.admin.ID, Email: s.admin.Email}, time.Now()); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestBrowserUI runs the triage UI scenarios of issue 14 against one
+// Chromium, at both widths.
+func TestBrowserUI(t *testing.T) {
+	browser := startBrowser(t)
+	t.Run("Board", func(t *testing.T) { testBoardLayout(t, browser) })
+	t.Run("BulkActions", func(t *testing.T) { testBulkActions(t, browser) })
+}
+
+// rowBoxJS gives each board row's height and whether its clock cell
+// shows all its text.
+const rowBoxJS = `Array.from(document.querySelectorAll("[data-testid=board-row]")).map(r => {
+	const c = r.querySelector(".c-clock");
+	const clock = c.querySelector(".clock") || c;
+	const cb = c.getBoundingClientRect(), kb = clock.getBoundingClientRect();
+	return {h: Math.round(r.getBoundingClientRect().height), clipped: kb.right > cb.right + 1 || c.scrollWidth > c.clientWidth + 1,
+		clock: clock.textContent.trim().replace(/\s+/g, " "), right: Math.round(kb.right)};
+})`
+
+type rowBox struct {
+	H       float64 `json:"h"`
+	Clipped bool    `json:"clipped"`
+	Clock   string  `json:"clock"`
+	Right   float64 `json:"right"`
+}
+
+func testBoardLayout(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	s.seedBoard(60)
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.triager)
+	b.shot("board-1366")
+
+	// Laptop: one line per report, the whole clock visible, breached first.
+	rows := eval[[]rowBox](b, rowBoxJS)
+	if len(rows) != 50 {
+		t.Fatalf("%d rows on the first page, want 50", len(rows))
+	}
+	lineH := eval[float64](b, `parseFloat(getComputedStyle(document.querySelector("[data-testid=board-row] .c-title")).lineHeight)`)
+	for i, r := range rows {
+		if r.H > 2.4*lineH {
+			t.Errorf("row %d is %.0f px tall (line %.0f px): more than one line", i, r.H, lineH)
+		}
+		if r.Clipped || r.Right > float64(laptop.w) {
+			t.Errorf("row %d: clock %q cut off (right edge %.0f)", i, r.Clock, r.Right)
+		}
+	}
+	if !strings.HasPrefix(rows[0].Clock, "Reply overdue by") {
+		t.Errorf("first row's clock %q: breached reports come first", rows[0].Clock)
+	}
+	if g := b.texts("[data-testid=board-group]"); len(g) < 2 || g[0] != "Breached" {
+		t.Errorf("groups %v", g)
+	}
+	if bad := eval[[]string](b, `Array.from(document.querySelectorAll("[data-testid=board-clock]")).map(e => e.textContent).filter(t => /\d+s\b/.test(t))`); len(bad) > 0 {
+		t.Errorf("clocks in seconds: %v", bad)
+	}
+	// The title is the link; the words every row would repeat are not
+	// shown, only said to screen readers.
+	if href := eval[string](b, `document.querySelector("[data-testid=board-row] a[data-testid=board-title]")?.getAttribute("href") ?? ""`); !strings.HasPrefix(href, "/reports/") {
+		t.Errorf("title link %q", href)
+	}
+	shown := eval[string](b, `(() => { const t = document.querySelector("[data-testid=board]").cloneNode(true);
+		t.querySelectorAll(".visually-hidden").forEach(e => e.remove()); return t.textContent; })()`)
+	for _, w := range []string{"nobody", "unscored", "unsigned", "encrypted"} {
+		if strings.Contains(shown, w) {
+			t.Errorf("the board spells out %q on its rows", w)
+		}
+	}
+	if got := eval[string](b, `document.querySelector("[data-testid=board-icon]")?.textContent.trim() ?? ""`); got == "" {
+		t.Error("icons without words for screen readers")
+	}
+	if w := eval[float64](b, `document.querySelector("[data-testid=board]").getBoundingClientRect().width`); w < 0.9*float64(laptop.w)-60 {
+		t.Errorf("the board is %.0f px wide on a %d px screen", w, laptop.w)
+	}
+	b.checkNoOverflow("board at 1366 px")
+	b.checkAccessibility("board at 1366 px")
+
+	// Phone: cards, filters folded, nothing sideways.
+	b.resize(phone)
+	b.open("/board")
+	b.shot("board-390")
+	b.checkNoOverflow("board at 390 px")
+	if open := eval[bool](b, `document.querySelector("[data-testid=filters-fold]").open`); open {
+		t.Error("filters unfolded on a phone")
+	}
+	if top := eval[float64](b, `document.querySelector("[data-testid=board-row]").getBoundingClientRect().top`); top > float64(phone.h)/2 {
+		t.Errorf("the first report starts %.0f px down a %d px screen", top, phone.h)
+	}
+	if d := eval[string](b, `getComputedStyle(document.querySelector("[data-testid=board-row]")).display`); d == "table-row" {
+		t.Error("rows are table rows on a phone, not cards")
+	}
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=filters-toggle]")))
+	b.waitFor("the filters", `document.querySelector("[data-testid=board-filters]").getBoundingClientRect().height > 0`)
+	b.shot("board-390-filters")
+	b.checkNoOverflow("board filters at 390 px")
+	b.checkAccessibility("board at 390 px")
+}
+
+func testBulkActions(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	a := s.report(time.Hour, "First of a spam wave", "")
+	c := s.report(2*time.Hour, "Second of a spam wave", "")
+	acc := s.report(3*time.Hour, "A real one, accepted", "")
+	s.move(acc.ID, triage.StatusAccepted)
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.triager)
+	check := func(ids ...int64) {
+		for _, id := range ids {
+			b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-id="%d"] [data-testid=bulk-select]`, id))))
+		}
+	}
+	check(a.ID, c.ID)
+	b.waitFor("the count", `document.querySelector("[data-testid=bulk-count]").textContent.includes("2 selected")`)
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#bulk-assignee"), fmt.Sprint(s.triager.ID)),
+		chromedp.Click(chromedp.CSS("[data-testid=bulk-assign]")),
+	)
+	b.waitFor("the notice", `document.querySelector("[data-testid=bulk-notice]")?.textContent.includes("2 reports changed")`)
+	for _, id := range []int64{a.ID, c.ID} {
+		if got := b.text(fmt.Sprintf(`[data-id="%d"] [data-testid=board-assignee]`, id)); got != s.triager.Email {
+			t.Errorf("report %d assigned to %q", id, got)
+		}
+	}
+	// Close as spam: the accepted one is refused, by name.
+	check(a.ID, c.ID, acc.ID)
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=bulk-spam]")))
+	b.waitFor("the outcome", `document.querySelector("[data-testid=bulk-notice]")?.textContent.includes("2 reports changed. 1 refused")`)
+	if got := b.text("[data-testid=bulk-refused]"); !strings.Contains(got, acc.TrackingID) || !strings.Contains(got, "cannot move") {
+		t.Errorf("refusal %q", got)
+	}
+	if ids := b.boardIDs(); len(ids) != 1 || ids[0] != acc.TrackingID {
+		t.Errorf("open board after closing two as spam: %v", ids)
+	}
+	evs, err := s.db.AuditEvents(context.Background(), triage.AuditFilter{Action: "report.status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, e := range evs {
+		if e.ActorEmail == s.triager.Email {
+			targets[e.Target] = true
+		}
+	}
+	if !targets[fmt.Sprintf("report:%d", a.ID)] || !targets[fmt.Sprintf("report:%d", c.ID)] {
+		t.Errorf("closing as spam not audited per report: %v", targets)
+	}
+}
