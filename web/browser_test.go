@@ -626,6 +626,8 @@ func testCVSSCalculator(t *testing.T, browser context.Context) {
 	b.signIn(s.triager)
 	b.open(fmt.Sprintf("/reports/%d", r.ID))
 	b.waitFor("the calculator", `!document.querySelector('[data-cvss-version="3.1"]').hidden`)
+	// It starts folded: the panel is for acting, the calculator on demand.
+	b.openCalculator()
 
 	click := func(ver, metric, value string) {
 		b.t.Helper()
@@ -878,6 +880,7 @@ func testDoneWhen(t *testing.T, browser context.Context) {
 		b.waitFor("the calculator", `document.querySelector("#cvss-vector")`)
 		// Score: by clicking for the first, by pasting for the others.
 		if i == 0 {
+			b.openCalculator()
 			for _, m := range []string{"AV-N", "AC-L", "PR-N", "UI-N", "S-U", "C-H", "I-H", "A-H"} {
 				b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="cvss-3.1-%s"]`, m))))
 			}
@@ -938,6 +941,13 @@ func testDoneWhen(t *testing.T, browser context.Context) {
 	if got := b.texts("[data-testid=metrics-received]"); len(got) != 2 || got[0] != "11" {
 		t.Errorf("received %v", got)
 	}
+}
+
+// openCalculator unfolds the report page's CVSS calculator.
+func (b *tab) openCalculator() {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=cvss-calculator] > summary")))
+	b.waitFor("the calculator to unfold", `document.querySelector("[data-testid=cvss-calculator]").open`)
 }
 
 // accessibilityJS lists what a page gets wrong for people who read it

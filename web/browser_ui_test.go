@@ -186,6 +186,8 @@ func TestBrowserUI(t *testing.T) {
 	browser := startBrowser(t)
 	t.Run("Board", func(t *testing.T) { testBoardLayout(t, browser) })
 	t.Run("BulkActions", func(t *testing.T) { testBulkActions(t, browser) })
+	t.Run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
+	t.Run("StateAfterReply", func(t *testing.T) { testStateAfterReply(t, browser) })
 }
 
 // rowBoxJS gives each board row's height and whether its clock cell
@@ -326,5 +328,99 @@ func testBulkActions(t *testing.T, browser context.Context) {
 	}
 	if !targets[fmt.Sprintf("report:%d", a.ID)] || !targets[fmt.Sprintf("report:%d", c.ID)] {
 		t.Errorf("closing as spam not audited per report: %v", targets)
+	}
+}
+
+// box is an element's bounding box.
+type box struct {
+	Top    float64 `json:"top"`
+	Bottom float64 `json:"bottom"`
+	Left   float64 `json:"left"`
+	Right  float64 `json:"right"`
+	Height float64 `json:"height"`
+}
+
+// boxOf is the bounding box of the first element matching css, in page
+// coordinates; zero when there is none or it is not shown.
+func (b *tab) boxOf(css string) box {
+	b.t.Helper()
+	return eval[box](b, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return {};
+		const r = e.getBoundingClientRect(); return {top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left, right: r.right, height: r.height}; })()`, css))
+}
+
+func testReportLayout(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	rep := s.signedReport()
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", rep.ID))
+	b.waitFor("the page", `document.readyState === "complete"`)
+	b.shot("report-1366")
+
+	msg, panel := b.boxOf("[data-testid=report-content]"), b.boxOf("[data-testid=report-panel]")
+	if panel.Left < msg.Right || panel.Top > msg.Bottom || msg.Top > panel.Bottom {
+		t.Errorf("the panel %+v is not beside the message %+v", panel, msg)
+	}
+	// Acting needs no scrolling: status, assignee and the reply button
+	// are on the first screen.
+	for _, css := range []string{"#status-select", "[data-testid=status-submit]", "#assign-select"} {
+		if bx := b.boxOf(css); bx.Height == 0 || bx.Bottom > float64(laptop.h) {
+			t.Errorf("%s is not on the first screen: %+v", css, bx)
+		}
+	}
+	// The attachments come right under the message.
+	if att := b.boxOf("[data-testid=attachments-section]"); att.Top < msg.Bottom || att.Top-msg.Bottom > 60 {
+		t.Errorf("attachments at %.0f, the message ends at %.0f", att.Top, msg.Bottom)
+	}
+	// The calculator starts folded.
+	if open := eval[bool](b, `document.querySelector("[data-testid=cvss-calculator]").open`); open {
+		t.Error("the CVSS calculator is unfolded")
+	}
+	b.checkNoOverflow("report page at 1366 px")
+	b.checkAccessibility("report page at 1366 px")
+
+	b.resize(phone)
+	b.open(fmt.Sprintf("/reports/%d", rep.ID))
+	b.waitFor("the page", `document.readyState === "complete"`)
+	b.shot("report-390")
+	b.checkNoOverflow("report page at 390 px")
+	if open := eval[bool](b, `document.querySelector("[data-testid=panel-fold]").open`); open {
+		t.Error("the panel is unfolded on a phone")
+	}
+	toggle, msg := b.boxOf("[data-testid=panel-toggle]"), b.boxOf("[data-testid=report-content]")
+	if toggle.Height == 0 || toggle.Top > msg.Top || toggle.Bottom > float64(phone.h) {
+		t.Errorf("the folded actions %+v do not come first, on the first screen (message at %+v)", toggle, msg)
+	}
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=panel-toggle]")))
+	b.waitFor("the actions", `document.querySelector("#status-select").getBoundingClientRect().height > 0`)
+	b.shot("report-390-actions")
+	b.checkNoOverflow("report page with its actions at 390 px")
+	b.checkAccessibility("report page at 390 px")
+}
+
+// testStateAfterReply: after a reply sent in place, the header, the SLA
+// clocks and the history all say the first response is met.
+func testStateAfterReply(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	rep := s.report(20*time.Minute, "Open redirect after logout", "")
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", rep.ID))
+	if got := b.text("[data-testid=report-clock]"); !strings.HasSuffix(got, "left") {
+		t.Fatalf("header clock before the reply %q", got)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#reply-body"), "Thanks, we reproduced it."), chromedp.Click(chromedp.CSS("#reply-submit")))
+	b.waitFor("the reply in the timeline", `document.querySelector("[data-testid=timeline-entry][data-kind=out]")`)
+	b.waitFor("the header to say met", `document.querySelector("[data-testid=report-clock]").textContent.trim() === "met"`)
+	if st := eval[string](b, `document.querySelector("[data-testid=sla-first_response]").dataset.state`); st != "met" {
+		t.Errorf("SLA clocks after the reply: first response %s", st)
+	}
+	if got := b.texts("[data-testid=event]"); len(got) == 0 || !strings.Contains(got[len(got)-1], "replied to the researcher") {
+		t.Errorf("history after the reply: %v", got)
+	}
+	if n := eval[int](b, `document.querySelectorAll("#sla, #history, #report-first-response, #report-status").length`); n != 4 {
+		t.Errorf("%d state parts on the page after the swap, want 4 (no duplicates)", n)
 	}
 }

@@ -438,8 +438,13 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 		s.Error(w, r, err)
 		return
 	}
+	credit := done == "credit" || done == "credit-set"
 	if err == nil && !isHTMX(r) {
-		http.Redirect(w, r, fmt.Sprintf("%s?conv=%s#conversation", reportURL(rep.ID), done), http.StatusSeeOther)
+		anchor := "conversation"
+		if credit {
+			anchor = "credit"
+		}
+		http.Redirect(w, r, fmt.Sprintf("%s?conv=%s#%s", reportURL(rep.ID), done, anchor), http.StatusSeeOther)
 		return
 	}
 	status := http.StatusOK
@@ -479,6 +484,11 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 	tv, verr := s.triageView(r, rep, p, now)
 	if verr != nil {
 		s.Error(w, r, verr)
+		return
+	}
+	if credit {
+		// The credit panel answers; an offer's mail joins the timeline.
+		s.render(w, r, status, append(fragments{templates.CreditPanel(v.Credit, false), templates.Timeline(v, true)}, stateOOB(rep, tv, p, now)...))
 		return
 	}
 	s.render(w, r, status, append(fragments{templates.ConversationPanel(v)}, stateOOB(rep, tv, p, now)...))

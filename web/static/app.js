@@ -161,17 +161,19 @@
   // On a phone the filters start folded behind their button (which says
   // how many are on); wider screens always show them.
   var narrow = window.matchMedia ? window.matchMedia("(max-width: 700px)") : null;
+  // The report page's panel (status, assignee, clocks...) folds the same
+  // way, above the message.
   function foldFilters() {
-    var d = document.querySelector("details[data-filters]");
-    if (!d) { return; }
-    if (narrow && narrow.matches) {
-      if (!d.dataset.touched) { d.open = false; }
-    } else {
-      d.open = true;
-    }
+    document.querySelectorAll("details[data-filters], details[data-panel]").forEach(function (d) {
+      if (narrow && narrow.matches) {
+        if (!d.dataset.touched && !d.querySelector("[aria-invalid=true], .field-error")) { d.open = false; }
+      } else {
+        d.open = true;
+      }
+    });
   }
   document.addEventListener("click", function (e) {
-    var sum = e.target.closest && e.target.closest("details[data-filters] > summary");
+    var sum = e.target.closest && e.target.closest("details[data-filters] > summary, details[data-panel] > summary");
     if (sum) { sum.parentNode.dataset.touched = "1"; }
   });
 
