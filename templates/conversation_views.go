@@ -26,7 +26,12 @@ type ConversationView struct {
 	ReplyKey       string
 	// NoRelay: no relay is configured, so mail waits in the outbox.
 	NoRelay bool
-	Credit  CreditView
+	// Responses are the canned responses to insert into the reply;
+	// ResponseURL is where one is fetched filled in, with its id
+	// appended ("/reports/7/responses/").
+	Responses   []Option
+	ResponseURL string
+	Credit      CreditView
 	// NoteInput is the internal note field's value after a refusal.
 	NoteInput string
 }
@@ -112,4 +117,26 @@ type OutboxRow struct {
 	NextAttempt string // for queued mail
 	Encrypted   bool
 	RetryURL    string // set for failed mail when the user may retry
+}
+
+// ResponsesView is the admin's page of canned responses.
+type ResponsesView struct {
+	Nav       StaffNav
+	Notice    string
+	Variables []string // tracking_id, researcher, ...
+	Responses []ResponseForm
+	New       ResponseForm
+}
+
+// ResponseForm is one canned response's edit form (or the new one's).
+type ResponseForm struct {
+	ID         int64 // 0 for the new one
+	Action     string
+	DeleteURL  string
+	Name       string
+	Body       string
+	DefaultFor string
+	Statuses   []Option // the default-for choice
+	Updated    string
+	Error      string // why the last save was refused
 }

@@ -310,8 +310,22 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.conversationAnswer(w, r, rep, done, notice, err, map[string]string{"note": r.PostForm.Get("body")})
 		return
 	}
+	// A status move suggests its default reply, if an admin set one.
+	var suggest *triage.Response
+	if err == nil && done == "status" {
+		d, derr := s.store.DefaultResponse(ctx, rep.Status)
+		if derr != nil && triage.ErrorCode(derr) != triage.ENOTFOUND {
+			s.Error(w, r, derr)
+			return
+		}
+		suggest = d
+	}
 	if !isHTMX(r) {
 		if err == nil {
+			if suggest != nil {
+				http.Redirect(w, r, fmt.Sprintf("%s?done=%s&response=%d#reply-body", reportURL(rep.ID), done, suggest.ID), http.StatusSeeOther)
+				return
+			}
 			http.Redirect(w, r, fmt.Sprintf("%s?done=%s#triage", reportURL(rep.ID), done), http.StatusSeeOther)
 			return
 		}
@@ -329,7 +343,15 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, status, append(fragments{templates.TriagePanel(tv)}, stateOOB(rep, tv, p, now)...))
+	out := append(fragments{templates.TriagePanel(tv)}, stateOOB(rep, tv, p, now)...)
+	if suggest != nil && strings.TrimSpace(r.PostForm.Get("body")) == "" && r.PostForm.Has("body") {
+		// The reply box was empty (the form sends it along): it gets the
+		// default reply of the new status, to review and send.
+		tv.Notice += fmt.Sprintf(" The reply box holds the suggested reply %q: review it, then send.", suggest.Name)
+		out[0] = templates.TriagePanel(tv)
+		out = append(out, templates.ReplyBody(templates.ConversationView{ReplyInput: suggest.Render(s.responseVars(rep))}, true))
+	}
+	s.render(w, r, status, out)
 }
 
 // stateOOB are the parts of the report page that show rep's state

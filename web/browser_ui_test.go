@@ -188,6 +188,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("BulkActions", func(t *testing.T) { testBulkActions(t, browser) })
 	t.Run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
 	t.Run("StateAfterReply", func(t *testing.T) { testStateAfterReply(t, browser) })
+	t.Run("CannedResponses", func(t *testing.T) { testCannedResponses(t, browser) })
 }
 
 // rowBoxJS gives each board row's height and whether its clock cell
@@ -423,4 +424,60 @@ func testStateAfterReply(t *testing.T, browser context.Context) {
 	if n := eval[int](b, `document.querySelectorAll("#sla, #history, #report-first-response, #report-status").length`); n != 4 {
 		t.Errorf("%d state parts on the page after the swap, want 4 (no duplicates)", n)
 	}
+}
+
+// testCannedResponses: an admin writes a canned response on the admin
+// page; a triager inserts it into a reply, where the cursor is, filled in
+// for the report, and sends it; a status move with a default response
+// puts that one in the empty reply box.
+func testCannedResponses(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	rep := s.report(time.Hour, "Open redirect after logout", "")
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.admin)
+	b.open("/admin/responses")
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#rname-0"), "Thanks"),
+		chromedp.SendKeys(chromedp.CSS("#rbody-0"), "we track this as {{tracking_id}}."),
+		chromedp.Click(chromedp.CSS("[data-testid=response-form] [data-testid=response-save]")),
+	)
+	b.waitFor("the saved response", `document.querySelector("[data-testid=responses-notice]")`)
+	b.do(
+		chromedp.SendKeys(chromedp.CSS("#rname-0"), "Need a PoC"),
+		chromedp.SendKeys(chromedp.CSS("#rbody-0"), "Could you send a proof of concept for {{tracking_id}}?"),
+		chromedp.SetValue(chromedp.CSS("#rdef-0"), "needs-info"),
+		chromedp.Click(chromedp.CSS("form[action='/admin/responses'] [data-testid=response-save]")),
+	)
+	b.waitFor("the second response", `document.querySelectorAll("[data-testid=response-delete]").length === 2`)
+	b.shot("responses-1366")
+	b.checkAccessibility("canned responses")
+
+	b.do(chromedp.Click(chromedp.CSS("[data-testid=sign-out]")))
+	b.waitFor("signed out", `!document.querySelector("[data-testid=sign-out]")`)
+	b.signIn(s.triager)
+	b.open(fmt.Sprintf("/reports/%d", rep.ID))
+	b.do(chromedp.SendKeys(chromedp.CSS("#reply-body"), "Hello, "))
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#response-select"), eval[string](b, `Array.from(document.querySelectorAll("#response-select option")).find(o => o.textContent === "Thanks").value`)),
+		chromedp.Click(chromedp.CSS("[data-testid=insert-response]")),
+	)
+	want := "Hello, we track this as " + rep.TrackingID + "."
+	b.waitFor("the inserted text", fmt.Sprintf(`document.querySelector("#reply-body").value === %q`, want))
+	if p := b.path(); p != fmt.Sprintf("/reports/%d", rep.ID) {
+		t.Errorf("Insert navigated to %s", p)
+	}
+	b.do(chromedp.Click(chromedp.CSS("#reply-submit")))
+	b.waitFor("the reply in the timeline", fmt.Sprintf(`document.querySelector("[data-testid=timeline-entry][data-kind=out] [data-testid=entry-body]")?.textContent === %q`, want))
+	if got := b.text("[data-testid=timeline-entry][data-kind=out]"); !strings.Contains(got, "signed") {
+		t.Errorf("the reply from a canned response is not marked signed: %q", got)
+	}
+
+	// Moving to needs-info puts its default reply in the (empty) box.
+	b.do(
+		chromedp.SetValue(chromedp.CSS("#status-select"), "needs-info"),
+		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
+	)
+	b.waitFor("the suggested reply", fmt.Sprintf(`document.querySelector("#reply-body").value === %q`, "Could you send a proof of concept for "+rep.TrackingID+"?"))
+	b.checkNoOverflow("report page with a suggested reply")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -312,6 +313,12 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 	if _, err := triage.ValidAddress(rep.ResearcherEmail); err != nil {
 		v.ReplyBlocked = fmt.Sprintf("No reply can be sent: %s has no usable researcher address.", rep.TrackingID)
 	}
+	if canAct && v.ReplyBlocked == "" {
+		if v.Responses, err = s.responseOptions(ctx); err != nil {
+			return v, err
+		}
+		v.ResponseURL = reportURL(rep.ID) + "/responses/"
+	}
 	key, ok, err := s.researcherKey(ctx, rep, now)
 	if err != nil {
 		return v, err
@@ -370,6 +377,17 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 		v.Credit.MessageInput = st.input["message"]
 	} else if n := convNotices[r.URL.Query().Get("conv")]; n != "" {
 		v.Notice = n
+	}
+	if raw := r.URL.Query().Get("response"); raw != "" && canAct && convFrom(ctx) == nil {
+		// The reply form's Insert without JavaScript, or the default
+		// response of a status move: the reply box holds it, to review.
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil && id > 0 {
+			text, _, err := s.renderResponse(ctx, rep, id)
+			if err != nil && triage.ErrorCode(err) != triage.ENOTFOUND {
+				return v, err
+			}
+			v.ReplyInput = text
+		}
 	}
 	return v, nil
 }

@@ -70,6 +70,7 @@ var routes = []Route{
 	{"POST", "/reports/{id}/cvss", triage.RoleTriager, false, "set or remove a report's CVSS vector", (*server).reportCVSS},
 	{"POST", "/reports/{id}/notes", triage.RoleTriager, false, "add an internal note", (*server).reportNote},
 	{"POST", "/reports/{id}/replies", triage.RoleTriager, false, "reply to the researcher (mail, encrypted when their key is known)", (*server).reportReply},
+	{"GET", "/reports/{id}/responses/{rid}", triage.RoleTriager, false, "a canned response filled in for the report, as text (the reply form's Insert)", (*server).reportResponse},
 	{"POST", "/reports/{id}/credit-offer", triage.RoleTriager, false, "offer the researcher credit", (*server).reportCreditOffer},
 	{"POST", "/reports/{id}/credit", triage.RoleTriager, false, "set the advisory title, or record the researcher's credit choice made by mail", (*server).reportSetCredit},
 	{"GET", "/outbox", triage.RoleViewer, false, "outgoing mail and its delivery", (*server).outbox},
@@ -102,6 +103,10 @@ var routes = []Route{
 	{"GET", "/metrics", triage.RoleAdmin, false, "Prometheus metrics (session or admin bearer token)", (*server).metrics},
 	{"GET", "/admin/settings", triage.RoleAdmin, false, "SLA policy and business hours", (*server).settings},
 	{"POST", "/admin/settings", triage.RoleAdmin, false, "change the SLA policy and business hours", (*server).settingsSave},
+	{"GET", "/admin/responses", triage.RoleAdmin, false, "canned responses", (*server).adminResponses},
+	{"POST", "/admin/responses", triage.RoleAdmin, false, "add a canned response", (*server).adminResponseSave},
+	{"POST", "/admin/responses/{rid}", triage.RoleAdmin, false, "change a canned response", (*server).adminResponseSave},
+	{"POST", "/admin/responses/{rid}/delete", triage.RoleAdmin, false, "delete a canned response", (*server).adminResponseDelete},
 
 	// JSON API, with a bearer token.
 	{"GET", "/api/v1/reports", triage.RoleViewer, true, "list reports", (*server).apiReports},
@@ -122,6 +127,10 @@ var routes = []Route{
 	{"POST", "/api/v1/outbox/{mid}/retry", triage.RoleTriager, true, "send a failed mail again", (*server).apiOutboxRetry},
 	{"GET", "/api/v1/settings/sla", triage.RoleAdmin, true, "the SLA policy", (*server).apiSLAPolicy},
 	{"PUT", "/api/v1/settings/sla", triage.RoleAdmin, true, "replace the SLA policy", (*server).apiSetSLAPolicy},
+	{"GET", "/api/v1/responses", triage.RoleViewer, true, "canned responses", (*server).apiResponses},
+	{"POST", "/api/v1/responses", triage.RoleAdmin, true, "add a canned response", (*server).apiSaveResponse},
+	{"PUT", "/api/v1/responses/{id}", triage.RoleAdmin, true, "replace a canned response", (*server).apiSaveResponse},
+	{"DELETE", "/api/v1/responses/{id}", triage.RoleAdmin, true, "delete a canned response", (*server).apiDeleteResponse},
 	{"GET", "/api/v1/openapi.json", triage.RoleViewer, true, "the OpenAPI 3.1 description of this API", (*server).apiOpenAPI},
 }
 

@@ -13,6 +13,7 @@ type Store interface {
 	AccountStore
 	TriageStore
 	ConversationStore
+	ResponseStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)

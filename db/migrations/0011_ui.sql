@@ -7,3 +7,15 @@
 -- before this migration get theirs in Go once it is applied (db.migrate,
 -- settleAll), under the policy in force then.
 ALTER TABLE reports ADD COLUMN settled TEXT NOT NULL DEFAULT '{}';
+
+-- Canned responses (triage.Response): named reply texts with variables,
+-- at most one the default for each status a report moves to.
+CREATE TABLE responses (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+	body        TEXT    NOT NULL,
+	default_for TEXT    NOT NULL DEFAULT '', -- triage.Status; '' for none
+	updated_at  TEXT    NOT NULL,
+	updated_by  INTEGER REFERENCES users (id) ON DELETE SET NULL
+);
+CREATE UNIQUE INDEX responses_default_for ON responses (default_for) WHERE default_for <> '';

@@ -138,6 +138,29 @@
     if (row) { select(row, false); }
   });
 
+  // ---- Canned responses ----------------------------------------------------
+  // Insert puts the chosen response, filled in for the report by the
+  // server, at the cursor in the reply box (keeping what is typed there).
+  // Without JavaScript the form reloads the page with it in the box.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form#insert-form") || !window.fetch) { return; }
+    var box = document.getElementById("reply-body");
+    var sel = form.querySelector("select[name=response]");
+    if (!box || !sel || !sel.value) { return; }
+    e.preventDefault();
+    fetch(form.dataset.responseUrl + encodeURIComponent(sel.value), { credentials: "same-origin", headers: { "Accept": "text/plain" } })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+      .then(function (text) {
+        var start = box.selectionStart, end = box.selectionEnd, v = box.value;
+        if (typeof start !== "number") { start = end = v.length; }
+        box.value = v.slice(0, start) + text + v.slice(end);
+        box.focus();
+        box.setSelectionRange(start + text.length, start + text.length);
+      })
+      .catch(function () { form.submit(); });
+  });
+
   // ---- The board's bulk selection and folded filters ---------------------
   function boxes() { return Array.prototype.slice.call(document.querySelectorAll("input[data-testid=bulk-select]")); }
   function updateBulk() {
