@@ -15,8 +15,8 @@ import (
 // reports of the window are left out.
 const MaxMetricsReports = 200_000
 
-// FirstResponses returns the reports received at or after since, newest
-// first, with only what their first-response clock needs (ID, ReceivedAt,
+// FirstResponses returns the reports received at or after since (those
+// held in quarantine left out), newest first, with only what their first-response clock needs (ID, ReceivedAt,
 // Status and the Timeline): no content, no other triage fields. The team
 // metrics (triage.ComputeTeamMetrics) are computed from them.
 func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Report, error) {
@@ -24,7 +24,7 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, received_at, status, responded_at, severity_set_at,
 			rated_at, accepted_at, resolved_at, closed_at, pauses, settled
-			FROM reports WHERE received_at >= ? ORDER BY received_at DESC LIMIT ?`, formatTime(since), MaxMetricsReports)
+			FROM reports WHERE received_at >= ? AND quarantine_id IS NULL ORDER BY received_at DESC LIMIT ?`, formatTime(since), MaxMetricsReports)
 		if err != nil {
 			return err
 		}
@@ -61,13 +61,14 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 	return out, nil
 }
 
-// OpenBySeverity counts the reports that are not closed, per severity
+// OpenBySeverity counts the reports that are not closed nor held in
+// quarantine, per severity
 // (triage.SeverityUnscored for those not assessed yet).
 func (db *DB) OpenBySeverity(ctx context.Context) (map[triage.Severity]int, error) {
 	out := map[triage.Severity]int{}
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT severity, count(*) FROM reports
-			WHERE status NOT IN (`+closedStatusList()+`) GROUP BY severity`)
+			WHERE status NOT IN (`+closedStatusList()+`) AND quarantine_id IS NULL GROUP BY severity`)
 		if err != nil {
 			return err
 		}

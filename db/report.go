@@ -91,10 +91,23 @@ func (db *DB) fileReport(ctx context.Context, r *triage.Report, ack *triage.OutM
 		if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
 			return err
 		}
+		held, err := db.fileHeld(ctx, tx, r, id)
+		if err != nil {
+			return err
+		}
 		if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
 			return err
 		}
-		if ack != nil {
+		if held && ack != nil {
+			// Its acknowledgement waits for the release.
+			ack.ReportID, ack.TrackingID = id, tracking
+			if ack.Subject == "" {
+				ack.Subject = triage.AckSubject(tracking)
+			}
+			if err := holdAck(ctx, tx, ack); err != nil {
+				return err
+			}
+		} else if ack != nil {
 			ack.ReportID, ack.TrackingID = id, tracking
 			if ack.Subject == "" {
 				ack.Subject = triage.AckSubject(tracking)

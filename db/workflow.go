@@ -15,7 +15,8 @@ import (
 // reads, in its order.
 const workflowColumns = `assignee_id, (SELECT email FROM users WHERE users.id = reports.assignee_id),
 	labels, duplicate_of, cvss_version, cvss_vector, cvss_score, severity,
-	responded_at, severity_set_at, rated_at, accepted_at, resolved_at, closed_at, pauses, settled`
+	responded_at, severity_set_at, rated_at, accepted_at, resolved_at, closed_at, pauses, settled,
+	COALESCE(quarantine_id, 0), held_at`
 
 // workflowScan holds the scan targets of workflowColumns until fill
 // copies them into a report.
@@ -31,13 +32,15 @@ type workflowScan struct {
 	tl            triage.Timeline
 	pauses        string
 	settled       string
+	quarantine    int64
 }
 
 func (w *workflowScan) dest() []any {
 	return []any{&w.assignee, &w.assigneeEmail, &w.labels, &w.duplicateOf,
 		&w.cvssVersion, &w.cvssVector, &w.cvssScore, &w.severity,
 		timeScanner{&w.tl.RespondedAt}, timeScanner{&w.tl.SeveritySetAt}, timeScanner{&w.tl.RatedAt}, timeScanner{&w.tl.AcceptedAt},
-		timeScanner{&w.tl.ResolvedAt}, timeScanner{&w.tl.ClosedAt}, &w.pauses, &w.settled}
+		timeScanner{&w.tl.ResolvedAt}, timeScanner{&w.tl.ClosedAt}, &w.pauses, &w.settled,
+		&w.quarantine, timeScanner{&w.tl.HeldAt}}
 }
 
 func (w *workflowScan) fill(r *triage.Report) error {
@@ -46,6 +49,7 @@ func (w *workflowScan) fill(r *triage.Report) error {
 	r.CVSS = triage.CVSS{Version: w.cvssVersion, Vector: w.cvssVector, Score: w.cvssScore.Float64}
 	r.Severity = triage.Severity(w.severity)
 	r.Timeline = w.tl
+	r.Quarantine = w.quarantine
 	r.Labels = nil
 	if err := json.Unmarshal([]byte(w.labels), &r.Labels); err != nil {
 		return fmt.Errorf("report %d: labels: %w", r.ID, err)
@@ -151,12 +155,13 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 	_, err = tx.ExecContext(ctx, `UPDATE reports SET
 		status = ?, assignee_id = ?, labels = ?, duplicate_of = ?,
 		cvss_version = ?, cvss_vector = ?, cvss_score = ?, severity = ?, severity_points = ?,
-		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?
+		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?,
+		quarantine_id = ?, held_at = ?
 		WHERE id = ?`,
 		string(r.Status), assignee, string(lb), dup,
 		r.CVSS.Version, r.CVSS.Vector, score, string(r.Severity), r.SeverityPoints(),
 		nullTime(t.RespondedAt), nullTime(t.SeveritySetAt), nullTime(t.RatedAt), nullTime(t.AcceptedAt), nullTime(t.ResolvedAt), nullTime(t.ClosedAt), string(pb),
-		r.ID)
+		nullID(r.Quarantine), nullTime(t.HeldAt), r.ID)
 	if err != nil {
 		return err
 	}

@@ -167,6 +167,10 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 			return fmt.Errorf("inbox: file message %d: %w", id, err)
 		}
 	} else {
+		// The junk lane: a quarantined sender's report is filed held.
+		if r.Quarantine, err = p.Conversation.QuarantineFor(ctx, r); err != nil {
+			return fmt.Errorf("inbox: file message %d: %w", id, err)
+		}
 		ack, reason, err := p.ack(ctx, raw, m)
 		if err != nil {
 			return fmt.Errorf("inbox: file message %d: %w", id, err)
@@ -174,8 +178,8 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 		if err := p.Conversation.FileReportAck(ctx, r, ack); err != nil {
 			return fmt.Errorf("inbox: file message %d: %w", id, err)
 		}
-		if ack == nil {
-			p.Logger.Info("no acknowledgement", "message", id, "report", r.ID, "reason", reason)
+		if ack == nil || r.Quarantine != 0 {
+			p.Logger.Info("no acknowledgement", "message", id, "report", r.ID, "reason", reason, "quarantine", r.Quarantine)
 		} else {
 			p.Logger.Info("acknowledgement queued", "message", id, "report", r.ID, "outbox", ack.ID)
 			if p.OnQueued != nil {

@@ -20,3 +20,11 @@ func visible(s string) string { return triage.StripInvisible(s) }
 
 // itoa is n in decimal, for ids in attributes.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

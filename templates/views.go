@@ -61,8 +61,56 @@ type BoardView struct {
 	BulkAssignees []Option
 	BulkStatuses  []Option
 	// Quarantine: this is the quarantine view (held mail of quarantined
-	// senders), not the board.
+	// senders), not the board; Rules are the senders in quarantine.
 	Quarantine bool
+	Rules      []QuarantineRuleRow
+}
+
+// QuarantineRuleRow is one sender in quarantine.
+type QuarantineRuleRow struct {
+	ID         int64
+	Kind       string // address, domain, fingerprint
+	Value      string
+	Note       string
+	Created    string
+	CreatedBy  string
+	Held       int
+	ReleaseURL string // "" unless the user may release
+}
+
+// SenderView is the report page's view of the sender: their other
+// reports by address and by signing key, with what became of them, and
+// for admins the form to quarantine them.
+type SenderView struct {
+	ByAddress      []SenderReport
+	AddressTotal   int
+	AddressSummary string // "2 spam, 1 fixed"
+	Fingerprint    string // of the key that signed this report, grouped; "" unsigned
+	ByKey          []SenderReport
+	KeyTotal       int
+	KeySummary     string
+	// QuarantineURL is the quarantine form's action ("" unless admin);
+	// Choices what it may hold (address, domain, key), ReportID the page
+	// to come back to.
+	QuarantineURL string
+	Choices       []Option
+	ReportID      int64
+	// Held is set when this report is held in quarantine: the rule, and
+	// its release form's action for admins.
+	Held       bool
+	HeldRule   string // "domain junk.example"
+	ReleaseURL string
+	Notice     string
+}
+
+// SenderReport is one of a sender's other reports.
+type SenderReport struct {
+	TrackingID string
+	Title      string
+	URL        string
+	Status     string
+	Held       bool
+	Received   string
 }
 
 // BoardFilters are the board's filter form, its values as submitted and
@@ -172,6 +220,8 @@ type ReportView struct {
 	// messages, staff replies, internal notes; and the reply and credit
 	// forms (conversation_views.go).
 	Conversation ConversationView
+	// Sender is who sent it: their other reports, the junk lane.
+	Sender SenderView
 }
 
 // PartView is one body part of a report and the signature covering it.

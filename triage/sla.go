@@ -82,7 +82,8 @@ type Timeline struct {
 	AcceptedAt    time.Time // first time the report was accepted
 	ResolvedAt    time.Time // moved to fixed (cleared if it moves back to fixing)
 	ClosedAt      time.Time // closed or disclosed (cleared on reopen)
-	Pauses        []Pause   // in order; only the last may be open
+	Pauses        []Pause   // in order of start; only the last may be open
+	HeldAt        time.Time // held in quarantine since (quarantine.go); zero when not held
 	// Settled holds, for each clock that has stopped, the due time it had
 	// when it stopped, under the policy in force then (Report.Settle).
 	Settled map[ClockName]time.Time
@@ -163,7 +164,8 @@ type Clock struct {
 }
 
 // SLA is a report's clocks at a given time; nil for a clock that has not
-// started (remediation before acceptance and severity) or does not apply.
+// started (remediation before acceptance and severity) or does not apply,
+// and for every clock while the report is held in quarantine.
 type SLA struct {
 	FirstResponse *Clock
 	Triage        *Clock
@@ -218,6 +220,9 @@ func (r *Report) Clocks(p *SLAPolicy, now time.Time) SLA {
 		p = DefaultSLAPolicy()
 	}
 	t := &r.Timeline
+	if !t.HeldAt.IsZero() {
+		return SLA{} // held in quarantine: no clock runs
+	}
 	s := SLA{
 		FirstResponse: p.clock(ClockFirstResponse, r.ReceivedAt, p.FirstResponse, t, t.RespondedAt, now),
 		Triage:        p.clock(ClockTriage, r.ReceivedAt, p.Triage, t, t.SeveritySetAt, now),

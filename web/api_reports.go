@@ -74,6 +74,10 @@ func setAPITriage(v *apiReport, r *triage.Report, p *triage.SLAPolicy, now time.
 		dup := r.DuplicateOf
 		v.DuplicateOf = &dup
 	}
+	if r.Quarantine != 0 {
+		q := r.Quarantine
+		v.Quarantine = &q
+	}
 	zone := p.Calendar.Zone()
 	sla := r.Clocks(p, now)
 	// overdue predates the clocks: it now says the first-response clock is
@@ -209,6 +213,13 @@ func (s *server) reportFilter(r *http.Request, get func(string) string) (triage.
 		f.Breached = &v
 	default:
 		return f, triage.Errorf(triage.EINVALID, "breached must be true or false")
+	}
+	switch q := get("quarantined"); q {
+	case "", "false":
+	case "true":
+		f.Quarantined = true
+	default:
+		return f, triage.Errorf(triage.EINVALID, "quarantined must be true or false")
 	}
 	f.Label = strings.TrimSpace(get("label"))
 	f.Query = strings.TrimSpace(get("q"))

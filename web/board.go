@@ -271,6 +271,7 @@ func boardFilter(q url.Values, me *triage.User, users []*triage.User) (triage.Re
 	markSelected(v.BreachedOf, v.Breached)
 
 	f.Label, f.Query = v.Label, v.Query
+	f.Quarantined = q.Get("quarantined") == "true"
 	page := 1
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -303,7 +304,8 @@ func assignable(users []*triage.User) []*triage.User {
 	return out
 }
 
-// boardURL is the board with the filters of q at page.
+// boardURL is the board (or, with quarantined=true, the quarantine
+// view) with the filters of q at page.
 func boardURL(q url.Values, page int) string {
 	keep := url.Values{}
 	for _, k := range []string{"status", "severity", "assignee", "breached", "label", "q"} {
@@ -314,10 +316,14 @@ func boardURL(q url.Values, page int) string {
 	if page > 1 {
 		keep.Set("page", strconv.Itoa(page))
 	}
-	if len(keep) == 0 {
-		return "/board"
+	path := "/board"
+	if q.Get("quarantined") == "true" {
+		path = "/quarantine"
 	}
-	return "/board?" + keep.Encode()
+	if len(keep) == 0 {
+		return path
+	}
+	return path + "?" + keep.Encode()
 }
 
 // isHTMX reports whether r was sent by htmx (and is not a history

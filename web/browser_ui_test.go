@@ -189,6 +189,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
 	t.Run("StateAfterReply", func(t *testing.T) { testStateAfterReply(t, browser) })
 	t.Run("CannedResponses", func(t *testing.T) { testCannedResponses(t, browser) })
+	t.Run("QuarantineAndRelease", func(t *testing.T) { testQuarantineRelease(t, browser) })
 }
 
 // rowBoxJS gives each board row's height and whether its clock cell
@@ -480,4 +481,62 @@ func testCannedResponses(t *testing.T, browser context.Context) {
 	)
 	b.waitFor("the suggested reply", fmt.Sprintf(`document.querySelector("#reply-body").value === %q`, "Could you send a proof of concept for "+rep.TrackingID+"?"))
 	b.checkNoOverflow("report page with a suggested reply")
+}
+
+// click clicks the first element matching css: one click of a person.
+func (b *tab) click(css string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(css)))
+}
+
+// testQuarantineRelease: a junk sender is silenced in two clicks from
+// their report; their mail leaves the board for the quarantine; the
+// release brings it back. Then the quarantine page on a phone.
+func testQuarantineRelease(t *testing.T, browser context.Context) {
+	s := newSite(t)
+	junk := s.report(3*time.Hour, "Cheap pills", "")
+	legit := s.report(2*time.Hour, "XSS in search", "")
+	// The site's reports all come from researcher@example.org: holding
+	// the address holds both.
+	b := newTab(t, browser, s)
+	b.resize(laptop)
+	b.signIn(s.admin)
+	b.open(fmt.Sprintf("/reports/%d", junk.ID))
+	b.waitFor("the page", `document.readyState === "complete"`)
+	if bx := b.boxOf("[data-testid=quarantine-open]"); bx.Height == 0 {
+		t.Fatal("no quarantine button")
+	}
+	b.click("[data-testid=quarantine-open]") // 1
+	b.shot("quarantine-form-1366")
+	b.click("[data-testid=quarantine-submit]") // 2
+	b.waitFor("the held banner", `document.querySelector("[data-testid=held-banner]")`)
+	b.shot("report-held-1366")
+	b.checkAccessibility("held report")
+	b.open("/board")
+	for _, id := range b.boardIDs() {
+		if id == junk.TrackingID || id == legit.TrackingID {
+			t.Errorf("%s still on the board: both reports share the sender's address", id)
+		}
+	}
+	b.open("/quarantine")
+	if ids := b.boardIDs(); len(ids) != 2 {
+		t.Errorf("quarantine view %v, want both held", ids)
+	}
+	b.shot("quarantine-1366")
+	b.checkNoOverflow("quarantine at 1366 px")
+	b.checkAccessibility("quarantine")
+
+	b.resize(phone)
+	b.open("/quarantine")
+	b.shot("quarantine-390")
+	b.checkNoOverflow("quarantine at 390 px")
+
+	b.resize(laptop)
+	b.open("/quarantine")
+	b.click("[data-testid=quarantine-release]")
+	b.waitFor("the release notice", `document.querySelector("[data-testid=bulk-notice]")?.textContent.includes("2 reports moved to the board")`)
+	b.open("/board")
+	if ids := strings.Join(b.boardIDs(), " "); !strings.Contains(ids, junk.TrackingID) || !strings.Contains(ids, legit.TrackingID) {
+		t.Errorf("board after the release: %s", ids)
+	}
 }

@@ -116,6 +116,14 @@ func (s *server) boardBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	// The board the form was on, with the outcome.
 	u, _ := url.Parse(back)
+	if u.Path == "/quarantine" {
+		q := u.Query()
+		q.Set("quarantined", "true")
+		if q.Get("status") == "" {
+			q.Set("status", "all")
+		}
+		u.RawQuery = q.Encode()
+	}
 	br := r.Clone(r.Context())
 	br.URL = u
 	br.Method = http.MethodGet
@@ -124,6 +132,7 @@ func (s *server) boardBulk(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, berr)
 		return
 	}
+	v.Quarantine = u.Path == "/quarantine"
 	if err != nil {
 		v.Notice, status = triage.ErrorMessage(err), http.StatusUnprocessableEntity
 	} else {

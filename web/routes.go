@@ -53,6 +53,9 @@ var routes = []Route{
 	{"POST", "/logout", triage.RoleViewer, false, "sign out", (*server).logout},
 	{"GET", "/board", triage.RoleViewer, false, "triage board", (*server).board},
 	{"POST", "/board/bulk", triage.RoleTriager, false, "assign, label, move or close as spam several reports at once", (*server).boardBulk},
+	{"GET", "/quarantine", triage.RoleViewer, false, "the quarantine: reports of quarantined senders, and the senders", (*server).quarantine},
+	{"POST", "/quarantine", triage.RoleAdmin, false, "quarantine a sender (address, domain or key)", (*server).quarantineAdd},
+	{"POST", "/quarantine/{qid}/release", triage.RoleAdmin, false, "release a sender: their reports to the board, acknowledged", (*server).quarantineRelease},
 	{"GET", "/reports/{id}", triage.RoleViewer, false, "report page", sameOriginOnly((*server).report)},
 	{"GET", "/reports/{id}/raw", triage.RoleViewer, false, "download the raw message", sameOriginOnly((*server).reportRaw)},
 	{"GET", "/reports/{id}/attachments/{aid}", triage.RoleViewer, false, "download an attachment", sameOriginOnly((*server).attachment)},
@@ -131,6 +134,9 @@ var routes = []Route{
 	{"POST", "/api/v1/responses", triage.RoleAdmin, true, "add a canned response", (*server).apiSaveResponse},
 	{"PUT", "/api/v1/responses/{id}", triage.RoleAdmin, true, "replace a canned response", (*server).apiSaveResponse},
 	{"DELETE", "/api/v1/responses/{id}", triage.RoleAdmin, true, "delete a canned response", (*server).apiDeleteResponse},
+	{"GET", "/api/v1/quarantine", triage.RoleViewer, true, "senders in quarantine", (*server).apiQuarantine},
+	{"POST", "/api/v1/quarantine", triage.RoleAdmin, true, "quarantine a sender", (*server).apiQuarantineAdd},
+	{"DELETE", "/api/v1/quarantine/{id}", triage.RoleAdmin, true, "release a sender: their reports to the board, acknowledged", (*server).apiQuarantineRelease},
 	{"GET", "/api/v1/openapi.json", triage.RoleViewer, true, "the OpenAPI 3.1 description of this API", (*server).apiOpenAPI},
 }
 

@@ -14,6 +14,7 @@ type Store interface {
 	TriageStore
 	ConversationStore
 	ResponseStore
+	QuarantineStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)
