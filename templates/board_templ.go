@@ -1917,7 +1917,7 @@ func Quick(v QuickView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 169, "<div class=\"buttons\"><button type=\"submit\" data-testid=\"quick-save\">Save</button> <button type=\"button\" data-close-dialog>Cancel</button></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 169, "<div class=\"buttons\"><button type=\"submit\" class=\"primary\" data-testid=\"quick-save\">Save</button> <button type=\"button\" data-close-dialog>Cancel</button></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

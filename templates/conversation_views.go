@@ -98,6 +98,10 @@ type OutboxView struct {
 	Rows         []OutboxRow
 	Notice       string
 	Error        string
+	// PrevURL and NextURL page through, "" at an end; Page is 1-based.
+	PrevURL string
+	NextURL string
+	Page    int
 }
 
 // OutboxRow is one outgoing mail.
@@ -107,6 +111,7 @@ type OutboxRow struct {
 	ReportURL   string
 	TrackingID  string
 	To          string
+	Subject     string
 	State       string
 	StateClass  string
 	Attempts    string

@@ -267,3 +267,26 @@ func TestUserText(t *testing.T) {
 		t.Errorf("researcher reads %q", got)
 	}
 }
+
+func TestRichText(t *testing.T) {
+	in := "Our scope:\r\n\r\n- *.example.com and https://app.example.com.\n* <b>not</b> html\n\nSee http://x.example/a?b=<c>, or javascript:alert(1)\nthanks"
+	blocks := templates.RichText(in)
+	if len(blocks) != 3 || len(blocks[1].Items) != 2 || len(blocks[2].Lines) != 2 {
+		t.Fatalf("blocks %+v", blocks)
+	}
+	if l := blocks[1].Items[0]; len(l) != 3 || l[1].URL != "https://app.example.com" || l[2].Text != "." {
+		t.Errorf("link %+v", l)
+	}
+	out, doc := render(t, templates.Policy(templates.PolicyView{Contact: "s@example.com", ScopeIn: in}))
+	if strings.Contains(out, "<b>not</b>") || !strings.Contains(out, "&lt;b&gt;not&lt;/b&gt;") {
+		t.Error("the policy text was rendered as HTML")
+	}
+	for _, a := range find(doc, "policy-link") {
+		if h := attr(a, "href"); !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") {
+			t.Errorf("link to %q", h)
+		}
+	}
+	if n := len(find(doc, "policy-link")); n != 2 {
+		t.Errorf("%d links, want 2 (javascript: is text)", n)
+	}
+}

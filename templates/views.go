@@ -321,12 +321,37 @@ type LandingView struct {
 	Contact string // security@example.com
 }
 
-// PolicyView is the disclosure policy.
+// PolicyView is the disclosure policy. The texts an admin wrote
+// (Organisation, ScopeIn, ScopeOut, SafeHarbour, Languages) are plain
+// text, shown with RichText's safe subset; "" leaves a section out (the
+// safe harbour falls back to the built-in text).
 type PolicyView struct {
 	Contact        string // security@example.com
 	KeyURL         string // absolute URL of the armored key
 	Fingerprint    string // grouped hex; empty when not configured
 	ResponseWindow string // "24 hours"
+	Organisation   string
+	ScopeIn        string
+	ScopeOut       string
+	SafeHarbour    string
+	Languages      string
+}
+
+// SiteView is the admin's form for the organisation's name and logo and
+// the policy page's texts.
+type SiteView struct {
+	Nav          StaffNav
+	Notice       string
+	Error        string
+	ErrorField   string // the field Error is about
+	Organisation string
+	HasLogo      bool
+	LogoURL      string
+	ScopeIn      string
+	ScopeOut     string
+	SafeHarbour  string
+	Languages    string
+	MaxLogoKiB   int
 }
 
 // HallOfFameView and CreditChoiceView are in halloffame_views.go.
@@ -435,6 +460,7 @@ type AuditView struct {
 	Error     string
 	Rows      []AuditRow
 	NextURL   string // "" on the last page
+	FirstURL  string // the newest page, "" when on it
 	ExportURL string // JSON lines of everything the filters select
 }
 
@@ -446,7 +472,10 @@ type AuditRow struct {
 	Actor      string
 	Action     string
 	Target     string
-	Detail     string
+	TargetURL  string // the page of what it names ("report:7"), "" when none
+	Detail     string // as recorded
+	DetailLine string // a one-line summary, cut
+	DetailFull string // indented for reading, "" when Detail is short
 	RemoteAddr string
 	UserAgent  string
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -573,28 +574,61 @@ func outboxFilter(r *http.Request) (triage.OutboxFilter, error) {
 	return f, nil
 }
 
-// outbox is the page listing outgoing mail and its delivery.
+// outboxPageSize is how many mails one page of the outbox lists.
+const outboxPageSize = 50
+
+// outbox is the page listing outgoing mail and its delivery, newest
+// first, a page at a time (?page=).
 func (s *server) outbox(w http.ResponseWriter, r *http.Request) {
 	f, err := outboxFilter(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	page, err := intParam(r.URL.Query().Get("page"), 1, 1, triage.MaxOutboxOffset/outboxPageSize)
+	if err != nil {
+		s.Error(w, r, triage.Errorf(triage.EINVALID, "page must be a number from 1 to %d", triage.MaxOutboxOffset/outboxPageSize))
+		return
+	}
+	f.Limit, f.Offset = outboxPageSize+1, (page-1)*outboxPageSize
 	mails, err := s.store.Outbox(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	pageURL := func(n int) string {
+		q := url.Values{}
+		if f.State != "" {
+			q.Set("state", string(f.State))
+		}
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		if len(q) == 0 {
+			return "/outbox"
+		}
+		return "/outbox?" + q.Encode()
+	}
+	more := len(mails) > outboxPageSize
+	if more {
+		mails = mails[:outboxPageSize]
+	}
 	user := userFrom(r.Context())
 	canAct := user != nil && user.Role.Can(triage.RoleTriager)
-	v := templates.OutboxView{Nav: staffNav(user), OutboundMail: s.outboundMail, State: string(f.State)}
+	v := templates.OutboxView{Nav: staffNav(user), OutboundMail: s.outboundMail, State: string(f.State), Page: page}
+	if page > 1 {
+		v.PrevURL = pageURL(page - 1)
+	}
+	if more {
+		v.NextURL = pageURL(page + 1)
+	}
 	v.States = []templates.Option{{Value: "", Label: "any", Selected: f.State == ""}}
 	for _, st := range outboxStates {
 		v.States = append(v.States, templates.Option{Value: string(st), Label: string(st), Selected: f.State == st})
 	}
 	for _, m := range mails {
 		row := templates.OutboxRow{
-			ID: m.ID, Kind: cmp.Or(mailKindText[m.Kind], string(m.Kind)), TrackingID: m.TrackingID, To: m.To,
+			ID: m.ID, Kind: cmp.Or(mailKindText[m.Kind], string(m.Kind)), TrackingID: m.TrackingID, To: m.To, Subject: m.Subject,
 			State: string(m.State), StateClass: deliveryClass(m.State), Attempts: fmt.Sprint(m.Attempts),
 			LastError: m.LastError, Created: formatTime(m.CreatedAt), CreatedAt: formatRFC3339(m.CreatedAt),
 			Sent: formatTime(m.SentAt), Encrypted: m.Encrypted,

@@ -15,6 +15,7 @@ type Store interface {
 	ConversationStore
 	ResponseStore
 	QuarantineStore
+	SiteStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)

@@ -187,7 +187,7 @@
   // The report page's panel (status, assignee, clocks...) folds the same
   // way, above the message.
   function foldFilters() {
-    document.querySelectorAll("details[data-filters], details[data-panel]").forEach(function (d) {
+    document.querySelectorAll("details[data-filters], details[data-panel], details[data-menu]").forEach(function (d) {
       if (narrow && narrow.matches) {
         if (!d.dataset.touched && !d.querySelector("[aria-invalid=true], .field-error")) { d.open = false; }
       } else {
@@ -196,7 +196,7 @@
     });
   }
   document.addEventListener("click", function (e) {
-    var sum = e.target.closest && e.target.closest("details[data-filters] > summary, details[data-panel] > summary");
+    var sum = e.target.closest && e.target.closest("details[data-filters] > summary, details[data-panel] > summary, details[data-menu] > summary");
     if (sum) { sum.parentNode.dataset.touched = "1"; }
   });
 
