@@ -55,5 +55,6 @@ CREATE INDEX reports_rank ON reports (id, status, next_due_at, severity_points, 
 
 -- A sender's history on the report page: their other reports, by address
 -- and by the key that signed them.
-CREATE INDEX reports_researcher ON reports (researcher_email COLLATE NOCASE, id);
-CREATE INDEX reports_sig_fingerprint ON reports (sig_fingerprint, id) WHERE sig_fingerprint <> '';
+-- status too, so that counting their outcomes reads no report row.
+CREATE INDEX reports_researcher ON reports (researcher_email COLLATE NOCASE, id, status);
+CREATE INDEX reports_sig_fingerprint ON reports (sig_fingerprint, id, status) WHERE sig_fingerprint <> '';
