@@ -198,10 +198,12 @@ func (s *site) seedBoard(n int) []*triage.Report {
 func TestBrowserUI(t *testing.T) {
 	browser := startBrowser(t)
 	t.Run("Board", func(t *testing.T) { testBoardLayout(t, browser) })
-	t.Run("BulkActions", func(t *testing.T) { testBulkActions(t, browser) })
 	t.Run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
-	t.Run("StateAfterReply", func(t *testing.T) { testStateAfterReply(t, browser) })
-	t.Run("CannedResponses", func(t *testing.T) { testCannedResponses(t, browser) })
+	for _, vp := range []viewport{laptop, phone} {
+		t.Run("BulkActions/"+vp.String(), func(t *testing.T) { testBulkActions(t, browser, vp) })
+		t.Run("StateAfterReply/"+vp.String(), func(t *testing.T) { testStateAfterReply(t, browser, vp) })
+		t.Run("CannedResponses/"+vp.String(), func(t *testing.T) { testCannedResponses(t, browser, vp) })
+	}
 	t.Run("QuarantineAndRelease", func(t *testing.T) { testQuarantineRelease(t, browser) })
 	t.Run("EveryPage", func(t *testing.T) { testEveryPage(t, browser) })
 }
@@ -223,9 +225,11 @@ type rowBox struct {
 	Right   float64 `json:"right"`
 }
 
+// testBoardLayout: the board of issue 14's "done when": 200 reports, a
+// third of them breached, read on a laptop and a phone.
 func testBoardLayout(t *testing.T, browser context.Context) {
 	s := newSite(t)
-	s.seedBoard(60)
+	s.seedBoard(200)
 	b := newTab(t, browser, s)
 	b.resize(laptop)
 	b.signIn(s.triager)
@@ -248,8 +252,12 @@ func testBoardLayout(t *testing.T, browser context.Context) {
 	if !strings.HasPrefix(rows[0].Clock, "Reply overdue by") {
 		t.Errorf("first row's clock %q: breached reports come first", rows[0].Clock)
 	}
-	if g := b.texts("[data-testid=board-group]"); len(g) < 2 || g[0] != "Breached" {
+	// A third of 200 are breached: they fill the first page.
+	if g := b.texts("[data-testid=board-group]"); len(g) < 1 || g[0] != "Breached" {
 		t.Errorf("groups %v", g)
+	}
+	if n := len(b.texts(`[data-testid=board-row][data-tier=breached]`)); n != 50 {
+		t.Errorf("%d breached rows on the first page, want 50", n)
 	}
 	if bad := eval[[]string](b, `Array.from(document.querySelectorAll("[data-testid=board-clock]")).map(e => e.textContent).filter(t => /\d+s\b/.test(t))`); len(bad) > 0 {
 		t.Errorf("clocks in seconds: %v", bad)
@@ -296,14 +304,14 @@ func testBoardLayout(t *testing.T, browser context.Context) {
 	b.checkAccessibility("board at 390 px")
 }
 
-func testBulkActions(t *testing.T, browser context.Context) {
+func testBulkActions(t *testing.T, browser context.Context, vp viewport) {
 	s := newSite(t)
 	a := s.report(time.Hour, "First of a spam wave", "")
 	c := s.report(2*time.Hour, "Second of a spam wave", "")
 	acc := s.report(3*time.Hour, "A real one, accepted", "")
 	s.move(acc.ID, triage.StatusAccepted)
 	b := newTab(t, browser, s)
-	b.resize(laptop)
+	b.resize(vp)
 	b.signIn(s.triager)
 	check := func(ids ...int64) {
 		for _, id := range ids {
@@ -317,6 +325,7 @@ func testBulkActions(t *testing.T, browser context.Context) {
 		chromedp.Click(chromedp.CSS("[data-testid=bulk-assign]")),
 	)
 	b.waitFor("the notice", `document.querySelector("[data-testid=bulk-notice]")?.textContent.includes("2 reports changed")`)
+	b.checkNoOverflow("the board after a bulk action at " + vp.String())
 	for _, id := range []int64{a.ID, c.ID} {
 		if got := b.text(fmt.Sprintf(`[data-id="%d"] [data-testid=board-assignee]`, id)); got != s.triager.Email {
 			t.Errorf("report %d assigned to %q", id, got)
@@ -417,11 +426,11 @@ func testReportLayout(t *testing.T, browser context.Context) {
 
 // testStateAfterReply: after a reply sent in place, the header, the SLA
 // clocks and the history all say the first response is met.
-func testStateAfterReply(t *testing.T, browser context.Context) {
+func testStateAfterReply(t *testing.T, browser context.Context, vp viewport) {
 	s := newSite(t)
 	rep := s.report(20*time.Minute, "Open redirect after logout", "")
 	b := newTab(t, browser, s)
-	b.resize(laptop)
+	b.resize(vp)
 	b.signIn(s.triager)
 	b.open(fmt.Sprintf("/reports/%d", rep.ID))
 	if got := b.text("[data-testid=report-clock]"); !strings.HasSuffix(got, "left") {
@@ -432,6 +441,10 @@ func testStateAfterReply(t *testing.T, browser context.Context) {
 	b.waitFor("the header to say met", `document.querySelector("[data-testid=report-clock]").textContent.trim() === "met"`)
 	if st := eval[string](b, `document.querySelector("[data-testid=sla-first_response]").dataset.state`); st != "met" {
 		t.Errorf("SLA clocks after the reply: first response %s", st)
+	}
+	b.unfoldPanel()
+	if st := b.text("[data-testid=sla-first_response] [data-testid=sla-state]"); st != "met" {
+		t.Errorf("the SLA clocks shown say %q", st)
 	}
 	if got := b.texts("[data-testid=event]"); len(got) == 0 || !strings.Contains(got[len(got)-1], "replied to the researcher") {
 		t.Errorf("history after the reply: %v", got)
@@ -445,11 +458,11 @@ func testStateAfterReply(t *testing.T, browser context.Context) {
 // page; a triager inserts it into a reply, where the cursor is, filled in
 // for the report, and sends it; a status move with a default response
 // puts that one in the empty reply box.
-func testCannedResponses(t *testing.T, browser context.Context) {
+func testCannedResponses(t *testing.T, browser context.Context, vp viewport) {
 	s := newSite(t)
 	rep := s.report(time.Hour, "Open redirect after logout", "")
 	b := newTab(t, browser, s)
-	b.resize(laptop)
+	b.resize(vp)
 	b.signIn(s.admin)
 	b.open("/admin/responses")
 	b.do(
@@ -465,11 +478,11 @@ func testCannedResponses(t *testing.T, browser context.Context) {
 		chromedp.Click(chromedp.CSS("form[action='/admin/responses'] [data-testid=response-save]")),
 	)
 	b.waitFor("the second response", `document.querySelectorAll("[data-testid=response-delete]").length === 2`)
-	b.shot("responses-1366")
+	b.shot("responses-" + vp.String())
+	b.checkNoOverflow("canned responses at " + vp.String())
 	b.checkAccessibility("canned responses")
 
-	b.do(chromedp.Click(chromedp.CSS("[data-testid=sign-out]")))
-	b.waitFor("signed out", `!document.querySelector("[data-testid=sign-out]")`)
+	b.signOut()
 	b.signIn(s.triager)
 	b.open(fmt.Sprintf("/reports/%d", rep.ID))
 	b.do(chromedp.SendKeys(chromedp.CSS("#reply-body"), "Hello, "))
@@ -489,6 +502,7 @@ func testCannedResponses(t *testing.T, browser context.Context) {
 	}
 
 	// Moving to needs-info puts its default reply in the (empty) box.
+	b.unfoldPanel()
 	b.do(
 		chromedp.SetValue(chromedp.CSS("#status-select"), "needs-info"),
 		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
@@ -619,4 +633,25 @@ func testEveryPage(t *testing.T, browser context.Context) {
 			}
 		})
 	}
+}
+
+// unfoldPanel opens the report page's panel when it is folded (on a
+// phone).
+func (b *tab) unfoldPanel() {
+	b.t.Helper()
+	if !eval[bool](b, `document.querySelector("[data-testid=panel-fold]").open`) {
+		b.click("[data-testid=panel-toggle]")
+		b.waitFor("the panel", `document.querySelector("[data-testid=panel-fold]").open`)
+	}
+}
+
+// signOut signs out with the menu's button (unfolding the menu on a
+// phone).
+func (b *tab) signOut() {
+	b.t.Helper()
+	if !eval[bool](b, `document.querySelector("details[data-menu]").open`) {
+		b.click("[data-testid=menu-toggle]")
+	}
+	b.click("[data-testid=sign-out]")
+	b.waitFor("signed out", `!document.querySelector("[data-testid=sign-out]")`)
 }
