@@ -151,7 +151,10 @@ func (r *Report) Hold(rule int64, actor int64, now time.Time) Event {
 func (r *Report) Release(actor int64, now time.Time) Event {
 	now = now.UTC()
 	t := &r.Timeline
-	if !t.HeldAt.IsZero() {
+	// A needs-info pause still open that began before the hold covers it
+	// already (and must stay the last, open one).
+	coveredByOpen := t.Paused() && !t.Pauses[len(t.Pauses)-1].Start.After(t.HeldAt)
+	if !t.HeldAt.IsZero() && !coveredByOpen {
 		p := Pause{Start: t.HeldAt, End: now}
 		i, _ := slices.BinarySearchFunc(t.Pauses, p, func(a, b Pause) int { return a.Start.Compare(b.Start) })
 		t.Pauses = slices.Insert(slices.Clone(t.Pauses), i, p)

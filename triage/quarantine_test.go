@@ -101,4 +101,22 @@ func TestReport_HoldRelease(t *testing.T) {
 	if fr := o.Clocks(p, h(6)).FirstResponse; !fr.DueAt.Equal(h(29)) {
 		t.Errorf("held 1–6 h with needs-info 2–4 h inside: due %v, want %v (5 h paused)", fr.DueAt, h(29))
 	}
+
+	// Held while waiting in needs-info: the open pause covers the hold and
+	// stays the last one, so resuming ends it.
+	w := newReport(3, triage.StatusNew)
+	if _, err := w.Apply(triage.Change{Status: ptr(triage.StatusNeedsInfo)}, nil, 1, h(1)); err != nil {
+		t.Fatal(err)
+	}
+	w.Hold(7, 0, h(2))
+	w.Release(1, h(3))
+	if !w.Timeline.Paused() {
+		t.Fatal("releasing a report in needs-info closed or buried its pause")
+	}
+	if _, err := w.Apply(triage.Change{Status: ptr(triage.StatusTriaging)}, nil, 1, h(5)); err != nil {
+		t.Fatal(err)
+	}
+	if fr := w.Clocks(p, h(5)).FirstResponse; fr.State != triage.ClockRunning || !fr.DueAt.Equal(h(28)) {
+		t.Errorf("needs-info 1–5 h, held 2–3 h inside it: %s due %v, want running due %v", fr.State, fr.DueAt, h(28))
+	}
 }
