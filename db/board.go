@@ -160,6 +160,14 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 	}
 
 	from := `reports r INDEXED BY reports_board`
+	// Held reports are in the quarantine view only. The board's indexes
+	// leave them out (partial indexes on this very condition).
+	held := "r.quarantine_id IS NULL"
+	if f.Quarantined {
+		held = "r.quarantine_id IS NOT NULL"
+		from = `reports r`
+	}
+	where = append(where, held)
 	switch {
 	case len(ids) > 0:
 		// A tracking id names one report; any other words must match it too.
@@ -173,9 +181,15 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 	case len(words) > 0:
 		// CROSS JOIN keeps the matches driving.
 		from = `reports_fts CROSS JOIN reports r INDEXED BY reports_rank ON r.id = reports_fts.rowid`
+		if f.Quarantined {
+			from = `reports_fts CROSS JOIN reports r ON r.id = reports_fts.rowid`
+		}
 		where = append(where, "reports_fts MATCH "+arg(matchAll(words)))
 	case label != "":
 		from = `report_labels l CROSS JOIN reports r INDEXED BY reports_rank ON r.id = l.report_id`
+		if f.Quarantined {
+			from = `report_labels l CROSS JOIN reports r ON r.id = l.report_id`
+		}
 		where = append(where, "l.label = "+label)
 		label = ""
 	}

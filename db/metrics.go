@@ -15,16 +15,16 @@ import (
 // reports of the window are left out.
 const MaxMetricsReports = 200_000
 
-// FirstResponses returns the reports received at or after since, newest
-// first, with only what their first-response clock needs (ID, ReceivedAt,
+// FirstResponses returns the reports received at or after since (those
+// held in quarantine left out), newest first, with only what their first-response clock needs (ID, ReceivedAt,
 // Status and the Timeline): no content, no other triage fields. The team
 // metrics (triage.ComputeTeamMetrics) are computed from them.
 func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Report, error) {
 	var out []*triage.Report
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, received_at, status, responded_at, severity_set_at,
-			rated_at, accepted_at, resolved_at, closed_at, pauses
-			FROM reports WHERE received_at >= ? ORDER BY received_at DESC LIMIT ?`, formatTime(since), MaxMetricsReports)
+			rated_at, accepted_at, resolved_at, closed_at, pauses, settled
+			FROM reports WHERE received_at >= ? AND quarantine_id IS NULL ORDER BY received_at DESC LIMIT ?`, formatTime(since), MaxMetricsReports)
 		if err != nil {
 			return err
 		}
@@ -32,12 +32,16 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 		for rows.Next() {
 			r := &triage.Report{}
 			var (
-				status, pauses string
-				t              = &r.Timeline
+				status, pauses, settled string
+				t                       = &r.Timeline
 			)
 			if err := rows.Scan(&r.ID, timeScanner{&r.ReceivedAt}, &status, timeScanner{&t.RespondedAt}, timeScanner{&t.SeveritySetAt},
-				timeScanner{&t.RatedAt}, timeScanner{&t.AcceptedAt}, timeScanner{&t.ResolvedAt}, timeScanner{&t.ClosedAt}, &pauses); err != nil {
+				timeScanner{&t.RatedAt}, timeScanner{&t.AcceptedAt}, timeScanner{&t.ResolvedAt}, timeScanner{&t.ClosedAt}, &pauses, &settled); err != nil {
 				return err
+			}
+			var err error
+			if t.Settled, err = parseSettled(settled); err != nil {
+				return fmt.Errorf("report %d: %w", r.ID, err)
 			}
 			r.Status = triage.Status(status)
 			var ps []pauseJSON
@@ -57,13 +61,14 @@ func (db *DB) FirstResponses(ctx context.Context, since time.Time) ([]*triage.Re
 	return out, nil
 }
 
-// OpenBySeverity counts the reports that are not closed, per severity
+// OpenBySeverity counts the reports that are not closed nor held in
+// quarantine, per severity
 // (triage.SeverityUnscored for those not assessed yet).
 func (db *DB) OpenBySeverity(ctx context.Context) (map[triage.Severity]int, error) {
 	out := map[triage.Severity]int{}
 	err := db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT severity, count(*) FROM reports
-			WHERE status NOT IN (`+closedStatusList()+`) GROUP BY severity`)
+			WHERE status NOT IN (`+closedStatusList()+`) AND quarantine_id IS NULL GROUP BY severity`)
 		if err != nil {
 			return err
 		}

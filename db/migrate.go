@@ -69,6 +69,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	var recompute []string // movesClocks conditions of the migrations applied
+	var after []func(context.Context, *DB) error
 	for _, m := range ms {
 		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			// Read the version inside the write transaction: another
@@ -96,6 +97,9 @@ func (db *DB) migrate(ctx context.Context) error {
 			if w, ok := movesClocks[m.version]; ok && err == nil {
 				recompute = append(recompute, w)
 			}
+			if f := afterAll[migrationTopic(m.name)]; f != nil && err == nil {
+				after = append(after, f)
+			}
 			return err
 		})
 		if err != nil {
@@ -116,7 +120,26 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: recompute clocks: %w", err)
 		}
 	}
+	for _, f := range after {
+		if err := f(ctx, db); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 	return nil
+}
+
+// afterAll are the steps, by migration topic (the file name without its
+// number, so that renumbering a migration before release keeps its
+// step), that run in Go once the whole schema is applied, when that
+// migration was among those applied.
+var afterAll = map[string]func(context.Context, *DB) error{
+	"ui.sql": settleAll,
+}
+
+// migrationTopic is a migration's file name without its number.
+func migrationTopic(name string) string {
+	_, topic, _ := strings.Cut(name, "_")
+	return topic
 }
 
 // beforeSQL are the steps, by migration file name, that must run in Go

@@ -388,8 +388,11 @@ func outboxQuery(f triage.OutboxFilter) (string, []any, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY o.created_at DESC, o.id DESC LIMIT ?`
-	return q, append(args, mailLimit(f.Limit)), nil
+	if f.Offset < 0 || f.Offset > triage.MaxOutboxOffset {
+		return "", nil, triage.Errorf(triage.EINVALID, "offset must be between 0 and %d", triage.MaxOutboxOffset)
+	}
+	q += ` ORDER BY o.created_at DESC, o.id DESC LIMIT ? OFFSET ?`
+	return q, append(args, mailLimit(f.Limit), f.Offset), nil
 }
 
 // RetryMail puts failed mail id back in the queue, due at now with its

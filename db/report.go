@@ -125,6 +125,10 @@ func (db *DB) fileReportTx(ctx context.Context, tx *sql.Tx, r *triage.Report, ac
 	if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
 		return err
 	}
+	held, err := db.fileHeld(ctx, tx, r, id) // the junk lane (quarantine.go)
+	if err != nil {
+		return err
+	}
 	if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
 		return err
 	}
@@ -133,7 +137,12 @@ func (db *DB) fileReportTx(ctx context.Context, tx *sql.Tx, r *triage.Report, ac
 		if ack.Subject == "" {
 			ack.Subject = triage.AckSubject(tracking)
 		}
-		if err := db.queueMail(ctx, tx, ack); err != nil {
+		if held {
+			// Its acknowledgement waits for the release.
+			if err := holdAck(ctx, tx, ack); err != nil {
+				return err
+			}
+		} else if err := db.queueMail(ctx, tx, ack); err != nil {
 			return err
 		}
 	}

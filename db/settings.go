@@ -162,3 +162,55 @@ func closedStatusList() string {
 	}
 	return strings.Join(qs, ", ")
 }
+
+// settleAll records the verdicts of the clocks that have stopped in every
+// report (migration 0014, reports.settled) under the policy in force, in
+// batches so that intake is not held up for long.
+func settleAll(ctx context.Context, db *DB) error {
+	const batch = 2000
+	var last int64
+	for {
+		n := 0
+		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			p, err := findSLAPolicy(ctx, tx)
+			if err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
+				WHERE id > ? AND (responded_at IS NOT NULL OR severity_set_at IS NOT NULL OR resolved_at IS NOT NULL OR closed_at IS NOT NULL)
+				ORDER BY id LIMIT ?`, last, batch)
+			if err != nil {
+				return err
+			}
+			var reports []*triage.Report
+			for rows.Next() {
+				r, err := scanFullReport(rows, false)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				reports = append(reports, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			now := db.now()
+			for _, r := range reports {
+				r.Settle(p, now)
+				if _, err := tx.ExecContext(ctx, `UPDATE reports SET settled = ? WHERE id = ?`, settledJSON(&r.Timeline), r.ID); err != nil {
+					return err
+				}
+				last = r.ID
+			}
+			n = len(reports)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("settle clocks: %w", err)
+		}
+		if n < batch {
+			return nil
+		}
+	}
+}

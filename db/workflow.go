@@ -15,7 +15,8 @@ import (
 // reads, in its order.
 const workflowColumns = `assignee_id, (SELECT email FROM users WHERE users.id = reports.assignee_id),
 	labels, duplicate_of, cvss_version, cvss_vector, cvss_score, severity,
-	responded_at, severity_set_at, rated_at, accepted_at, resolved_at, closed_at, pauses`
+	responded_at, severity_set_at, rated_at, accepted_at, resolved_at, closed_at, pauses, settled,
+	COALESCE(quarantine_id, 0), held_at`
 
 // workflowScan holds the scan targets of workflowColumns until fill
 // copies them into a report.
@@ -30,13 +31,16 @@ type workflowScan struct {
 	severity      string
 	tl            triage.Timeline
 	pauses        string
+	settled       string
+	quarantine    int64
 }
 
 func (w *workflowScan) dest() []any {
 	return []any{&w.assignee, &w.assigneeEmail, &w.labels, &w.duplicateOf,
 		&w.cvssVersion, &w.cvssVector, &w.cvssScore, &w.severity,
 		timeScanner{&w.tl.RespondedAt}, timeScanner{&w.tl.SeveritySetAt}, timeScanner{&w.tl.RatedAt}, timeScanner{&w.tl.AcceptedAt},
-		timeScanner{&w.tl.ResolvedAt}, timeScanner{&w.tl.ClosedAt}, &w.pauses}
+		timeScanner{&w.tl.ResolvedAt}, timeScanner{&w.tl.ClosedAt}, &w.pauses, &w.settled,
+		&w.quarantine, timeScanner{&w.tl.HeldAt}}
 }
 
 func (w *workflowScan) fill(r *triage.Report) error {
@@ -45,6 +49,7 @@ func (w *workflowScan) fill(r *triage.Report) error {
 	r.CVSS = triage.CVSS{Version: w.cvssVersion, Vector: w.cvssVector, Score: w.cvssScore.Float64}
 	r.Severity = triage.Severity(w.severity)
 	r.Timeline = w.tl
+	r.Quarantine = w.quarantine
 	r.Labels = nil
 	if err := json.Unmarshal([]byte(w.labels), &r.Labels); err != nil {
 		return fmt.Errorf("report %d: labels: %w", r.ID, err)
@@ -57,7 +62,38 @@ func (w *workflowScan) fill(r *triage.Report) error {
 	for _, p := range ps {
 		r.Timeline.Pauses = append(r.Timeline.Pauses, triage.Pause{Start: p.Start.UTC(), End: p.End.UTC()})
 	}
+	var err error
+	if r.Timeline.Settled, err = parseSettled(w.settled); err != nil {
+		return fmt.Errorf("report %d: %w", r.ID, err)
+	}
 	return nil
+}
+
+// parseSettled reads reports.settled.
+func parseSettled(s string) (map[triage.ClockName]time.Time, error) {
+	var m map[triage.ClockName]time.Time
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("settled: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	for k, t := range m {
+		m[k] = t.UTC()
+	}
+	return m, nil
+}
+
+// settledJSON is t's Settled as reports.settled holds it.
+func settledJSON(t *triage.Timeline) string {
+	if len(t.Settled) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(t.Settled)
+	if err != nil {
+		return "{}" // a map of times always marshals
+	}
+	return string(b)
 }
 
 // pauseJSON is one element of reports.pauses; End is the zero time while
@@ -119,12 +155,13 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 	_, err = tx.ExecContext(ctx, `UPDATE reports SET
 		status = ?, assignee_id = ?, labels = ?, duplicate_of = ?,
 		cvss_version = ?, cvss_vector = ?, cvss_score = ?, severity = ?, severity_points = ?,
-		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?
+		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?,
+		quarantine_id = ?, held_at = ?
 		WHERE id = ?`,
 		string(r.Status), assignee, string(lb), dup,
 		r.CVSS.Version, r.CVSS.Vector, score, string(r.Severity), r.SeverityPoints(),
 		nullTime(t.RespondedAt), nullTime(t.SeveritySetAt), nullTime(t.RatedAt), nullTime(t.AcceptedAt), nullTime(t.ResolvedAt), nullTime(t.ClosedAt), string(pb),
-		r.ID)
+		nullID(r.Quarantine), nullTime(t.HeldAt), r.ID)
 	if err != nil {
 		return err
 	}
@@ -141,17 +178,20 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 
 // saveClocks stores the due times of r's clocks under p at now: they do
 // not move until r or p changes. first_response_due follows the
-// first-response clock, for the callers that read only that.
+// first-response clock, for the callers that read only that. The
+// verdicts of the clocks that have stopped are kept (triage.Report.Settle):
+// p judges only the clocks that run or are paused.
 func saveClocks(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLAPolicy, now time.Time) error {
+	r.Settle(p, now)
 	sla := r.Clocks(p, now)
 	if c := sla.FirstResponse; c != nil && !c.DueAt.IsZero() {
 		r.FirstResponseDue = c.DueAt.UTC()
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE reports SET
-		first_response_due = ?, fr_due_at = ?, triage_due_at = ?, remediation_due_at = ?, next_due_at = ?
+		first_response_due = ?, fr_due_at = ?, triage_due_at = ?, remediation_due_at = ?, next_due_at = ?, settled = ?
 		WHERE id = ?`,
 		formatTime(r.FirstResponseDue), countingDue(sla.FirstResponse), countingDue(sla.Triage), countingDue(sla.Remediation),
-		nullTime(sla.NextDue()), r.ID)
+		nullTime(sla.NextDue()), settledJSON(&r.Timeline), r.ID)
 	return err
 }
 

@@ -175,3 +175,57 @@ func TestMigration0006_RatedAt(t *testing.T) {
 		t.Errorf("stored clocks: remediation %s next %s, want %s", rem, next, due)
 	}
 }
+
+// TestMigration_SettledBackfill: reports whose clocks stopped before the
+// verdicts were kept get them under the policy in force when the
+// migration runs, so a later policy change does not judge them again.
+func TestMigration_SettledBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", dsn(path, "immediate", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	q := func(t time.Time) string { return "'" + formatTime(t) + "'" }
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`}
+	for _, m := range ms[:10] {
+		stmts = append(stmts, m.sql, fmt.Sprintf(`INSERT INTO schema_migrations VALUES (%d, 'x')`, m.version))
+	}
+	stmts = append(stmts,
+		`INSERT INTO raw_messages (mail_from, recipients, remote_addr, received_at, size, sha256, data) VALUES ('', '[]', '', '', 0, '', x'')`,
+		fmt.Sprintf(`INSERT INTO reports (tracking_id, year, seq, title, researcher_email, researcher_name, received_at, first_response_due,
+			status, encrypted, decrypted, decrypt_error, sig_status, sig_fingerprint, sig_keyid, body, message_id, created_at, responded_at, triage_due_at, next_due_at)
+			VALUES ('SEC-2026-0001', 2026, 1, 'Answered in 20 h', '', '', %s, %s, 'triaging', 0, 0, '', 'none', '', '', 'body', 1, '', %s, %s, %s)`,
+			q(t0), q(h(24)), q(h(20)), q(h(72)), q(h(72))))
+	for _, s := range stmts {
+		if _, err := old.Exec(s); err != nil {
+			t.Fatalf("%.60s: %v", s, err)
+		}
+	}
+	old.Close()
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	p8 := triage.DefaultSLAPolicy()
+	p8.FirstResponse = 8 * time.Hour
+	if _, err := d.SetSLAPolicy(ctx, p8, triage.Actor{}, h(30)); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := d.SLAPolicy(ctx)
+	r, err := d.Report(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Clocks(p, h(30)).FirstResponse; c.State != triage.ClockMet || !c.DueAt.Equal(h(24)) {
+		t.Errorf("answered in 20 h under 24 h, then the policy became 8 h: %s due %v", c.State, c.DueAt)
+	}
+}

@@ -610,3 +610,60 @@ func TestMigration_FTS5ToFTS4(t *testing.T) {
 		t.Errorf("integrity_check: %q %v", check, err)
 	}
 }
+
+// TestSetSLAPolicy_KeepsStoppedVerdicts: a policy change moves the
+// clocks that run or are paused, never the verdict of one that stopped.
+func TestSetSLAPolicy_KeepsStoppedVerdicts(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpen(t)
+	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)
+	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+
+	answered := file(t, d, t0, "answered in 20 h")
+	if err := d.RecordResponse(ctx, answered.ID, actor(admin), h(20)); err != nil {
+		t.Fatal(err)
+	}
+	closed := file(t, d, t0, "closed as spam without a reply")
+	if _, err := d.UpdateReport(ctx, closed.ID, triage.Change{Status: ptr(triage.StatusSpam)}, actor(admin), h(2)); err != nil {
+		t.Fatal(err)
+	}
+	running := file(t, d, t0, "nobody answered yet")
+
+	p8 := triage.DefaultSLAPolicy()
+	p8.FirstResponse = 8 * time.Hour
+	if _, err := d.SetSLAPolicy(ctx, p8, actor(admin), h(21)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.SLAPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := h(30)
+	for _, tc := range []struct {
+		r     *triage.Report
+		state triage.ClockState
+		due   time.Time
+	}{
+		{answered, triage.ClockMet, h(24)},
+		{closed, triage.ClockClosed, h(24)},
+		{running, triage.ClockBreached, h(8)},
+	} {
+		r, err := d.Report(ctx, tc.r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := r.Clocks(p, now).FirstResponse
+		if c.State != tc.state || !c.DueAt.Equal(tc.due) {
+			t.Errorf("%s: %s due %v, want %s due %v", r.Title, c.State, c.DueAt, tc.state, tc.due)
+		}
+	}
+	// The metrics read the same verdicts.
+	rs, err := d.FirstResponses(ctx, t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := triage.ComputeTeamMetrics(rs, nil, p, now).Windows[0]
+	if m.Met != 1 || m.Closed != 1 || m.Breached != 1 || m.Responded != 1 {
+		t.Errorf("metrics %+v: want 1 met (answered), 1 closed, 1 breached", m)
+	}
+}

@@ -335,7 +335,9 @@ func (p *Processor) commit(ctx context.Context, b *batch) error {
 			if p.cfg.Latency != nil && !in.raw.StoredAt.IsZero() {
 				p.cfg.Latency.Observe(at.Sub(in.raw.StoredAt))
 			}
-			queued = queued || f.Ack != nil
+			// A quarantined sender's acknowledgement is held, not queued
+			// (db.fileHeld): nothing for the sender to do.
+			queued = queued || (f.Ack != nil && (f.Report == nil || f.Report.Quarantine == 0))
 			p.logFiled(in, f)
 		}
 	}
@@ -354,9 +356,12 @@ func (p *Processor) logFiled(in *incoming, f *triage.Filing) {
 		return
 	}
 	r := f.Report
-	if f.Ack == nil {
+	switch {
+	case f.Ack == nil:
 		p.cfg.Logger.Info("no acknowledgement", "message", in.id, "report", r.ID, "reason", in.noAck)
-	} else {
+	case r.Quarantine != 0:
+		p.cfg.Logger.Info("acknowledgement held: the sender is in quarantine", "message", in.id, "report", r.ID, "quarantine", r.Quarantine)
+	default:
 		p.cfg.Logger.Info("acknowledgement queued", "message", in.id, "report", r.ID, "outbox", f.Ack.ID)
 	}
 	p.cfg.Logger.Info("report filed", "message", in.id, "report", r.ID, "tracking_id", r.TrackingID,

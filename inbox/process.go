@@ -197,6 +197,13 @@ func (p *Processor) decide(ctx context.Context, in *incoming, b *batch) (*triage
 		return f, nil
 	}
 	f.Report = in.report
+	// The junk lane: a quarantined sender's report is filed held, its
+	// acknowledgement kept back until the release (db.fileHeld).
+	q, err := p.cfg.Conversation.QuarantineFor(ctx, in.report)
+	if err != nil {
+		return nil, err
+	}
+	in.report.Quarantine = q
 	ack, reason, err := p.ack(ctx, in.raw, in.msg, b)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,10 @@ type ConversationStore interface {
 	// same transaction, once the report has its id and tracking id (which
 	// it fills in ack). So an acknowledgement is never lost nor doubled.
 	FileReportAck(ctx context.Context, r *triage.Report, ack *triage.OutMail) error
+	// QuarantineFor returns the quarantine rule that holds new mail like
+	// r (its sender, its signatures), or 0. A report filed with
+	// r.Quarantine set is held off the board, its ack kept back.
+	QuarantineFor(ctx context.Context, r *triage.Report) (int64, error)
 	// ReportByMessageIDs returns the id of the report whose first message
 	// or conversation (either direction) has one of ids (with angle
 	// brackets) as Message-ID, or ENOTFOUND.

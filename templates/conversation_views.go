@@ -11,7 +11,11 @@ type ConversationView struct {
 	CanAct     bool   // triager or admin: the forms are shown
 	Entries    []TimelineEntry
 	Error      string // why the last reply or offer was refused
-	Notice     string // what the last one did
+	// ErrorForm names the form the refusal is about ("reply", "note",
+	// "credit", "credit-set"): Error is shown inside it, next to its
+	// fields. "" shows it at the top of the panel.
+	ErrorForm string
+	Notice    string // what the last one did
 	// The reply form. ReplyBlocked says why no reply can be sent (no
 	// usable researcher address); the form is then left out.
 	ReplyInput   string
@@ -22,7 +26,12 @@ type ConversationView struct {
 	ReplyKey       string
 	// NoRelay: no relay is configured, so mail waits in the outbox.
 	NoRelay bool
-	Credit  CreditView
+	// Responses are the canned responses to insert into the reply;
+	// ResponseURL is where one is fetched filled in, with its id
+	// appended ("/reports/7/responses/").
+	Responses   []Option
+	ResponseURL string
+	Credit      CreditView
 	// NoteInput is the internal note field's value after a refusal.
 	NoteInput string
 }
@@ -74,6 +83,10 @@ type CreditView struct {
 	// Unavailable says why credit cannot be offered (no link key, no
 	// address); the form is then left out.
 	Unavailable string
+	// Error is the refusal of the form named ErrorForm ("credit" or
+	// "credit-set"), shown inside it.
+	Error     string
+	ErrorForm string
 }
 
 // OutboxView is the outbox page: outgoing mail and its delivery.
@@ -85,6 +98,10 @@ type OutboxView struct {
 	Rows         []OutboxRow
 	Notice       string
 	Error        string
+	// PrevURL and NextURL page through, "" at an end; Page is 1-based.
+	PrevURL string
+	NextURL string
+	Page    int
 }
 
 // OutboxRow is one outgoing mail.
@@ -94,6 +111,7 @@ type OutboxRow struct {
 	ReportURL   string
 	TrackingID  string
 	To          string
+	Subject     string
 	State       string
 	StateClass  string
 	Attempts    string
@@ -104,4 +122,26 @@ type OutboxRow struct {
 	NextAttempt string // for queued mail
 	Encrypted   bool
 	RetryURL    string // set for failed mail when the user may retry
+}
+
+// ResponsesView is the admin's page of canned responses.
+type ResponsesView struct {
+	Nav       StaffNav
+	Notice    string
+	Variables []string // tracking_id, researcher, ...
+	Responses []ResponseForm
+	New       ResponseForm
+}
+
+// ResponseForm is one canned response's edit form (or the new one's).
+type ResponseForm struct {
+	ID         int64 // 0 for the new one
+	Action     string
+	DeleteURL  string
+	Name       string
+	Body       string
+	DefaultFor string
+	Statuses   []Option // the default-for choice
+	Updated    string
+	Error      string // why the last save was refused
 }

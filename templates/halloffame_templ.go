@@ -647,7 +647,7 @@ func CreditChoice(v CreditChoiceView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "\" maxlength=\"300\" autocomplete=\"url\"> <button type=\"submit\" data-testid=\"credit-save\">Save my choice</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "\" maxlength=\"300\" autocomplete=\"url\"> <button type=\"submit\" class=\"primary\" data-testid=\"credit-save\">Save my choice</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -665,7 +665,7 @@ func CreditChoice(v CreditChoiceView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "\" class=\"stack\" data-testid=\"credit-revoke-form\"><input type=\"hidden\" name=\"action\" value=\"revoke\"><p>Changed your mind? Withdrawing removes you, and this report, from the hall of fame.</p><button type=\"submit\" data-testid=\"credit-revoke\">Withdraw my consent</button></form>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "\" class=\"stack\" data-testid=\"credit-revoke-form\"><input type=\"hidden\" name=\"action\" value=\"revoke\"><p>Changed your mind? Withdrawing removes you, and this report, from the hall of fame.</p><button type=\"submit\" class=\"danger\" data-testid=\"credit-revoke\">Withdraw my consent</button></form>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

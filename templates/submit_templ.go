@@ -332,7 +332,7 @@ func SubmitForm(v SubmitFormView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\"><p class=\"muted small\" data-testid=\"submit-progress\" role=\"status\"></p><button type=\"submit\" data-testid=\"submit-button\">Send encrypted report</button></form><script type=\"module\" src=\"/static/submit.js\"></script>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\"><p class=\"muted small\" data-testid=\"submit-progress\" role=\"status\"></p><button type=\"submit\" class=\"primary\" data-testid=\"submit-button\">Send encrypted report</button></form><script type=\"module\" src=\"/static/submit.js\"></script>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -722,7 +722,7 @@ func StatusPage(v StatusView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "</textarea> <button type=\"submit\" data-testid=\"status-reply-button\">Send</button></form>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "</textarea> <button type=\"submit\" class=\"primary\" data-testid=\"status-reply-button\">Send</button></form>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

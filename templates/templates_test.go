@@ -75,11 +75,13 @@ func TestBoard(t *testing.T) {
 		Now:    "2026-03-10 12:00:00 UTC",
 		CanAct: true,
 		Rows: []templates.BoardRow{
-			{ID: 2, TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Tier: "breached", Group: "Breached",
-				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "breached", Text: "overdue by 2h 05m 00s", Class: "clock-overdue", Remaining: -7500, Live: true}}},
+			{ID: 2, TrackingID: "SEC-2026-0002", URL: "javascript:alert(1)", Title: "second", Tier: "breached", Group: "Breached", SevClass: "sev-unscored",
+				Next: templates.ClockView{Name: "First response", Short: "Reply", Key: "first_response", State: "breached", Text: "overdue by 2h 05m", Class: "clock-overdue", Remaining: -7500, Live: true}},
 			{ID: 1, TrackingID: "SEC-2026-0001", URL: "/reports/1", Title: payload, ResearcherName: payload, ResearcherEmail: "r@example.org", Tier: "open", Group: "Open",
-				Labels: []string{payload}, Status: "new", Badges: []templates.Badge{{Label: "encrypted", Class: "badge-ok"}, {Label: "signed: good", Class: "badge-ok"}},
-				Clocks: []templates.ClockView{{Name: "First response", Key: "first_response", State: "running", Text: "23h 12m 00s left", Class: "clock-ok", Remaining: 83520, Live: true}}},
+				Labels: []string{payload}, Status: "new", Severity: "high 7.5", SevClass: "sev-high",
+				Icons:  []templates.Icon{{Kind: "lock", Label: "encrypted"}, {Kind: "signed", Label: "signed: good"}},
+				Badges: []templates.Badge{{Label: "signed: unknown key", Class: "badge-warn"}},
+				Next:   templates.ClockView{Name: "First response", Short: "Reply", Key: "first_response", State: "running", Text: "23h 12m left", Class: "clock-ok", Remaining: 83520, Live: true}},
 		},
 	}
 	out, doc := render(t, templates.Board(v))
@@ -93,22 +95,32 @@ func TestBoard(t *testing.T) {
 	if strings.Contains(out, "<img") || strings.Contains(out, "<script>alert") {
 		t.Error("payload rendered as markup")
 	}
-	links := find(doc, "board-link")
+	// The title is the link; the tracking id is text beside it.
+	links := find(doc, "board-title")
 	if attr(links[1], "href") != "/reports/1" || strings.HasPrefix(attr(links[0], "href"), "javascript:") {
 		t.Errorf("links %q %q", attr(links[0], "href"), attr(links[1], "href"))
 	}
-	clock := find(doc, "board-clock")[0]
-	if attr(clock, "data-remaining") != "-7500" || attr(clock, "data-live") != "true" || text(clock) != "overdue by 2h 05m 00s" {
-		t.Errorf("clock %q %q %q", attr(clock, "data-remaining"), attr(clock, "data-live"), text(clock))
+	if ids := find(doc, "board-tracking"); len(ids) != 2 || text(ids[0]) != "SEC-2026-0002" || ids[0].Data == "a" {
+		t.Errorf("tracking ids %d", len(ids))
+	}
+	clocks := find(doc, "board-clock")
+	if len(clocks) != 2 {
+		t.Fatalf("%d clocks, want one per row", len(clocks))
+	}
+	if c := clocks[0]; attr(c, "data-remaining") != "-7500" || attr(c, "data-live") != "true" || text(c) != "overdue by 2h 05m" {
+		t.Errorf("clock %q %q %q", attr(c, "data-remaining"), attr(c, "data-live"), text(c))
 	}
 	if groups := find(doc, "board-group"); len(groups) != 2 || text(groups[0]) != "Breached" {
 		t.Errorf("group headings %d", len(groups))
 	}
-	if flags := find(doc, "board-flag"); len(flags) != 1 || text(flags[0]) != "Breached" {
-		t.Errorf("flags %d", len(flags))
+	if n := len(find(doc, "badge")); n != 1 {
+		t.Errorf("%d badges, want 1 (only what needs a look)", n)
 	}
-	if n := len(find(doc, "badge")); n != 2 {
-		t.Errorf("%d badges, want 2", n)
+	if icons := find(doc, "board-icon"); len(icons) != 2 || strings.TrimSpace(text(icons[0])) != "encrypted" {
+		t.Errorf("icons %d, want 2 with words for screen readers", len(icons))
+	}
+	if n := len(find(doc, "bulk-select")); n != 2 || len(find(doc, "bulk-form")) != 1 {
+		t.Errorf("%d row checkboxes, want 2 and the bulk form", n)
 	}
 	if len(find(doc, "sign-out")) != 1 || len(find(doc, "quick-dialog")) != 1 || len(find(doc, "shortcuts-help")) != 1 {
 		t.Error("no sign-out button, quick dialog or shortcuts help")
@@ -253,5 +265,28 @@ func TestUserText(t *testing.T) {
 	}
 	if got := text(find(doc, "board-researcher")[0]); got != "Eve <eve@example.org>" {
 		t.Errorf("researcher reads %q", got)
+	}
+}
+
+func TestRichText(t *testing.T) {
+	in := "Our scope:\r\n\r\n- *.example.com and https://app.example.com.\n* <b>not</b> html\n\nSee http://x.example/a?b=<c>, or javascript:alert(1)\nthanks"
+	blocks := templates.RichText(in)
+	if len(blocks) != 3 || len(blocks[1].Items) != 2 || len(blocks[2].Lines) != 2 {
+		t.Fatalf("blocks %+v", blocks)
+	}
+	if l := blocks[1].Items[0]; len(l) != 3 || l[1].URL != "https://app.example.com" || l[2].Text != "." {
+		t.Errorf("link %+v", l)
+	}
+	out, doc := render(t, templates.Policy(templates.PolicyView{Contact: "s@example.com", ScopeIn: in}))
+	if strings.Contains(out, "<b>not</b>") || !strings.Contains(out, "&lt;b&gt;not&lt;/b&gt;") {
+		t.Error("the policy text was rendered as HTML")
+	}
+	for _, a := range find(doc, "policy-link") {
+		if h := attr(a, "href"); !strings.HasPrefix(h, "http://") && !strings.HasPrefix(h, "https://") {
+			t.Errorf("link to %q", h)
+		}
+	}
+	if n := len(find(doc, "policy-link")); n != 2 {
+		t.Errorf("%d links, want 2 (javascript: is text)", n)
 	}
 }

@@ -1,6 +1,10 @@
 package templates
 
-import "github.com/secinbox/secinbox/triage"
+import (
+	"strconv"
+
+	"github.com/secinbox/secinbox/triage"
+)
 
 // Text someone else chose (a report's title, a researcher's name or
 // address, a credit name or link, a file name, a key's user ID, what an
@@ -13,3 +17,14 @@ import "github.com/secinbox/secinbox/triage"
 
 // visible is s without invisible characters (triage.StripInvisible).
 func visible(s string) string { return triage.StripInvisible(s) }
+
+// itoa is n in decimal, for ids in attributes.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -25,6 +25,15 @@ type Badge struct {
 	Class string
 }
 
+// Icon is a small symbol that says what most rows say (encrypted,
+// unsigned), so that it does not take a word's room on every row; Label
+// is its text for screen readers and the tooltip. Kind picks the symbol:
+// "lock", "unlock", "signed", "unsigned".
+type Icon struct {
+	Kind  string
+	Label string
+}
+
 // BoardView is the triage board: reports in risk order (breached first,
 // then due within 2 h, then severity, then least time left), narrowed by
 // the filters.
@@ -41,10 +50,69 @@ type BoardView struct {
 	NextURL    string
 	Page       int // 1-based
 	// CanAct: the user may change reports (triager or admin), so the
-	// a (assign) and s (status) shortcuts open their forms.
+	// a (assign) and s (status) shortcuts open their forms, and rows can
+	// be selected for the bulk actions.
 	CanAct bool
 	// DueSoon is the due-soon group of deadlines (deadline_views.go).
 	DueSoon []DueSoonRow
+	// Notice says what a bulk action did; Refused lists the reports it
+	// could not change, and why.
+	Notice  string
+	Refused []string
+	// BulkAssignees and BulkStatuses are the bulk form's choices.
+	BulkAssignees []Option
+	BulkStatuses  []Option
+	// Quarantine: this is the quarantine view (held mail of quarantined
+	// senders), not the board; Rules are the senders in quarantine.
+	Quarantine bool
+	Rules      []QuarantineRuleRow
+}
+
+// QuarantineRuleRow is one sender in quarantine.
+type QuarantineRuleRow struct {
+	ID         int64
+	Kind       string // address, domain, fingerprint
+	Value      string
+	Note       string
+	Created    string
+	CreatedBy  string
+	Held       int
+	ReleaseURL string // "" unless the user may release
+}
+
+// SenderView is the report page's view of the sender: their other
+// reports by address and by signing key, with what became of them, and
+// for admins the form to quarantine them.
+type SenderView struct {
+	ByAddress      []SenderReport
+	AddressTotal   int
+	AddressSummary string // "2 spam, 1 fixed"
+	Fingerprint    string // of the key that signed this report, grouped; "" unsigned
+	ByKey          []SenderReport
+	KeyTotal       int
+	KeySummary     string
+	// QuarantineURL is the quarantine form's action ("" unless admin);
+	// Choices what it may hold (address, domain, key), ReportID the page
+	// to come back to.
+	QuarantineURL string
+	Choices       []Option
+	ReportID      int64
+	// Held is set when this report is held in quarantine: the rule, and
+	// its release form's action for admins.
+	Held       bool
+	HeldRule   string // "domain junk.example"
+	ReleaseURL string
+	Notice     string
+}
+
+// SenderReport is one of a sender's other reports.
+type SenderReport struct {
+	TrackingID string
+	Title      string
+	URL        string
+	Status     string
+	Held       bool
+	Received   string
 }
 
 // BoardFilters are the board's filter form, its values as submitted and
@@ -56,6 +124,7 @@ type BoardFilters struct {
 	Breached   string
 	Label      string
 	Query      string
+	Active     int // how many filters differ from the defaults
 	Statuses   []Option
 	Severities []Option
 	Assignees  []Option
@@ -87,26 +156,33 @@ type BoardRow struct {
 	SevClass        string // sev-critical, sev-high, ..., sev-unscored
 	Assignee        string // email, "" for nobody
 	Labels          []string
-	Clocks          []ClockView
+	// Next is the one clock due next (the earliest that counts down, else
+	// a paused one); Name is "" when none runs.
+	Next ClockView
 	// Tier is where the risk rank puts the report: "breached", "soon"
 	// (a clock due within 2 h), "open" or "closed". Group is set on the
 	// first row of each tier: the heading shown above it.
-	Tier   string
-	Group  string
+	Tier  string
+	Group string
+	// Icons say what is usual (encrypted, signed or not); Badges only
+	// what needs a look (undecryptable, a bad or unknown signature).
+	Icons  []Icon
 	Badges []Badge
 }
 
 // ClockView is one SLA clock, formatted.
 type ClockView struct {
 	Name       string // "First response"
+	Short      string // "Reply", "Triage", "Fix": the board's column
 	Key        string // first_response, triage, remediation
-	State      string // running, paused, met, breached
+	State      string // running, paused, met, breached, closed
 	DueAt      string // "2026-01-02 17:00 CET"
 	DueRFC3339 string
-	Text       string // "23h 12m 05s left", "overdue by 2h 05m 00s", "paused: 3h 00m 00s left", "met"
+	Text       string // "23h 12m left", "overdue by 2h 05m", "paused, 3h 00m left", "met", "closed"
 	When       string // "met 2026-01-02 10:00 UTC", "breached 2026-01-02 17:00 CET"
 	// Remaining is the time left in whole seconds (negative when over),
-	// from which the page's script keeps Text counting while Live.
+	// from which the page's script keeps Text counting (to the minute)
+	// while Live.
 	Remaining int64
 	Live      bool
 	Class     string // clock-ok, clock-soon, clock-overdue, clock-paused, clock-met
@@ -151,6 +227,8 @@ type ReportView struct {
 	Deadlines DeadlinesView
 	// Advisories is the advisories panel (advisory_views.go).
 	Advisories AdvisoriesPanelView
+	// Sender is who sent it: their other reports, the junk lane.
+	Sender SenderView
 }
 
 // PartView is one body part of a report and the signature covering it.
@@ -253,12 +331,37 @@ type LandingView struct {
 	Contact string // security@example.com
 }
 
-// PolicyView is the disclosure policy.
+// PolicyView is the disclosure policy. The texts an admin wrote
+// (Organisation, ScopeIn, ScopeOut, SafeHarbour, Languages) are plain
+// text, shown with RichText's safe subset; "" leaves a section out (the
+// safe harbour falls back to the built-in text).
 type PolicyView struct {
 	Contact        string // security@example.com
 	KeyURL         string // absolute URL of the armored key
 	Fingerprint    string // grouped hex; empty when not configured
 	ResponseWindow string // "24 hours"
+	Organisation   string
+	ScopeIn        string
+	ScopeOut       string
+	SafeHarbour    string
+	Languages      string
+}
+
+// SiteView is the admin's form for the organisation's name and logo and
+// the policy page's texts.
+type SiteView struct {
+	Nav          StaffNav
+	Notice       string
+	Error        string
+	ErrorField   string // the field Error is about
+	Organisation string
+	HasLogo      bool
+	LogoURL      string
+	ScopeIn      string
+	ScopeOut     string
+	SafeHarbour  string
+	Languages    string
+	MaxLogoKiB   int
 }
 
 // HallOfFameView and CreditChoiceView are in halloffame_views.go.
@@ -367,6 +470,7 @@ type AuditView struct {
 	Error     string
 	Rows      []AuditRow
 	NextURL   string // "" on the last page
+	FirstURL  string // the newest page, "" when on it
 	ExportURL string // JSON lines of everything the filters select
 }
 
@@ -378,7 +482,10 @@ type AuditRow struct {
 	Actor      string
 	Action     string
 	Target     string
-	Detail     string
+	TargetURL  string // the page of what it names ("report:7"), "" when none
+	Detail     string // as recorded
+	DetailLine string // a one-line summary, cut
+	DetailFull string // indented for reading, "" when Detail is short
 	RemoteAddr string
 	UserAgent  string
 }
@@ -395,8 +502,12 @@ type TriageView struct {
 	ActionBase string // "/reports/7"
 	CanAct     bool   // triager or admin
 	Error      string // the domain's refusal of the last action
-	Notice     string // what the last action did
-	Status     string
+	// ErrorForm names the form whose field the refusal is about
+	// ("status", "assign", "labels", "duplicate", "cvss"): Error is shown
+	// inside it, next to the field. "" shows it at the top of the panel.
+	ErrorForm string
+	Notice    string // what the last action did
+	Status    string
 	// NextStatuses are the moves the workflow allows from Status, except
 	// duplicate (the duplicate form names the original).
 	NextStatuses []Option
@@ -535,7 +646,10 @@ type MetricsWindowRow struct {
 	Median    string // "3h 05m", "—"
 	P90       string
 	WithinSLA string // "92 %", "—"
-	Detail    string // "46 met, 4 breached, 3 still running"
+	Met       string // answered in time
+	Breached  string // answered late, or not answered by the due time
+	Closed    string // closed in time without a reply
+	Pending   string // still running or paused
 }
 
 // MetricsCount is a labelled count.

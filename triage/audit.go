@@ -62,6 +62,15 @@ const (
 	AuditMailRetry       = "mail.retry"              // a failed mail queued again
 	AuditWebSubmission   = "report.web_submission"   // a report sent through the web form
 	AuditResearcherReply = "report.researcher_reply" // a researcher's reply joined a report
+
+	// The triage UI (issue 14).
+	AuditResponseCreate    = "response.create" // a canned response added
+	AuditResponseUpdate    = "response.update"
+	AuditResponseDelete    = "response.delete"
+	AuditQuarantineAdd     = "quarantine.add"     // a sender quarantined
+	AuditQuarantineRelease = "quarantine.release" // released: held reports to the board
+	AuditPolicyChange      = "settings.policy"    // the public policy page's text
+	AuditBrandingChange    = "settings.branding"  // organisation name and logo
 )
 
 // Actor names for events no signed-in user caused.

@@ -155,7 +155,12 @@ type OutboxFilter struct {
 	ReportID int64    // 0 for any
 	Kind     MailKind // "" for any
 	Limit    int
+	Offset   int // for paging; at most MaxOutboxOffset
 }
+
+// MaxOutboxOffset bounds OutboxFilter.Offset: deep pages cost the
+// database and no one reads them.
+const MaxOutboxOffset = 100_000
 
 // MaxMessageBytes bounds a staff reply or a researcher's reply from the
 // status page.

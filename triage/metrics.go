@@ -14,10 +14,14 @@ import (
 //     reports received in the window that have one. Median and p90 use
 //     the nearest-rank method: the p-th percentile of n sorted values is
 //     the value at rank ⌈p·n⌉, so both are always durations that occurred.
-//   - Within SLA is the share of the reports received in the window whose
-//     first-response clock is decided: met (answered, or closed, in time)
-//     over met plus breached. Clocks still running or paused are left
-//     out: they can still go either way.
+//   - Every report received in the window counts once, by where its
+//     first-response clock stands: met (answered in time), breached
+//     (answered late, or not answered by the due time), closed (closed
+//     in time without a reply: neither) or pending (still running or
+//     paused). Met never exceeds Responded.
+//   - Within SLA is met over met plus breached. Closed and pending
+//     reports are left out: nobody answered them, and pending ones can
+//     still go either way.
 //   - Open by severity counts reports not closed, per severity (unscored
 //     included).
 //   - The chart is the same first-response outcome per week of receipt.
@@ -35,8 +39,9 @@ type WindowMetrics struct {
 	Responded int           // of which have had a first response
 	Median    time.Duration // time to first response; 0 when Responded is 0
 	P90       time.Duration
-	Met       int // first-response clock met
+	Met       int // first-response clock met: answered in time
 	Breached  int // first-response clock breached
+	Closed    int // closed in time without a reply
 	Pending   int // still running or paused
 }
 
@@ -52,12 +57,12 @@ func (w WindowMetrics) WithinSLA() (float64, bool) {
 // WeekMetrics is one bar of the weekly chart: the reports received in
 // the week starting at Start, by first-response outcome.
 type WeekMetrics struct {
-	Start                  time.Time
-	Met, Breached, Pending int
+	Start                          time.Time
+	Met, Breached, Closed, Pending int
 }
 
 // Total is every report received that week.
-func (w WeekMetrics) Total() int { return w.Met + w.Breached + w.Pending }
+func (w WeekMetrics) Total() int { return w.Met + w.Breached + w.Closed + w.Pending }
 
 // SeverityCount is the number of open reports of one severity.
 type SeverityCount struct {
@@ -100,6 +105,8 @@ func ComputeTeamMetrics(reports []*Report, open map[Severity]int, p *SLAPolicy, 
 			m.Weeks[i].Met++
 		case ClockBreached:
 			m.Weeks[i].Breached++
+		case ClockClosed:
+			m.Weeks[i].Closed++
 		default:
 			m.Weeks[i].Pending++
 		}
@@ -130,6 +137,8 @@ func windowMetrics(reports []*Report, p *SLAPolicy, now time.Time, days int) Win
 			w.Met++
 		case ClockBreached:
 			w.Breached++
+		case ClockClosed:
+			w.Closed++
 		default:
 			w.Pending++
 		}

@@ -86,17 +86,17 @@ func TestComputeTeamMetrics(t *testing.T) {
 				{age: 40 * day, responded: 2 * time.Hour},  // 90 days only, met
 				{age: 60 * day},                            // 90 days only, breached (never answered)
 				{age: 100 * day, responded: time.Minute},   // outside both windows
-				{age: 10 * day, closed: 3 * time.Hour},     // closed in time: met, no response time
+				{age: 10 * day, closed: 3 * time.Hour},     // closed in time without a reply: closed, neither met nor breached
 				{age: 20 * day, pausedAt: 2 * time.Hour},   // paused at 2 h, still: pending
 				{age: 25 * day, pausedAt: 30 * time.Hour},  // paused after the due time: breached
 				{age: 1 * day, responded: 10 * time.Hour},  // met
 				{age: 29 * day, responded: 20 * time.Hour}, // met
 			},
 			want: []triage.WindowMetrics{
-				{Days: 30, Received: 8, Responded: 4, Median: 10 * time.Hour, P90: 30 * time.Hour, Met: 4, Breached: 2, Pending: 2},
-				{Days: 90, Received: 10, Responded: 5, Median: 10 * time.Hour, P90: 30 * time.Hour, Met: 5, Breached: 3, Pending: 2},
+				{Days: 30, Received: 8, Responded: 4, Median: 10 * time.Hour, P90: 30 * time.Hour, Met: 3, Breached: 2, Closed: 1, Pending: 2},
+				{Days: 90, Received: 10, Responded: 5, Median: 10 * time.Hour, P90: 30 * time.Hour, Met: 4, Breached: 3, Closed: 1, Pending: 2},
 			},
-			share: []float64{4.0 / 6, 5.0 / 8},
+			share: []float64{3.0 / 5, 4.0 / 7},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,15 +126,20 @@ func TestComputeTeamMetrics(t *testing.T) {
 			if len(m.Weeks) != triage.ChartWeeks {
 				t.Fatalf("%d weeks", len(m.Weeks))
 			}
-			var met, breached, pending int
+			var met, breached, closed, pending int
 			for i, w := range m.Weeks {
-				met, breached, pending = met+w.Met, breached+w.Breached, pending+w.Pending
+				met, breached, closed, pending = met+w.Met, breached+w.Breached, closed+w.Closed, pending+w.Pending
 				if i > 0 && w.Start.Sub(m.Weeks[i-1].Start) != 7*day {
 					t.Errorf("week %d starts %v after the previous", i, w.Start.Sub(m.Weeks[i-1].Start))
 				}
 			}
-			if w := tc.want[1]; met != w.Met || breached != w.Breached || pending != w.Pending {
-				t.Errorf("weeks sum to met %d breached %d pending %d, want %d %d %d", met, breached, pending, w.Met, w.Breached, w.Pending)
+			if w := tc.want[1]; met != w.Met || breached != w.Breached || closed != w.Closed || pending != w.Pending {
+				t.Errorf("weeks sum to met %d breached %d closed %d pending %d, want %d %d %d %d", met, breached, closed, pending, w.Met, w.Breached, w.Closed, w.Pending)
+			}
+			for _, w := range m.Windows {
+				if w.Met > w.Responded || w.Met+w.Breached+w.Closed+w.Pending != w.Received {
+					t.Errorf("window %d days counts one thing two ways: %+v", w.Days, w)
+				}
 			}
 			if last := m.Weeks[len(m.Weeks)-1]; len(tc.reports) > 0 && last.Total() != 4 {
 				t.Errorf("the last week holds %d reports, want 4 (received 5 h, 1, 2 and 3 days ago)", last.Total())

@@ -27,10 +27,17 @@ import (
 //     remediation clock.
 //
 // Closing a report (duplicate, not-applicable, informative, spam,
-// disclosed) stops every clock still running: met if it was not yet due,
-// breached otherwise. Clocks pause while the report is needs-info; a
-// reopened report resumes where it stopped, the time spent closed counts
-// as a pause too. Moving fixed back to fixing restarts the remediation
+// disclosed) stops every clock still running: closed if it was not yet
+// due — neither met nor breached, as nobody answered, assessed or fixed
+// it — and breached if it was. Clocks pause while the report is
+// needs-info; a reopened report resumes where it stopped, the time spent
+// closed counts as a pause too.
+//
+// A clock that has stopped keeps the verdict it got under the policy of
+// that moment (Timeline.Settled, kept by Report.Settle when a store
+// saves the report): a later policy change moves the clocks that still
+// run or are paused, never one already met, closed or breached and
+// stopped. Moving fixed back to fixing restarts the remediation
 // clock from its original start: a fix that did not hold is late by the
 // whole time.
 
@@ -51,6 +58,9 @@ const (
 	ClockPaused   ClockState = "paused" // needs-info
 	ClockMet      ClockState = "met"
 	ClockBreached ClockState = "breached"
+	// ClockClosed: the report was closed before the clock's own event
+	// (a reply, a severity, a fix) and before it was due.
+	ClockClosed ClockState = "closed"
 )
 
 // DueSoon is how close to its due time a clock counts as urgent: it
@@ -72,7 +82,11 @@ type Timeline struct {
 	AcceptedAt    time.Time // first time the report was accepted
 	ResolvedAt    time.Time // moved to fixed (cleared if it moves back to fixing)
 	ClosedAt      time.Time // closed or disclosed (cleared on reopen)
-	Pauses        []Pause   // in order; only the last may be open
+	Pauses        []Pause   // in order of start; only the last may be open
+	HeldAt        time.Time // held in quarantine since (quarantine.go); zero when not held
+	// Settled holds, for each clock that has stopped, the due time it had
+	// when it stopped, under the policy in force then (Report.Settle).
+	Settled map[ClockName]time.Time
 }
 
 // Paused reports whether a pause is open.
@@ -161,11 +175,12 @@ type Clock struct {
 	Remaining  time.Duration
 	MetAt      time.Time // when met
 	BreachedAt time.Time // when breached (= DueAt)
-	StoppedAt  time.Time // when it stopped (met, or breached and then answered or closed); zero while it counts
+	StoppedAt  time.Time // when it stopped (met, closed, or breached and then answered or closed); zero while it counts
 }
 
 // SLA is a report's clocks at a given time; nil for a clock that has not
-// started (remediation before acceptance and severity) or does not apply.
+// started (remediation before acceptance and severity) or does not apply,
+// and for every clock while the report is held in quarantine.
 type SLA struct {
 	FirstResponse *Clock
 	Triage        *Clock
@@ -220,15 +235,36 @@ func (r *Report) Clocks(p *SLAPolicy, now time.Time) SLA {
 		p = DefaultSLAPolicy()
 	}
 	t := &r.Timeline
+	if !t.HeldAt.IsZero() {
+		return SLA{} // held in quarantine: no clock runs
+	}
 	s := SLA{
-		FirstResponse: p.clock(ClockFirstResponse, r.ReceivedAt, p.FirstResponse, t, firstOf(t.RespondedAt, t.ClosedAt), now),
-		Triage:        p.clock(ClockTriage, r.ReceivedAt, p.Triage, t, firstOf(t.SeveritySetAt, t.ClosedAt), now),
+		FirstResponse: p.clock(ClockFirstResponse, r.ReceivedAt, p.FirstResponse, t, t.RespondedAt, now),
+		Triage:        p.clock(ClockTriage, r.ReceivedAt, p.Triage, t, t.SeveritySetAt, now),
 	}
 	if w, ok := p.Remediation[r.Severity]; ok && !t.AcceptedAt.IsZero() && !t.RatedAt.IsZero() {
 		start := later(t.AcceptedAt, t.RatedAt)
-		s.Remediation = p.clock(ClockRemediation, start, w, t, firstOf(t.ResolvedAt, t.ClosedAt), now)
+		s.Remediation = p.clock(ClockRemediation, start, w, t, t.ResolvedAt, now)
 	}
 	return s
+}
+
+// Settle records in r's timeline the verdict of each clock that has
+// stopped at now under p (its due time then), and forgets it for each
+// clock that runs again (a reopened report, a fix that did not hold).
+// A verdict already recorded is kept: p does not judge it again. Stores
+// call it whenever they save a report's clocks.
+func (r *Report) Settle(p *SLAPolicy, now time.Time) {
+	var settled map[ClockName]time.Time
+	for _, c := range r.Clocks(p, now).All() {
+		if !c.StoppedAt.IsZero() && !c.DueAt.IsZero() {
+			if settled == nil {
+				settled = map[ClockName]time.Time{}
+			}
+			settled[c.Name] = c.DueAt.UTC()
+		}
+	}
+	r.Timeline.Settled = settled
 }
 
 // rated reports whether s is a severity with a remediation window: low
@@ -252,20 +288,28 @@ func firstOf(a, b time.Time) time.Time {
 	return earlier(a, b)
 }
 
-// clock computes one clock that started at start with window, stopped
-// at stop (zero: still going).
-func (p *SLAPolicy) clock(name ClockName, start time.Time, window time.Duration, t *Timeline, stop, now time.Time) *Clock {
+// clock computes one clock that started at start with window, whose
+// own event (a reply, a severity, a fix) happened at done (zero: not
+// yet); closing the report stops it too.
+func (p *SLAPolicy) clock(name ClockName, start time.Time, window time.Duration, t *Timeline, done, now time.Time) *Clock {
+	stop := firstOf(done, t.ClosedAt)
+	closed := !t.ClosedAt.IsZero() && stop.Equal(t.ClosedAt) && (done.IsZero() || t.ClosedAt.Before(done))
 	at := now
 	if !stop.IsZero() {
 		at = stop // a pause still open ended, for this clock, when it stopped
 	}
 	due := dueAt(start, window, t.Pauses, p.Calendar, at)
+	if d, ok := t.Settled[name]; ok && !stop.IsZero() {
+		due = d // judged when it stopped, under the policy then
+	}
 	c := &Clock{Name: name, Start: start}
 	if !due.IsZero() {
 		c.DueAt = due.In(p.Calendar.Zone())
 	}
 	end := now // the remaining time is measured at the stop, if any
 	switch {
+	case closed && (due.IsZero() || !stop.After(due)):
+		c.State, c.StoppedAt, end = ClockClosed, stop, stop
 	case !stop.IsZero() && (due.IsZero() || !stop.After(due)):
 		c.State, c.MetAt, c.StoppedAt, end = ClockMet, stop, stop, stop
 	case !stop.IsZero():

@@ -302,8 +302,8 @@ func TestClocks_Closing(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := r.Clocks(p, h(100))
-	if s.FirstResponse.State != triage.ClockMet || !s.FirstResponse.MetAt.Equal(h(2)) || s.Triage.State != triage.ClockMet {
-		t.Errorf("closed in time: %+v %+v", s.FirstResponse, s.Triage)
+	if s.FirstResponse.State != triage.ClockClosed || !s.FirstResponse.StoppedAt.Equal(h(2)) || s.Triage.State != triage.ClockClosed {
+		t.Errorf("closed in time without a reply: %+v %+v", s.FirstResponse, s.Triage)
 	}
 	// Reopened after 50 h closed: the clock resumes with 22 h left.
 	if _, err := r.Apply(triage.Change{Status: ptr(triage.StatusTriaging)}, nil, 1, h(52)); err != nil {
@@ -509,5 +509,99 @@ func TestSLAPolicy_FirstResponsePromise(t *testing.T) {
 		if got := p.FirstResponsePromise(); got != c.want {
 			t.Errorf("%v (calendar %v): %q, want %q", c.d, c.cal != nil, got, c.want)
 		}
+	}
+}
+
+// TestClocks_ClosedWithoutReply: a report closed without a reply was
+// not answered in time: its first-response clock says closed, neither
+// met nor breached, unless it had breached before it was closed.
+func TestClocks_ClosedWithoutReply(t *testing.T) {
+	p := triage.DefaultSLAPolicy()
+	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+	for _, tc := range []struct {
+		name      string
+		responded float64 // hours after receipt; 0: never
+		close     triage.Status
+		closedAt  float64
+		fr, tr    triage.ClockState
+	}{
+		{name: "DuplicateUnanswered", close: triage.StatusDuplicate, closedAt: 2, fr: triage.ClockClosed, tr: triage.ClockClosed},
+		{name: "SpamUnanswered", close: triage.StatusSpam, closedAt: 2, fr: triage.ClockClosed, tr: triage.ClockClosed},
+		{name: "AnsweredThenClosed", responded: 1, close: triage.StatusInformative, closedAt: 2, fr: triage.ClockMet, tr: triage.ClockClosed},
+		{name: "BreachedThenClosed", close: triage.StatusNotApplicable, closedAt: 30, fr: triage.ClockBreached, tr: triage.ClockClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReport(1, triage.StatusNew)
+			if tc.responded > 0 {
+				r.Responded(1, h(tc.responded))
+			}
+			c := triage.Change{Status: ptr(tc.close)}
+			var orig *triage.Report
+			if tc.close == triage.StatusDuplicate {
+				orig = newReport(2, triage.StatusTriaging)
+				c = triage.Change{DuplicateOf: ptr(int64(2))}
+			}
+			if _, err := r.Apply(c, orig, 1, h(tc.closedAt)); err != nil {
+				t.Fatal(err)
+			}
+			s := r.Clocks(p, h(100))
+			if s.FirstResponse.State != tc.fr || s.Triage.State != tc.tr {
+				t.Errorf("first response %s, triage %s; want %s, %s", s.FirstResponse.State, s.Triage.State, tc.fr, tc.tr)
+			}
+			if s.FirstResponse.Counting() || s.Breached() != (tc.fr == triage.ClockBreached) {
+				t.Errorf("closed clocks count down: %+v", s.FirstResponse)
+			}
+			if tc.fr == triage.ClockClosed && (!s.FirstResponse.MetAt.IsZero() || !s.FirstResponse.StoppedAt.Equal(h(tc.closedAt))) {
+				t.Errorf("closed clock: %+v", s.FirstResponse)
+			}
+		})
+	}
+}
+
+// TestClocks_SettledKeepsVerdict: once a clock stops, the verdict it
+// got under the policy of that moment stays whatever policy comes
+// later; clocks still running follow the new policy.
+func TestClocks_SettledKeepsVerdict(t *testing.T) {
+	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+	p24 := triage.DefaultSLAPolicy()
+	p8 := policy(t, 8, "null")
+	p8.Triage = 48 * time.Hour
+
+	r := newReport(1, triage.StatusNew)
+	r.Responded(1, h(20))
+	r.Settle(p24, h(20))
+	s := r.Clocks(p8, h(30))
+	if s.FirstResponse.State != triage.ClockMet || !s.FirstResponse.DueAt.Equal(h(24)) {
+		t.Errorf("answered in time under 24 h, then the policy became 8 h: %s due %v", s.FirstResponse.State, s.FirstResponse.DueAt)
+	}
+	if s.Triage.State != triage.ClockRunning || !s.Triage.DueAt.Equal(h(48)) {
+		t.Errorf("the running triage clock did not follow the new policy: %s due %v", s.Triage.State, s.Triage.DueAt)
+	}
+	// Without the verdict kept, the new policy would judge it breached.
+	fresh := newReport(2, triage.StatusNew)
+	fresh.Responded(1, h(20))
+	if st := fresh.Clocks(p8, h(30)).FirstResponse.State; st != triage.ClockBreached {
+		t.Fatalf("unsettled clock under the 8 h policy: %s (the test no longer shows anything)", st)
+	}
+
+	// Closed without a reply, then reopened: the clock runs again and
+	// follows the policy; settling forgets the old verdict.
+	c := newReport(3, triage.StatusNew)
+	if _, err := c.Apply(triage.Change{Status: ptr(triage.StatusSpam)}, nil, 1, h(2)); err != nil {
+		t.Fatal(err)
+	}
+	c.Settle(p24, h(2))
+	if st := c.Clocks(p8, h(3)).FirstResponse.State; st != triage.ClockClosed {
+		t.Errorf("closed: %s", st)
+	}
+	if _, err := c.Apply(triage.Change{Status: ptr(triage.StatusTriaging)}, nil, 1, h(3)); err != nil {
+		t.Fatal(err)
+	}
+	c.Settle(p8, h(3))
+	if fr := c.Clocks(p8, h(3)).FirstResponse; fr.State != triage.ClockRunning || !fr.DueAt.Equal(h(9)) {
+		t.Errorf("reopened under 8 h (1 h closed): %s due %v, want running due %v", fr.State, fr.DueAt, h(9))
+	}
+	if len(c.Timeline.Settled) != 0 {
+		t.Errorf("settled after reopening: %v", c.Timeline.Settled)
 	}
 }

@@ -163,6 +163,9 @@ type Report struct {
 	Severity      Severity // "": not assessed yet
 	// Timeline is what the SLA clocks are computed from (sla.go).
 	Timeline Timeline
+	// Quarantine is the rule holding the report in quarantine
+	// (quarantine.go); 0 when it is on the board.
+	Quarantine int64
 }
 
 // NewReport returns a report received at receivedAt with its clocks set.
@@ -210,8 +213,11 @@ type ReportFilter struct {
 	Breached   *bool  // true: a clock is breached; false: none is
 	Label      string // carries this label
 	Query      string // full-text search over title, body and attachment names
-	Limit      int
-	Offset     int
+	// Quarantined lists only the reports held in quarantine; without it
+	// they are left out.
+	Quarantined bool
+	Limit       int
+	Offset      int
 }
 
 // MaxTitleLength bounds a report title, in runes.

@@ -81,6 +81,8 @@ const (
 	EventSeverity  EventKind = "severity"  // From, To: severities
 	EventDuplicate EventKind = "duplicate" // on the original: To is the duplicate's tracking id
 	EventResponded EventKind = "responded" // a reply went to the researcher: stops the first-response clock
+	EventHeld      EventKind = "held"      // held in quarantine: To is the rule's id
+	EventReleased  EventKind = "released"  // released from quarantine to the board: From is the rule's id
 )
 
 // Event is one entry of a report's history: who changed what, when.
@@ -322,6 +324,10 @@ func (e Event) String() string {
 		return "replied to the researcher"
 	case EventDuplicate:
 		return fmt.Sprintf("%s merged in as a duplicate", e.To)
+	case EventHeld:
+		return "held in quarantine: the sender is quarantined"
+	case EventReleased:
+		return "released from quarantine to the board"
 	}
 	from, to := e.From, e.To
 	if from == "" {

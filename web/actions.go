@@ -30,6 +30,7 @@ const maxActionForm = 4*triage.MaxNoteBytes + 4096
 // outcome: the domain's refusal, what was done, and what was typed.
 type actionState struct {
 	err    error
+	form   string // the form the action was posted from: where err is shown
 	notice string
 	input  map[string]string // form field → value to show again
 }
@@ -154,7 +155,7 @@ func (s *server) triageView(r *http.Request, rep *triage.Report, p *triage.SLAPo
 
 	if st := actionFrom(ctx); st != nil {
 		if st.err != nil {
-			v.Error = triage.ErrorMessage(st.err)
+			v.Error, v.ErrorForm = triage.ErrorMessage(st.err), st.form
 		}
 		v.Notice = st.notice
 		if in, ok := st.input["labels"]; ok {
@@ -256,7 +257,7 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 			rep = cur
 		}
 	}
-	st := &actionState{err: err, notice: notice, input: map[string]string{}}
+	st := &actionState{err: err, form: done, notice: notice, input: map[string]string{}}
 	if err != nil {
 		st.notice = ""
 		for _, k := range keep {
@@ -309,8 +310,22 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.conversationAnswer(w, r, rep, done, notice, err, map[string]string{"note": r.PostForm.Get("body")})
 		return
 	}
+	// A status move suggests its default reply, if an admin set one.
+	var suggest *triage.Response
+	if err == nil && done == "status" {
+		d, derr := s.store.DefaultResponse(ctx, rep.Status)
+		if derr != nil && triage.ErrorCode(derr) != triage.ENOTFOUND {
+			s.Error(w, r, derr)
+			return
+		}
+		suggest = d
+	}
 	if !isHTMX(r) {
 		if err == nil {
+			if suggest != nil {
+				http.Redirect(w, r, fmt.Sprintf("%s?done=%s&response=%d#reply-body", reportURL(rep.ID), done, suggest.ID), http.StatusSeeOther)
+				return
+			}
 			http.Redirect(w, r, fmt.Sprintf("%s?done=%s#triage", reportURL(rep.ID), done), http.StatusSeeOther)
 			return
 		}
@@ -328,8 +343,29 @@ func (s *server) act(w http.ResponseWriter, r *http.Request, done string, keep [
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, status, fragments{templates.TriagePanel(tv), templates.ReportStatusOOB(string(rep.Status)),
-		templates.ReportFirstResponseOOB(firstResponseView(rep, p, now))})
+	out := append(fragments{templates.TriagePanel(tv)}, stateOOB(rep, tv, p, now)...)
+	if suggest != nil && strings.TrimSpace(r.PostForm.Get("body")) == "" && r.PostForm.Has("body") {
+		// The reply box was empty (the form sends it along): it gets the
+		// default reply of the new status, to review and send.
+		tv.Notice += fmt.Sprintf(" The reply box holds the suggested reply %q: review it, then send.", suggest.Name)
+		out[0] = templates.TriagePanel(tv)
+		out = append(out, templates.ReplyBody(templates.ConversationView{ReplyInput: suggest.Render(s.responseVars(rep))}, true))
+	}
+	s.render(w, r, status, out)
+}
+
+// stateOOB are the parts of the report page that show rep's state
+// outside the part an action answers with: the status and first-response
+// clock in the header, the SLA clocks and the history. Every action made
+// in place sends them along (htmx swaps them out of band), so nothing on
+// the page tells an older state than the rest.
+func stateOOB(rep *triage.Report, tv templates.TriageView, p *triage.SLAPolicy, now time.Time) fragments {
+	return fragments{
+		templates.ReportStatusOOB(string(rep.Status)),
+		templates.ReportFirstResponseOOB(firstResponseView(rep, p, now)),
+		templates.SLAClocks(tv, true),
+		templates.History(tv, true),
+	}
 }
 
 // fragments renders components one after the other.

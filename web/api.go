@@ -37,6 +37,8 @@ type apiReport struct {
 	DuplicateOf *int64   `json:"duplicate_of"`
 	Duplicates  *[]int64 `json:"duplicates,omitempty"` // single reports only
 	SLA         apiSLA   `json:"sla"`
+	// Quarantine is the rule holding the report in quarantine, or null.
+	Quarantine *int64 `json:"quarantine"`
 
 	// Coordinated disclosure (deadlines_api.go).
 	Disclosure apiDisclosure `json:"disclosure"`

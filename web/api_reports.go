@@ -44,7 +44,7 @@ type apiSLA struct {
 // apiClock is one SLA clock. remaining_seconds is due_at minus now in
 // real seconds, negative once breached, frozen when the clock stopped.
 type apiClock struct {
-	State            string  `json:"state"` // running, paused, met, breached
+	State            string  `json:"state"` // running, paused, met, breached, closed
 	DueAt            *string `json:"due_at"`
 	RemainingSeconds int64   `json:"remaining_seconds"`
 	MetAt            *string `json:"met_at,omitempty"`
@@ -73,6 +73,10 @@ func setAPITriage(v *apiReport, r *triage.Report, p *triage.SLAPolicy, now time.
 	if r.DuplicateOf != 0 {
 		dup := r.DuplicateOf
 		v.DuplicateOf = &dup
+	}
+	if r.Quarantine != 0 {
+		q := r.Quarantine
+		v.Quarantine = &q
 	}
 	zone := p.Calendar.Zone()
 	sla := r.Clocks(p, now)
@@ -213,6 +217,13 @@ func (s *server) reportFilter(r *http.Request, get func(string) string) (triage.
 		f.Breached = &v
 	default:
 		return f, triage.Errorf(triage.EINVALID, "breached must be true or false")
+	}
+	switch q := get("quarantined"); q {
+	case "", "false":
+	case "true":
+		f.Quarantined = true
+	default:
+		return f, triage.Errorf(triage.EINVALID, "quarantined must be true or false")
 	}
 	f.Label = strings.TrimSpace(get("label"))
 	f.Query = strings.TrimSpace(get("q"))

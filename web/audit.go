@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,9 +223,11 @@ func (s *server) adminAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, ev := range evs {
+		line, full := auditDetail(ev.Detail)
 		v.Rows = append(v.Rows, templates.AuditRow{
 			ID: ev.ID, At: formatTime(ev.At), AtRFC3339: formatRFC3339(ev.At), Actor: ev.ActorEmail,
-			Action: ev.Action, Target: ev.Target, Detail: ev.Detail, RemoteAddr: ev.RemoteAddr, UserAgent: ev.UserAgent,
+			Action: ev.Action, Target: ev.Target, TargetURL: auditTargetURL(ev.Target), Detail: ev.Detail,
+			DetailLine: line, DetailFull: full, RemoteAddr: ev.RemoteAddr, UserAgent: ev.UserAgent,
 		})
 	}
 	keep := url.Values{}
@@ -236,6 +239,12 @@ func (s *server) adminAudit(w http.ResponseWriter, r *http.Request) {
 	v.ExportURL = "/admin/audit/export"
 	if len(keep) > 0 {
 		v.ExportURL += "?" + keep.Encode()
+	}
+	if q.Get("before") != "" {
+		v.FirstURL = "/admin/audit"
+		if len(keep) > 0 {
+			v.FirstURL += "?" + keep.Encode()
+		}
 	}
 	if len(evs) == f.Limit {
 		keep.Set("before", itoa(evs[len(evs)-1].ID))
@@ -292,4 +301,62 @@ func (s *server) adminAuditExport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// auditTargetURL is the page of what an audit target names
+// ("report:7", "response:3"), "" when it has none.
+func auditTargetURL(target string) string {
+	kind, id, ok := strings.Cut(target, ":")
+	if !ok {
+		return ""
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	numeric := err == nil && n > 0
+	switch {
+	case kind == "report" && numeric:
+		return reportURL(n)
+	case kind == "response" && numeric:
+		return fmt.Sprintf("/admin/responses#response-%d", n)
+	case kind == "quarantine" && numeric:
+		return "/quarantine"
+	case kind == "user" && numeric:
+		return "/admin/users"
+	case kind == "settings" && id == "site":
+		return "/admin/site"
+	case kind == "settings":
+		return "/admin/settings"
+	}
+	return ""
+}
+
+// auditDetail is an event's detail as one line for the table (cut at a
+// length that fits) and, when that cuts it or it is JSON with more than
+// one field, in full, indented, with <, > and & as typed (not \u003c).
+func auditDetail(detail string) (line, full string) {
+	const short = 80
+	var v any
+	pretty := detail
+	if json.Unmarshal([]byte(detail), &v) == nil {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if enc.Encode(v) == nil {
+			pretty = strings.TrimSpace(b.String())
+			var c bytes.Buffer
+			enc = json.NewEncoder(&c)
+			enc.SetEscapeHTML(false)
+			if enc.Encode(v) == nil {
+				detail = strings.TrimSpace(c.String())
+			}
+		}
+	}
+	line = detail
+	if r := []rune(line); len(r) > short {
+		line = string(r[:short-1]) + "…"
+	}
+	if line != detail || strings.Count(pretty, "\n") > 1 {
+		full = pretty
+	}
+	return line, full
 }

@@ -27,24 +27,47 @@ const maxBoardPage = 1000
 // "no"), label, q (full-text search) and page. An htmx request from the
 // filters gets only the results.
 func (s *server) board(w http.ResponseWriter, r *http.Request) {
+	v, status, err := s.boardView(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if isHTMX(r) && r.Header.Get("HX-Target") == "board-results" {
+		s.render(w, r, status, templates.BoardResults(v))
+		return
+	}
+	s.render(w, r, status, templates.Board(v))
+}
+
+// boardView is the board for r's query at now, and its status code: 400
+// with the reason shown when the filters are refused. Other errors are
+// returned.
+func (s *server) boardView(r *http.Request) (templates.BoardView, int, error) {
 	ctx := r.Context()
 	now := s.now()
 	user := userFrom(ctx)
 	users, err := s.store.Users(ctx)
 	if err != nil {
-		s.Error(w, r, err)
-		return
+		return templates.BoardView{}, 0, err
 	}
 	q := r.URL.Query()
 	f, filters, page, err := boardFilter(q, user, users)
 	v := templates.BoardView{
 		Nav:     staffNav(user),
-		Now:     now.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Now:     now.UTC().Format("2006-01-02 15:04 UTC"),
 		Filters: filters,
 		Page:    page,
 		CanAct:  user != nil && user.Role.Can(triage.RoleTriager),
 	}
 	v.ResultsURL = boardURL(q, page)
+	if v.CanAct {
+		v.BulkAssignees, v.BulkStatuses = bulkOptions(users)
+	}
+	if n, err := strconv.Atoi(q.Get("bulk")); err == nil && n >= 0 {
+		// After a bulk action without JavaScript: counts only, the list
+		// of refusals went with the htmx answer (and to the audit log).
+		v.Notice = bulkNotice(n, atoiOr(q.Get("refused"), 0))
+	}
 	status := http.StatusOK
 	if err == nil {
 		err = s.boardRows(r, &v, f, page, now)
@@ -54,16 +77,11 @@ func (s *server) board(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if code := triage.ErrorCode(err); code != triage.EINVALID {
-			s.Error(w, r, err)
-			return
+			return v, 0, err
 		}
 		v.Error, status = triage.ErrorMessage(err), http.StatusBadRequest
 	}
-	if isHTMX(r) && r.Header.Get("HX-Target") == "board-results" {
-		s.render(w, r, status, templates.BoardResults(v))
-		return
-	}
-	s.render(w, r, status, templates.Board(v))
+	return v, status, nil
 }
 
 // boardRows fills v's rows (and paging) from the store.
@@ -92,6 +110,7 @@ func (s *server) boardRows(r *http.Request, v *templates.BoardView, f triage.Rep
 	for _, rep := range reports {
 		sla := rep.Clocks(p, now)
 		tier := tierName(triage.Rank(rep.Status.Closed(), rep.SeverityPoints(), sla.NextDue(), now).Tier)
+		icons, badges := reportMarks(rep)
 		row := templates.BoardRow{
 			ID:              rep.ID,
 			TrackingID:      rep.TrackingID,
@@ -105,9 +124,12 @@ func (s *server) boardRows(r *http.Request, v *templates.BoardView, f triage.Rep
 			Status:          string(rep.Status),
 			Assignee:        rep.AssigneeEmail,
 			Labels:          rep.Labels,
-			Clocks:          clockViews(sla, zone, now),
 			Tier:            tier,
-			Badges:          reportBadges(rep),
+			Icons:           icons,
+			Badges:          badges,
+		}
+		if c := nextClock(sla); c != nil {
+			row.Next = clockView(c, zone, now)
 		}
 		row.Severity, row.SevClass = severityLabel(rep)
 		if tier != last {
@@ -241,12 +263,18 @@ func boardFilter(q url.Values, me *triage.User, users []*triage.User) (triage.Re
 	default:
 		errs = append(errs, fmt.Sprintf("breached must be yes or no, not %q", truncate(v.Breached, 20)))
 	}
+	for _, on := range []bool{v.Status != filterOpen, v.Severity != "", v.Assignee != "", v.Breached != "", v.Label != "", v.Query != ""} {
+		if on {
+			v.Active++
+		}
+	}
 	markSelected(v.Statuses, v.Status)
 	markSelected(v.Severities, v.Severity)
 	markSelected(v.Assignees, v.Assignee)
 	markSelected(v.BreachedOf, v.Breached)
 
 	f.Label, f.Query = v.Label, v.Query
+	f.Quarantined = q.Get("quarantined") == "true"
 	page := 1
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
@@ -279,7 +307,8 @@ func assignable(users []*triage.User) []*triage.User {
 	return out
 }
 
-// boardURL is the board with the filters of q at page.
+// boardURL is the board (or, with quarantined=true, the quarantine
+// view) with the filters of q at page.
 func boardURL(q url.Values, page int) string {
 	keep := url.Values{}
 	for _, k := range []string{"status", "severity", "assignee", "breached", "label", "q"} {
@@ -290,10 +319,14 @@ func boardURL(q url.Values, page int) string {
 	if page > 1 {
 		keep.Set("page", strconv.Itoa(page))
 	}
-	if len(keep) == 0 {
-		return "/board"
+	path := "/board"
+	if q.Get("quarantined") == "true" {
+		path = "/quarantine"
 	}
-	return "/board?" + keep.Encode()
+	if len(keep) == 0 {
+		return path
+	}
+	return path + "?" + keep.Encode()
 }
 
 // isHTMX reports whether r was sent by htmx (and is not a history
@@ -305,11 +338,67 @@ func isHTMX(r *http.Request) bool {
 // reportURL is the staff page of report id.
 func reportURL(id int64) string { return fmt.Sprintf("/reports/%d", id) }
 
-// clockNames are the clocks' names for people.
-var clockNames = map[triage.ClockName]string{
-	triage.ClockFirstResponse: "First response",
-	triage.ClockTriage:        "Triage",
-	triage.ClockRemediation:   "Remediation",
+// clockNames are the clocks' names for people; clockShort their short
+// names, for the board's column.
+var (
+	clockNames = map[triage.ClockName]string{
+		triage.ClockFirstResponse: "First response",
+		triage.ClockTriage:        "Triage",
+		triage.ClockRemediation:   "Remediation",
+	}
+	clockShort = map[triage.ClockName]string{
+		triage.ClockFirstResponse: "Reply",
+		triage.ClockTriage:        "Triage",
+		triage.ClockRemediation:   "Fix",
+	}
+)
+
+// nextClock is the clock of sla due next: the earliest that counts down,
+// else the earliest paused one; nil when none runs.
+func nextClock(sla triage.SLA) *triage.Clock {
+	var next, paused *triage.Clock
+	for _, c := range sla.All() {
+		switch {
+		case c.DueAt.IsZero():
+		case c.Counting():
+			if next == nil || c.DueAt.Before(next.DueAt) {
+				next = c
+			}
+		case c.State == triage.ClockPaused:
+			if paused == nil || c.DueAt.Before(paused.DueAt) {
+				paused = c
+			}
+		}
+	}
+	if next == nil {
+		return paused
+	}
+	return next
+}
+
+// reportMarks are what the board shows of r's encryption and signature:
+// icons for what is usual (encrypted, signed, unsigned, not encrypted),
+// badges only for what needs a look.
+func reportMarks(r *triage.Report) ([]templates.Icon, []templates.Badge) {
+	var icons []templates.Icon
+	var badges []templates.Badge
+	switch {
+	case r.Encrypted && r.Decrypted:
+		icons = append(icons, templates.Icon{Kind: "lock", Label: "encrypted"})
+	case r.Encrypted:
+		badges = append(badges, templates.Badge{Label: "undecryptable", Class: "badge-bad"})
+	default:
+		icons = append(icons, templates.Icon{Kind: "unlock", Label: "not encrypted"})
+	}
+	switch sig := signatureView(r.Signature); r.Signature.Status {
+	case triage.SignatureGood:
+		icons = append(icons, templates.Icon{Kind: "signed", Label: "signed: good"})
+	case triage.SignatureNone, "":
+		icons = append(icons, templates.Icon{Kind: "unsigned", Label: "unsigned"})
+	default:
+		badges = append(badges, templates.Badge{Label: sig.Badge, Class: sig.Class})
+	}
+	return icons, badges
 }
 
 // clockViews formats a report's clocks at now; due times in zone (the
@@ -329,6 +418,7 @@ const clockDisplay = "2006-01-02 15:04 MST"
 func clockView(c *triage.Clock, zone *time.Location, now time.Time) templates.ClockView {
 	v := templates.ClockView{
 		Name:      clockNames[c.Name],
+		Short:     clockShort[c.Name],
 		Key:       string(c.Name),
 		State:     string(c.State),
 		Remaining: int64(c.Remaining / time.Second),
@@ -344,6 +434,9 @@ func clockView(c *triage.Clock, zone *time.Location, now time.Time) templates.Cl
 	case c.State == triage.ClockMet:
 		v.Text, v.Class = "met", "clock-met"
 		v.When = "met " + at(c.MetAt)
+	case c.State == triage.ClockClosed:
+		v.Text, v.Class = "closed", "clock-closed"
+		v.When = "report closed " + at(c.StoppedAt) + ", before it was due"
 	case c.State == triage.ClockBreached && !c.StoppedAt.IsZero():
 		v.Text, v.Class = "breached", "clock-overdue"
 		v.When = "breached " + at(c.BreachedAt) + ", stopped " + at(c.StoppedAt)
@@ -362,16 +455,21 @@ func clockView(c *triage.Clock, zone *time.Location, now time.Time) templates.Cl
 	return v
 }
 
-// formatCountdown is d (≥ 0) as "23h 12m 05s", or "3d 4h" from 48 hours
-// on; app.js formats the live countdown the same way.
+// formatCountdown is d (≥ 0) to the minute, rounded down: "45m",
+// "23h 12m", or "3d 4h" from 48 hours on. SLA windows are hours to
+// days long: seconds would only flicker. app.js formats the live
+// countdown the same way.
 func formatCountdown(d time.Duration) string {
 	if d < 0 {
 		d = 0
 	}
-	s := int64(d / time.Second)
-	h, m, sec := s/3600, s%3600/60, s%60
-	if h >= 48 {
+	m := int64(d / time.Minute)
+	h := m / 60
+	switch {
+	case h >= 48:
 		return fmt.Sprintf("%dd %dh", h/24, h%24)
+	case h > 0:
+		return fmt.Sprintf("%dh %02dm", h, m%60)
 	}
-	return fmt.Sprintf("%dh %02dm %02ds", h, m, sec)
+	return fmt.Sprintf("%dm", m)
 }

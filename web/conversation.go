@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -312,6 +314,12 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 	if _, err := triage.ValidAddress(rep.ResearcherEmail); err != nil {
 		v.ReplyBlocked = fmt.Sprintf("No reply can be sent: %s has no usable researcher address.", rep.TrackingID)
 	}
+	if canAct && v.ReplyBlocked == "" {
+		if v.Responses, err = s.responseOptions(ctx); err != nil {
+			return v, err
+		}
+		v.ResponseURL = reportURL(rep.ID) + "/responses/"
+	}
 	key, ok, err := s.researcherKey(ctx, rep, now)
 	if err != nil {
 		return v, err
@@ -355,7 +363,11 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 
 	if st := convFrom(ctx); st != nil {
 		if st.err != nil {
-			v.Error = triage.ErrorMessage(st.err)
+			v.Error, v.ErrorForm = triage.ErrorMessage(st.err), st.form
+			if st.form == "credit" || st.form == "credit-set" {
+				v.Credit.Error, v.Credit.ErrorForm = v.Error, st.form
+				v.Error, v.ErrorForm = "", ""
+			}
 		}
 		v.Notice = st.notice
 		v.ReplyInput = st.input["reply"]
@@ -366,6 +378,17 @@ func (s *server) conversationView(r *http.Request, rep *triage.Report, now time.
 		v.Credit.MessageInput = st.input["message"]
 	} else if n := convNotices[r.URL.Query().Get("conv")]; n != "" {
 		v.Notice = n
+	}
+	if raw := r.URL.Query().Get("response"); raw != "" && canAct && convFrom(ctx) == nil {
+		// The reply form's Insert without JavaScript, or the default
+		// response of a status move: the reply box holds it, to review.
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil && id > 0 {
+			text, _, err := s.renderResponse(ctx, rep, id)
+			if err != nil && triage.ErrorCode(err) != triage.ENOTFOUND {
+				return v, err
+			}
+			v.ReplyInput = text
+		}
 	}
 	return v, nil
 }
@@ -434,12 +457,17 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 		s.Error(w, r, err)
 		return
 	}
+	credit := done == "credit" || done == "credit-set"
 	if err == nil && !isHTMX(r) {
-		http.Redirect(w, r, fmt.Sprintf("%s?conv=%s#conversation", reportURL(rep.ID), done), http.StatusSeeOther)
+		anchor := "conversation"
+		if credit {
+			anchor = "credit"
+		}
+		http.Redirect(w, r, fmt.Sprintf("%s?conv=%s#%s", reportURL(rep.ID), done, anchor), http.StatusSeeOther)
 		return
 	}
 	status := http.StatusOK
-	st := &actionState{err: err, notice: notice, input: map[string]string{}}
+	st := &actionState{err: err, form: done, notice: notice, input: map[string]string{}}
 	if err != nil {
 		st.notice, st.input = "", input
 		status = errorStatus(triage.ErrorCode(err))
@@ -459,12 +487,30 @@ func (s *server) conversationAnswer(w http.ResponseWriter, r *http.Request, rep 
 	if cur, lerr := s.loadReport(r); lerr == nil {
 		rep = cur
 	}
-	v, verr := s.conversationView(r, rep, s.now())
+	now := s.now()
+	v, verr := s.conversationView(r, rep, now)
 	if verr != nil {
 		s.Error(w, r, verr)
 		return
 	}
-	s.render(w, r, status, templates.ConversationPanel(v))
+	// A reply stops the first-response clock and adds to the history:
+	// the rest of the page follows.
+	p, verr := s.store.SLAPolicy(ctx)
+	if verr != nil {
+		s.Error(w, r, verr)
+		return
+	}
+	tv, verr := s.triageView(r, rep, p, now)
+	if verr != nil {
+		s.Error(w, r, verr)
+		return
+	}
+	if credit {
+		// The credit panel answers; an offer's mail joins the timeline.
+		s.render(w, r, status, append(fragments{templates.CreditPanel(v.Credit, false), templates.Timeline(v, true)}, stateOOB(rep, tv, p, now)...))
+		return
+	}
+	s.render(w, r, status, append(fragments{templates.ConversationPanel(v)}, stateOOB(rep, tv, p, now)...))
 }
 
 // reportReply is the report page's reply form.
@@ -528,28 +574,61 @@ func outboxFilter(r *http.Request) (triage.OutboxFilter, error) {
 	return f, nil
 }
 
-// outbox is the page listing outgoing mail and its delivery.
+// outboxPageSize is how many mails one page of the outbox lists.
+const outboxPageSize = 50
+
+// outbox is the page listing outgoing mail and its delivery, newest
+// first, a page at a time (?page=).
 func (s *server) outbox(w http.ResponseWriter, r *http.Request) {
 	f, err := outboxFilter(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	page, err := intParam(r.URL.Query().Get("page"), 1, 1, triage.MaxOutboxOffset/outboxPageSize)
+	if err != nil {
+		s.Error(w, r, triage.Errorf(triage.EINVALID, "page must be a number from 1 to %d", triage.MaxOutboxOffset/outboxPageSize))
+		return
+	}
+	f.Limit, f.Offset = outboxPageSize+1, (page-1)*outboxPageSize
 	mails, err := s.store.Outbox(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	pageURL := func(n int) string {
+		q := url.Values{}
+		if f.State != "" {
+			q.Set("state", string(f.State))
+		}
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
+		}
+		if len(q) == 0 {
+			return "/outbox"
+		}
+		return "/outbox?" + q.Encode()
+	}
+	more := len(mails) > outboxPageSize
+	if more {
+		mails = mails[:outboxPageSize]
+	}
 	user := userFrom(r.Context())
 	canAct := user != nil && user.Role.Can(triage.RoleTriager)
-	v := templates.OutboxView{Nav: staffNav(user), OutboundMail: s.outboundMail, State: string(f.State)}
+	v := templates.OutboxView{Nav: staffNav(user), OutboundMail: s.outboundMail, State: string(f.State), Page: page}
+	if page > 1 {
+		v.PrevURL = pageURL(page - 1)
+	}
+	if more {
+		v.NextURL = pageURL(page + 1)
+	}
 	v.States = []templates.Option{{Value: "", Label: "any", Selected: f.State == ""}}
 	for _, st := range outboxStates {
 		v.States = append(v.States, templates.Option{Value: string(st), Label: string(st), Selected: f.State == st})
 	}
 	for _, m := range mails {
 		row := templates.OutboxRow{
-			ID: m.ID, Kind: cmp.Or(mailKindText[m.Kind], string(m.Kind)), TrackingID: m.TrackingID, To: m.To,
+			ID: m.ID, Kind: cmp.Or(mailKindText[m.Kind], string(m.Kind)), TrackingID: m.TrackingID, To: m.To, Subject: m.Subject,
 			State: string(m.State), StateClass: deliveryClass(m.State), Attempts: fmt.Sprint(m.Attempts),
 			LastError: m.LastError, Created: formatTime(m.CreatedAt), CreatedAt: formatRFC3339(m.CreatedAt),
 			Sent: formatTime(m.SentAt), Encrypted: m.Encrypted,

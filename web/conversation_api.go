@@ -108,13 +108,31 @@ func (s *server) apiReply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Body string `json:"body"`
+		Body       string `json:"body"`
+		ResponseID *int64 `json:"response_id"`
 	}
 	if err := decodeBody(w, r, &body); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	m, err := s.reply(r.Context(), rep, actorOf(r), body.Body)
+	text := body.Body
+	if body.ResponseID != nil {
+		// A canned response, filled in for this report, instead of a body.
+		if body.Body != "" {
+			s.Error(w, r, triage.Errorf(triage.EINVALID, "send body or response_id, not both"))
+			return
+		}
+		t, _, err := s.renderResponse(r.Context(), rep, *body.ResponseID)
+		if triage.ErrorCode(err) == triage.ENOTFOUND {
+			err = triage.Errorf(triage.EINVALID, "response_id: no canned response %d", *body.ResponseID)
+		}
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		text = t
+	}
+	m, err := s.reply(r.Context(), rep, actorOf(r), text)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -108,7 +108,11 @@ func (s *server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	v := templates.ErrorView{Status: status, Title: http.StatusText(status), Message: msg}
-	if err := templates.ErrorPage(v).Render(r.Context(), w); err != nil {
+	ctx := r.Context()
+	if status < 500 {
+		ctx = templates.WithBranding(ctx, s.branding(ctx)) // not when the store may be what failed
+	}
+	if err := templates.ErrorPage(v).Render(ctx, w); err != nil {
 		s.log.DebugContext(r.Context(), "rendering error page", "err", err)
 	}
 }
@@ -144,7 +148,8 @@ type component interface {
 // first so that a failure becomes a clean error page, not half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, c component) {
 	var buf bytes.Buffer
-	if err := c.Render(s.withKeyWarning(r), &buf); err != nil {
+	ctx := templates.WithBranding(s.withKeyWarning(r), s.branding(r.Context()))
+	if err := c.Render(ctx, &buf); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -118,7 +118,7 @@ func (s *server) hallSnapshot(ctx context.Context) (*hallSnapshot, error) {
 func (s *server) buildHall(ctx context.Context, h *triage.HallOfFame, gen uint64, now time.Time) (*hallSnapshot, error) {
 	sn := &hallSnapshot{gen: gen, built: now}
 	var buf bytes.Buffer
-	if err := templates.HallOfFame(s.hallView(h)).Render(ctx, &buf); err != nil {
+	if err := templates.HallOfFame(s.hallView(h)).Render(templates.WithBranding(ctx, s.branding(ctx)), &buf); err != nil {
 		return nil, fmt.Errorf("render html: %w", err)
 	}
 	sn.docs[hallHTML] = newHallDoc(buf.Bytes(), "text/html; charset=utf-8")

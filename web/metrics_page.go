@@ -39,12 +39,12 @@ func (s *server) teamMetrics(w http.ResponseWriter, r *http.Request) {
 	v := templates.TeamMetricsView{
 		Nav:     staffNav(userFrom(ctx)),
 		Now:     formatTime(now),
-		Policy:  "First response within " + formatHours(p.FirstResponse),
+		Policy:  "First response within " + p.FirstResponsePromise(),
 		OpenAll: strconv.Itoa(m.OpenAll),
 		Chart:   weeklyChart(m.Weeks),
 	}
 	if p.Calendar != nil {
-		v.Policy += " (business hours, " + p.Calendar.Zone().String() + ")"
+		v.Policy += " (" + p.Calendar.Zone().String() + ")"
 	}
 	for _, wm := range m.Windows {
 		row := templates.MetricsWindowRow{
@@ -54,7 +54,10 @@ func (s *server) teamMetrics(w http.ResponseWriter, r *http.Request) {
 			Median:    "—",
 			P90:       "—",
 			WithinSLA: "—",
-			Detail:    fmt.Sprintf("%d met, %d breached, %d still open", wm.Met, wm.Breached, wm.Pending),
+			Met:       strconv.Itoa(wm.Met),
+			Breached:  strconv.Itoa(wm.Breached),
+			Closed:    strconv.Itoa(wm.Closed),
+			Pending:   strconv.Itoa(wm.Pending),
 		}
 		if wm.Responded > 0 {
 			row.Median, row.P90 = formatSpan(wm.Median), formatSpan(wm.P90)
@@ -87,15 +90,6 @@ func formatSpan(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-// formatHours is a window such as "24 hours" or "1.5 hours".
-func formatHours(d time.Duration) string {
-	h := d.Hours()
-	if h == 1 {
-		return "1 hour"
-	}
-	return strconv.FormatFloat(h, 'f', -1, 64) + " hours"
-}
-
 // The chart's geometry, in SVG user units.
 const (
 	chartW, chartH      = 640, 220
@@ -111,14 +105,15 @@ func weeklyChart(weeks []triage.WeekMetrics) templates.ChartView {
 		Legend: []templates.ChartLegend{
 			{Label: "met the SLA", Class: "bar-met"},
 			{Label: "breached", Class: "bar-breached"},
+			{Label: "closed without a reply", Class: "bar-closed"},
 			{Label: "not decided yet", Class: "bar-pending"},
 		},
 	}
 	top := 0
-	var met, breached, pending int
+	var met, breached, closed, pending int
 	for _, w := range weeks {
 		top = max(top, w.Total())
-		met, breached, pending = met+w.Met, breached+w.Breached, pending+w.Pending
+		met, breached, closed, pending = met+w.Met, breached+w.Breached, closed+w.Closed, pending+w.Pending
 	}
 	top = niceCeil(top)
 	plotH := chartH - chartTop - chartBottom
@@ -131,13 +126,13 @@ func weeklyChart(weeks []triage.WeekMetrics) templates.ChartView {
 		b := templates.ChartBar{
 			X: chartLeft + i*slot + slot/6, Width: slot * 2 / 3,
 			Label: w.Start.Format("2 Jan"), LabelX: chartLeft + i*slot + slot/2,
-			Title: fmt.Sprintf("Week of %s: %d met, %d breached, %d not decided yet", w.Start.Format("2 Jan"), w.Met, w.Breached, w.Pending),
+			Title: fmt.Sprintf("Week of %s: %d met, %d breached, %d closed without a reply, %d not decided yet", w.Start.Format("2 Jan"), w.Met, w.Breached, w.Closed, w.Pending),
 		}
 		base := 0
 		for _, seg := range []struct {
 			n     int
 			class string
-		}{{w.Met, "bar-met"}, {w.Breached, "bar-breached"}, {w.Pending, "bar-pending"}} {
+		}{{w.Met, "bar-met"}, {w.Breached, "bar-breached"}, {w.Closed, "bar-closed"}, {w.Pending, "bar-pending"}} {
 			if seg.n == 0 {
 				continue
 			}
@@ -146,7 +141,7 @@ func weeklyChart(weeks []triage.WeekMetrics) templates.ChartView {
 		}
 		c.Bars = append(c.Bars, b)
 	}
-	c.Summary = fmt.Sprintf("Over the last %d weeks: %d first-response clocks met, %d breached, %d not decided yet.", len(weeks), met, breached, pending)
+	c.Summary = fmt.Sprintf("Over the last %d weeks: %d first-response clocks met, %d breached, %d closed without a reply, %d not decided yet.", len(weeks), met, breached, closed, pending)
 	return c
 }
 

@@ -192,11 +192,21 @@ func (s *server) policy(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	site, err := s.store.Site(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.Policy(templates.PolicyView{
 		Contact:        s.contact,
 		KeyURL:         s.publicURL + "/pgp-key.asc",
 		Fingerprint:    formatFingerprint(s.teamKey(r.Context()).Fingerprint),
 		ResponseWindow: p.FirstResponsePromise(),
+		Organisation:   site.Organisation,
+		ScopeIn:        site.ScopeIn,
+		ScopeOut:       site.ScopeOut,
+		SafeHarbour:    site.SafeHarbour,
+		Languages:      site.Languages,
 	}))
 }
 

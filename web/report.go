@@ -95,6 +95,10 @@ func (s *server) report(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	if err := s.fillSender(r, &v, rep); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.ReportPage(v))
 }
 
@@ -151,4 +155,38 @@ func download(w http.ResponseWriter, filename string, data []byte) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
+}
+
+// fillSender fills the report page's view of the sender: their other
+// reports, the quarantine form, and whether this report is held.
+func (s *server) fillSender(r *http.Request, v *templates.ReportView, rep *triage.Report) error {
+	ctx := r.Context()
+	user := userFrom(ctx)
+	sv, err := s.senderView(ctx, rep, user)
+	if err != nil {
+		return err
+	}
+	sv.ReportID = rep.ID
+	sv.Notice = quarantineNotice(r.URL.Query())
+	if rep.Held() {
+		sv.Held = true
+		rules, err := s.store.QuarantineRules(ctx)
+		if err != nil {
+			return err
+		}
+		for _, q := range rules {
+			if q.ID == rep.Quarantine {
+				value := q.Value
+				if q.Kind == triage.QuarantineFingerprint {
+					value = formatFingerprint(value)
+				}
+				sv.HeldRule = string(q.Kind) + " " + value
+			}
+		}
+		if user != nil && user.Role.Can(triage.RoleAdmin) {
+			sv.ReleaseURL = fmt.Sprintf("/quarantine/%d/release", rep.Quarantine)
+		}
+	}
+	v.Sender = sv
+	return nil
 }

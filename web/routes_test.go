@@ -26,6 +26,8 @@ func (e *env) examplePath(pattern string) string {
 		"{mid}", "999999", // an outbox mail: none exists, so a retry is 404
 		"{tid}", "999999", // an API token: none of theirs, so a revoke is 404
 		"{token}", "no-such-link-token", // credit and status links: unknown, so 404
+		"{rid}", "999999", // a canned response: none exists, so 404
+		"{qid}", "999999", // a quarantine rule: none exists, so 404
 	)
 	return r.Replace(pattern)
 }

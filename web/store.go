@@ -16,6 +16,9 @@ type Store interface {
 	DeadlineStore
 	AdvisoryStore
 	CVEStore
+	ResponseStore
+	QuarantineStore
+	SiteStore
 
 	// Reports lists reports, newest first, without body or attachment data.
 	Reports(ctx context.Context, f triage.ReportFilter) ([]*triage.Report, error)

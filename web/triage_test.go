@@ -193,11 +193,11 @@ func TestBoard_Filters(t *testing.T) {
 		return e.do(e.client(), "GET", path, nil, append(extra, hdr...)...)
 	}
 	_, body := get("/board?breached=yes")
-	if rows := byTestID(t, body, "board-link"); len(rows) != 1 || rows[0] != e.overdue.TrackingID {
+	if rows := byTestID(t, body, "board-tracking"); len(rows) != 1 || rows[0] != e.overdue.TrackingID {
 		t.Errorf("breached: %q", rows)
 	}
 	_, body = get("/board?q=" + url.QueryEscape(e.overdue.TrackingID))
-	if rows := byTestID(t, body, "board-link"); len(rows) != 1 || rows[0] != e.overdue.TrackingID {
+	if rows := byTestID(t, body, "board-tracking"); len(rows) != 1 || rows[0] != e.overdue.TrackingID {
 		t.Errorf("search by tracking id: %q", rows)
 	}
 	resp, body := get("/board?severity=catastrophic&page=0")
@@ -271,5 +271,79 @@ func TestTeamMetricsPage(t *testing.T) {
 	}
 	if n := len(byTestID(t, body, "chart-bar")); n != triage.ChartWeeks {
 		t.Errorf("%d bars", n)
+	}
+}
+
+// TestBoard_Bulk: several reports assigned, labelled and closed as spam
+// at once, each change audited on its report; the workflow's refusals
+// listed; viewers and other sites refused.
+func TestBoard_Bulk(t *testing.T) {
+	e := newEnv(t)
+	tri, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
+	ctx := context.Background()
+	labels := []string{"old"}
+	if _, err := e.db.UpdateReport(ctx, e.xss.ID, triage.Change{Labels: &labels}, triage.Actor{UserID: tri.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	post := func(form url.Values, extra ...string) (*http.Response, string) {
+		t.Helper()
+		form.Set("back", "/board?status=all")
+		return e.do(e.client(), "POST", "/board/bulk", form, append(extra, hdr...)...)
+	}
+	ids := []string{fmt.Sprint(e.xss.ID), fmt.Sprint(e.overdue.ID)}
+
+	resp, _ := post(url.Values{"id": ids, "action": {"assign"}, "assignee": {fmt.Sprint(tri.ID)}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/board?bulk=2&refused=0&status=all" {
+		t.Fatalf("assign: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = post(url.Values{"id": ids, "action": {"label"}, "label": {"Wave-3"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("label: %d", resp.StatusCode)
+	}
+	for _, id := range []int64{e.xss.ID, e.overdue.ID} {
+		r, _ := e.db.Report(ctx, id)
+		if r.Assignee != tri.ID || !strings.Contains(strings.Join(r.Labels, ","), "wave-3") {
+			t.Errorf("report %d: assignee %d labels %v", id, r.Assignee, r.Labels)
+		}
+		if !e.hasAudit("report.assignee", tri.Email, fmt.Sprintf("report:%d", id)) || !e.hasAudit("report.labels", tri.Email, fmt.Sprintf("report:%d", id)) {
+			t.Errorf("report %d: bulk change not audited on the report", id)
+		}
+	}
+	if r, _ := e.db.Report(ctx, e.xss.ID); strings.Join(r.Labels, ",") != "old,wave-3" {
+		t.Errorf("a label added replaced the others: %v", r.Labels)
+	}
+
+	// Close as spam with htmx: one accepted report is refused, by name.
+	if _, err := e.db.UpdateReport(ctx, e.xss.ID, triage.Change{Status: ptr(triage.StatusAccepted)}, triage.Actor{UserID: tri.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := post(url.Values{"id": ids, "action": {"spam"}}, "HX-Request", "true")
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, "<html") {
+		t.Fatalf("spam with htmx: %d", resp.StatusCode)
+	}
+	if got := byTestID(t, body, "bulk-notice"); len(got) != 1 || !strings.Contains(got[0], "1 report changed. 1 refused.") {
+		t.Errorf("notice %q", got)
+	}
+	if got := strings.Join(byTestID(t, body, "bulk-refused"), ""); !strings.Contains(got, e.xss.TrackingID+": cannot move") {
+		t.Errorf("refusals %q", got)
+	}
+	if r, _ := e.db.Report(ctx, e.overdue.ID); r.Status != triage.StatusSpam {
+		t.Errorf("overdue report %s, want spam", r.Status)
+	}
+
+	// Nothing selected, an unknown action: refused with the reason.
+	if resp, _ := post(url.Values{"action": {"spam"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("nothing selected: %d", resp.StatusCode)
+	}
+	if resp, _ := post(url.Values{"id": ids, "action": {"delete"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown action: %d", resp.StatusCode)
+	}
+	// A viewer may not; another site may not.
+	_, vh := e.staffCookie("view2@localhost", triage.RoleViewer)
+	if resp, _ := e.do(e.client(), "POST", "/board/bulk", url.Values{"id": ids, "action": {"spam"}}, vh...); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer: %d", resp.StatusCode)
+	}
+	if resp, _ := post(url.Values{"id": ids, "action": {"assign"}, "assignee": {"0"}}, "Sec-Fetch-Site", "cross-site"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site post: %d", resp.StatusCode)
 	}
 }

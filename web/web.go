@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -272,13 +273,57 @@ func newHandler(cfg Config, table []Route) (http.Handler, error) {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.authorize(rt, s.bind(rt.handle)))
 	}
 	// Everything else (unknown paths, wrong methods) still goes through
-	// the mux so that Go's 404/405 answers get the security headers below.
+	// the mux, and the security headers below; an unknown path gets our
+	// own 404 page (or JSON on the API) instead of Go's plain text.
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, triage.Errorf(triage.EFORBIDDEN, "cross-origin request refused"))
 	}))
-	return s.realClient(s.securityHeaders(cop.Handler(mux))), nil
+	return s.realClient(s.securityHeaders(cop.Handler(s.notFound(mux)))), nil
+}
+
+// notFound serves mux, answering the requests no route matches with the
+// site's error page: Go's mux would answer them in plain text.
+func (s *server) notFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// 404, or 405 for a path served with another method: only the
+		// first is ours to word; the second keeps Go's answer (and Allow).
+		rec := &fallbackAnswer{header: http.Header{}, status: http.StatusOK}
+		mux.ServeHTTP(rec, r)
+		if rec.status == http.StatusNotFound {
+			s.Error(w, r, triage.Errorf(triage.ENOTFOUND, "There is no page at this address."))
+			return
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+	})
+}
+
+// fallbackAnswer keeps the small answer Go's mux gives to a request no
+// route matches.
+type fallbackAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (f *fallbackAnswer) Header() http.Header { return f.header }
+func (f *fallbackAnswer) WriteHeader(status int) {
+	f.status = status
+}
+func (f *fallbackAnswer) Write(b []byte) (int, error) {
+	if f.body.Len() < 4096 {
+		f.body.Write(b[:min(len(b), 4096-f.body.Len())])
+	}
+	return len(b), nil
 }
 
 // bind turns a handler method expression into an http.Handler on s.

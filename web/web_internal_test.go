@@ -176,9 +176,11 @@ func TestFirstResponseView(t *testing.T) {
 		responded time.Duration // after receipt; 0: not yet
 		text, cls string
 	}{
-		{"Running", 48 * time.Minute, 0, "23h 12m 00s left", "clock-ok"},
-		{"Soon", 23 * time.Hour, 0, "1h 00m 00s left", "clock-soon"},
-		{"Breached", 26*time.Hour + 5*time.Minute, 0, "overdue by 2h 05m 00s", "clock-overdue"},
+		{"Running", 48 * time.Minute, 0, "23h 12m left", "clock-ok"},
+		{"Soon", 23 * time.Hour, 0, "1h 00m left", "clock-soon"},
+		{"SoonMinutes", 23*time.Hour + 15*time.Minute + 30*time.Second, 0, "44m left", "clock-soon"},
+		{"Breached", 26*time.Hour + 5*time.Minute, 0, "overdue by 2h 05m", "clock-overdue"},
+		{"BreachedDays", 80 * time.Hour, 0, "overdue by 2d 8h", "clock-overdue"},
 		{"AnsweredInTime", 30 * time.Hour, 2 * time.Hour, "met", "clock-met"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,22 +4,24 @@
 // is an enhancement: the pages work without it.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   // ---- Live countdowns -------------------------------------------------
   // Each .countdown carries the seconds left when the server rendered it
   // (data-remaining) and whether it counts (data-live). Elapsed time is
   // measured from when this script first saw the element, so the
   // browser's clock never matters. The text is formatted as the server
-  // formats it (web/board.go formatCountdown).
+  // formats it (web/board.go formatCountdown): to the minute, never
+  // seconds. data-left keeps the seconds left now, for whoever needs them.
   var seen = new WeakMap();
   var DUE_SOON = 2 * 3600;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function fmt(s) {
-    s = Math.max(0, Math.floor(s));
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
+    var m = Math.floor(Math.max(0, s) / 60), h = Math.floor(m / 60);
     if (h >= 48) { return Math.floor(h / 24) + "d " + (h % 24) + "h"; }
-    return h + "h " + pad(m) + "m " + pad(x) + "s";
+    if (h > 0) { return h + "h " + pad(m % 60) + "m"; }
+    return m + "m";
   }
   function setClass(el, cls) {
     var box = el.closest(".clock") || el;
@@ -30,11 +32,12 @@
     document.querySelectorAll(".countdown[data-live=true]").forEach(function (el) {
       if (!seen.has(el)) { seen.set(el, now); }
       var rem = Number(el.dataset.remaining) - (now - seen.get(el)) / 1000;
+      el.dataset.left = String(Math.round(rem));
+      var text = rem > 0 ? fmt(rem) + " left" : "overdue by " + fmt(-rem);
+      if (el.textContent !== text) { el.textContent = text; }
       if (rem > 0) {
-        el.textContent = fmt(rem) + " left";
         setClass(el, rem <= DUE_SOON ? "clock-soon" : "clock-ok");
       } else {
-        el.textContent = "overdue by " + fmt(-rem);
         el.dataset.state = "breached";
         setClass(el, "clock-overdue");
       }
@@ -59,7 +62,7 @@
     selectedID = row.dataset.id;
     row.classList.add("selected");
     row.setAttribute("aria-current", "true");
-    var link = row.querySelector("a[data-testid=board-link]");
+    var link = row.querySelector("a[data-testid=board-title]");
     if (focus && link) { link.focus({ preventScroll: true }); }
     row.scrollIntoView({ block: "nearest" });
   }
@@ -102,7 +105,7 @@
       case "k": move(-1); break;
       case "o": {
         var r = selectedRow();
-        if (r) { r.querySelector("a[data-testid=board-link]").click(); }
+        if (r) { r.querySelector("a[data-testid=board-title]").click(); }
         break;
       }
       case "/": {
@@ -133,6 +136,68 @@
     if (b) { var d = b.closest("dialog"); if (d) { d.close(); } }
     var row = e.target.closest && e.target.closest("tr[data-row]");
     if (row) { select(row, false); }
+  });
+
+  // ---- Canned responses ----------------------------------------------------
+  // Insert puts the chosen response, filled in for the report by the
+  // server, at the cursor in the reply box (keeping what is typed there).
+  // Without JavaScript the form reloads the page with it in the box.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form#insert-form") || !window.fetch) { return; }
+    var box = document.getElementById("reply-body");
+    var sel = form.querySelector("select[name=response]");
+    if (!box || !sel || !sel.value) { return; }
+    e.preventDefault();
+    fetch(form.dataset.responseUrl + encodeURIComponent(sel.value), { credentials: "same-origin", headers: { "Accept": "text/plain" } })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+      .then(function (text) {
+        var start = box.selectionStart, end = box.selectionEnd, v = box.value;
+        if (typeof start !== "number") { start = end = v.length; }
+        box.value = v.slice(0, start) + text + v.slice(end);
+        box.focus();
+        box.setSelectionRange(start + text.length, start + text.length);
+      })
+      .catch(function () { form.submit(); });
+  });
+
+  // ---- The board's bulk selection and folded filters ---------------------
+  function boxes() { return Array.prototype.slice.call(document.querySelectorAll("input[data-testid=bulk-select]")); }
+  function updateBulk() {
+    var n = boxes().filter(function (c) { return c.checked; }).length;
+    var count = document.querySelector("[data-testid=bulk-count]");
+    if (count) { count.textContent = n === 0 ? "Select reports to act on several at once:" : n + " selected:"; }
+    var form = document.getElementById("bulk");
+    if (form) { form.classList.toggle("has-selection", n > 0); }
+    var all = document.querySelector("[data-select-all]");
+    if (all) { all.checked = n > 0 && n === boxes().length; all.indeterminate = n > 0 && n < boxes().length; }
+  }
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.matches && t.matches("[data-select-all]")) {
+      boxes().forEach(function (c) { c.checked = t.checked; });
+    }
+    if (t.matches && (t.matches("[data-select-all]") || t.matches("input[data-testid=bulk-select]"))) {
+      updateBulk();
+    }
+  });
+  // On a phone the filters start folded behind their button (which says
+  // how many are on); wider screens always show them.
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 700px)") : null;
+  // The report page's panel (status, assignee, clocks...) folds the same
+  // way, above the message.
+  function foldFilters() {
+    document.querySelectorAll("details[data-filters], details[data-panel], details[data-menu]").forEach(function (d) {
+      if (narrow && narrow.matches) {
+        if (!d.dataset.touched && !d.querySelector("[aria-invalid=true], .field-error")) { d.open = false; }
+      } else {
+        d.open = true;
+      }
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var sum = e.target.closest && e.target.closest("details[data-filters] > summary, details[data-panel] > summary, details[data-menu] > summary");
+    if (sum) { sum.parentNode.dataset.touched = "1"; }
   });
 
   // ---- The CVSS calculator -----------------------------------------------
@@ -230,7 +295,10 @@
   }
 
   function start() {
+    foldFilters();
+    if (narrow && narrow.addEventListener) { narrow.addEventListener("change", foldFilters); }
     init(document);
+    updateBulk();
     tick();
     setInterval(tick, 1000);
     if (window.htmx) {
@@ -245,6 +313,7 @@
         if (e.detail.target && e.detail.target.id === "board-results") {
           var r = selectedRow();
           if (r) { select(r, !typing(document.activeElement)); }
+          updateBulk();
         }
       });
     }
