@@ -29,6 +29,7 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 type DB struct {
 	clock  func() time.Time // Options.Now
 	intake intakeCommitter  // AddRawMessage's group commit (intake.go)
+	keyIDs keyIDCache       // ResearcherKeysByKeyID's answers (researcherkey.go)
 
 	path string
 	w    *sql.DB // writes: one connection, BEGIN IMMEDIATE

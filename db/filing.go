@@ -65,6 +65,12 @@ func (db *DB) FileMessages(ctx context.Context, fs []*triage.Filing) error {
 		}
 		return nil
 	})
+	for _, f := range fs {
+		if len(f.Keys) > 0 {
+			db.keyIDs.forget() // whether it committed or not
+			break
+		}
+	}
 	if err != nil {
 		for _, f := range fs {
 			f.Err = err

@@ -47,10 +47,18 @@ func TestAddRawMessage_GroupCommit(t *testing.T) {
 	}
 	// Every message is queued or held by the committer, which waits for
 	// the connection (a condition, not a time; the minute is a safety net).
+	queued := func() int {
+		d.intake.mu.Lock() // after any add that is starting the committer
+		defer d.intake.mu.Unlock()
+		if d.intake.reqs == nil {
+			return 0
+		}
+		return len(d.intake.reqs)
+	}
 	deadline := time.Now().Add(time.Minute)
-	for len(d.intake.reqs) < n-1 {
+	for queued() < n-1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d messages queued, want %d", len(d.intake.reqs), n-1)
+			t.Fatalf("%d messages queued, want %d", queued(), n-1)
 		}
 		time.Sleep(time.Millisecond)
 	}

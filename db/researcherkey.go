@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secinbox/secinbox/triage"
@@ -61,6 +62,7 @@ func (db *DB) AddResearcherKeys(ctx context.Context, keys []triage.ResearcherKey
 	err := db.writeAt(ctx, now, func(ctx context.Context, tx *sql.Tx) error {
 		return addResearcherKeysTx(ctx, tx, keys, ids)
 	})
+	db.keyIDs.forget()
 	if err != nil {
 		return fmt.Errorf("db: add researcher keys: %w", err)
 	}
@@ -316,6 +318,11 @@ func (db *DB) ResearcherKeysByKeyID(ctx context.Context, keyIDs []string) ([]tri
 	if len(args) == 0 {
 		return nil, nil
 	}
+	cacheKey := fmt.Sprint(args...)
+	if keys, ok := db.keyIDs.get(cacheKey); ok {
+		return keys, nil
+	}
+	gen := db.keyIDs.generation()
 	q := `SELECT ` + researcherKeyColumns + ` FROM researcher_keys k WHERE k.id IN
 		(SELECT researcher_key_id FROM researcher_key_ids WHERE key_id IN (?` + strings.Repeat(", ?", len(args)-1) + `))
 		ORDER BY k.last_seen DESC, k.id DESC LIMIT ?`
@@ -329,7 +336,56 @@ func (db *DB) ResearcherKeysByKeyID(ctx context.Context, keyIDs []string) ([]tri
 		return nil, fmt.Errorf("db: researcher keys by key ID: %w", err)
 	}
 	sortResearcherKeys(keys)
+	db.keyIDs.put(cacheKey, keys, gen)
 	return keys, nil
+}
+
+// keyIDCache keeps ResearcherKeysByKeyID's answers until the researcher
+// keys change: intake asks for the same signer's key for every message
+// of a burst. Every write to the researcher keys in this process forgets
+// them all (after its transaction), and an answer read while a write
+// went on is not kept. It holds at most maxKeyIDCache answers.
+type keyIDCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[string][]triage.ResearcherKey
+}
+
+const maxKeyIDCache = 4096
+
+func (c *keyIDCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// get returns a copy of the answer for key, if kept.
+func (c *keyIDCache) get(key string) ([]triage.ResearcherKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys, ok := c.m[key]
+	return slices.Clone(keys), ok
+}
+
+// put keeps keys as the answer for key, read at generation gen.
+func (c *keyIDCache) put(key string, keys []triage.ResearcherKey, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return // the keys changed while they were read
+	}
+	if c.m == nil || len(c.m) >= maxKeyIDCache {
+		c.m = map[string][]triage.ResearcherKey{}
+	}
+	c.m[key] = slices.Clone(keys)
+}
+
+// forget drops every answer kept.
+func (c *keyIDCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m = nil
 }
 
 func findResearcherKeys(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]triage.ResearcherKey, error) {

@@ -45,3 +45,37 @@ func TestResearcherKeys_KeyIDCap(t *testing.T) {
 		}
 	}
 }
+
+// TestResearcherKeysByKeyID_Fresh: answers are kept between lookups (intake
+// asks for the same key for every message of a burst) but never outlive a
+// change: a key stored, by AddResearcherKeys or with a filing, is found by
+// the next lookup.
+func TestResearcherKeysByKeyID_Fresh(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustOpen(t)
+	id := fprA[24:]
+	if got, err := d.ResearcherKeysByKeyID(ctx, []string{id}); err != nil || len(got) != 0 {
+		t.Fatalf("before: %v, %v", got, err)
+	}
+	if err := d.AddResearcherKeys(ctx, []triage.ResearcherKey{rkey("alice@example.org", fprA, triage.KeySourceWKD, t0, "key-a")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.ResearcherKeysByKeyID(ctx, []string{id}); err != nil || len(got) != 1 {
+		t.Fatalf("after AddResearcherKeys: %v, %v", got, err)
+	}
+	idB := "BBBBBBBBBBBBBBBB"
+	if got, err := d.ResearcherKeysByKeyID(ctx, []string{idB}); err != nil || len(got) != 0 {
+		t.Fatalf("before filing: %v, %v", got, err)
+	}
+	r := triage.NewReport(t0)
+	r.MessageID, r.Title = addMessage(t, d, t0), "with a key"
+	kb := rkey("bob@example.org", fprB, triage.KeySourceAttachment, t0, "key-b")
+	kb.KeyIDs = []string{idB}
+	f := &triage.Filing{Report: r, Keys: []triage.ResearcherKey{kb}}
+	if err := d.FileMessages(ctx, []*triage.Filing{f}); err != nil || f.Err != nil {
+		t.Fatal(err, f.Err)
+	}
+	if got, err := d.ResearcherKeysByKeyID(ctx, []string{idB}); err != nil || len(got) != 1 {
+		t.Fatalf("after the filing: %v, %v", got, err)
+	}
+}

@@ -889,59 +889,60 @@ func BenchmarkParseMessage(b *testing.B) {
 	}
 }
 
-// TestParseMessage_Concurrent: intake and the web's re-verification call
-// ParseMessage at once with the same key entities, whose verification
-// results go-crypto caches without locking. Run with -race.
+// TestParseMessage_Concurrent: intake's workers and the web's
+// re-verification call ParseMessage at once with one TeamKeys, each with
+// researcher keys parsed for it (as the store's lookups are), while go-
+// crypto caches verification results in entities without locking. Run
+// with -race.
 func TestParseMessage_Concurrent(t *testing.T) {
-	team, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
+	teamEntities, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
 	if err != nil {
 		t.Fatal(err)
 	}
-	researcher, err := ReadPublicKeys(readFixture(t, "researcher.pub.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := NewTeamKeys(teamEntities)
 	files := []string{"pgpmime-signed.eml", "multipart-signed.eml", "pgpmime-attachment.eml", "clearsigned.eml"}
 	raws := make([][]byte, len(files))
 	for i, f := range files {
 		raws[i] = readFixture(t, f)
 	}
 	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range 4 {
+		wg.Go(func() {
 			for _, raw := range raws {
-				m, err := ParseMessage(raw, Keys(team, researcher), Limits{}, testNow)
+				researcher, err := ReadPublicKeys(readFixture(t, "researcher.pub.asc"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				m, err := ParseMessage(raw, KeyChain{team, researcher}, Limits{}, testNow)
 				if err != nil || len(m.Signatures) == 0 || m.Signatures[0].Status != triage.SignatureGood {
 					t.Errorf("err %v, signatures %+v", err, m.Signatures)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
 
 // TestKeyStatus_ConcurrentWithParse: the server works out the team key's
-// status (EncryptionExpiry, KeyExpiry, PrimaryUserID) while intake
-// decrypts with the same entity; both verify its self-signatures, which
-// go-crypto caches in the entity. Run with -race.
+// status (EncryptionExpiry, KeyExpiry, PrimaryUserID: its owner,
+// teamkey.Ring, serializes those) while intake decrypts with the
+// TeamKeys made from the same entity, which uses only its secret key
+// material. Run with -race.
 func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
 	team, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := readFixture(t, "pgpmime-encrypted.eml")
+	keys := NewTeamKeys(team)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if m, err := ParseMessage(raw, Keys(team, nil), Limits{}, testNow); err != nil || !m.Decrypted {
+	wg.Go(func() {
+		if m, err := ParseMessage(raw, keys, Limits{}, testNow); err != nil || !m.Decrypted {
 			t.Errorf("ParseMessage: %v", err)
 		}
-	}()
-	go func() {
-		defer wg.Done()
+	})
+	wg.Go(func() {
 		if _, ok := EncryptionExpiry(team[0], testNow); !ok {
 			t.Error("EncryptionExpiry: the team key cannot be encrypted to")
 		}
@@ -949,7 +950,7 @@ func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
 		if PrimaryUserID(team[0]) == "" {
 			t.Error("PrimaryUserID: none")
 		}
-	}()
+	})
 	wg.Wait()
 }
 
