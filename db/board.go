@@ -53,9 +53,19 @@ func (db *DB) Board(ctx context.Context, f triage.ReportFilter, now time.Time) (
 	}
 	var reports []*triage.Report
 	err = db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		ids, err := queryIDs(ctx, tx, q, append([]any{formatTime(now), formatTime(now.Add(triage.DueSoon)), f.Limit, f.Offset}, args...)...)
-		if err != nil || len(ids) == 0 {
+		// The ranked walk when it applies and finds the page within its
+		// budget; else every report the filters select, sorted.
+		ids, ok, err := walkBoard(ctx, tx, f, now)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			if ids, err = queryIDs(ctx, tx, q, append([]any{formatTime(now), formatTime(now.Add(triage.DueSoon)), f.Limit, f.Offset}, args...)...); err != nil {
+				return err
+			}
+		}
+		if len(ids) == 0 {
+			return nil
 		}
 		reports, err = findReportsByID(ctx, tx, ids)
 		return err
@@ -185,6 +195,9 @@ func boardQuery(f triage.ReportFilter) (string, []any, error) {
 			from = `reports_fts CROSS JOIN reports r ON r.id = reports_fts.rowid`
 		}
 		where = append(where, "reports_fts MATCH "+arg(matchAll(words)))
+	case f.Assignee != 0 && !f.Unassigned && label == "" && !f.Quarantined:
+		// One person's reports, in their own range of an index.
+		from = `reports r INDEXED BY reports_assignee_board`
 	case label != "":
 		from = `report_labels l CROSS JOIN reports r INDEXED BY reports_rank ON r.id = l.report_id`
 		if f.Quarantined {
@@ -271,8 +284,10 @@ func isTokenRune(r rune) bool {
 var trackingIDRe = regexp.MustCompile(`(?i)^SEC-\d{4}-\d{4,}$`)
 
 type ftsTerm struct {
-	raw string // as typed
-	fts string // a full-text (FTS4) query for it
+	raw    string // as typed
+	fts    string // a full-text (FTS4) query for it
+	words  string // the phrase's text, without quotes or star
+	prefix bool   // the last word matches as a prefix
 }
 
 // ftsTerms splits a search query into terms that must all match, each
@@ -312,11 +327,13 @@ func ftsTerms(q string) ([]ftsTerm, error) {
 			}
 			return ' '
 		}, f)
-		s := `"` + strings.Join(strings.Fields(words), " ")
-		if utf8.RuneCountInString(f) >= 3 {
+		phrase := strings.Join(strings.Fields(words), " ")
+		s := `"` + phrase
+		prefix := utf8.RuneCountInString(f) >= 3
+		if prefix {
 			s += "*"
 		}
-		terms = append(terms, ftsTerm{raw: f, fts: s + `"`})
+		terms = append(terms, ftsTerm{raw: f, fts: s + `"`, words: phrase, prefix: prefix})
 	}
 	return terms, nil
 }

@@ -58,3 +58,21 @@ CREATE INDEX reports_rank ON reports (id, status, next_due_at, severity_points, 
 -- status too, so that counting their outcomes reads no report row.
 CREATE INDEX reports_researcher ON reports (researcher_email COLLATE NOCASE, id, status);
 CREATE INDEX reports_sig_fingerprint ON reports (sig_fingerprint, id, status) WHERE sig_fingerprint <> '';
+
+-- The board's ranked walk (db/boardwalk.go): the reports in the board's
+-- order within each tier, so that a page is read, not a million reports
+-- sorted. Their WHERE is spelled as the queries spell it (the closed
+-- statuses in triage's order), or SQLite would not use them.
+CREATE INDEX reports_open_rank ON reports
+	(severity_points DESC, (next_due_at IS NULL), next_due_at, id DESC, status, severity, assignee_id, quarantine_id)
+	WHERE quarantine_id IS NULL AND status NOT IN ('disclosed', 'duplicate', 'not-applicable', 'informative', 'spam');
+CREATE INDEX reports_open_due ON reports
+	(next_due_at, severity_points, id, status, severity, assignee_id, quarantine_id)
+	WHERE quarantine_id IS NULL AND status NOT IN ('disclosed', 'duplicate', 'not-applicable', 'informative', 'spam');
+CREATE INDEX reports_closed_rank ON reports
+	(severity_points DESC, id DESC, status, severity, assignee_id, quarantine_id)
+	WHERE quarantine_id IS NULL AND status IN ('disclosed', 'duplicate', 'not-applicable', 'informative', 'spam');
+-- One person's reports, for the board of a person with few: read in
+-- their own range, not found among everyone's.
+CREATE INDEX reports_assignee_board ON reports (assignee_id, status, next_due_at, severity_points, severity, quarantine_id)
+	WHERE quarantine_id IS NULL;
