@@ -16,7 +16,7 @@ import (
 // in proportion to how many there are: with a million reports, half of
 // them open, the board's first page would sort half a million. The walk
 // reads the reports in rank order instead, straight from indexes kept in
-// that order (migration 0011: reports_open_rank, reports_open_due,
+// that order (migration 0014: reports_open_rank, reports_open_due,
 // reports_closed_rank), tier by tier (breached, due soon, open, closed),
 // tests each against the filters, and stops as soon as it has the page.
 // A search tests each report's indexed text in Go (ftsmatch.go), which

@@ -1,4 +1,4 @@
--- 0011: the triage UI (issue 14).
+-- 0014: the triage UI (issue 14).
 
 -- The verdict of each SLA clock that has stopped: its due time when it
 -- stopped, under the policy in force then (triage.Timeline.Settled), as
