@@ -100,21 +100,13 @@ func findReportsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*triage.Re
 	for i, id := range ids {
 		in[i] = strconv.FormatInt(id, 10) // integers we read ourselves
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports WHERE id IN (`+strings.Join(in, ",")+`)`)
+	found, err := queryReports(ctx, tx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports WHERE id IN (`+strings.Join(in, ",")+`)`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	byID := make(map[int64]*triage.Report, len(ids))
-	for rows.Next() {
-		r, err := scanFullReport(rows, false)
-		if err != nil {
-			return nil, err
-		}
+	byID := make(map[int64]*triage.Report, len(found))
+	for _, r := range found {
 		byID[r.ID] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]*triage.Report, 0, len(ids))
 	for _, id := range ids {

@@ -185,26 +185,17 @@ func (db *DB) holdOpen(ctx context.Context, tx *sql.Tx, q *triage.QuarantineRule
 	case triage.QuarantineFingerprint:
 		cond, arg = `sig_fingerprint = ?`, q.Value
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
+	found, err := queryReports(ctx, tx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
 		WHERE `+cond+` AND quarantine_id IS NULL AND responded_at IS NULL AND status NOT IN (`+closedStatusList()+`)
 		ORDER BY id LIMIT ?`, arg, maxHoldAtOnce)
 	if err != nil {
 		return 0, err
 	}
 	var reports []*triage.Report
-	for rows.Next() {
-		r, err := scanFullReport(rows, false)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
+	for _, r := range found {
 		if q.Matches(r) {
 			reports = append(reports, r)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	p, err := findSLAPolicy(ctx, tx)
 	if err != nil {
@@ -244,21 +235,8 @@ func (db *DB) ReleaseQuarantine(ctx context.Context, id int64, by triage.Actor, 
 		} else if n == 0 {
 			return triage.Errorf(triage.ENOTFOUND, "no sender in quarantine under rule %d", id)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports WHERE quarantine_id = ? ORDER BY id`, id)
+		reports, err := queryReports(ctx, tx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports WHERE quarantine_id = ? ORDER BY id`, id)
 		if err != nil {
-			return err
-		}
-		var reports []*triage.Report
-		for rows.Next() {
-			r, err := scanFullReport(rows, false)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			reports = append(reports, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		p, err := findSLAPolicy(ctx, tx)

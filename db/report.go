@@ -261,6 +261,13 @@ func findReports(ctx context.Context, tx *sql.Tx, f triage.ReportFilter) ([]*tri
 	q += ` ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`
 	args = append(args, f.Limit, f.Offset)
 
+	return queryReports(ctx, tx, q, args...)
+}
+
+// queryReports runs q, a SELECT of reportColumns and workflowColumns, and
+// reads every row before it returns, so that the caller may then write
+// to the tables it read (SQLite would see those writes mid-scan).
+func queryReports(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]*triage.Report, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -125,22 +125,9 @@ func recomputeClocks(ctx context.Context, tx *sql.Tx, p *triage.SLAPolicy, now t
 // that match the SQL condition where (our own constant, never input).
 func recomputeClocksWhere(ctx context.Context, tx *sql.Tx, p *triage.SLAPolicy, now time.Time, where string) (int, error) {
 	// Read them all first: SQLite would see our own updates mid-scan.
-	rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
+	reports, err := queryReports(ctx, tx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
 		WHERE status NOT IN (`+closedStatusList()+`) AND (`+where+`)`)
 	if err != nil {
-		return 0, err
-	}
-	var reports []*triage.Report
-	for rows.Next() {
-		r, err := scanFullReport(rows, false)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		reports = append(reports, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	for _, r := range reports {
@@ -176,23 +163,10 @@ func settleAll(ctx context.Context, db *DB) error {
 			if err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
+			reports, err := queryReports(ctx, tx, `SELECT `+reportColumns+`, `+workflowColumns+` FROM reports
 				WHERE id > ? AND (responded_at IS NOT NULL OR severity_set_at IS NOT NULL OR resolved_at IS NOT NULL OR closed_at IS NOT NULL)
 				ORDER BY id LIMIT ?`, last, batch)
 			if err != nil {
-				return err
-			}
-			var reports []*triage.Report
-			for rows.Next() {
-				r, err := scanFullReport(rows, false)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				reports = append(reports, r)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			now := db.now()
