@@ -28,7 +28,7 @@ func TestSender_AckPromisesThePolicy(t *testing.T) {
 	}
 	r, _ := e.fileReport(true, true)
 	dir := filepath.Join(t.TempDir(), "maildir")
-	e.tick(e.sender(&inbox.Sender{Maildir: dir}), 1)
+	e.tick(e.sender(inbox.SenderConfig{Maildir: dir}), 1)
 	files, err := os.ReadDir(filepath.Join(dir, "new"))
 	if err != nil || len(files) != 1 {
 		t.Fatalf("new/: %v, %v", files, err)

@@ -45,12 +45,8 @@ func (s *Sender) compose(ctx context.Context, m *triage.OutMail, now time.Time) 
 	case triage.MailNotification:
 		auto = "auto-generated"
 	}
-	fromName := s.FromName
-	if fromName == "" {
-		fromName = "Security Team"
-	}
-	msg, err = s.Signer.ComposeMail(pgp.OutgoingMail{
-		From: s.TeamAddress, FromName: fromName, To: to, Subject: m.Subject, Date: now,
+	msg, err = s.cfg.Signer.ComposeMail(pgp.OutgoingMail{
+		From: s.cfg.TeamAddress, FromName: s.cfg.FromName, To: to, Subject: m.Subject, Date: now,
 		MessageID: m.HeaderMessageID, InReplyTo: m.InReplyTo, References: m.References,
 		AutoSubmitted: auto, Body: body,
 	}, recipients, now)
@@ -66,7 +62,7 @@ func (s *Sender) compose(ctx context.Context, m *triage.OutMail, now time.Time) 
 // addr (triage.BestResearcherKey) when it can encrypt at now, else none
 // (the mail goes out signed only).
 func (s *Sender) researcherKey(ctx context.Context, addr string, now time.Time) (openpgp.EntityList, error) {
-	keys, err := s.Store.ResearcherKeys(ctx, addr)
+	keys, err := s.cfg.Store.ResearcherKeys(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("researcher keys: %w", err)
 	}
@@ -102,7 +98,7 @@ func (s *Sender) render(ctx context.Context, m *triage.OutMail, now time.Time) (
 
 // report loads m's report: gone (deleted since) is permanent.
 func (s *Sender) report(ctx context.Context, m *triage.OutMail) (*triage.Report, error) {
-	r, err := s.Store.Report(ctx, m.ReportID)
+	r, err := s.cfg.Store.Report(ctx, m.ReportID)
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
 		return nil, permanent(fmt.Errorf("report %d: %w", m.ReportID, err))
 	} else if err != nil {
@@ -120,16 +116,16 @@ func (s *Sender) renderAck(ctx context.Context, m *triage.OutMail) (string, erro
 		return "", err
 	}
 	statusLink := ""
-	if len(s.LinkKey) > 0 && r.MessageID != 0 {
-		nonce, err := s.Store.StatusLinkNonce(ctx, r.MessageID)
+	if len(s.cfg.LinkKey) > 0 && r.MessageID != 0 {
+		nonce, err := s.cfg.Store.StatusLinkNonce(ctx, r.MessageID)
 		switch {
 		case err == nil:
-			statusLink = s.url("/status/" + triage.LinkToken(s.LinkKey, triage.LinkStatus, r.MessageID, nonce))
+			statusLink = s.url("/status/" + triage.LinkToken(s.cfg.LinkKey, triage.LinkStatus, r.MessageID, nonce))
 		case triage.ErrorCode(err) != triage.ENOTFOUND:
 			return "", fmt.Errorf("status link: %w", err)
 		}
 	}
-	policy, err := s.Store.SLAPolicy(ctx)
+	policy, err := s.cfg.Store.SLAPolicy(ctx)
 	if err != nil {
 		return "", fmt.Errorf("SLA policy: %w", err)
 	}
@@ -172,10 +168,10 @@ func renderReply(m *triage.OutMail) string {
 // renderCreditOffer is the staff text (if any), the link to choose how
 // to be credited, its expiry and the choices.
 func (s *Sender) renderCreditOffer(ctx context.Context, m *triage.OutMail, now time.Time) (string, error) {
-	if len(s.LinkKey) == 0 {
+	if len(s.cfg.LinkKey) == 0 {
 		return "", fmt.Errorf("no link key: credit links cannot be made")
 	}
-	nonce, c, err := s.Store.CreditLink(ctx, m.ReportID)
+	nonce, c, err := s.cfg.Store.CreditLink(ctx, m.ReportID)
 	if triage.ErrorCode(err) == triage.ENOTFOUND {
 		return "", permanent(fmt.Errorf("credit offer for report %d: %w", m.ReportID, err))
 	} else if err != nil {
@@ -184,7 +180,7 @@ func (s *Sender) renderCreditOffer(ctx context.Context, m *triage.OutMail, now t
 	if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt) {
 		return "", permanent(fmt.Errorf("credit offer for report %d expired on %s before it could be sent", m.ReportID, mailTime(c.ExpiresAt)))
 	}
-	link := s.url("/credit/" + triage.LinkToken(s.LinkKey, triage.LinkCredit, m.ReportID, nonce))
+	link := s.url("/credit/" + triage.LinkToken(s.cfg.LinkKey, triage.LinkCredit, m.ReportID, nonce))
 	var b strings.Builder
 	if body := strings.TrimSpace(m.Body); body != "" {
 		b.WriteString(body)
@@ -208,16 +204,12 @@ func (s *Sender) renderCreditOffer(ctx context.Context, m *triage.OutMail, now t
 }
 
 func (s *Sender) signature(b *strings.Builder) {
-	name := s.FromName
-	if name == "" {
-		name = "Security Team"
-	}
-	fmt.Fprintf(b, "\n-- \n%s <%s>\n", name, s.TeamAddress)
+	fmt.Fprintf(b, "\n-- \n%s <%s>\n", s.cfg.FromName, s.cfg.TeamAddress)
 }
 
 // url is PublicURL + path.
 func (s *Sender) url(path string) string {
-	return strings.TrimRight(s.PublicURL, "/") + path
+	return strings.TrimRight(s.cfg.PublicURL, "/") + path
 }
 
 // mailTime formats t for a mail: UTC, unambiguous in every locale.

@@ -34,10 +34,10 @@ type NotifyStore interface {
 	MarkNotification(ctx context.Context, id int64, sendErr error, now time.Time) (string, error)
 }
 
-// TeamMailer mails a notification to the security team. The outbound
-// mail work implements it; until it exists, Notifier.Mailer is nil and
-// email notifications are recorded and stay pending in the database,
-// to be sent once a mailer is configured.
+// TeamMailer mails a notification to the security team. TeamMail
+// implements it; without one (NotifierConfig.Mailer nil) email
+// notifications are recorded and stay pending in the database, to be
+// sent once a mailer is configured.
 type TeamMailer interface {
 	NotifyTeam(ctx context.Context, n *triage.Notification, reportURL string) error
 }
@@ -51,18 +51,24 @@ type TeamMailer interface {
 // once: a crash between a webhook's answer and its record repeats it, so
 // receivers should deduplicate on X-Secinbox-Delivery.
 type Notifier struct {
-	Store NotifyStore
+	cfg NotifierConfig
+}
+
+// NotifierConfig is a Notifier's configuration, complete at NewNotifier:
+// nothing of it changes afterwards.
+type NotifierConfig struct {
+	Store NotifyStore // required
 	// WebhookURL receives a JSON POST per notification; "" for none.
 	WebhookURL string
 	// WebhookSecret keys the HMAC-SHA256 of the body sent in
 	// X-Secinbox-Signature: sha256=<hex>. Required with WebhookURL.
 	WebhookSecret []byte
-	Mailer        TeamMailer // nil: email notifications stay pending
-	PublicURL     string     // base of the report links, without a trailing slash
-	Client        *http.Client
-	Logger        *slog.Logger
-	Now           func() time.Time
-	Interval      time.Duration // between ticks; default a minute
+	Mailer        TeamMailer       // nil: email notifications stay pending
+	PublicURL     string           // base of the report links, without a trailing slash
+	Client        *http.Client     // nil: one with webhookTimeout that follows no redirect
+	Logger        *slog.Logger     // nil: nothing is logged
+	Now           func() time.Time // nil: time.Now
+	Interval      time.Duration    // between ticks; default a minute
 }
 
 // Limits of one tick.
@@ -72,28 +78,45 @@ const (
 	maxWebhookAnswer = 64 << 10
 )
 
-// Check validates the configuration, for startup.
-func (n *Notifier) Check() error {
-	if n.WebhookURL == "" {
-		return nil
+// NewNotifier returns the notifier of cfg. It fails when the store is
+// missing, or a webhook URL is set that is not an absolute http(s) URL
+// or comes without a secret; these errors do not name the setting, which
+// the caller does.
+func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("inbox: notifier: no store")
 	}
-	u, err := url.Parse(n.WebhookURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("webhook URL must be an absolute http(s) URL")
+	if cfg.WebhookURL != "" {
+		u, err := url.Parse(cfg.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("webhook URL must be an absolute http(s) URL")
+		}
+		if len(cfg.WebhookSecret) == 0 {
+			return nil, fmt.Errorf("a webhook needs a secret to sign its requests")
+		}
 	}
-	if len(n.WebhookSecret) == 0 {
-		return fmt.Errorf("a webhook needs a secret to sign its requests")
+	cfg.WebhookSecret = bytes.Clone(cfg.WebhookSecret)
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{
+			Timeout:       webhookTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
-	return nil
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	return &Notifier{cfg: cfg}, nil
 }
 
 // Run ticks until ctx is done.
 func (n *Notifier) Run(ctx context.Context) {
-	interval := n.Interval
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	t := time.NewTicker(interval)
+	t := time.NewTicker(n.cfg.Interval)
 	defer t.Stop()
 	for {
 		if err := n.Tick(ctx); err != nil && ctx.Err() == nil {
@@ -111,7 +134,7 @@ func (n *Notifier) Run(ctx context.Context) {
 // always (pending until a mailer exists), the webhook when configured.
 func (n *Notifier) channels() []string {
 	chs := []string{triage.ChannelEmail}
-	if n.WebhookURL != "" {
+	if n.cfg.WebhookURL != "" {
 		chs = append(chs, triage.ChannelWebhook)
 	}
 	return chs
@@ -120,7 +143,7 @@ func (n *Notifier) channels() []string {
 // Tick decides the notifications due now and delivers the pending ones.
 func (n *Notifier) Tick(ctx context.Context) error {
 	now := n.now()
-	k, err := n.Store.DecideNotifications(ctx, now, n.channels())
+	k, err := n.cfg.Store.DecideNotifications(ctx, now, n.channels())
 	if err != nil {
 		return err
 	}
@@ -128,12 +151,12 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		n.log().Info("sla notifications decided", "count", k)
 	}
 	var errs []error
-	if n.WebhookURL != "" {
+	if n.cfg.WebhookURL != "" {
 		errs = append(errs, n.deliver(ctx, triage.ChannelWebhook, now, n.postWebhook))
 	}
-	if n.Mailer != nil {
+	if n.cfg.Mailer != nil {
 		errs = append(errs, n.deliver(ctx, triage.ChannelEmail, now, func(ctx context.Context, no *triage.Notification) error {
-			return n.Mailer.NotifyTeam(ctx, no, n.reportURL(no.ReportID))
+			return n.cfg.Mailer.NotifyTeam(ctx, no, n.reportURL(no.ReportID))
 		}))
 	}
 	return errors.Join(errs...)
@@ -141,7 +164,7 @@ func (n *Notifier) Tick(ctx context.Context) error {
 
 // deliver tries each pending notification of channel once.
 func (n *Notifier) deliver(ctx context.Context, channel string, now time.Time, send func(context.Context, *triage.Notification) error) error {
-	pending, err := n.Store.PendingNotifications(ctx, channel, now, notifyBatch)
+	pending, err := n.cfg.Store.PendingNotifications(ctx, channel, now, notifyBatch)
 	if err != nil {
 		return err
 	}
@@ -150,7 +173,7 @@ func (n *Notifier) deliver(ctx context.Context, channel string, now time.Time, s
 			return ctx.Err()
 		}
 		sendErr := send(ctx, no)
-		state, err := n.Store.MarkNotification(ctx, no.ID, sendErr, n.now())
+		state, err := n.cfg.Store.MarkNotification(ctx, no.ID, sendErr, n.now())
 		if err != nil {
 			return err
 		}
@@ -213,7 +236,7 @@ func (n *Notifier) postWebhook(ctx context.Context, no *triage.Notification) err
 	}
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.WebhookURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.cfg.WebhookURL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -221,8 +244,8 @@ func (n *Notifier) postWebhook(ctx context.Context, no *triage.Notification) err
 	req.Header.Set("User-Agent", "secinbox")
 	req.Header.Set("X-Secinbox-Event", "sla."+no.Event)
 	req.Header.Set("X-Secinbox-Delivery", fmt.Sprint(no.ID))
-	req.Header.Set("X-Secinbox-Signature", WebhookSignature(n.WebhookSecret, body))
-	resp, err := n.client().Do(req)
+	req.Header.Set("X-Secinbox-Signature", WebhookSignature(n.cfg.WebhookSecret, body))
+	resp, err := n.cfg.Client.Do(req)
 	if err != nil {
 		// Not the *url.Error itself: it quotes the URL, and webhook URLs
 		// often carry a token (Slack's do). The error goes to the log and
@@ -241,30 +264,10 @@ func (n *Notifier) postWebhook(ctx context.Context, no *triage.Notification) err
 	return nil
 }
 
-func (n *Notifier) client() *http.Client {
-	if n.Client != nil {
-		return n.Client
-	}
-	return &http.Client{
-		Timeout:       webhookTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 func (n *Notifier) reportURL(id int64) string {
-	return fmt.Sprintf("%s/reports/%d", strings.TrimRight(n.PublicURL, "/"), id)
+	return fmt.Sprintf("%s/reports/%d", strings.TrimRight(n.cfg.PublicURL, "/"), id)
 }
 
-func (n *Notifier) now() time.Time {
-	if n.Now != nil {
-		return n.Now()
-	}
-	return time.Now()
-}
+func (n *Notifier) now() time.Time { return n.cfg.Now() }
 
-func (n *Notifier) log() *slog.Logger {
-	if n.Logger != nil {
-		return n.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (n *Notifier) log() *slog.Logger { return n.cfg.Logger }

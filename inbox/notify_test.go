@@ -97,15 +97,15 @@ func TestNotifier_Webhook(t *testing.T) {
 	defer srv.Close()
 	secret := []byte("webhook secret 0123456789")
 	clock := &notifyClock{t: received.Add(21 * time.Hour)}
-	newNotifier := func() *inbox.Notifier {
-		n := &inbox.Notifier{Store: d, WebhookURL: srv.URL + "/hook", WebhookSecret: secret,
-			PublicURL: "https://security.example.com/", Now: clock.Now}
-		if err := n.Check(); err != nil {
+	newNotifier := func(mailer inbox.TeamMailer) *inbox.Notifier {
+		n, err := inbox.NewNotifier(inbox.NotifierConfig{Store: d, WebhookURL: srv.URL + "/hook", WebhookSecret: secret,
+			Mailer: mailer, PublicURL: "https://security.example.com/", Now: clock.Now})
+		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	n := newNotifier()
+	n := newNotifier(nil)
 	tick := func(at time.Duration, wantRequests int) {
 		t.Helper()
 		clock.Set(received.Add(at))
@@ -122,7 +122,7 @@ func TestNotifier_Webhook(t *testing.T) {
 	tick(22*time.Hour+30*time.Second, 1) // not retried before its backoff
 	tick(22*time.Hour+time.Minute, 2)    // retried: 200
 	tick(23*time.Hour, 2)                // once only
-	n = newNotifier()                    // a restart decides nothing twice
+	n = newNotifier(nil)                 // a restart decides nothing twice
 	tick(23*time.Hour+time.Minute, 2)
 	tick(24*time.Hour, 3) // breached
 
@@ -162,7 +162,7 @@ func TestNotifier_Webhook(t *testing.T) {
 		t.Fatalf("pending email notifications: %d, %v", len(pending), err)
 	}
 	mb := &mailbox{}
-	n.Mailer = mb
+	n = newNotifier(mb) // restarted with a mailer
 	tick(25*time.Hour, 3)
 	tick(26*time.Hour, 3)
 	if strings.Join(mb.sent, "|") != rep.TrackingID+" first_response due_soon https://security.example.com/reports/1|"+
@@ -198,7 +198,10 @@ func TestNotifier_Failures(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	clock := &notifyClock{t: received.Add(24 * time.Hour)}
-	n := &inbox.Notifier{Store: d, WebhookURL: "http://" + addr + "/services/T0/B0/tokentokentoken", WebhookSecret: []byte("s"), Now: clock.Now}
+	n, err := inbox.NewNotifier(inbox.NotifierConfig{Store: d, WebhookURL: "http://" + addr + "/services/T0/B0/tokentokentoken", WebhookSecret: []byte("s"), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	at := received.Add(24 * time.Hour)
 	for i := 0; i < triage.MaxNotifyAttempts; i++ {
 		clock.Set(at)
@@ -227,17 +230,35 @@ func TestNotifier_Failures(t *testing.T) {
 	if state != "failed" || attempts != triage.MaxNotifyAttempts || !strings.Contains(lastErr, "refused") || strings.Contains(lastErr, "token") {
 		t.Errorf("state %s after %d attempts, last error %q", state, attempts, lastErr)
 	}
+}
 
-	for name, n := range map[string]*inbox.Notifier{
-		"NoSecret":    {WebhookURL: "https://hooks.example.com/x"},
-		"NotAbsolute": {WebhookURL: "/hook", WebhookSecret: []byte("s")},
-		"FTP":         {WebhookURL: "ftp://hooks.example.com/", WebhookSecret: []byte("s")},
-	} {
-		if err := n.Check(); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+// TestNewNotifier: a webhook needs an absolute http(s) URL and a secret;
+// a notifier needs its store.
+func TestNewNotifier(t *testing.T) {
+	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := (&inbox.Notifier{}).Check(); err != nil {
-		t.Errorf("no webhook: %v", err)
+	defer d.Close()
+	for name, tt := range map[string]struct {
+		cfg  inbox.NotifierConfig
+		want string // "": accepted
+	}{
+		"NoWebhook":       {inbox.NotifierConfig{Store: d}, ""},
+		"Webhook":         {inbox.NotifierConfig{Store: d, WebhookURL: "https://hooks.example.com/x", WebhookSecret: []byte("s")}, ""},
+		"PlainHTTP":       {inbox.NotifierConfig{Store: d, WebhookURL: "http://127.0.0.1:8080/x", WebhookSecret: []byte("s")}, ""},
+		"NoSecret":        {inbox.NotifierConfig{Store: d, WebhookURL: "https://hooks.example.com/x"}, "secret"},
+		"NotAbsolute":     {inbox.NotifierConfig{Store: d, WebhookURL: "/hook", WebhookSecret: []byte("s")}, "absolute"},
+		"FTP":             {inbox.NotifierConfig{Store: d, WebhookURL: "ftp://hooks.example.com/", WebhookSecret: []byte("s")}, "absolute"},
+		"NoStore":         {inbox.NotifierConfig{}, "no store"},
+		"NoStoreNoSecret": {inbox.NotifierConfig{WebhookURL: "https://hooks.example.com/x"}, "no store"},
+	} {
+		n, err := inbox.NewNotifier(tt.cfg)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: %v, want %q", name, err, tt.want)
+		}
+		if (err == nil) != (n != nil) {
+			t.Errorf("%s: notifier %v with error %v", name, n, err)
+		}
 	}
 }

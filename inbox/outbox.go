@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -61,6 +62,24 @@ type MailSigner interface {
 // claimHold has passed. The same holds for a final dot that got no
 // answer (relay.go): a failed try, retried after its backoff.
 type Sender struct {
+	cfg  SenderConfig
+	wake chan struct{} // Wake: look at the outbox now
+
+	// mu runs one Tick at a time and guards what follows.
+	mu sync.Mutex
+	// unrecorded is a try the relay (or the maildir) answered but whose
+	// record failed: it is recorded before anything else is tried.
+	unrecorded *heldTry
+	// storeFailures counts the store's failures in a row; no Tick asks
+	// the store before storeRetryAt.
+	storeFailures int
+	storeRetryAt  time.Time
+}
+
+// SenderConfig is a Sender's configuration, complete at NewSender:
+// nothing of it changes afterwards.
+type SenderConfig struct {
+	// Store is the outbox (db.DB). Required.
 	Store OutboxStore
 
 	// Relay is the submission relay, "host:port"; "" for none.
@@ -101,6 +120,7 @@ type Sender struct {
 	// Domain is the mail domain: the EHLO name and Message-IDs' right side.
 	Domain string
 	// TeamAddress is From and the envelope sender: security@Domain.
+	// Required.
 	TeamAddress string
 	// FromName is From's display name; default "Security Team".
 	FromName string
@@ -112,26 +132,13 @@ type Sender struct {
 	// and a credit offer cannot be sent.
 	LinkKey []byte
 	// Signer signs every mail with the team's primary key of the moment
-	// (teamkey.Ring: the keyring changes with rotations).
+	// (teamkey.Ring: the keyring changes with rotations). Required.
 	Signer MailSigner
 
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Interval time.Duration // between ticks when not woken; default 5 s
-	Batch    int           // mails per tick; default 20
-
-	wakeOnce sync.Once
-	wake     chan struct{}
-
-	// mu runs one Tick at a time and guards what follows.
-	mu sync.Mutex
-	// unrecorded is a try the relay (or the maildir) answered but whose
-	// record failed: it is recorded before anything else is tried.
-	unrecorded *heldTry
-	// storeFailures counts the store's failures in a row; no Tick asks
-	// the store before storeRetryAt.
-	storeFailures int
-	storeRetryAt  time.Time
+	Logger   *slog.Logger     // nil: nothing is logged
+	Now      func() time.Time // nil: time.Now
+	Interval time.Duration    // between ticks when not woken; default 5 s
+	Batch    int              // mails per tick; default 20
 }
 
 // heldTry is a try waiting to be recorded: the mail, the outcome and
@@ -142,7 +149,7 @@ type heldTry struct {
 	at time.Time
 }
 
-// Relay TLS modes (Sender.RelayTLS).
+// Relay TLS modes (SenderConfig.RelayTLS).
 const (
 	RelayStartTLS    = "starttls"
 	RelayImplicitTLS = "tls"
@@ -169,49 +176,89 @@ const (
 	recordTimeout = 10 * time.Second
 )
 
-// Check validates the configuration, for startup. A sender with neither
-// relay nor maildir is valid: it does not run (Enabled).
-func (s *Sender) Check() error {
-	if s.Store == nil {
-		return fmt.Errorf("inbox: sender: no store")
+// NewSender returns the sender of cfg. It fails when the store or the
+// signer is missing, the team address is not a valid address, or a relay
+// is set but is not host:port, asks for a TLS mode that is not known (or
+// no TLS on a relay that is not on loopback), or has a user without a
+// password or a password without a user. A sender with neither relay nor
+// maildir is valid: it does not run (Enabled).
+func NewSender(cfg SenderConfig) (*Sender, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("inbox: sender: no store")
 	}
-	if _, err := triage.ValidAddress(s.TeamAddress); err != nil {
-		return fmt.Errorf("inbox: sender: team address %q is not a valid address", s.TeamAddress)
+	if _, err := triage.ValidAddress(cfg.TeamAddress); err != nil {
+		return nil, fmt.Errorf("inbox: sender: team address %q is not a valid address", cfg.TeamAddress)
 	}
-	if s.Signer == nil {
-		return fmt.Errorf("inbox: sender: no signing key")
+	if cfg.Signer == nil {
+		return nil, fmt.Errorf("inbox: sender: no signing key")
 	}
-	if s.Relay == "" {
-		return nil
+	if cfg.Relay != "" {
+		host, port, err := net.SplitHostPort(cfg.Relay)
+		if err != nil || host == "" || port == "" {
+			return nil, fmt.Errorf("inbox: sender: relay %q must be host:port", cfg.Relay)
+		}
+		if err := checkTLS(cfg.RelayTLS, host); err != nil {
+			return nil, fmt.Errorf("inbox: sender: %w", err)
+		}
+		if (cfg.RelayUser == "") != (cfg.RelayPassword == "") {
+			return nil, fmt.Errorf("inbox: sender: relay user and password go together")
+		}
 	}
-	host, port, err := net.SplitHostPort(s.Relay)
-	if err != nil || host == "" || port == "" {
-		return fmt.Errorf("inbox: sender: relay %q must be host:port", s.Relay)
+	cfg.LinkKey = bytes.Clone(cfg.LinkKey)
+	if cfg.TLSConfig != nil {
+		cfg.TLSConfig = cfg.TLSConfig.Clone()
 	}
-	if err := s.checkTLS(host); err != nil {
-		return fmt.Errorf("inbox: sender: %w", err)
+	if cfg.RelayConnectTimeout <= 0 {
+		cfg.RelayConnectTimeout = defaultRelayConnectTimeout
 	}
-	if (s.RelayUser == "") != (s.RelayPassword == "") {
-		return fmt.Errorf("inbox: sender: relay user and password go together")
+	if cfg.RelayCommandTimeout <= 0 {
+		cfg.RelayCommandTimeout = defaultRelayCommandTimeout
 	}
-	return nil
+	if cfg.RelayMailTimeout <= 0 {
+		cfg.RelayMailTimeout = defaultRelayMailTimeout
+	}
+	if cfg.FromName == "" {
+		cfg.FromName = "Security Team"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = defaultSendInterval
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = defaultSendBatch
+	}
+	return &Sender{cfg: cfg, wake: make(chan struct{}, 1)}, nil
 }
 
-// checkTLS checks RelayTLS for a relay on host: a known mode, and no TLS
-// only on loopback. Check asks it at startup, dialRelay before every
-// connection, so that no configuration falls back to sending AUTH and
-// mail in the clear.
-func (s *Sender) checkTLS(host string) error {
-	switch s.tlsMode() {
+// checkTLS checks TLS mode mode (SenderConfig.RelayTLS) for a relay on
+// host: a known mode, and no TLS only on loopback. NewSender asks it,
+// and dialRelay again before every connection, so that no configuration
+// falls back to sending AUTH and mail in the clear.
+func checkTLS(mode, host string) error {
+	switch tlsMode(mode) {
 	case RelayStartTLS, RelayImplicitTLS:
 	case RelayNoTLS:
 		if !isLoopbackHost(host) {
 			return fmt.Errorf("relay TLS %q is allowed only for a loopback relay, not %q", RelayNoTLS, host)
 		}
 	default:
-		return fmt.Errorf("relay TLS %q: want %s, %s or %s", s.RelayTLS, RelayStartTLS, RelayImplicitTLS, RelayNoTLS)
+		return fmt.Errorf("relay TLS %q: want %s, %s or %s", mode, RelayStartTLS, RelayImplicitTLS, RelayNoTLS)
 	}
 	return nil
+}
+
+// tlsMode is mode (SenderConfig.RelayTLS) in lower case, RelayStartTLS
+// when empty.
+func tlsMode(mode string) string {
+	if mode == "" {
+		return RelayStartTLS
+	}
+	return strings.ToLower(mode)
 }
 
 // isLoopbackHost reports whether host is "localhost" or a loopback IP
@@ -226,16 +273,16 @@ func isLoopbackHost(host string) bool {
 }
 
 // Enabled reports whether mail has a way out: a relay or a maildir.
-func (s *Sender) Enabled() bool { return s.Relay != "" || s.Maildir != "" }
+func (s *Sender) Enabled() bool { return s.cfg.Relay != "" || s.cfg.Maildir != "" }
 
 // Describe says how mail leaves, for the outbox page (web's
 // Config.OutboundMail): "relay HOST:PORT", "maildir DIR", or "".
 func (s *Sender) Describe() string {
 	switch {
-	case s.Relay != "":
-		return "relay " + s.Relay
-	case s.Maildir != "":
-		return "maildir " + s.Maildir
+	case s.cfg.Relay != "":
+		return "relay " + s.cfg.Relay
+	case s.cfg.Maildir != "":
+		return "maildir " + s.cfg.Maildir
 	}
 	return ""
 }
@@ -245,14 +292,9 @@ func (s *Sender) Describe() string {
 // never blocks, and wakes while a tick runs collapse into one.
 func (s *Sender) Wake() {
 	select {
-	case s.wakeChan() <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
-}
-
-func (s *Sender) wakeChan() chan struct{} {
-	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
-	return s.wake
 }
 
 // Run sends queued mail until ctx is done: a tick at start, then every
@@ -263,13 +305,8 @@ func (s *Sender) Run(ctx context.Context) {
 		s.log().Warn("no relay and no maildir: outgoing mail stays queued in the outbox")
 		return
 	}
-	interval := s.Interval
-	if interval <= 0 {
-		interval = defaultSendInterval
-	}
-	t := time.NewTicker(interval)
+	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
-	wake := s.wakeChan()
 	for {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.log().Warn("outbox", "err", err)
@@ -279,7 +316,7 @@ func (s *Sender) Run(ctx context.Context) {
 			s.recordBeforeStop(ctx)
 			return
 		case <-t.C:
-		case <-wake:
+		case <-s.wake:
 		}
 	}
 }
@@ -328,15 +365,12 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 // sendDue is Tick once the store is known to work. Its error is the
 // store's, or ctx's.
 func (s *Sender) sendDue(ctx context.Context) (int, error) {
-	batch := s.Batch
-	if batch <= 0 {
-		batch = defaultSendBatch
-	}
+	batch := s.cfg.Batch
 	t := &transport{s: s}
 	defer t.close()
 	sent := 0
 	for range maxTickRounds {
-		mails, err := s.Store.PendingMail(ctx, s.now(), batch)
+		mails, err := s.cfg.Store.PendingMail(ctx, s.now(), batch)
 		if err != nil {
 			return sent, fmt.Errorf("inbox: outbox: pending mail: %w", err)
 		}
@@ -381,7 +415,7 @@ func (s *Sender) sendDue(ctx context.Context) (int, error) {
 // has it, or it is gone). An error is the store's: nothing is sent.
 func (s *Sender) claim(ctx context.Context, m *triage.OutMail) (bool, error) {
 	now := s.now()
-	err := s.Store.ClaimMail(ctx, m.ID, now, now.Add(claimHold))
+	err := s.cfg.Store.ClaimMail(ctx, m.ID, now, now.Add(claimHold))
 	switch triage.ErrorCode(err) {
 	case "":
 		return true, nil
@@ -398,7 +432,7 @@ func (s *Sender) claim(ctx context.Context, m *triage.OutMail) (bool, error) {
 // gone, or is not queued any more) is dropped, logged.
 func (s *Sender) record(ctx context.Context, h *heldTry) error {
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	err := s.Store.MarkMail(mctx, h.m.ID, h.a, h.at)
+	err := s.cfg.Store.MarkMail(mctx, h.m.ID, h.a, h.at)
 	cancel()
 	switch triage.ErrorCode(err) {
 	case "":
@@ -459,8 +493,8 @@ func (s *Sender) attempt(ctx context.Context, t *transport, m *triage.OutMail) (
 }
 
 func (s *Sender) via() string {
-	if s.Relay != "" {
-		return "relay " + s.Relay
+	if s.cfg.Relay != "" {
+		return "relay " + s.cfg.Relay
 	}
 	return "maildir"
 }
@@ -506,8 +540,8 @@ type transport struct {
 }
 
 func (t *transport) deliver(ctx context.Context, to string, msg []byte) error {
-	if t.s.Relay == "" {
-		return writeMaildir(t.s.Maildir, msg, t.s.now())
+	if t.s.cfg.Relay == "" {
+		return writeMaildir(t.s.cfg.Maildir, msg, t.s.now())
 	}
 	if t.sess != nil && time.Since(t.sess.started) > relaySessionMaxAge {
 		t.sess.quit()
@@ -520,7 +554,7 @@ func (t *transport) deliver(ctx context.Context, to string, msg []byte) error {
 		}
 		t.sess = sess
 	}
-	err := t.sess.send(t.s.TeamAddress, to, msg)
+	err := t.sess.send(t.s.cfg.TeamAddress, to, msg)
 	if t.sess.broken {
 		t.sess.close()
 		t.sess = nil
@@ -535,23 +569,6 @@ func (t *transport) close() {
 	}
 }
 
-func (s *Sender) tlsMode() string {
-	if s.RelayTLS == "" {
-		return RelayStartTLS
-	}
-	return strings.ToLower(s.RelayTLS)
-}
+func (s *Sender) now() time.Time { return s.cfg.Now() }
 
-func (s *Sender) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Sender) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Sender) log() *slog.Logger { return s.cfg.Logger }

@@ -20,7 +20,7 @@ func TestSender_CreditOfferAndStatusLink(t *testing.T) {
 	e := newOutboxEnv(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := e.sender(&inbox.Sender{Maildir: dir})
+	s := e.sender(inbox.SenderConfig{Maildir: dir})
 
 	// A web submission: its raw message has a status link.
 	nonce := triage.NewNonce()

@@ -322,20 +322,31 @@ func (e *outboxEnv) fileReport(encrypted, decrypted bool) (*triage.Report, *tria
 	return r, ack
 }
 
-func (e *outboxEnv) sender(s *inbox.Sender) *inbox.Sender {
+// sender builds the sender of cfg, with the environment's store (unless
+// cfg has one), domain, team address, links, signer and clock.
+func (e *outboxEnv) sender(cfg inbox.SenderConfig) *inbox.Sender {
 	e.t.Helper()
-	s.Store, s.Domain, s.TeamAddress, s.PublicURL, s.LinkKey = e.db, "example.com", teamAddr, publicURL, linkKey
-	s.Signer = &entitySigner{e: e.team}
-	s.Now = e.clock.Now
-	s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := s.Check(); err != nil {
+	if cfg.Store == nil {
+		cfg.Store = e.db
+	}
+	cfg.Domain, cfg.TeamAddress, cfg.PublicURL, cfg.LinkKey = "example.com", teamAddr, publicURL, linkKey
+	cfg.Signer = &entitySigner{e: e.team}
+	cfg.Now = e.clock.Now
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := inbox.NewSender(cfg)
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	return s
 }
 
+// viaRelayConfig is the configuration of a sender through r.
+func viaRelayConfig(r *relay) inbox.SenderConfig {
+	return inbox.SenderConfig{Relay: r.addr, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: r.pool}
+}
+
 func (e *outboxEnv) viaRelay(r *relay) *inbox.Sender {
-	return e.sender(&inbox.Sender{Relay: r.addr, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: r.pool})
+	return e.sender(viaRelayConfig(r))
 }
 
 func (e *outboxEnv) tick(s *inbox.Sender, wantSent int) {
@@ -573,7 +584,7 @@ func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
 	// Bad credentials: temporary (someone fixes the configuration), and
 	// the password appears nowhere.
 	rl = startRelay(t, "starttls")
-	s = e.sender(&inbox.Sender{Relay: rl.addr, RelayUser: relayUser, RelayPassword: "wrong password", RootCAs: rl.pool})
+	s = e.sender(inbox.SenderConfig{Relay: rl.addr, RelayUser: relayUser, RelayPassword: "wrong password", RootCAs: rl.pool})
 	e.clock.Set(e.received.Add(time.Hour))
 	e.tick(s, 0)
 	m = e.mail(ack.ID)
@@ -585,7 +596,7 @@ func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
 	}
 
 	// A certificate the sender does not trust: not sent.
-	s = e.sender(&inbox.Sender{Relay: rl.addr, RelayUser: relayUser, RelayPassword: relayPassword})
+	s = e.sender(inbox.SenderConfig{Relay: rl.addr, RelayUser: relayUser, RelayPassword: relayPassword})
 	e.clock.Set(e.received.Add(2 * time.Hour))
 	e.tick(s, 0)
 	if m := e.mail(ack.ID); m.State != triage.DeliveryQueued || m.Attempts != 3 || !strings.Contains(m.LastError, "certificate") {
@@ -596,15 +607,15 @@ func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
 	}
 }
 
-// TestSender_UnknownTLSMode: a TLS mode the sender does not know (a
-// Sender built without Check) sends nothing, not even AUTH, rather than
+// TestSender_UnknownTLSMode: a TLS mode the sender does not know (one
+// NewSender would refuse, set behind its back) sends nothing, not even AUTH, rather than
 // falling back to a connection without TLS.
 func TestSender_UnknownTLSMode(t *testing.T) {
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "plain-auth")
 	s := e.viaRelay(rl)
-	s.RelayTLS = "ssl"
+	inbox.SetRelayTLS(s, "ssl")
 	e.tick(s, 0)
 	if auths, mails := rl.counts(); auths != 0 || mails != 0 {
 		t.Errorf("relay saw %d AUTH and %d MAIL in the clear", auths, mails)
@@ -620,40 +631,55 @@ func TestSender_ImplicitTLS(t *testing.T) {
 	e := newOutboxEnv(t)
 	e.fileReport(true, true)
 	rl := startRelay(t, "tls")
-	s := e.sender(&inbox.Sender{Relay: rl.addr, RelayTLS: inbox.RelayImplicitTLS, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: rl.pool})
+	s := e.sender(inbox.SenderConfig{Relay: rl.addr, RelayTLS: inbox.RelayImplicitTLS, RelayUser: relayUser, RelayPassword: relayPassword, RootCAs: rl.pool})
 	e.tick(s, 1)
 	if got := rl.got(); len(got) != 1 || !got[0].tls {
 		t.Fatalf("relay received %+v", got)
 	}
 }
 
-func TestSender_Check(t *testing.T) {
+// TestNewSender: NewSender refuses a configuration that could not
+// send, or would send in the clear; without relay or maildir it builds a
+// sender that does not run.
+func TestNewSender(t *testing.T) {
 	e := newOutboxEnv(t)
-	base := func(s *inbox.Sender) *inbox.Sender {
-		s.Store, s.TeamAddress = e.db, teamAddr
-		s.Signer = &entitySigner{e: e.team}
-		return s
+	base := func(cfg inbox.SenderConfig) inbox.SenderConfig {
+		cfg.Store, cfg.TeamAddress = e.db, teamAddr
+		cfg.Signer = &entitySigner{e: e.team}
+		return cfg
 	}
 	for _, tt := range []struct {
-		s    *inbox.Sender
+		cfg  inbox.SenderConfig
 		want string
 	}{
-		{base(&inbox.Sender{}), ""},
-		{base(&inbox.Sender{Relay: "smtp.example.com:587"}), ""},
-		{base(&inbox.Sender{Relay: "127.0.0.1:25", RelayTLS: "none"}), ""},
-		{base(&inbox.Sender{Relay: "smtp.example.com:25", RelayTLS: "none"}), "loopback"},
-		{base(&inbox.Sender{Relay: "smtp.example.com"}), "host:port"},
-		{base(&inbox.Sender{Relay: "smtp.example.com:587", RelayTLS: "ssl"}), "relay TLS"},
-		{base(&inbox.Sender{Relay: "smtp.example.com:587", RelayUser: "u"}), "user and password"},
-		{&inbox.Sender{Store: e.db, TeamAddress: "security@example.com\r\nBcc: x@y.z"}, "team address"},
+		{base(inbox.SenderConfig{}), ""},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:587"}), ""},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:465", RelayTLS: "TLS"}), ""},
+		{base(inbox.SenderConfig{Relay: "127.0.0.1:25", RelayTLS: "none"}), ""},
+		{base(inbox.SenderConfig{Relay: "localhost:25", RelayTLS: "none", RelayUser: "u", RelayPassword: "p"}), ""},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:25", RelayTLS: "none"}), "loopback"},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com"}), "host:port"},
+		{base(inbox.SenderConfig{Relay: ":587"}), "host:port"},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:587", RelayTLS: "ssl"}), "relay TLS"},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:587", RelayUser: "u"}), "user and password"},
+		{base(inbox.SenderConfig{Relay: "smtp.example.com:587", RelayPassword: "p"}), "user and password"},
+		{inbox.SenderConfig{Store: e.db, TeamAddress: "security@example.com\r\nBcc: x@y.z", Signer: &entitySigner{e: e.team}}, "team address"},
+		{inbox.SenderConfig{Store: e.db, TeamAddress: teamAddr}, "no signing key"},
+		{inbox.SenderConfig{TeamAddress: teamAddr, Signer: &entitySigner{e: e.team}}, "no store"},
 	} {
-		err := tt.s.Check()
+		s, err := inbox.NewSender(tt.cfg)
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%+v: %v, want %q", tt.s.Relay, err, tt.want)
+			t.Errorf("%q %q: %v, want %q", tt.cfg.Relay, tt.cfg.RelayTLS, err, tt.want)
+		}
+		if (err == nil) != (s != nil) {
+			t.Errorf("%q: sender %v with error %v", tt.cfg.Relay, s, err)
 		}
 	}
 	// With neither relay nor maildir the sender does not run.
-	s := base(&inbox.Sender{})
+	s, err := inbox.NewSender(base(inbox.SenderConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if s.Enabled() || s.Describe() != "" {
 		t.Error("a sender without relay or maildir is enabled")
 	}
@@ -671,7 +697,7 @@ func TestSender_Maildir(t *testing.T) {
 	e.storeResearcherKey()
 	r, ack := e.fileReport(true, false)
 	dir := filepath.Join(t.TempDir(), "maildir")
-	s := e.sender(&inbox.Sender{Maildir: dir})
+	s := e.sender(inbox.SenderConfig{Maildir: dir})
 	if s.Describe() != "maildir "+dir {
 		t.Errorf("Describe %q", s.Describe())
 	}
@@ -748,8 +774,9 @@ func gpgDecrypt(t *testing.T, e *outboxEnv, data []byte, want string) {
 func TestSender_KickAndRun(t *testing.T) {
 	e := newOutboxEnv(t)
 	rl := startRelay(t, "starttls")
-	s := e.viaRelay(rl)
-	s.Interval = time.Hour
+	cfg := viaRelayConfig(rl)
+	cfg.Interval = time.Hour
+	s := e.sender(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
@@ -773,10 +800,16 @@ func TestTeamMail(t *testing.T) {
 	e := newOutboxEnv(t)
 	ctx := context.Background()
 	r, _ := e.fileReport(true, true)
-	tm := &inbox.TeamMail{Store: e.db, To: []string{"oncall@example.com", "lead@example.com"}, Domain: "example.com", Now: e.clock.Now}
+	tm, err := inbox.NewTeamMail(inbox.TeamMailConfig{Store: e.db, To: []string{"oncall@example.com", " lead@example.com"}, Domain: "example.com", Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.clock.Set(e.received.Add(22 * time.Hour))
 	rec := &recordingMailer{TeamMailer: tm}
-	n := &inbox.Notifier{Store: e.db, Mailer: rec, PublicURL: publicURL, Now: e.clock.Now}
+	n, err := inbox.NewNotifier(inbox.NotifierConfig{Store: e.db, Mailer: rec, PublicURL: publicURL, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := n.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -814,7 +847,7 @@ func TestTeamMail(t *testing.T) {
 		t.Errorf("%d mails after queueing again, want %d", len(again), len(mails))
 	}
 	dir := t.TempDir()
-	s := e.sender(&inbox.Sender{Maildir: dir})
+	s := e.sender(inbox.SenderConfig{Maildir: dir})
 	e.tick(s, 3) // the acknowledgement and the two notifications
 	for _, m := range notes {
 		got := e.mail(m.ID)
@@ -832,9 +865,34 @@ func TestTeamMail(t *testing.T) {
 	if err := tm.NotifyTeam(ctx, pending, "x"); err != nil {
 		t.Fatal(err)
 	}
-	bad := &inbox.TeamMail{Store: e.db, To: []string{"not an address"}, Domain: "example.com"}
-	if err := bad.NotifyTeam(ctx, pending, "x"); err == nil || triage.ErrorCode(err) != triage.EINVALID {
-		t.Errorf("invalid team address: %v", err)
+}
+
+// TestNewTeamMail: every team address must be one the outbox can mail,
+// checked when the TeamMail is built, not at each notification.
+func TestNewTeamMail(t *testing.T) {
+	e := newOutboxEnv(t)
+	for name, tt := range map[string]struct {
+		cfg  inbox.TeamMailConfig
+		want string // "": accepted
+	}{
+		"OK":             {inbox.TeamMailConfig{Store: e.db, To: []string{"oncall@example.com", " lead@example.com "}, Domain: "example.com"}, ""},
+		"InvalidAddress": {inbox.TeamMailConfig{Store: e.db, To: []string{"oncall@example.com", "not an address"}, Domain: "example.com"}, "not an address"},
+		"HeaderInjection": {inbox.TeamMailConfig{Store: e.db, To: []string{"oncall@example.com\r\nBcc: x@y.z"}, Domain: "example.com"},
+			"oncall@example.com"},
+		"NoAddress": {inbox.TeamMailConfig{Store: e.db, Domain: "example.com"}, "no team address"},
+		"NoDomain":  {inbox.TeamMailConfig{Store: e.db, To: []string{"oncall@example.com"}}, "no domain"},
+		"NoStore":   {inbox.TeamMailConfig{To: []string{"oncall@example.com"}, Domain: "example.com"}, "no store"},
+	} {
+		tm, err := inbox.NewTeamMail(tt.cfg)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: %v, want %q", name, err, tt.want)
+		}
+		if (err == nil) != (tm != nil) {
+			t.Errorf("%s: team mail %v with error %v", name, tm, err)
+		}
+		if name == "InvalidAddress" && triage.ErrorCode(err) != triage.EINVALID {
+			t.Errorf("%s: %v, want an EINVALID error", name, err)
+		}
 	}
 }
 
@@ -904,9 +962,10 @@ func TestSender_UnrecordedSendNotRepeated(t *testing.T) {
 	_, ack := e.fileReport(true, true)
 	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
 	rl := startRelay(t, "starttls")
-	s := e.viaRelay(rl)
 	store := &failingMarks{DB: e.db, failing: true}
-	s.Store = store
+	cfg := viaRelayConfig(rl)
+	cfg.Store = store
+	s := e.sender(cfg)
 
 	sentAt := e.clock.Now()
 	if _, err := s.Tick(context.Background()); err == nil {
@@ -953,8 +1012,9 @@ func TestSender_RestartWithUnrecordedSend(t *testing.T) {
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "starttls")
-	s := e.viaRelay(rl)
-	s.Store = &failingMarks{DB: e.db, failing: true}
+	cfg := viaRelayConfig(rl)
+	cfg.Store = &failingMarks{DB: e.db, failing: true}
+	s := e.sender(cfg)
 	s.Tick(context.Background())
 	if len(rl.got()) != 1 {
 		t.Fatal("the relay did not get the mail")
@@ -1173,7 +1233,7 @@ func TestSender_RelayNeverAnswersFinalDot(t *testing.T) {
 	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
 	hr := startHungRelay(t)
 	hr.set(true, false)
-	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+	s := e.sender(shortDeadlines(inbox.SenderConfig{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
 
 	if n, err := tickWithin(t, s); n != 0 || err != nil {
 		t.Fatalf("tick with a hung relay: sent %d, %v", n, err)
@@ -1212,7 +1272,7 @@ func TestSender_RelayNeverGreets(t *testing.T) {
 	_, ack := e.fileReport(true, true)
 	hr := startHungRelay(t)
 	hr.set(false, true)
-	s := e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
+	s := e.sender(shortDeadlines(inbox.SenderConfig{Relay: hr.addr, RelayTLS: inbox.RelayNoTLS}))
 	if n, err := tickWithin(t, s); n != 0 || err != nil {
 		t.Fatalf("tick with a silent relay: sent %d, %v", n, err)
 	}
@@ -1220,7 +1280,7 @@ func TestSender_RelayNeverGreets(t *testing.T) {
 		t.Errorf("the mail: %+v", m)
 	}
 	// With STARTTLS (the default) too.
-	s = e.sender(shortDeadlines(&inbox.Sender{Relay: hr.addr}))
+	s = e.sender(shortDeadlines(inbox.SenderConfig{Relay: hr.addr}))
 	e.clock.Set(e.received.Add(triage.MailBackoff(1)))
 	if n, err := tickWithin(t, s); n != 0 || err != nil {
 		t.Fatalf("tick with a silent STARTTLS relay: sent %d, %v", n, err)
@@ -1230,11 +1290,11 @@ func TestSender_RelayNeverGreets(t *testing.T) {
 	}
 }
 
-// shortDeadlines gives s relay deadlines short enough for tests, long
+// shortDeadlines gives cfg relay deadlines short enough for tests, long
 // enough for a loopback relay that answers.
-func shortDeadlines(s *inbox.Sender) *inbox.Sender {
-	s.RelayConnectTimeout, s.RelayCommandTimeout, s.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
-	return s
+func shortDeadlines(cfg inbox.SenderConfig) inbox.SenderConfig {
+	cfg.RelayConnectTimeout, cfg.RelayCommandTimeout, cfg.RelayMailTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	return cfg
 }
 
 // entitySigner signs with one unlocked key, as teamkey.Ring does with the

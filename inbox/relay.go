@@ -19,8 +19,8 @@ import (
 // start, but neither the dial, nor the greeting, EHLO and STARTTLS of
 // NewClientStartTLS (5 minutes each, before we can set them), nor the
 // writing of the data. So watchdogs close the connection: when
-// connecting as a whole outlives Sender.RelayConnectTimeout, when one
-// mail outlives Sender.RelayMailTimeout, when the session outlives its
+// connecting as a whole outlives SenderConfig.RelayConnectTimeout, when one
+// mail outlives SenderConfig.RelayMailTimeout, when the session outlives its
 // lifetime or the sender's context ends. A relay that stops answering
 // thus holds the outbox up for one of those deadlines (a minute by
 // default), and the tick ends (a sessionError): the next one connects
@@ -49,25 +49,6 @@ const (
 	relayShutdownGrace = 5 * time.Second
 )
 
-func (s *Sender) relayConnectTimeout() time.Duration {
-	return durationOr(s.RelayConnectTimeout, defaultRelayConnectTimeout)
-}
-
-func (s *Sender) relayCommandTimeout() time.Duration {
-	return durationOr(s.RelayCommandTimeout, defaultRelayCommandTimeout)
-}
-
-func (s *Sender) relayMailTimeout() time.Duration {
-	return durationOr(s.RelayMailTimeout, defaultRelayMailTimeout)
-}
-
-func durationOr(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
 // relaySession is one connection to the relay, authenticated, ready for
 // mail.
 type relaySession struct {
@@ -77,7 +58,7 @@ type relaySession struct {
 	stop    func() bool // stops the watchdog
 	cancel  context.CancelFunc
 	started time.Time
-	// command and mail are Sender's RelayCommandTimeout and
+	// command and mail are SenderConfig's RelayCommandTimeout and
 	// RelayMailTimeout.
 	command, mail time.Duration
 	used          bool // a mail was tried: RSET before the next
@@ -87,17 +68,17 @@ type relaySession struct {
 // dialRelay connects to the relay, secures the connection as RelayTLS
 // says and authenticates. Errors never carry the password.
 func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
-	host, _, err := net.SplitHostPort(s.Relay)
+	host, _, err := net.SplitHostPort(s.cfg.Relay)
 	if err != nil {
-		return nil, fmt.Errorf("relay %s: %w", s.Relay, err)
+		return nil, fmt.Errorf("relay %s: %w", s.cfg.Relay, err)
 	}
-	if err := s.checkTLS(host); err != nil {
-		return nil, fmt.Errorf("relay %s: %w", s.Relay, err)
+	if err := checkTLS(s.cfg.RelayTLS, host); err != nil {
+		return nil, fmt.Errorf("relay %s: %w", s.cfg.Relay, err)
 	}
-	mode := s.tlsMode()
+	mode := tlsMode(s.cfg.RelayTLS)
 	tlsConfig := s.relayTLSConfig(host)
 
-	connect, command, mail := s.relayConnectTimeout(), s.relayCommandTimeout(), s.relayMailTimeout()
+	connect, command, mail := s.cfg.RelayConnectTimeout, s.cfg.RelayCommandTimeout, s.cfg.RelayMailTimeout
 	// The session outlives ctx by relayShutdownGrace; Tick tries no new
 	// mail once ctx ends.
 	sessCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connect+relaySessionMaxAge+mail)
@@ -110,20 +91,20 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 	var d net.Dialer
 	var conn net.Conn
 	if mode == RelayImplicitTLS {
-		conn, err = (&tls.Dialer{NetDialer: &d, Config: tlsConfig}).DialContext(connCtx, "tcp", s.Relay)
+		conn, err = (&tls.Dialer{NetDialer: &d, Config: tlsConfig}).DialContext(connCtx, "tcp", s.cfg.Relay)
 	} else {
-		conn, err = d.DialContext(connCtx, "tcp", s.Relay)
+		conn, err = d.DialContext(connCtx, "tcp", s.cfg.Relay)
 	}
 	if err != nil {
 		cancelAll()
-		return nil, fmt.Errorf("relay %s: connect: %w", s.Relay, err)
+		return nil, fmt.Errorf("relay %s: connect: %w", s.cfg.Relay, err)
 	}
-	rs := &relaySession{relay: s.Relay, conn: conn, cancel: cancelAll, started: time.Now(), command: command, mail: mail}
+	rs := &relaySession{relay: s.cfg.Relay, conn: conn, cancel: cancelAll, started: time.Now(), command: command, mail: mail}
 	rs.stop = context.AfterFunc(sessCtx, func() { conn.Close() })
 	stopConnWatch := context.AfterFunc(connCtx, func() { conn.Close() })
 	defer func() {
 		if !stopConnWatch() && err == nil {
-			err = fmt.Errorf("relay %s: connecting took over %s", s.Relay, connect)
+			err = fmt.Errorf("relay %s: connecting took over %s", s.cfg.Relay, connect)
 		}
 		if err != nil {
 			if connCtx.Err() == context.DeadlineExceeded {
@@ -144,9 +125,9 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 		c, err = smtp.NewClientStartTLS(conn, tlsConfig)
 		var ne net.Error
 		if errors.As(err, &ne) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("relay %s: greeting, EHLO or STARTTLS: %w", s.Relay, err)
+			return nil, fmt.Errorf("relay %s: greeting, EHLO or STARTTLS: %w", s.cfg.Relay, err)
 		} else if err != nil {
-			return nil, fmt.Errorf("relay %s: STARTTLS required: %w", s.Relay, err)
+			return nil, fmt.Errorf("relay %s: STARTTLS required: %w", s.cfg.Relay, err)
 		}
 	default:
 		c = smtp.NewClient(conn)
@@ -154,11 +135,11 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 	c.CommandTimeout, c.SubmissionTimeout = min(command, connect), mail
 	rs.c = c
 	if err := c.Hello(s.helloName()); err != nil { // the greeting too, without STARTTLS
-		return nil, fmt.Errorf("relay %s: EHLO: %w", s.Relay, err)
+		return nil, fmt.Errorf("relay %s: EHLO: %w", s.cfg.Relay, err)
 	}
-	if s.RelayUser != "" {
+	if s.cfg.RelayUser != "" {
 		if err := s.auth(c); err != nil {
-			return nil, fmt.Errorf("relay %s: AUTH: %w", s.Relay, err)
+			return nil, fmt.Errorf("relay %s: AUTH: %w", s.cfg.Relay, err)
 		}
 	}
 	return rs, nil
@@ -169,25 +150,25 @@ func (s *Sender) dialRelay(ctx context.Context) (_ *relaySession, err error) {
 func (s *Sender) auth(c *smtp.Client) error {
 	switch {
 	case c.SupportsAuth(sasl.Plain):
-		return c.Auth(sasl.NewPlainClient("", s.RelayUser, s.RelayPassword))
+		return c.Auth(sasl.NewPlainClient("", s.cfg.RelayUser, s.cfg.RelayPassword))
 	case c.SupportsAuth(sasl.Login):
-		return c.Auth(sasl.NewLoginClient(s.RelayUser, s.RelayPassword))
+		return c.Auth(sasl.NewLoginClient(s.cfg.RelayUser, s.cfg.RelayPassword))
 	}
 	return errors.New("the relay offers neither AUTH PLAIN nor AUTH LOGIN")
 }
 
 func (s *Sender) relayTLSConfig(host string) *tls.Config {
 	var cfg *tls.Config
-	if s.TLSConfig != nil {
-		cfg = s.TLSConfig.Clone()
+	if s.cfg.TLSConfig != nil {
+		cfg = s.cfg.TLSConfig.Clone()
 	} else {
 		cfg = &tls.Config{}
 	}
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	if s.RootCAs != nil {
-		cfg.RootCAs = s.RootCAs
+	if s.cfg.RootCAs != nil {
+		cfg.RootCAs = s.cfg.RootCAs
 	}
 	if cfg.MinVersion < tls.VersionTLS12 {
 		cfg.MinVersion = tls.VersionTLS12
@@ -196,8 +177,8 @@ func (s *Sender) relayTLSConfig(host string) *tls.Config {
 }
 
 func (s *Sender) helloName() string {
-	if s.Domain != "" {
-		return s.Domain
+	if s.cfg.Domain != "" {
+		return s.cfg.Domain
 	}
 	return "localhost"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,14 +23,49 @@ type TeamMailStore interface {
 // Sender to deliver, signed like all our mail. The mail names the report,
 // the clock and the link, never the report's content.
 type TeamMail struct {
-	Store TeamMailStore
-	// To are the team addresses (SECINBOX_NOTIFY_EMAIL); with none, do not
-	// build a TeamMail (Notifier.Mailer nil).
+	cfg TeamMailConfig
+}
+
+// TeamMailConfig is a TeamMail's configuration, complete at NewTeamMail:
+// nothing of it changes afterwards.
+type TeamMailConfig struct {
+	Store TeamMailStore // required
+	// To are the team addresses (SECINBOX_NOTIFY_EMAIL), at least one;
+	// with none, do not build a TeamMail (NotifierConfig.Mailer nil).
 	To     []string
-	Domain string // the right side of Message-IDs
-	Now    func() time.Time
+	Domain string           // the right side of Message-IDs; required
+	Now    func() time.Time // nil: time.Now
 	// Outbox, when set, is woken when mail is queued (the Sender).
 	Outbox triage.Waker
+}
+
+// NewTeamMail returns the TeamMail of cfg. It fails when the store, the
+// domain or the addresses are missing, or an address is not one plain
+// address the outbox can mail (an EINVALID error naming it): a typo must
+// stop the start, not fail every SLA mail later.
+func NewTeamMail(cfg TeamMailConfig) (*TeamMail, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("inbox: team mail: no store")
+	}
+	if cfg.Domain == "" {
+		return nil, errors.New("inbox: team mail: no domain")
+	}
+	if len(cfg.To) == 0 {
+		return nil, errors.New("inbox: team mail: no team address")
+	}
+	to := make([]string, len(cfg.To))
+	for i, addr := range cfg.To {
+		v, err := triage.ValidAddress(strings.TrimSpace(addr))
+		if err != nil {
+			return nil, fmt.Errorf("inbox: team mail to %q: %w", addr, err)
+		}
+		to[i] = v
+	}
+	cfg.To = to
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &TeamMail{cfg: cfg}, nil
 }
 
 // NotifyTeam queues n's mail to every team address. A retry after a
@@ -37,30 +73,23 @@ type TeamMail struct {
 // twice: each mail's Message-ID is derived from the notification and the
 // address, so queueing it again is ECONFLICT (the outbox's Message-IDs
 // are unique, as is a notification's mail to one address), counted as
-// done. An invalid address is an EINVALID error: retrying cannot fix it.
+// done.
 func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, reportURL string) error {
 	subject := fmt.Sprintf("[%s] SLA: %s %s", n.TrackingID, clockText(n.Clock), eventText(n.Event))
 	if err := triage.ValidSubject(subject); err != nil {
 		return fmt.Errorf("inbox: team mail: %w", err)
 	}
 	body := notificationBody(n, reportURL)
-	now := time.Now()
-	if t.Now != nil {
-		now = t.Now()
-	}
+	now := t.cfg.Now()
 	queued := false
-	for _, addr := range t.To {
-		to, err := triage.ValidAddress(strings.TrimSpace(addr))
-		if err != nil {
-			return fmt.Errorf("inbox: team mail to %q: %w", addr, err)
-		}
+	for _, to := range t.cfg.To {
 		m := &triage.OutMail{
 			Kind: triage.MailNotification, ReportID: n.ReportID, TrackingID: n.TrackingID,
 			To: to, Subject: subject, Body: body,
-			HeaderMessageID: notificationMessageID(n, to, t.Domain), CreatedAt: now,
+			HeaderMessageID: notificationMessageID(n, to, t.cfg.Domain), CreatedAt: now,
 			NotificationID: n.ID,
 		}
-		err = t.Store.QueueMail(ctx, m)
+		err := t.cfg.Store.QueueMail(ctx, m)
 		switch {
 		case err == nil:
 			queued = true
@@ -69,8 +98,8 @@ func (t *TeamMail) NotifyTeam(ctx context.Context, n *triage.Notification, repor
 			return fmt.Errorf("inbox: team mail: queue: %w", err)
 		}
 	}
-	if queued && t.Outbox != nil {
-		t.Outbox.Wake()
+	if queued && t.cfg.Outbox != nil {
+		t.cfg.Outbox.Wake()
 	}
 	return nil
 }

@@ -106,20 +106,29 @@ func TestSLANotifications_SurviveRestart(t *testing.T) {
 }
 
 func TestNotifierConfig(t *testing.T) {
-	empty := filepath.Join(t.TempDir(), "empty")
+	dir := t.TempDir()
+	d, err := db.Open(context.Background(), filepath.Join(dir, "secinbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, []byte("\n"), 0o600)
-	for name, c := range map[string]Config{
-		"NoSecret":    {WebhookURL: "https://hooks.example.com/x"},
-		"EmptyFile":   {WebhookURL: "https://hooks.example.com/x", WebhookSecretFile: empty},
-		"MissingFile": {WebhookURL: "https://hooks.example.com/x", WebhookSecretFile: empty + ".missing"},
-		"BadURL":      {WebhookURL: "hooks.example.com", WebhookSecret: "s"},
+	for name, tt := range map[string]struct {
+		c    Config
+		want string
+	}{
+		"NoSecret":    {Config{WebhookURL: "https://hooks.example.com/x"}, "-webhook-url: a webhook needs a secret"},
+		"EmptyFile":   {Config{WebhookURL: "https://hooks.example.com/x", WebhookSecretFile: empty}, "webhook secret"},
+		"MissingFile": {Config{WebhookURL: "https://hooks.example.com/x", WebhookSecretFile: empty + ".missing"}, "webhook secret"},
+		"BadURL":      {Config{WebhookURL: "hooks.example.com", WebhookSecret: "s"}, "-webhook-url: webhook URL must be an absolute http(s) URL"},
 	} {
-		if _, err := c.notifier(nil, nil); err == nil {
-			t.Errorf("%s: accepted", name)
+		if _, err := tt.c.notifier(d, nil, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", name, err, tt.want)
 		}
 	}
 	c := Config{Domain: "localhost", HTTPAddr: ":8080"}
-	if n, err := c.notifier(nil, nil); err != nil || n.WebhookURL != "" {
+	if n, err := c.notifier(d, nil, nil); err != nil || n == nil {
 		t.Errorf("no webhook: %v", err)
 	}
 }

@@ -29,7 +29,7 @@ func linkKey(secretKey []byte) []byte {
 // relay nor a maildir it is built all the same (its Run returns at once)
 // so that the rest of the server can kick it and describe it.
 func (c *Config) sender(store inbox.OutboxStore, signer inbox.MailSigner, links []byte, log *slog.Logger) (*inbox.Sender, error) {
-	s := &inbox.Sender{
+	cfg := inbox.SenderConfig{
 		Store:       store,
 		Relay:       c.Relay,
 		RelayUser:   c.RelayUser,
@@ -44,26 +44,27 @@ func (c *Config) sender(store inbox.OutboxStore, signer inbox.MailSigner, links 
 	}
 	switch {
 	case c.RelayPassword != "":
-		s.RelayPassword = c.RelayPassword
+		cfg.RelayPassword = c.RelayPassword
 	case c.RelayPasswordFile != "":
 		b, err := readSecretFile("relay password", c.RelayPasswordFile)
 		if err != nil {
 			return nil, err
 		}
-		s.RelayPassword = string(b)
+		cfg.RelayPassword = string(b)
 	}
-	if c.RelayUser != "" && s.RelayPassword == "" {
+	if c.RelayUser != "" && cfg.RelayPassword == "" {
 		return nil, errors.New("-relay-user needs -relay-password or -relay-password-file")
 	}
-	if err := s.Check(); err != nil {
+	s, err := inbox.NewSender(cfg)
+	if err != nil {
 		return nil, fmt.Errorf("outgoing mail: %w", err)
 	}
 	return s, nil
 }
 
 // teamAddresses are -notify-email's addresses, each one the outbox can
-// mail: a typo must stop the start, not fail every SLA mail later (and
-// TeamMail.NotifyTeam, stopping at it, would skip the addresses after it).
+// mail: a typo must stop the start, not fail every SLA mail later
+// (inbox.NewTeamMail refuses it too, but without naming the setting).
 func (c *Config) teamAddresses() ([]string, error) {
 	var out []string
 	for _, a := range splitList(c.NotifyEmail) {

@@ -247,11 +247,16 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (a *app, err err
 	if err != nil {
 		return a, err
 	}
-	if a.notifier, err = cfg.notifier(d, log); err != nil {
-		return a, err
-	}
+	var mailer inbox.TeamMailer // nil without team addresses (never a nil *inbox.TeamMail)
 	if len(team) > 0 {
-		a.notifier.Mailer = &inbox.TeamMail{Store: d, To: team, Domain: cfg.Domain, Outbox: a.sender}
+		tm, err := inbox.NewTeamMail(inbox.TeamMailConfig{Store: d, To: team, Domain: cfg.Domain, Outbox: a.sender})
+		if err != nil {
+			return a, fmt.Errorf("-notify-email: %w", err)
+		}
+		mailer = tm
+	}
+	if a.notifier, err = cfg.notifier(d, mailer, log); err != nil {
+		return a, err
 	}
 	a.http = &http.Server{
 		Handler:           handler,
