@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/secinbox/secinbox/triage"
@@ -38,6 +39,10 @@ type intakeCommitter struct {
 	done   chan struct{}    // closed when the committer has stopped
 	shut   bool             // stop was called
 	closed bool             // reqs is closed
+	// held is how many messages the committer has taken from reqs and
+	// not yet answered (for tests: queued plus held is every caller
+	// waiting).
+	held atomic.Int32
 }
 
 // rawRequest is one AddRawMessage call waiting for its commit.
@@ -108,7 +113,9 @@ func (c *intakeCommitter) run(db *DB) {
 				break Fill
 			}
 		}
+		c.held.Store(int32(len(batch)))
 		db.commitRaw(batch)
+		c.held.Store(0)
 	}
 }
 
