@@ -32,8 +32,8 @@ import (
 
 // The browser tests drive the real site (web.New on a real SQLite file,
 // real time) from headless Chromium with chromedp, and assert on what a
-// person sees. They skip only when no Chromium is installed; CI installs
-// it. When one fails, a full-page screenshot is saved under
+// person sees. They skip only when no Chromium is installed, and fail
+// then under CI=true (.ci/run installs it). When one fails, a full-page screenshot is saved under
 // $BROWSER_ARTIFACTS (or the test's artifact directory: go test
 // -artifacts) and its path is logged.
 
@@ -48,7 +48,11 @@ func chromiumPath(t *testing.T) string {
 			return path
 		}
 	}
-	t.Skip("Chromium is not installed (Debian: apt-get install chromium; or set CHROMIUM): browser tests skipped")
+	const missing = "Chromium is not installed (Debian: apt-get install chromium; or set CHROMIUM)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(missing + ": under CI=true the browser tests must run")
+	}
+	t.Skip(missing + ": browser tests skipped")
 	return ""
 }
 
