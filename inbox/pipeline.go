@@ -13,7 +13,7 @@ import (
 
 // The filing pipeline (Processor.Run):
 //
-//	feeder ──ids──▶ workers (Workers) ──read messages──▶ filer ──batches──▶ store
+//	feeder ──ids──▶ workers (Workers) ──read messages──▶ sender checks ──▶ filer ──batches──▶ store
 //
 // The feeder pages through the pending messages in the order they were
 // committed, from a cursor past the last one it handed out: a message
@@ -22,7 +22,12 @@ import (
 // RetryInterval, once the pipeline is idle, it starts again from the
 // beginning for the messages whose filing failed.
 //
-// Workers read (decrypt, verify) messages in parallel. The filer puts
+// Workers read (decrypt, verify) messages in parallel, one per core by
+// default: that is work for a core. The sender checks (SPF, DKIM, DMARC)
+// are not: they wait on DNS, so each message's run in a goroutine of its
+// own once it is read, and the messages in flight wait for their lookups
+// together (with two workers waiting on DNS answering in 20 ms, filing
+// would be held to 100 messages a second). The filer puts
 // them back in order (tracking ids follow the order of the 250s), makes
 // the decisions that depend on what was filed before (threading,
 // acknowledgement limits), and commits them in batches: as many as are
@@ -74,7 +79,11 @@ func (p *Processor) Run(ctx context.Context) {
 					r.seq = in.seq
 					in = r
 				}
-				results <- in
+				// The worker is busy, so wg is above zero: Go may add.
+				wg.Go(func() {
+					p.checkSender(readCtx, in)
+					results <- in
+				})
 			}
 		})
 	}

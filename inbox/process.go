@@ -126,6 +126,7 @@ func (p *Processor) File(ctx context.Context, id int64) error {
 	if in.err != nil {
 		return fmt.Errorf("inbox: file message %d: %w", id, in.err)
 	}
+	p.checkSender(ctx, in)
 	var b batch
 	f, err := p.decide(ctx, in, &b)
 	if err != nil {
@@ -153,11 +154,16 @@ func (p *Processor) read(ctx context.Context, id int64) *incoming {
 	}
 	in.raw = raw
 	in.report, in.msg, in.keys, in.err = p.report(ctx, raw)
-	if in.err == nil {
-		// In the worker: SPF and DKIM wait on DNS, never on the filer.
-		in.report.Authentication = p.authenticate(ctx, raw, in.msg)
-	}
 	return in
+}
+
+// checkSender runs the sender checks (SPF, DKIM, DMARC) of a message read
+// without error. They wait on DNS, not on a core: Run runs them outside
+// the workers, so that many messages wait for their lookups at once.
+func (p *Processor) checkSender(ctx context.Context, in *incoming) {
+	if in.err == nil && in.report != nil {
+		in.report.Authentication = p.authenticate(ctx, in.raw, in.msg)
+	}
 }
 
 // incoming is one raw message read by a worker, waiting for the filer.
