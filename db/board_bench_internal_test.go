@@ -230,7 +230,7 @@ func seedBoard(ctx context.Context, d *DB, n int, seeded bool) (time.Time, []int
 			if err != nil {
 				return err
 			}
-			if r.ID, err = insertReport(ctx, tx, r, year, seq, triage.TrackingID(year, seq), formatTime(at)); err != nil {
+			if r.ID, err = insertSeedReport(ctx, tx, r, seq, defaultPolicy, at); err != nil {
 				return err
 			}
 			if rng.IntN(4) == 0 {

@@ -85,7 +85,7 @@ func seedHallOfFame(ctx context.Context, d *DB, n int) error {
 			if err != nil {
 				return err
 			}
-			id, err := insertReport(ctx, tx, r, year, seq, triage.TrackingID(year, seq), formatTime(at))
+			id, err := insertSeedReport(ctx, tx, r, seq, defaultPolicy, at)
 			if err != nil {
 				return err
 			}

@@ -67,25 +67,25 @@ func (db *DB) QuarantineFor(ctx context.Context, r *triage.Report) (int64, error
 	return id, nil
 }
 
-// fileHeld decides, in the filing transaction of report id, whether it
-// is filed held: r.Quarantine names a rule (QuarantineFor) that is still
-// active. It then holds r from its receipt and records the event.
-func (db *DB) fileHeld(ctx context.Context, tx *sql.Tx, r *triage.Report, id int64) (bool, error) {
+// fileHeld decides, in the filing transaction of report r, before its
+// row is written, whether it is filed held: r.Quarantine names a rule
+// (QuarantineFor) that is still active. It then holds r from its receipt
+// and returns the event to record once r has its id.
+func (db *DB) fileHeld(ctx context.Context, tx *sql.Tx, r *triage.Report) (*triage.Event, error) {
 	if r.Quarantine == 0 {
-		return false, nil
+		return nil, nil
 	}
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM quarantine WHERE id = ? AND released_at IS NULL`, r.Quarantine).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		r.Quarantine = 0 // released meanwhile: filed on the board
-		return false, nil
+		return nil, nil
 	} else if err != nil {
-		return false, err
+		return nil, err
 	}
-	r.ID = id
 	ev := r.Hold(r.Quarantine, 0, r.ReceivedAt)
 	ev.At = db.now().UTC()
-	return true, db.recordEvents(ctx, tx, []triage.Event{ev}, triage.Actor{Email: triage.ActorSystem})
+	return &ev, nil
 }
 
 // heldAck is an acknowledgement kept back while its report is held.

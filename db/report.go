@@ -106,12 +106,37 @@ func (db *DB) fileReportTx(ctx context.Context, tx *sql.Tx, r *triage.Report, ac
 		return err
 	}
 	tracking := triage.TrackingID(year, seq)
-	id, err := insertReport(ctx, tx, r, year, seq, tracking, now)
+	hold, err := db.fileHeld(ctx, tx, r) // the junk lane (quarantine.go)
+	if err != nil {
+		return err
+	}
+	// The report's row is written once, with its triage state and clocks
+	// under the current policy: each index on reports is written once.
+	p, err := findSLAPolicy(ctx, tx)
+	if err != nil {
+		return err
+	}
+	c := *r
+	cols, err := triageColumns(&c, p, txNow(ctx))
+	if err != nil {
+		return err
+	}
+	r.FirstResponseDue = c.FirstResponseDue
+	id, err := insertReport(ctx, tx, r, cols, year, seq, tracking, now)
 	if err != nil {
 		if isUnique(err) {
 			return triage.Errorf(triage.ECONFLICT, "message %d is already filed", r.MessageID)
 		}
 		return err
+	}
+	if err := insertLabels(ctx, tx, id, cols.labels); err != nil {
+		return err
+	}
+	if hold != nil {
+		hold.ReportID = id
+		if err := db.recordEvents(ctx, tx, []triage.Event{*hold}, triage.Actor{Email: triage.ActorSystem}); err != nil {
+			return err
+		}
 	}
 	if err := insertAuthentication(ctx, tx, id, r.Authentication); err != nil {
 		return err
@@ -125,13 +150,10 @@ func (db *DB) fileReportTx(ctx context.Context, tx *sql.Tx, r *triage.Report, ac
 	if err := insertContent(ctx, tx, id, r, attIDs); err != nil {
 		return err
 	}
-	held, err := db.fileHeld(ctx, tx, r, id) // the junk lane (quarantine.go)
-	if err != nil {
+	if err := indexReport(ctx, tx, id); err != nil { // the search index, with the attachments' names
 		return err
 	}
-	if err := db.initTriage(ctx, tx, r, id); err != nil { // SLA clocks and the search index
-		return err
-	}
+	held := hold != nil
 	if ack != nil {
 		ack.ReportID, ack.TrackingID = id, tracking
 		if ack.Subject == "" {
@@ -166,22 +188,25 @@ func nextTrackingSeq(ctx context.Context, tx *sql.Tx, year int) (int, error) {
 	return seq, err
 }
 
-func insertReport(ctx context.Context, tx *sql.Tx, r *triage.Report, year, seq int, tracking, now string) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO reports (
-		tracking_id, year, seq, title, researcher_email, researcher_name,
-		received_at, first_response_due, status, encrypted, decrypted, decrypt_error,
-		sig_status, sig_fingerprint, sig_keyid, body, message_id, header_message_id, created_at
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tracking, year, seq, r.Title, r.ResearcherEmail, r.ResearcherName,
-		formatTime(r.ReceivedAt), formatTime(r.FirstResponseDue), string(r.Status),
-		boolInt(r.Encrypted), boolInt(r.Decrypted), r.DecryptError,
+func insertReport(ctx context.Context, tx *sql.Tx, r *triage.Report, cols triageValues, year, seq int, tracking, now string) (int64, error) {
+	args := append([]any{tracking, year, seq, r.Title, r.ResearcherEmail, r.ResearcherName,
+		formatTime(r.ReceivedAt), boolInt(r.Encrypted), boolInt(r.Decrypted), r.DecryptError,
 		string(r.Signature.Status), r.Signature.Fingerprint, r.Signature.KeyID,
-		r.Body, r.MessageID, headerMessageID(r.HeaderMessageID), now)
+		r.Body, r.MessageID, headerMessageID(r.HeaderMessageID), now}, cols.args...)
+	res, err := tx.ExecContext(ctx, insertReportSQL, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.LastInsertId()
 }
+
+// insertReportSQL inserts a report: what the message says, then
+// triageNames.
+var insertReportSQL = `INSERT INTO reports (
+		tracking_id, year, seq, title, researcher_email, researcher_name,
+		received_at, encrypted, decrypted, decrypt_error,
+		sig_status, sig_fingerprint, sig_keyid, body, message_id, header_message_id, created_at, ` +
+	strings.Join(triageNames, ", ") + `) VALUES (?` + strings.Repeat(", ?", 17+len(triageNames)-1) + `)`
 
 // insertAttachment stores a file of report reportID and returns its id:
 // one that came with conversation message messageID, or with the

@@ -88,7 +88,7 @@ func (db *DB) SeedReports(ctx context.Context, n int, now time.Time, seed uint64
 		if err != nil {
 			return err
 		}
-		if r.ID, err = insertReport(ctx, tx, r, at.Year(), seq, triage.TrackingID(at.Year(), seq), formatTime(at)); err != nil {
+		if r.ID, err = insertSeedReport(ctx, tx, r, seq, p, at); err != nil {
 			return err
 		}
 		if res.First == 0 {
@@ -156,4 +156,15 @@ func (db *DB) SeedReports(ctx context.Context, n int, now time.Time, seed uint64
 		return res, fmt.Errorf("db: seed: analyze: %w", err)
 	}
 	return res, nil
+}
+
+// insertSeedReport inserts r, received at at, as report seq of its year,
+// with its triage state under p at at.
+func insertSeedReport(ctx context.Context, tx *sql.Tx, r *triage.Report, seq int, p *triage.SLAPolicy, at time.Time) (int64, error) {
+	c := *r
+	cols, err := triageColumns(&c, p, at)
+	if err != nil {
+		return 0, err
+	}
+	return insertReport(ctx, tx, r, cols, at.Year(), seq, triage.TrackingID(at.Year(), seq), formatTime(at))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/secinbox/secinbox/triage"
@@ -125,13 +126,64 @@ func scanFullReport(row scanner, withBody bool) (*triage.Report, error) {
 // saveTriage writes r's triage state and its clocks under p, computed at
 // now. Labels go to both the JSON column and report_labels.
 func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLAPolicy, now time.Time) error {
+	cols, err := triageColumns(r, p, now)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, updateTriage, append(cols.args, r.ID)...)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM report_labels WHERE report_id = ?`, r.ID); err != nil {
+		return err
+	}
+	return insertLabels(ctx, tx, r.ID, cols.labels)
+}
+
+// insertLabels adds report id's labels to report_labels.
+func insertLabels(ctx context.Context, tx *sql.Tx, id int64, labels []string) error {
+	for _, l := range labels {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_labels (report_id, label) VALUES (?, ?)`, id, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// triageNames are the columns of a report's triage state and clocks, in
+// the order of triageValues.args: saveTriage updates them, and a report
+// is filed with them (insertReport), so that its row and every index on
+// it are written once.
+var triageNames = []string{
+	"status", "assignee_id", "labels", "duplicate_of",
+	"cvss_version", "cvss_vector", "cvss_score", "severity", "severity_points",
+	"responded_at", "severity_set_at", "rated_at", "accepted_at", "resolved_at", "closed_at", "pauses",
+	"quarantine_id", "held_at",
+	"first_response_due", "fr_due_at", "triage_due_at", "remediation_due_at", "next_due_at", "settled",
+}
+
+// updateTriage sets triageNames of the report whose id is the last
+// argument.
+var updateTriage = "UPDATE reports SET " + strings.Join(triageNames, " = ?, ") + " = ? WHERE id = ?"
+
+// triageValues are the values of triageNames for a report, and its
+// labels.
+type triageValues struct {
+	args   []any
+	labels []string
+}
+
+// triageColumns computes r's triage columns, with its clocks under p at
+// now (saveClocks: r's stopped clocks are settled and
+// r.FirstResponseDue set).
+func triageColumns(r *triage.Report, p *triage.SLAPolicy, now time.Time) (triageValues, error) {
 	labels := r.Labels
 	if labels == nil {
 		labels = []string{}
 	}
 	lb, err := json.Marshal(labels)
 	if err != nil {
-		return err
+		return triageValues{}, err
 	}
 	ps := make([]pauseJSON, 0, len(r.Timeline.Pauses))
 	for _, p := range r.Timeline.Pauses {
@@ -139,7 +191,7 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 	}
 	pb, err := json.Marshal(ps)
 	if err != nil {
-		return err
+		return triageValues{}, err
 	}
 	var assignee, dup, score any
 	if r.Assignee != 0 {
@@ -152,28 +204,11 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 		score = r.CVSS.Score
 	}
 	t := &r.Timeline
-	_, err = tx.ExecContext(ctx, `UPDATE reports SET
-		status = ?, assignee_id = ?, labels = ?, duplicate_of = ?,
-		cvss_version = ?, cvss_vector = ?, cvss_score = ?, severity = ?, severity_points = ?,
-		responded_at = ?, severity_set_at = ?, rated_at = ?, accepted_at = ?, resolved_at = ?, closed_at = ?, pauses = ?,
-		quarantine_id = ?, held_at = ?
-		WHERE id = ?`,
-		string(r.Status), assignee, string(lb), dup,
+	args := []any{string(r.Status), assignee, string(lb), dup,
 		r.CVSS.Version, r.CVSS.Vector, score, string(r.Severity), r.SeverityPoints(),
 		nullTime(t.RespondedAt), nullTime(t.SeveritySetAt), nullTime(t.RatedAt), nullTime(t.AcceptedAt), nullTime(t.ResolvedAt), nullTime(t.ClosedAt), string(pb),
-		nullID(r.Quarantine), nullTime(t.HeldAt), r.ID)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM report_labels WHERE report_id = ?`, r.ID); err != nil {
-		return err
-	}
-	for _, l := range labels {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_labels (report_id, label) VALUES (?, ?)`, r.ID, l); err != nil {
-			return err
-		}
-	}
-	return saveClocks(ctx, tx, r, p, now)
+		nullID(r.Quarantine), nullTime(t.HeldAt)}
+	return triageValues{args: append(args, clockValues(r, p, now)...), labels: labels}, nil
 }
 
 // saveClocks stores the due times of r's clocks under p at now: they do
@@ -182,17 +217,23 @@ func saveTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLA
 // verdicts of the clocks that have stopped are kept (triage.Report.Settle):
 // p judges only the clocks that run or are paused.
 func saveClocks(ctx context.Context, tx *sql.Tx, r *triage.Report, p *triage.SLAPolicy, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE reports SET
+		first_response_due = ?, fr_due_at = ?, triage_due_at = ?, remediation_due_at = ?, next_due_at = ?, settled = ?
+		WHERE id = ?`, append(clockValues(r, p, now), r.ID)...)
+	return err
+}
+
+// clockValues settles r's stopped clocks under p at now, sets
+// r.FirstResponseDue, and returns the values of the clock columns, in
+// the order of the last six triageNames.
+func clockValues(r *triage.Report, p *triage.SLAPolicy, now time.Time) []any {
 	r.Settle(p, now)
 	sla := r.Clocks(p, now)
 	if c := sla.FirstResponse; c != nil && !c.DueAt.IsZero() {
 		r.FirstResponseDue = c.DueAt.UTC()
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE reports SET
-		first_response_due = ?, fr_due_at = ?, triage_due_at = ?, remediation_due_at = ?, next_due_at = ?, settled = ?
-		WHERE id = ?`,
-		formatTime(r.FirstResponseDue), countingDue(sla.FirstResponse), countingDue(sla.Triage), countingDue(sla.Remediation),
-		nullTime(sla.NextDue()), settledJSON(&r.Timeline), r.ID)
-	return err
+	return []any{formatTime(r.FirstResponseDue), countingDue(sla.FirstResponse), countingDue(sla.Triage), countingDue(sla.Remediation),
+		nullTime(sla.NextDue()), settledJSON(&r.Timeline)}
 }
 
 // countingDue is the stored due time of a clock: its due time while it
@@ -202,25 +243,6 @@ func countingDue(c *triage.Clock) any {
 		return nil
 	}
 	return nullTime(c.DueAt)
-}
-
-// initTriage sets the clocks of a report just filed (FileReport), under
-// the current policy, and indexes it for search with its attachments.
-func (db *DB) initTriage(ctx context.Context, tx *sql.Tx, r *triage.Report, id int64) error {
-	if err := indexReport(ctx, tx, id); err != nil {
-		return err
-	}
-	p, err := findSLAPolicy(ctx, tx)
-	if err != nil {
-		return err
-	}
-	c := *r
-	c.ID = id
-	if err := saveTriage(ctx, tx, &c, p, txNow(ctx)); err != nil {
-		return err
-	}
-	r.FirstResponseDue = c.FirstResponseDue
-	return nil
 }
 
 // UpdateReport applies change c to report id on behalf of by at now (see
