@@ -178,6 +178,7 @@ func plainMessage(id, subject string) []byte {
 // filed decrypted, acknowledged (the acknowledgement queued in the
 // outbox), and moved to the done folder, which is created.
 func TestPoller_Delivery(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -224,6 +225,7 @@ func TestPoller_Delivery(t *testing.T) {
 // is filed at once: the poll interval is an hour, so only IDLE can have
 // told.
 func TestPoller_IdleWakeUp(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	p, statuses := r.poller("imap://"+testUser+"@"+d.imapAddr, TLSNone, d, nil)
@@ -243,6 +245,7 @@ func TestPoller_IdleWakeUp(t *testing.T) {
 // would). The next poller finds the message recorded, commits nothing
 // twice, files one report, and moves it.
 func TestPoller_CrashBetweenCommitAndMove(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -307,6 +310,7 @@ func TestPoller_CrashBetweenCommitAndMove(t *testing.T) {
 // TestPoller_WrongPassword: refused credentials are retried after a
 // backoff, with the reason in the status; the poller does not crash.
 func TestPoller_WrongPassword(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "auth_failure_delay = 0\n")
 	r := newRig(t)
 	p, statuses := r.poller("imap://"+testUser+"@"+d.imapAddr, TLSNone, d, func(c *Config) { c.Password = "wrong" })
@@ -330,6 +334,7 @@ func TestPoller_WrongPassword(t *testing.T) {
 // the server's certificate checked; a STARTTLS the server does not offer
 // is a failure, never a fall back to plain text.
 func TestPoller_TLS(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, true, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -361,6 +366,7 @@ func TestPoller_TLS(t *testing.T) {
 // TestPoller_TooLarge: a message over the size limit stays in the folder
 // and is counted in the status; the others are filed.
 func TestPoller_TooLarge(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)
