@@ -271,18 +271,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	team, err := pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	team, res := loadTeam(t), loadResearcher(t)
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	d.Close()
 	if d, err = db.OpenWith(ctx, path, db.Options{Now: func() time.Time { return received }}); err != nil {

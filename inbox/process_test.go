@@ -13,7 +13,6 @@ import (
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
-	"github.com/secinbox/secinbox/pgp"
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -36,10 +35,7 @@ func TestProcessor_CatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	keys, err := pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := loadTeam(t)
 	received := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	add := func(data []byte) int64 {
 		m := &triage.RawMessage{MailFrom: "envelope@example.org", Recipients: []string{"security@localhost"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,9 +27,14 @@ var (
 	teamOnce sync.Once
 	teamKeys openpgp.EntityList
 	teamErr  error
+
+	researcherOnce sync.Once
+	researcherKeys openpgp.EntityList
+	researcherErr  error
 )
 
-// loadTeam unlocks the fixture team key once (its S2K is deliberately slow).
+// loadTeam unlocks the fixture team key once (its S2K is deliberately
+// slow). The tests share it and only read it.
 func loadTeam(t *testing.T) openpgp.EntityList {
 	t.Helper()
 	teamOnce.Do(func() {
@@ -38,6 +44,22 @@ func loadTeam(t *testing.T) openpgp.EntityList {
 		t.Fatal(teamErr)
 	}
 	return teamKeys
+}
+
+// loadResearcher unlocks the researcher's fixture secret key
+// (testdata/researcher.sec.asc) once, as loadTeam does the team's.
+func loadResearcher(t *testing.T) openpgp.EntityList {
+	t.Helper()
+	researcherOnce.Do(func() {
+		var b []byte
+		if b, researcherErr = os.ReadFile(filepath.Join("testdata", "researcher.sec.asc")); researcherErr == nil {
+			researcherKeys, researcherErr = pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
+		}
+	})
+	if researcherErr != nil {
+		t.Fatal(researcherErr)
+	}
+	return researcherKeys
 }
 
 // intake is a Processor on a real database.

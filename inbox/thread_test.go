@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/smtp"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -473,14 +471,7 @@ func TestThread_TrackingID(t *testing.T) {
 // same signature by a key the mail brings itself does not.
 func TestThread_TrackingIDSignedByHeldKey(t *testing.T) {
 	c := newConv(t)
-	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadResearcher(t)
 	in := &intake{t: t, db: c.ts.db, team: c.team, now: c.now}
 	data, _ := c.mail(researcherAddr, "XXE in the importer", "", "The XML importer resolves entities.")
 	r := c.mustReport(c.send(researcherAddr, data))
