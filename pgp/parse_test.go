@@ -40,40 +40,60 @@ type fixtureKeys struct {
 
 var (
 	fixturesOnce sync.Once
-	fixtures     fixtureKeys
+	fixtureData  [3][]byte // team and teamRSA unlocked, researcher public
 	fixturesErr  error
 )
 
-// loadKeys reads the GnuPG-made keys in testdata once per test binary
-// (unlocking them costs a deliberately slow S2K).
+// loadKeys returns the GnuPG-made keys in testdata, the team's unlocked.
+// Unlocking costs a deliberately slow S2K, so it is done once per test
+// binary; each call parses a copy of its own from the unlocked keys, since
+// go-crypto caches signature checks in the entities it parses (writes) and
+// parallel tests must not share them.
 func loadKeys(tb testing.TB) fixtureKeys {
 	tb.Helper()
 	fixturesOnce.Do(func() {
-		read := func(name string, secret bool) openpgp.EntityList {
-			data, err := os.ReadFile(filepath.Join("testdata", name))
+		for i, f := range []struct {
+			name   string
+			secret bool
+		}{{"team-ed25519.sec.asc", true}, {"team-rsa.sec.asc", true}, {"researcher.pub.asc", false}} {
+			data, err := os.ReadFile(filepath.Join("testdata", f.name))
 			if err != nil {
 				fixturesErr = err
-				return nil
+				return
 			}
 			var el openpgp.EntityList
-			if secret {
+			if f.secret {
 				el, err = ReadSecretKeys(data, []byte(teamPassphrase))
 			} else {
 				el, err = ReadPublicKeys(data)
 			}
-			if err != nil {
-				fixturesErr = fmt.Errorf("%s: %w", name, err)
+			var buf bytes.Buffer
+			for _, e := range el {
+				if err == nil && f.secret {
+					err = e.SerializePrivateWithoutSigning(&buf, nil)
+				} else if err == nil {
+					err = e.Serialize(&buf)
+				}
 			}
-			return el
+			if err != nil {
+				fixturesErr = fmt.Errorf("%s: %w", f.name, err)
+				return
+			}
+			fixtureData[i] = buf.Bytes()
 		}
-		fixtures.team = read("team-ed25519.sec.asc", true)
-		fixtures.teamRSA = read("team-rsa.sec.asc", true)
-		fixtures.researcher = read("researcher.pub.asc", false)
 	})
 	if fixturesErr != nil {
 		tb.Fatal(fixturesErr)
 	}
-	return fixtures
+	var k [3]openpgp.EntityList
+	for i, data := range fixtureData {
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(data))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		k[i] = el
+	}
+	return fixtureKeys{team: k[0], teamRSA: k[1], researcher: k[2]}
 }
 
 func (k fixtureKeys) all() openpgp.EntityList {
