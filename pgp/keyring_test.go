@@ -115,7 +115,6 @@ func TestGenerateSuccessor(t *testing.T) {
 
 	for _, algo := range []KeyAlgorithm{KeyEd25519, KeyRSA3072} {
 		t.Run(string(algo), func(t *testing.T) {
-			t.Parallel() // RSA key generation takes seconds
 			if algo != KeyEd25519 && testing.Short() {
 				t.Skip("RSA key generation is slow")
 			}
