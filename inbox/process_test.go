@@ -29,6 +29,7 @@ func fixture(t *testing.T, name string) []byte {
 // died after its 250) are filed when the processor starts: decrypted,
 // undecryptable, or unreadable, never lost.
 func TestProcessor_CatchUp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
@@ -127,6 +128,7 @@ func TestProcessor_CatchUp(t *testing.T) {
 // flight is filed at once, not at the next catch-up tick (which is made
 // an hour here, so that waiting for it fails the test).
 func TestProcessor_OverflowDoesNotWaitForTheTimer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
