@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
@@ -35,14 +38,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	sec, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", "team-ed25519.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pgp.ReadSecretKeys(sec, []byte("team-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := teamKey(t)
 	proc, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d, Keys: inbox.FixedKeys(keys),
 		Logger: testLogger(t), Domain: "example.com", OwnAddresses: []string{"security@example.com"}})
 	if err != nil {
@@ -53,6 +49,42 @@ func newRig(t *testing.T) *rig {
 	go func() { proc.Run(pctx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
 	return &rig{t: t, d: d, proc: proc}
+}
+
+// teamKeyOnce holds the fixture team key, unlocked once per test binary
+// (its S2K is deliberately slow).
+var teamKeyOnce = sync.OnceValues(func() ([]byte, error) {
+	sec, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", "team-ed25519.sec.asc"))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgp.ReadSecretKeys(sec, []byte("team-passphrase"))
+	if err != nil {
+		return nil, err
+	}
+	var unlocked bytes.Buffer
+	for _, e := range keys {
+		if err := e.SerializePrivateWithoutSigning(&unlocked, nil); err != nil {
+			return nil, err
+		}
+	}
+	return unlocked.Bytes(), nil
+})
+
+// teamKey returns the fixture team key, unlocked: a copy of the test's
+// own, since go-crypto caches signature checks in the entities it parses
+// (writes) and the tests run in parallel.
+func teamKey(t *testing.T) openpgp.EntityList {
+	t.Helper()
+	unlocked, err := teamKeyOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openpgp.ReadKeyRing(bytes.NewReader(unlocked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 func testLogger(t *testing.T) *slog.Logger {
