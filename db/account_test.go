@@ -33,6 +33,7 @@ func auditActions(tb testing.TB, d *db.DB) []string {
 }
 
 func TestUsers_RoleAndDisable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	admin := mustCreateUser(t, d, "admin@example.com", triage.RoleAdmin)
@@ -110,6 +111,7 @@ func TestUsers_RoleAndDisable(t *testing.T) {
 }
 
 func TestSessions_ListRevoke(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	u := mustCreateUser(t, d, "a@example.com", triage.RoleViewer)
@@ -167,6 +169,7 @@ func TestSessions_ListRevoke(t *testing.T) {
 }
 
 func TestTwoFactor_Store(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	u := mustCreateUser(t, d, "a@example.com", triage.RoleViewer)
@@ -229,6 +232,7 @@ func TestTwoFactor_Store(t *testing.T) {
 }
 
 func TestLoginChallenge(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	u := mustCreateUser(t, d, "a@example.com", triage.RoleViewer)
@@ -267,6 +271,7 @@ func TestLoginChallenge(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	mustCreateUser(t, d, "a@example.com", triage.RoleAdmin)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestAdvisories(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestAudit_AddAndFilter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	events := []*triage.AuditEvent{
@@ -81,6 +82,7 @@ func TestAudit_AddAndFilter(t *testing.T) {
 }
 
 func TestAudit_Invalid(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	for _, action := range []string{"", "Login", "login.", ".x", "a b", "x;drop", strings.Repeat("a", 65)} {
@@ -109,6 +111,7 @@ func TestAudit_Invalid(t *testing.T) {
 // TestAudit_AppendOnly checks that the database itself refuses to change
 // or delete audit rows, whoever asks.
 func TestAudit_AppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	if err := d.AddAudit(ctx, &triage.AuditEvent{ActorEmail: "a@example.com", Action: triage.AuditLoginSuccess}); err != nil {

@@ -17,6 +17,7 @@ import (
 // the copy opens, passes quick_check and holds every message committed
 // before the snapshot began, including those still in the WAL.
 func TestSnapshot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	var before []*triage.RawMessage
@@ -75,6 +76,7 @@ func TestSnapshot(t *testing.T) {
 // alone (Litestream checkpoints); without it, SQLite checkpoints into the
 // database file once the WAL passes 1000 pages.
 func TestOpenWith_NoAutoCheckpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, noAuto := range []bool{false, true} {
 		t.Run(fmt.Sprint(noAuto), func(t *testing.T) {
@@ -101,6 +103,7 @@ func TestOpenWith_NoAutoCheckpoint(t *testing.T) {
 }
 
 func TestParseReplicaURL(t *testing.T) {
+	t.Parallel()
 	def := db.S3Defaults{Region: "eu-west-1"}
 	for url, want := range map[string]string{
 		"file:///var/backups/secinbox":            "file:///var/backups/secinbox",

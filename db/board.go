@@ -55,7 +55,7 @@ func (db *DB) Board(ctx context.Context, f triage.ReportFilter, now time.Time) (
 	err = db.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The ranked walk when it applies and finds the page within its
 		// budget; else every report the filters select, sorted.
-		ids, ok, err := walkBoard(ctx, tx, f, now)
+		ids, ok, err := walkBoard(ctx, tx, f, now, boardWalk)
 		if err != nil {
 			return err
 		}

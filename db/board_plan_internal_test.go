@@ -16,6 +16,7 @@ import (
 // of reports holds the body, and reading one per report would make the
 // board of 100 000 reports slow (BenchmarkBoard100k).
 func TestBoard_QueryPlans(t *testing.T) {
+	t.Parallel()
 	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)

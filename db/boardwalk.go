@@ -29,18 +29,22 @@ import (
 // filters select, the way it always could. Both give the same page
 // (TestBoard_WalkAgreesWithSort).
 
-// The walk's bounds (variables so that tests can make them small).
-var (
-	// walkBudget is how many index entries a walk reads at most (more
-	// for deep pages).
-	walkBudget = 20_000
-	// walkSearchBudget is how many reports' texts a search's walk tests
-	// at most: about 20 µs each.
-	walkSearchBudget = 2_000
-	// walkSortMax is the size up to which a tier or a label is cheaper to
+// walkLimits bound a walk's work.
+type walkLimits struct {
+	// budget is how many index entries a walk reads at most (more for
+	// deep pages).
+	budget int
+	// searchBudget is how many reports' texts a search's walk tests at
+	// most: about 20 µs each.
+	searchBudget int
+	// sortMax is the size up to which a tier or a label is cheaper to
 	// read whole and sort than to walk.
-	walkSortMax = 5_000
-)
+	sortMax int
+}
+
+// boardWalk are the bounds of Board's walks (a test passes small ones so
+// that every path is taken).
+var boardWalk = walkLimits{budget: 20_000, searchBudget: 2_000, sortMax: 5_000}
 
 // openCond and closedCond select the reports of the walk's indexes:
 // spelled exactly as the indexes' own WHERE, so that SQLite uses them.
@@ -91,9 +95,9 @@ func (w *walkFilter) keep(status, severity string, assignee int64, hasLabel bool
 }
 
 // walkBoard returns the page of the board f asks for at now by the
-// ranked walk, and true; or false when the walk does not apply (the
-// quarantine view, a tracking id, a rare label) or gave up.
-func walkBoard(ctx context.Context, tx *sql.Tx, f triage.ReportFilter, now time.Time) ([]int64, bool, error) {
+// ranked walk within lim, and true; or false when the walk does not apply
+// (the quarantine view, a tracking id, a rare label) or gave up.
+func walkBoard(ctx context.Context, tx *sql.Tx, f triage.ReportFilter, now time.Time, lim walkLimits) ([]int64, bool, error) {
 	if f.Quarantined {
 		return nil, false, nil
 	}
@@ -146,7 +150,7 @@ func walkBoard(ctx context.Context, tx *sql.Tx, f triage.ReportFilter, now time.
 		}
 		w.label = l
 		// A label on few reports: reading those and sorting is cheaper.
-		if n, err := boundedCount(ctx, tx, `SELECT 1 FROM report_labels WHERE label = ?`, walkSortMax, l); err != nil || n <= walkSortMax {
+		if n, err := boundedCount(ctx, tx, `SELECT 1 FROM report_labels WHERE label = ?`, lim.sortMax, l); err != nil || n <= lim.sortMax {
 			return nil, false, err
 		}
 	}
@@ -156,16 +160,16 @@ func walkBoard(ctx context.Context, tx *sql.Tx, f triage.ReportFilter, now time.
 	notBreached := f.Breached == nil || !*f.Breached
 	smallBreached := false
 	if wantOpen && breached {
-		n, err := boundedCount(ctx, tx, `SELECT 1 FROM reports r INDEXED BY reports_open_due WHERE `+openCond()+` AND r.next_due_at <= ?`, walkSortMax, nowS)
+		n, err := boundedCount(ctx, tx, `SELECT 1 FROM reports r INDEXED BY reports_open_due WHERE `+openCond()+` AND r.next_due_at <= ?`, lim.sortMax, nowS)
 		if err != nil {
 			return nil, false, err
 		}
-		smallBreached = n <= walkSortMax
+		smallBreached = n <= lim.sortMax
 	}
 	tiers := walkTiers(wantOpen && breached, wantOpen && notBreached, wantClosed && notBreached, smallBreached, nowS, soonS)
 
 	need := f.Offset + f.Limit
-	budget := max(walkBudget, 4*need)
+	budget := max(lim.budget, 4*need)
 	cols := `SELECT r.id, r.status, r.severity, COALESCE(r.assignee_id, 0)`
 	var labelArg []any
 	if w.label != "" {
@@ -174,7 +178,7 @@ func walkBoard(ctx context.Context, tx *sql.Tx, f triage.ReportFilter, now time.
 	} else {
 		cols += `, 0`
 	}
-	s := &walkSearch{phrases: w.phrases, m: ftsMatcher{phrases: w.phrases}, batch: 64}
+	s := &walkSearch{phrases: w.phrases, m: ftsMatcher{phrases: w.phrases}, batch: 64, budget: lim.searchBudget}
 	var ids []int64
 	scanned := 0
 	for _, t := range tiers {
@@ -293,6 +297,7 @@ type walkSearch struct {
 	batch   int
 	tested  int
 	matched int
+	budget  int // how many reports it tests at most
 }
 
 // resolve tests the pending reports and appends those that match to ids,
@@ -335,15 +340,15 @@ func (s *walkSearch) resolve(ctx context.Context, tx *sql.Tx, ids []int64) ([]in
 }
 
 // hopeless reports whether, at the rate the search has matched so far,
-// finding missing more would test more reports than walkSearchBudget
+// finding missing more would test more reports than its budget
 // allows: the words are rare, and the full-text index is the faster way.
 func (s *walkSearch) hopeless(missing int) bool {
-	if s.tested >= walkSearchBudget {
+	if s.tested >= s.budget {
 		return true
 	}
 	if s.tested < 256 {
 		return false
 	}
 	expect := missing * s.tested / max(s.matched, 1)
-	return s.tested+expect > walkSearchBudget
+	return s.tested+expect > s.budget
 }

@@ -17,6 +17,7 @@ import (
 // small so that every path is taken (walking each tier, sorting a small
 // one, giving up).
 func TestBoard_WalkAgreesWithSort(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "walk.db"))
 	if err != nil {
@@ -42,9 +43,9 @@ func TestBoard_WalkAgreesWithSort(t *testing.T) {
 	}
 	walked := 0
 	for _, small := range []bool{false, true} {
+		lim := boardWalk
 		if small {
-			defer func(a, b, c int) { walkBudget, walkSearchBudget, walkSortMax = a, b, c }(walkBudget, walkSearchBudget, walkSortMax)
-			walkBudget, walkSearchBudget, walkSortMax = 400, 300, 20
+			lim = walkLimits{budget: 400, searchBudget: 300, sortMax: 20}
 		}
 		for _, f := range filters {
 			for _, page := range []int{0, 1, 7} {
@@ -54,7 +55,7 @@ func TestBoard_WalkAgreesWithSort(t *testing.T) {
 					t.Fatal(err)
 				}
 				err = d.read(ctx, func(ctx context.Context, tx *sql.Tx) error {
-					got, ok, err := walkBoard(ctx, tx, f, now)
+					got, ok, err := walkBoard(ctx, tx, f, now, lim)
 					if err != nil || !ok {
 						return err
 					}
@@ -99,6 +100,7 @@ func migrationSQL(t *testing.T, topic string) string {
 // straight from its index, covering, without a sort; the small tiers are
 // sorted but still read no report row.
 func TestBoard_WalkQueryPlans(t *testing.T) {
+	t.Parallel()
 	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)

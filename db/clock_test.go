@@ -12,6 +12,7 @@ import (
 // and never reads db.Now; a method not given it reads db.Now once per
 // transaction, so one change never carries two times.
 func TestOneClock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)

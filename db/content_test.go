@@ -38,6 +38,7 @@ func signedReport(at time.Time, messageID int64) *triage.Report {
 }
 
 func TestReportContent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -133,6 +134,7 @@ func TestReportContent(t *testing.T) {
 }
 
 func TestUpdateReportSignatures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	r := signedReport(t0, addMessage(t, d, t0))

@@ -38,6 +38,7 @@ func queryPlan(t *testing.T, d *DB, q string, args ...any) []string {
 // mail with In-Reply-To or References) looks its Message-IDs up through
 // indexes: a scan of reports would read every report's body.
 func TestThreadQuery_Plan(t *testing.T) {
+	t.Parallel()
 	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,7 @@ func TestThreadQuery_Plan(t *testing.T) {
 // time re-reads the report and its whole conversation, and a reply may
 // carry a thousand files.
 func TestAddIncoming_IndexesOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "fts.db"))
 	if err != nil {
@@ -114,6 +116,7 @@ func TestAddIncoming_IndexesOnce(t *testing.T) {
 // rather than sorting the whole outbox, which only grows: every
 // acknowledgement and team notification stays in it.
 func TestOutbox_QueryPlans(t *testing.T) {
+	t.Parallel()
 	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -90,6 +90,7 @@ func pendingIDs(tb testing.TB, d *db.DB, now time.Time, limit int) []int64 {
 }
 
 func TestFileReportAck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	r, ack := fileAcked(t, d, t0, "<first@example.org>")
@@ -169,6 +170,7 @@ func TestFileReportAck(t *testing.T) {
 }
 
 func TestReportByMessageIDs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	r1, ack := fileAcked(t, d, t0, "<first@example.org>")
@@ -238,6 +240,7 @@ func manyIDs(n int, last string) []string {
 }
 
 func TestAddIncomingMessage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -410,6 +413,7 @@ func TestAddIncomingMessage(t *testing.T) {
 }
 
 func TestAddWebReply(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -448,6 +452,7 @@ func TestAddWebReply(t *testing.T) {
 }
 
 func TestAddReply(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -546,6 +551,7 @@ func TestAddReply(t *testing.T) {
 }
 
 func TestMarkMail(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	temp := triage.MailAttempt{Err: errors.New("451 try later"), Via: "relay smtp.example.com:587"}
@@ -620,6 +626,7 @@ func TestMarkMail(t *testing.T) {
 }
 
 func TestClaimMail(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	m := mustQueue(t, d, t0)
@@ -658,6 +665,7 @@ func TestClaimMail(t *testing.T) {
 }
 
 func TestRetryMail(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	admin := mustCreateUser(t, d, "admin@example.com", triage.RoleAdmin)
@@ -686,6 +694,7 @@ func TestRetryMail(t *testing.T) {
 }
 
 func TestPendingMail_Order(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	c := mustQueue(t, d, t0.Add(2*time.Minute))
@@ -743,6 +752,7 @@ func TestPendingMail_Order(t *testing.T) {
 }
 
 func TestQueueMail_Invalid(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	valid := func() *triage.OutMail {

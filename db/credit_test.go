@@ -62,6 +62,7 @@ func offerCredit(tb testing.TB, d *db.DB, r *triage.Report, by triage.Actor, c t
 }
 
 func TestCredit_OfferChooseRevoke(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -299,6 +300,7 @@ func TestCredit_OfferChooseRevoke(t *testing.T) {
 }
 
 func TestHallOfFame(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	staff := actor(mustCreateUser(t, d, "alice@example.com", triage.RoleTriager))
@@ -419,6 +421,7 @@ func TestHallOfFame(t *testing.T) {
 }
 
 func TestStatusLinks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	s := rawSQL(t, path)

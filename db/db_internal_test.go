@@ -11,6 +11,7 @@ import (
 // TestOpen_Pragmas checks, on the connections the DB actually uses, that
 // the DSN's settings are in effect.
 func TestOpen_Pragmas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
@@ -48,6 +49,7 @@ func TestOpen_Pragmas(t *testing.T) {
 
 // TestCheckPragmas checks that a connection without WAL or FULL sync is refused.
 func TestCheckPragmas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	for name, dsn := range map[string]string{
@@ -75,6 +77,7 @@ func TestCheckPragmas(t *testing.T) {
 }
 
 func TestLoadMigrations(t *testing.T) {
+	t.Parallel()
 	ms, err := loadMigrations(migrationFS)
 	if err != nil {
 		t.Fatal(err)

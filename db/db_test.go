@@ -81,6 +81,7 @@ func countRows(tb testing.TB, s *sql.DB, table string) int {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 
@@ -193,6 +194,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestRawMessage_AddGetPending(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 

@@ -34,6 +34,7 @@ func notificationsOf(t *testing.T, d *db.DB, id int64, now time.Time) []string {
 }
 
 func TestDeadlines_Disclosure(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -148,6 +149,7 @@ func TestDeadlines_Disclosure(t *testing.T) {
 }
 
 func TestDeadlines_CRA(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)

@@ -13,6 +13,7 @@ import (
 // TestDiskFull fills the database to SQLite's page limit: the error says
 // so through DiskFull, so that intake can answer 452 and the sender retries.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "full.db"))
 	if err != nil {

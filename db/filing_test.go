@@ -13,6 +13,7 @@ import (
 // the same batch, keys stored, invalid keys dropped without keeping the
 // message from being filed.
 func TestFileMessages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	filed, _ := fileAcked(t, d, t0, "<filed@example.org>")
@@ -75,6 +76,7 @@ func TestFileMessages(t *testing.T) {
 // TestPendingRawMessagesAfter: pending messages come in the order they
 // were stored, after a given id, a page at a time; StoredAt is recorded.
 func TestPendingRawMessagesAfter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	var ids []int64

@@ -14,6 +14,7 @@ import (
 // characters outside the BMP, and random searches over the same
 // alphabet, the Go matcher finds exactly the documents FTS4 finds.
 func TestFTSMatch_AgreesWithSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "fts.db"))
 	if err != nil {

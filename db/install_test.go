@@ -12,6 +12,7 @@ import (
 // TestInstallSalt: made once, the same after reopening, different for
 // another database.
 func TestInstallSalt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
 	d, err := db.Open(ctx, path)

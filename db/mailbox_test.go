@@ -11,6 +11,7 @@ import (
 // whether it is seen again under its UID or, after the folder changed its
 // UIDVALIDITY, by its Message-ID and bytes.
 func TestAddMailboxMessage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	data := []byte("Message-ID: <a@example.org>\r\nSubject: hi\r\n\r\nbody\r\n")

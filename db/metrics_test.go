@@ -12,6 +12,7 @@ import (
 // checks what the metrics page reads back: the window, the timeline and
 // the open counts per severity.
 func TestFirstResponses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)

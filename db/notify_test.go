@@ -11,6 +11,7 @@ import (
 )
 
 func TestNotifications(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)

@@ -11,6 +11,7 @@ import (
 // round trip, and after the signatures are replaced, it still names that
 // file and not another of the same name.
 func TestReportContent_PartSource(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	r := signedReport(t0, addMessage(t, d, t0))

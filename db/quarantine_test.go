@@ -32,6 +32,7 @@ func fileSender(tb testing.TB, d interface {
 }
 
 func TestQuarantine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)

@@ -36,6 +36,7 @@ func file(tb testing.TB, d *db.DB, at time.Time, title string) *triage.Report {
 }
 
 func TestFileReport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("TrackingIDs", func(t *testing.T) {
@@ -165,6 +166,7 @@ func TestFileReport(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	// Filed out of received order.
@@ -250,6 +252,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 
@@ -296,6 +299,7 @@ func TestReport(t *testing.T) {
 }
 
 func TestAttachment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	data := []byte("\x00\x01\r\n\xff binary")

@@ -26,6 +26,7 @@ func rkey(email, fpr string, src triage.KeySource, seen time.Time, public string
 }
 
 func TestResearcherKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("AddAndList", func(t *testing.T) {

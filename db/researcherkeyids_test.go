@@ -11,6 +11,7 @@ import (
 // A key with more subkeys than are indexed: the first 100 IDs find it,
 // the rest are not stored.
 func TestResearcherKeys_KeyIDCap(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	k := rkey("alice@example.org", fprA, triage.KeySourceWKD, t0, "key-a")
@@ -51,6 +52,7 @@ func TestResearcherKeys_KeyIDCap(t *testing.T) {
 // change: a key stored, by AddResearcherKeys or with a filing, is found by
 // the next lookup.
 func TestResearcherKeysByKeyID_Fresh(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	id := fprA[24:]

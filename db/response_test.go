@@ -8,6 +8,7 @@ import (
 )
 
 func TestResponses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)

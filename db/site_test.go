@@ -9,6 +9,7 @@ import (
 )
 
 func TestSite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)

@@ -14,6 +14,7 @@ import (
 // be made primary or retired, and the listing order puts the primary
 // first and retired keys last.
 func TestTeamKeyring(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 

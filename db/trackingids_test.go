@@ -10,6 +10,7 @@ import (
 // TestTrackingIDs reads back the tracking ids of filed reports by ID;
 // unknown IDs are left out, and no IDs is an empty map, not an error.
 func TestTrackingIDs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	a := file(t, d, t0.Add(-2*time.Hour), "a")

@@ -29,6 +29,7 @@ func hash(s string) []byte {
 }
 
 func TestUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 
@@ -69,6 +70,7 @@ func TestUser(t *testing.T) {
 }
 
 func TestSession(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	u := mustCreateUser(t, d, "a@example.com", triage.RoleTriager)
@@ -131,6 +133,7 @@ func TestSession(t *testing.T) {
 }
 
 func TestAPIToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	u := mustCreateUser(t, d, "bot@example.com", triage.RoleViewer)
@@ -269,6 +272,7 @@ func TestAPIToken(t *testing.T) {
 }
 
 func TestTeamKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 

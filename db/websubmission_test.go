@@ -8,6 +8,7 @@ import (
 )
 
 func TestAddWebSubmission(t *testing.T) {
+	t.Parallel()
 	d, _ := mustOpen(t)
 	ctx := context.Background()
 	key := []byte("web submission test link key")

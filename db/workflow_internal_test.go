@@ -15,6 +15,7 @@ import (
 // filed before migration 0003 and checks that the report gets its clocks
 // and is found by search afterwards.
 func TestMigration0003_ExistingReports(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	ms, err := loadMigrations(migrationFS)
@@ -92,6 +93,7 @@ func TestMigration0003_ExistingReports(t *testing.T) {
 // and that the stored clocks of a report whose remediation start moved
 // are recomputed (the board orders by them).
 func TestMigration0006_RatedAt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	ms, err := loadMigrations(migrationFS)
@@ -180,6 +182,7 @@ func TestMigration0006_RatedAt(t *testing.T) {
 // verdicts were kept get them under the policy in force when the
 // migration runs, so a later policy change does not judge them again.
 func TestMigration_SettledBackfill(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	ms, err := loadMigrations(migrationFS)

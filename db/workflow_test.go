@@ -23,6 +23,7 @@ func actor(u *triage.User) triage.Actor {
 }
 
 func TestUpdateReport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -116,6 +117,7 @@ func TestUpdateReport(t *testing.T) {
 }
 
 func TestUpdateReport_Duplicate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleAdmin)
@@ -152,6 +154,7 @@ func TestUpdateReport_Duplicate(t *testing.T) {
 }
 
 func TestClocksStored(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -212,6 +215,7 @@ func TestClocksStored(t *testing.T) {
 }
 
 func TestSLAPolicy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)
@@ -278,6 +282,7 @@ func TestSLAPolicy(t *testing.T) {
 }
 
 func TestNotes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -306,6 +311,7 @@ func TestNotes(t *testing.T) {
 }
 
 func TestBoard_Filters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -421,6 +427,7 @@ func TestBoard_Filters(t *testing.T) {
 // order Board computes in SQL is the one triage.Rank defines, at several
 // times.
 func TestBoard_MatchesRank(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -502,6 +509,7 @@ func TestBoard_MatchesRank(t *testing.T) {
 }
 
 func TestMigration0003_FTSBackfillAndTriggers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	r := file(t, d, t0, "Original title")
@@ -529,6 +537,7 @@ func TestMigration0003_FTSBackfillAndTriggers(t *testing.T) {
 // and raised to critical later has its remediation clock, and the stored
 // due time the board orders by, counting from the raise.
 func TestUpdateReport_RatedAt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, path := mustOpen(t)
 	alice := mustCreateUser(t, d, "alice@example.com", triage.RoleTriager)
@@ -581,6 +590,7 @@ func TestUpdateReport_RatedAt(t *testing.T) {
 // built without FTS5, as `go install` builds it: the migration replaces
 // the table, every report is found again, and new ones are indexed.
 func TestMigration_FTS5ToFTS4(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src, err := os.ReadFile(filepath.Join("testdata", "round1-fts5.db"))
 	if err != nil {
@@ -614,6 +624,7 @@ func TestMigration_FTS5ToFTS4(t *testing.T) {
 // TestSetSLAPolicy_KeepsStoppedVerdicts: a policy change moves the
 // clocks that run or are paused, never the verdict of one that stopped.
 func TestSetSLAPolicy_KeepsStoppedVerdicts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, _ := mustOpen(t)
 	admin := mustCreateUser(t, d, "root@example.com", triage.RoleAdmin)

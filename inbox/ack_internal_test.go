@@ -9,6 +9,7 @@ import (
 )
 
 func TestAckRecipient(t *testing.T) {
+	t.Parallel()
 	own := []string{"security@example.com", "psirt@example.com"}
 	for _, tc := range []struct {
 		name      string
@@ -62,6 +63,7 @@ func TestAckRecipient(t *testing.T) {
 }
 
 func TestAckWithinLimits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name                             string
 		toRecipient, total, per, perHour int
@@ -88,6 +90,7 @@ func TestAckWithinLimits(t *testing.T) {
 }
 
 func TestThreadHelpers(t *testing.T) {
+	t.Parallel()
 	for id, want := range map[string]bool{
 		"<abc@example.org>":                    true,
 		"<no-at-sign>":                         true,
@@ -124,6 +127,7 @@ func TestThreadHelpers(t *testing.T) {
 // keeps is cut down rather than refused (which would leave it pending and
 // tried again forever), and no part points at a file left out.
 func TestIncomingMessage_Caps(t *testing.T) {
+	t.Parallel()
 	r := triage.NewReport(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	r.Attachments = make([]triage.Attachment, maxReplyAttachments+5)
 	r.Parts = []triage.BodyPart{{Path: "1", Source: 2}, {Path: "2", Source: maxReplyAttachments + 3}}

@@ -15,6 +15,7 @@ import (
 // first-response window of the SLA policy in force, not a fixed 24 hours,
 // and says when only working hours count.
 func TestSender_AckPromisesThePolicy(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	e.storeResearcherKey()
 	p, err := triage.ParseSLAPolicy([]byte(`{"first_response_hours": 8, "triage_hours": 72,

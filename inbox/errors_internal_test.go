@@ -18,6 +18,7 @@ func (diskFull) DiskFull() bool { return true }
 // TestSMTPError: our own failures are 4xx, whatever they are; replies we
 // chose pass through unchanged.
 func TestSMTPError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		err  error
 		code int

@@ -6,3 +6,7 @@ package inbox
 // refuses an unknown mode: TestSender_UnknownTLSMode checks that each
 // connection refuses one too, rather than falling back to no TLS.
 func SetRelayTLS(s *Sender, mode string) { s.cfg.RelayTLS = mode }
+
+// FeedPage is how many pending messages the processor reads at a time:
+// TestProcessor_OverflowDoesNotWaitForTheTimer sends a burst of several.
+const FeedPage = feedPage

@@ -56,6 +56,7 @@ func readOnce(t *testing.T, g *guardConn, size int) (string, error) {
 }
 
 func TestGuardConn_WholeCommandLines(t *testing.T) {
+	t.Parallel()
 	g, client, _ := pipeGuard(t, testGuardConfig())
 	go func() {
 		for _, p := range []string{"NO", "OP\r\nRSET\nQ", "UIT\r\n"} {
@@ -72,6 +73,7 @@ func TestGuardConn_WholeCommandLines(t *testing.T) {
 // A line that does not arrive whole in time is never handed on: the client
 // is told 421 and go-smtp reads the end.
 func TestGuardConn_PartialLineTimesOut(t *testing.T) {
+	t.Parallel()
 	cfg := testGuardConfig()
 	cfg.idle = 200 * time.Millisecond
 	g, client, r := pipeGuard(t, cfg)
@@ -98,6 +100,7 @@ func TestGuardConn_PartialLineTimesOut(t *testing.T) {
 // go-smtp's 354 to DATA switches to data mode; the data go-smtp reads is
 // canonical and ends where the client's ended; the next command follows.
 func TestGuardConn_DataMode(t *testing.T) {
+	t.Parallel()
 	g, client, r := pipeGuard(t, testGuardConfig())
 	go client.Write([]byte("DATA\r\n"))
 	if got, _ := readOnce(t, g, 4096); got != "DATA\r\n" {
@@ -130,6 +133,7 @@ func TestGuardConn_DataMode(t *testing.T) {
 
 // The EHLO reply loses CHUNKING and gains STARTTLS (before TLS only).
 func TestGuardConn_EHLOReply(t *testing.T) {
+	t.Parallel()
 	cfg := testGuardConfig()
 	cfg.tls = &tls.Config{}
 	g, client, r := pipeGuard(t, cfg)
@@ -155,6 +159,7 @@ func TestGuardConn_EHLOReply(t *testing.T) {
 // Shutdown's 421 and go-smtp's replies never interleave: the client reads
 // whole lines, the 421 last.
 func TestGuardConn_AbortSerialisesWrites(t *testing.T) {
+	t.Parallel()
 	g, _, r := pipeGuard(t, testGuardConfig())
 	reply := strings.Repeat("250-"+strings.Repeat("x", 200)+"\r\n", 50) + "250 done\r\n"
 	go g.Write([]byte(reply))
@@ -180,6 +185,7 @@ func TestGuardConn_AbortSerialisesWrites(t *testing.T) {
 }
 
 func TestCommandVerb(t *testing.T) {
+	t.Parallel()
 	for line, want := range map[string]string{
 		"NOOP\r\n":                 "NOOP",
 		"noop\n":                   "NOOP",
@@ -201,6 +207,7 @@ func TestCommandVerb(t *testing.T) {
 }
 
 func TestDeclaredSize(t *testing.T) {
+	t.Parallel()
 	for line, want := range map[string]int64{
 		"MAIL FROM:<a@b> SIZE=1000\r\n":                       1000,
 		"MAIL FROM:<a@b> BODY=8BITMIME size=999999999999\r\n": 999999999999,
@@ -218,6 +225,7 @@ func TestDeclaredSize(t *testing.T) {
 }
 
 func TestDataCanon(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in, out string // out: what go-smtp reads
 		rest          string // left for the next command

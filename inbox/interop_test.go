@@ -39,6 +39,7 @@ func interopFixture(t *testing.T, rel string) []byte {
 // SMTP with RCPT TO security@localhost: the envelope decides, and each is
 // filed and decrypted with the team keys.
 func TestInterop_SMTPEnvelopeOnly(t *testing.T) {
+	t.Parallel()
 	var keys openpgp.EntityList
 	for _, team := range []string{"team-gpg-ed25519", "team-ojs-v6", "team-go-v6"} {
 		el, err := pgp.ReadSecretKeys(interopFixture(t, "keys/"+team+".sec.asc"), []byte("team-passphrase"))

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPublicIP(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]bool{
 		"93.184.215.14":         true,
 		"2606:2800:21f:cb07::1": true,
@@ -36,6 +37,7 @@ func TestPublicIP(t *testing.T) {
 }
 
 func TestSplitAddress(t *testing.T) {
+	t.Parallel()
 	local, domain, err := splitAddress(" Alice.R+sec@Mail.Researcher.EXAMPLE. ")
 	if err != nil || local != "Alice.R+sec" || domain != "mail.researcher.example" {
 		t.Errorf("got %q %q %v", local, domain, err)
@@ -49,6 +51,7 @@ func TestSplitAddress(t *testing.T) {
 // may only be reached at public addresses, so a forged From address
 // cannot make secinbox probe its own network.
 func TestKeyLookup_Dialer(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -119,6 +119,7 @@ var (
 )
 
 func TestKeyLookup(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alice := newKey(t, "Alice R", "alice.r@researcher.example", keyCreatedAgo, 0)
 	fpr := pgp.Fingerprint(alice)
@@ -308,6 +309,7 @@ func TestKeyLookup(t *testing.T) {
 }
 
 func TestNewKeyLookup(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  inbox.KeyLookupConfig

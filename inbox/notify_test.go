@@ -75,6 +75,7 @@ func (m *mailbox) NotifyTeam(_ context.Context, n *triage.Notification, url stri
 }
 
 func TestNotifier_Webhook(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	received := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	d, err := db.OpenWith(ctx, filepath.Join(t.TempDir(), "secinbox.db"), db.Options{Now: func() time.Time { return received }})
@@ -172,6 +173,7 @@ func TestNotifier_Webhook(t *testing.T) {
 }
 
 func TestNotifier_Failures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	received := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), "secinbox.db")
@@ -235,6 +237,7 @@ func TestNotifier_Failures(t *testing.T) {
 // TestNewNotifier: a webhook needs an absolute http(s) URL and a secret;
 // a notifier needs its store.
 func TestNewNotifier(t *testing.T) {
+	t.Parallel()
 	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 // carries its status link. Both links are the tokens the web pages
 // accept (their hashes are what the database stored).
 func TestSender_CreditOfferAndStatusLink(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	ctx := context.Background()
 	dir := t.TempDir()

@@ -224,6 +224,7 @@ func (s *relaySession) Data(rd io.Reader) error {
 // TestSender_ShutdownDuringSend: a mail the relay took while the server
 // was shutting down is recorded as sent, so it does not go out twice.
 func TestSender_ShutdownDuringSend(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	r := startRelay(t, "starttls")
@@ -271,18 +272,7 @@ func newOutboxEnv(t *testing.T) *outboxEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	team, err := pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	team, res := loadTeam(t), loadResearcher(t)
 	received := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
 	d.Close()
 	if d, err = db.OpenWith(ctx, path, db.Options{Now: func() time.Time { return received }}); err != nil {
@@ -400,6 +390,7 @@ func (e *outboxEnv) read(data []byte) *pgp.Message {
 // signed by the team's, and says what the researcher needs, never the
 // report's content.
 func TestSender_RelayEncryptedAck(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	e.storeResearcherKey()
 	r, ack := e.fileReport(true, true)
@@ -464,6 +455,7 @@ func TestSender_RelayEncryptedAck(t *testing.T) {
 // 5xx fails the mail with the relay's text for staff, and the next mail
 // still goes out on the same connection.
 func TestSender_RetryAndFail(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(false, false)
 	rl := startRelay(t, "starttls")
@@ -536,6 +528,7 @@ func TestSender_RetryAndFail(t *testing.T) {
 // left for the next tick rather than charged an attempt on the closed
 // connection.
 func TestSender_Relay421(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	ctx := context.Background()
@@ -565,6 +558,7 @@ func TestSender_Relay421(t *testing.T) {
 // relay that does not offer STARTTLS; the mail stays queued with the
 // reason for staff to see.
 func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "none")
@@ -611,6 +605,7 @@ func TestSender_RelayWithoutSTARTTLS(t *testing.T) {
 // NewSender would refuse, set behind its back) sends nothing, not even AUTH, rather than
 // falling back to a connection without TLS.
 func TestSender_UnknownTLSMode(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "plain-auth")
@@ -628,6 +623,7 @@ func TestSender_UnknownTLSMode(t *testing.T) {
 // TestSender_ImplicitTLS: RelayTLS "tls" speaks TLS from the first byte
 // (port 465).
 func TestSender_ImplicitTLS(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	e.fileReport(true, true)
 	rl := startRelay(t, "tls")
@@ -642,6 +638,7 @@ func TestSender_ImplicitTLS(t *testing.T) {
 // send, or would send in the clear; without relay or maildir it builds a
 // sender that does not run.
 func TestNewSender(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	base := func(cfg inbox.SenderConfig) inbox.SenderConfig {
 		cfg.Store, cfg.TeamAddress = e.db, teamAddr
@@ -693,6 +690,7 @@ func TestNewSender(t *testing.T) {
 // TestSender_Maildir: with no relay, mail is written into the maildir,
 // readable by GnuPG.
 func TestSender_Maildir(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	e.storeResearcherKey()
 	r, ack := e.fileReport(true, false)
@@ -772,6 +770,7 @@ func gpgDecrypt(t *testing.T, e *outboxEnv, data []byte, want string) {
 // TestSender_KickAndRun: Run sends a mail queued while it runs within
 // seconds of a Kick, not at its next tick an hour later.
 func TestSender_KickAndRun(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	rl := startRelay(t, "starttls")
 	cfg := viaRelayConfig(rl)
@@ -797,6 +796,7 @@ func TestSender_KickAndRun(t *testing.T) {
 // address, once even when queued again after a crash, and carries nothing
 // of the report.
 func TestTeamMail(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	ctx := context.Background()
 	r, _ := e.fileReport(true, true)
@@ -870,6 +870,7 @@ func TestTeamMail(t *testing.T) {
 // TestNewTeamMail: every team address must be one the outbox can mail,
 // checked when the TeamMail is built, not at each notification.
 func TestNewTeamMail(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	for name, tt := range map[string]struct {
 		cfg  inbox.TeamMailConfig
@@ -958,6 +959,7 @@ func (e *outboxEnv) queueReply(ack *triage.OutMail, body string) *triage.OutMail
 // store works again the record lands (sent, one attempt, the time the
 // relay took it) and the other mail follows.
 func TestSender_UnrecordedSendNotRepeated(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
@@ -1009,6 +1011,7 @@ func TestSender_UnrecordedSendNotRepeated(t *testing.T) {
 // least once: the relay may or may not have it) only after the claim's
 // hold.
 func TestSender_RestartWithUnrecordedSend(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "starttls")
@@ -1044,6 +1047,7 @@ func TestSender_RestartWithUnrecordedSend(t *testing.T) {
 // claimed, so nothing goes to the relay; the sender backs off, and sends
 // the mail once when the lock is gone.
 func TestSender_StoreLocked(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	rl := startRelay(t, "starttls")
@@ -1228,6 +1232,7 @@ func tickWithin(t *testing.T, s *inbox.Sender) (int, error) {
 // so never took responsibility for it) and is retried after its backoff,
 // and the other mails go out once the relay answers again.
 func TestSender_RelayNeverAnswersFinalDot(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	reply := e.queueReply(ack, "A second mail, waiting behind the first.")
@@ -1268,6 +1273,7 @@ func TestSender_RelayNeverAnswersFinalDot(t *testing.T) {
 // TestSender_RelayNeverGreets: a relay that accepts the connection but
 // never greets costs the tick its connect deadline, no more.
 func TestSender_RelayNeverGreets(t *testing.T) {
+	t.Parallel()
 	e := newOutboxEnv(t)
 	_, ack := e.fileReport(true, true)
 	hr := startHungRelay(t)

@@ -34,6 +34,7 @@ func (s *batchCounter) FileMessages(ctx context.Context, fs []*triage.Filing) er
 // acknowledgement limits count the acknowledgements of a batch not yet
 // committed.
 func TestProcessor_Burst(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
@@ -113,6 +114,7 @@ func TestProcessor_Burst(t *testing.T) {
 // report it answers, so that both are read together, still joins that
 // report: the report is committed before the reply is threaded.
 func TestProcessor_ReplyInSameBurst(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 // over SMTP, is filed held and not acknowledged; the same mail from
 // anyone else is; the release sends the acknowledgement it was held with.
 func TestQuarantine_HeldWithoutAck(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	ctx := context.Background()
 	rule, err := triage.ParseQuarantineRule("address", "junk@spam.example", "")

@@ -1,11 +1,13 @@
 package inbox_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,23 +24,58 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
+// sharedKey is a fixture secret key unlocked once per test binary (its
+// S2K is deliberately slow). Each test gets a copy of its own, parsed from
+// the unlocked key: go-crypto caches signature checks in the entities it
+// parses (writes), so parallel tests must not share them.
+type sharedKey struct {
+	path, passphrase string
+
+	once     sync.Once
+	unlocked []byte
+	err      error
+}
+
 var (
-	teamOnce sync.Once
-	teamKeys openpgp.EntityList
-	teamErr  error
+	teamKey       = &sharedKey{path: filepath.Join("..", "pgp", "testdata", "team-ed25519.sec.asc"), passphrase: "team-passphrase"}
+	researcherKey = &sharedKey{path: filepath.Join("testdata", "researcher.sec.asc"), passphrase: "researcher-passphrase"}
 )
 
-// loadTeam unlocks the fixture team key once (its S2K is deliberately slow).
-func loadTeam(t *testing.T) openpgp.EntityList {
+func (k *sharedKey) get(t *testing.T) openpgp.EntityList {
 	t.Helper()
-	teamOnce.Do(func() {
-		teamKeys, teamErr = pgp.ReadSecretKeys(fixture(t, "team-ed25519.sec.asc"), []byte("team-passphrase"))
+	k.once.Do(func() {
+		var b []byte
+		if b, k.err = os.ReadFile(k.path); k.err != nil {
+			return
+		}
+		var el openpgp.EntityList
+		if el, k.err = pgp.ReadSecretKeys(b, []byte(k.passphrase)); k.err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		for _, e := range el {
+			if k.err = e.SerializePrivateWithoutSigning(&buf, nil); k.err != nil {
+				return
+			}
+		}
+		k.unlocked = buf.Bytes()
 	})
-	if teamErr != nil {
-		t.Fatal(teamErr)
+	if k.err != nil {
+		t.Fatal(k.err)
 	}
-	return teamKeys
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(k.unlocked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return el
 }
+
+// loadTeam returns the fixture team key, unlocked.
+func loadTeam(t *testing.T) openpgp.EntityList { return teamKey.get(t) }
+
+// loadResearcher returns the researcher's fixture secret key
+// (testdata/researcher.sec.asc), unlocked.
+func loadResearcher(t *testing.T) openpgp.EntityList { return researcherKey.get(t) }
 
 // intake is a Processor on a real database.
 type intake struct {
@@ -164,6 +201,7 @@ const aliceEmail = "alice@researcher.example"
 // sender verifies, and the key gains the "signature" provenance; one by a
 // key held for another address is found by its issuer key ID.
 func TestProcessor_SignedByStoredKey(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	fpr := pgp.Fingerprint(alice)
@@ -210,6 +248,7 @@ func TestProcessor_SignedByStoredKey(t *testing.T) {
 // TestProcessor_SignerNotSender: a good signature by a stored key whose
 // user IDs do not carry the From address gives that address no key.
 func TestProcessor_SignerNotSender(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	bob := newKey(t, "Bob", "bob@elsewhere.example", in.now.Add(-time.Hour), 0)
 	in.storeKey(bob, "bob@elsewhere.example", triage.KeySourceWKD, in.now)
@@ -250,6 +289,7 @@ func (in *intake) attachedKeyMessage(key, other *openpgp.Entity, signer *openpgp
 // the sender's address is stored with source attachment; a key for
 // another address is not.
 func TestProcessor_KeyAttachment(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	mallory := newKey(t, "Mallory", "mallory@elsewhere.example", in.now.Add(-time.Hour), 0)
@@ -268,6 +308,7 @@ func TestProcessor_KeyAttachment(t *testing.T) {
 // it signs proves nothing about who holds it: it is stored as an
 // attachment, never with the "signature" provenance.
 func TestProcessor_SignedByAttachedKey(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	in.file(in.attachedKeyMessage(alice, nil, alice))
@@ -280,6 +321,7 @@ func TestProcessor_SignedByAttachedKey(t *testing.T) {
 // TestProcessor_Autocrypt: the key in an Autocrypt header for the From
 // address is stored with source autocrypt.
 func TestProcessor_Autocrypt(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	keydata := base64.StdEncoding.EncodeToString(publicBytes(t, alice))
@@ -301,6 +343,7 @@ func TestProcessor_Autocrypt(t *testing.T) {
 // TestProcessor_Reverify: once the unknown signer's key is stored, the
 // report is verified again and shows the good signature.
 func TestProcessor_Reverify(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
@@ -332,6 +375,7 @@ func TestProcessor_Reverify(t *testing.T) {
 // TestProcessor_GnuPGFixtures files messages made by GnuPG (pgp/testdata)
 // and checks which researcher keys they leave behind.
 func TestProcessor_GnuPGFixtures(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	in.now = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
@@ -387,6 +431,7 @@ func (s *countingStore) ResearcherKeysByKeyID(ctx context.Context, ids []string)
 // message is read; nothing reads the header beforehand to look keys up
 // by address.
 func TestProcessor_OneReadPerMessage(t *testing.T) {
+	t.Parallel()
 	in := newIntake(t)
 	alice := newKey(t, "Alice Researcher", aliceEmail, in.now.Add(-time.Hour), 0)
 	in.storeKey(alice, "alice@old-address.example", triage.KeySourceVKS, in.now)

@@ -160,6 +160,7 @@ const message = "From: Researcher <r@example.org>\r\n" +
 var messageStored = strings.Replace(message, "\r\n..a line", "\r\n.a line", 1)
 
 func TestServer_Accept(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{Addresses: []string{"psirt@localhost"}})
 	s := ts.dial()
 	s.hello()
@@ -186,6 +187,7 @@ func TestServer_Accept(t *testing.T) {
 }
 
 func TestServer_AcceptNetSMTP(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	// The standard library's client, as any MUA or MTA would send it.
 	if err := smtp.SendMail(ts.addr, nil, "r@example.org", []string{"security@localhost"}, []byte(message)); err != nil {
@@ -197,6 +199,7 @@ func TestServer_AcceptNetSMTP(t *testing.T) {
 }
 
 func TestServer_NeverARelay(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.hello()
@@ -225,6 +228,7 @@ func TestServer_NeverARelay(t *testing.T) {
 }
 
 func TestServer_Limits(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{MaxMessageBytes: 4096, MaxRecipients: 3, MaxHeaderBytes: 1024, MaxLineLength: 1000})
 
 	t.Run("Oversize", func(t *testing.T) {
@@ -299,6 +303,7 @@ func TestServer_Limits(t *testing.T) {
 }
 
 func TestServer_ConnectionLimits(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{MaxConnsPerIP: 2, MaxConns: 10})
 	a, b := ts.dial(), ts.dial()
 	a.expect("220 ")
@@ -321,6 +326,8 @@ func TestServer_ConnectionLimits(t *testing.T) {
 }
 
 func TestServer_IdleTimeout(t *testing.T) {
+	// Not parallel: the session must keep within a 200 ms idle limit
+	// until it stalls on purpose.
 	ts := startServer(t, inbox.Config{IdleTimeout: 200 * time.Millisecond})
 	s := ts.dial()
 	s.hello()
@@ -337,6 +344,7 @@ func TestServer_IdleTimeout(t *testing.T) {
 }
 
 func TestServer_DataDeadline(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{IdleTimeout: time.Second, DataTimeout: 500 * time.Millisecond})
 	s := ts.dial()
 	s.hello()
@@ -364,6 +372,7 @@ func TestServer_DataDeadline(t *testing.T) {
 }
 
 func TestServer_StoreFailureIsTemporary(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	ts.db.Close() // the database goes away under the server
 	s := ts.dial()
@@ -376,6 +385,7 @@ func TestServer_StoreFailureIsTemporary(t *testing.T) {
 }
 
 func TestServer_Shutdown(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	idle := ts.dial()
 	idle.hello()
@@ -416,6 +426,7 @@ func TestServer_Shutdown(t *testing.T) {
 }
 
 func TestServer_ManyConcurrent(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{MaxConnsPerIP: 20})
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
@@ -449,6 +460,7 @@ func TestServer_ManyConcurrent(t *testing.T) {
 // server down before its Serve goroutine runs; Serve must then return
 // rather than accept forever (the process would never exit).
 func TestServer_ShutdownBeforeServe(t *testing.T) {
+	t.Parallel()
 	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
 		t.Fatal(err)

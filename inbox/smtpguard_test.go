@@ -76,6 +76,8 @@ func (s *session) sendQuietly(raw string) {
 // Defect 2: a client that pauses inside DATA got 421, then the rest of its
 // DATA was read as commands: an embedded message was stored.
 func TestGuard_DataTimeoutClosesTheConnection(t *testing.T) {
+	// Not parallel: the session must keep within a 300 ms idle limit
+	// until it stalls on purpose.
 	ts := startServer(t, inbox.Config{IdleTimeout: 300 * time.Millisecond})
 	s := ts.dial()
 	s.hello()
@@ -93,6 +95,7 @@ func TestGuard_DataTimeoutClosesTheConnection(t *testing.T) {
 // Defect 3: the idle limit during DATA held for a 32 KiB buffer, not for
 // bytes: a slow but steady sender was cut off.
 func TestGuard_SlowSenderIsNotCutOff(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{IdleTimeout: time.Second, DataTimeout: time.Minute})
 	s := ts.dial()
 	s.hello()
@@ -116,6 +119,8 @@ func TestGuard_SlowSenderIsNotCutOff(t *testing.T) {
 // timeout struck. A command line must now arrive whole within the idle
 // limit, and a partial one is never run.
 func TestGuard_CommandLineMustArriveWhole(t *testing.T) {
+	// Not parallel: the session must keep within a 600 ms idle limit
+	// until it stalls on purpose.
 	ts := startServer(t, inbox.Config{IdleTimeout: 600 * time.Millisecond})
 	s := ts.dial()
 	s.hello()
@@ -133,6 +138,7 @@ func TestGuard_CommandLineMustArriveWhole(t *testing.T) {
 
 // Defect 4: a NOOP now and then kept a session open for ever.
 func TestGuard_SessionLifetime(t *testing.T) {
+	// Not parallel: a transfer must begin within the 500 ms lifetime.
 	ts := startServer(t, inbox.Config{MaxSessionTime: 500 * time.Millisecond})
 	s := ts.dial()
 	s.hello()
@@ -168,6 +174,7 @@ func TestGuard_SessionLifetime(t *testing.T) {
 // Defect 4: 20,000 pipelined NOOPs were all answered. The junk command
 // limit (default 100, the EHLO included) ends the session.
 func TestGuard_JunkCommandLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.hello()
@@ -208,6 +215,7 @@ func TestGuard_JunkCommandLimit(t *testing.T) {
 // Defect 4: 10,000 refused RCPTs kept a session open. The hard error
 // limit (default 20 error replies) ends it.
 func TestGuard_ErrorLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.hello()
@@ -232,6 +240,7 @@ func TestGuard_ErrorLimit(t *testing.T) {
 
 // Defect 4: no cap on the commands of one session.
 func TestGuard_CommandLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{MaxCommands: 30})
 	s := ts.dial()
 	s.hello()
@@ -256,6 +265,7 @@ func TestGuard_CommandLimit(t *testing.T) {
 // Defect 5: at the end of the shutdown grace, transfers still going were
 // cut without a word. Every connection open then gets 421 4.3.2.
 func TestGuard_ShutdownGraceEndsWith421(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	busy := ts.dial()
 	busy.hello()
@@ -283,6 +293,7 @@ func TestGuard_ShutdownGraceEndsWith421(t *testing.T) {
 // CR check could see it. Every bare CR is now refused, and what is stored
 // is what was sent, dot-unstuffed.
 func TestGuard_DotCR(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	for name, data := range map[string]string{
 		"DotCRText":   "Subject: x\r\n\r\n.\rfoo\r\n",
@@ -319,6 +330,7 @@ func TestGuard_DotCR(t *testing.T) {
 // (stored so), while only CRLF.CRLF ends DATA: a "." line after a bare LF,
 // or ".\n", is content. SMTP smuggling gets nowhere either way.
 func TestGuard_BareLFIsNormalized(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, sent, stored string
 	}{
@@ -355,6 +367,7 @@ func TestGuard_BareLFIsNormalized(t *testing.T) {
 // Defect 10: a Python script sending msg.as_bytes() (LF line endings)
 // with smtplib was refused 554.
 func TestGuard_PythonSmtplib(t *testing.T) {
+	t.Parallel()
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed: the real Python smtplib client is not tried")
@@ -393,6 +406,7 @@ sys.stdout.buffer.write(data)
 
 // Defect 9: a NUL byte in MAIL FROM was accepted.
 func TestGuard_MailFromControlCharacters(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.hello()
@@ -405,6 +419,7 @@ func TestGuard_MailFromControlCharacters(t *testing.T) {
 
 // Defect 9: a SIZE too large for go-smtp's parser was a syntax error.
 func TestGuard_SizeOverLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.hello()
@@ -417,6 +432,7 @@ func TestGuard_SizeOverLimit(t *testing.T) {
 // Defect 9: SMTPUTF8 was not offered; mail from a UTF-8 address is now
 // taken and stored as sent.
 func TestGuard_SMTPUTF8(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.expect("220 ")
@@ -455,6 +471,7 @@ func hasCap(caps []string, name string) bool {
 // a client that sends BDAT anyway is refused and disconnected, since its
 // chunk would otherwise be read as commands.
 func TestGuard_NoChunking(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, inbox.Config{})
 	s := ts.dial()
 	s.expect("220 ")
@@ -502,6 +519,8 @@ func testCert(t *testing.T) (*tls.Config, *x509.CertPool) {
 
 // After STARTTLS the same rules hold: the guard sits above TLS, not below.
 func TestGuard_STARTTLS(t *testing.T) {
+	// Not parallel: the session must keep within a 500 ms idle limit
+	// until it stalls on purpose.
 	cfg, pool := testCert(t)
 	ts := startServer(t, inbox.Config{TLSConfig: cfg, IdleTimeout: 500 * time.Millisecond})
 	s := ts.dial()

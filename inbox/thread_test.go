@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/smtp"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,6 +192,7 @@ func (c *conv) messages(reportID int64) []*triage.Message {
 // TestAck_NewReport: a new report, readable or not, gets exactly one
 // acknowledgement, queued to its From address and threaded under it.
 func TestAck_NewReport(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	data, msgID := c.mail("Researcher <r@Example.ORG>", "XSS in search", "", "Steps: open /search?q=<script>")
 	r := c.mustReport(c.send("bounces+r@example.org", data))
@@ -239,6 +238,7 @@ func TestAck_NewReport(t *testing.T) {
 // TestAck_NotSent: bounces, automated and list mail, our own address and
 // the limits get no acknowledgement; the report is filed all the same.
 func TestAck_NotSent(t *testing.T) {
+	t.Parallel()
 	dsn := "MIME-Version: 1.0\n" +
 		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"r1\"\n"
 	dsnBody := "--r1\nContent-Type: text/plain\n\nDelivery failed.\n" +
@@ -344,6 +344,7 @@ func TestAck_NotSent(t *testing.T) {
 // acknowledgement joins the report, decrypted, without a second report
 // or a second acknowledgement.
 func TestThread_ReplyToAck(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	data, _ := c.mail("r@example.org", "SQL injection in /admin", "", "The login form is injectable.")
 	r := c.mustReport(c.send("r@example.org", data))
@@ -403,6 +404,7 @@ func TestThread_ReplyToAck(t *testing.T) {
 // signature by a key held for the researcher. Unproven, or from anyone
 // else, it opens a new report that notes the claim for staff.
 func TestThread_TrackingID(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	dkimKey := c.withDKIM("researcher.example")
 	data, _ := c.mail("alice@researcher.example", "Open redirect", "", "See /login?next=//evil.example")
@@ -472,15 +474,9 @@ func TestThread_TrackingID(t *testing.T) {
 // signature by a key held for the researcher proves the sender; the
 // same signature by a key the mail brings itself does not.
 func TestThread_TrackingIDSignedByHeldKey(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
-	b, err := os.ReadFile(filepath.Join("testdata", "researcher.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := pgp.ReadSecretKeys(b, []byte("researcher-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadResearcher(t)
 	in := &intake{t: t, db: c.ts.db, team: c.team, now: c.now}
 	data, _ := c.mail(researcherAddr, "XXE in the importer", "", "The XML importer resolves entities.")
 	r := c.mustReport(c.send(researcherAddr, data))
@@ -565,6 +561,7 @@ func (r *txtOnly) LookupIP(_ context.Context, _, host string) ([]net.IP, error) 
 // TestThread_ResumesNeedsInfo: the researcher's answer to a report
 // waiting in needs-info puts it back to triaging.
 func TestThread_ResumesNeedsInfo(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	data, msgID := c.mail("r@example.org", "CSRF on /settings", "", "No token on the form.")
 	r := c.mustReport(c.send("r@example.org", data))
@@ -594,6 +591,7 @@ func TestThread_ResumesNeedsInfo(t *testing.T) {
 // conversation but is not the researcher's answer: the report stays
 // paused in needs-info.
 func TestThread_OutOfOfficeKeepsNeedsInfo(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	data, msgID := c.mail("r@example.org", "CSRF on /settings", "", "No token on the form.")
 	r := c.mustReport(c.send("r@example.org", data))
@@ -621,6 +619,7 @@ func TestThread_OutOfOfficeKeepsNeedsInfo(t *testing.T) {
 // TestThread_ReplyKeysAndSignature: a reply is verified like a first
 // message, and the researcher key it brings is stored.
 func TestThread_ReplyKeysAndSignature(t *testing.T) {
+	t.Parallel()
 	c := newConv(t)
 	data, msgID := c.mail(aliceEmail, "IDOR on /api/orders", "", "Order ids are sequential.")
 	r := c.mustReport(c.send(aliceEmail, data))

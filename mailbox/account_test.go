@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		raw, mode, name, tls, folder, user string
 		err                                string
@@ -46,6 +47,7 @@ func TestParseURL(t *testing.T) {
 // before the client reads it; one within passes, and a "{n}" inside a
 // literal's data is not taken for an announcement.
 func TestGuardConn_Literal(t *testing.T) {
+	t.Parallel()
 	read := func(server string, max int64) error {
 		a, b := net.Pipe()
 		go func() { b.Write([]byte(server)); b.Close() }()

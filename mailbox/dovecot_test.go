@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -69,14 +70,23 @@ func skipOrFail(t *testing.T, why string) {
 	t.Skipf("SKIPPED: IMAP test against Dovecot not run: %s", why)
 }
 
+// handedOut are the ports freePort returned: the Dovecots of parallel
+// tests never get the same one.
+var handedOut sync.Map
+
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		if _, taken := handedOut.LoadOrStore(port, true); !taken {
+			return port
+		}
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // startDovecot starts Dovecot for one test: with withTLS a self-signed
@@ -151,6 +161,12 @@ service imap-login {
 %[6]s}
 service anvil {
   chroot =
+  # No authentication penalty (Dovecot's documented switch): after a
+  # refused sign-in, Dovecot would hold the next one from the address
+  # for 2 s, doubling up to 15 s.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 %[7]s
 `, dir, port, ssl, uid, gid, tlsListener, extra)

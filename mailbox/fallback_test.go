@@ -53,6 +53,7 @@ func (p *peer) appendDeleted(folder string, data []byte) {
 // someone else marked \Deleted in INBOX is still there (a plain EXPUNGE
 // would have removed it).
 func TestPoller_MoveFallback(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "imap_capability = "+capsNoMove+" UIDPLUS\n")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -81,6 +82,7 @@ func TestPoller_MoveFallback(t *testing.T) {
 // would take everything marked); the next check skips it, and a message
 // delivered afterwards is filed too.
 func TestPoller_MoveFallbackNoUIDPlus(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "imap_capability = "+capsNoMove+"\n")
 	r := newRig(t)
 	mua := d.peer(t)

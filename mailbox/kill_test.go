@@ -110,6 +110,8 @@ func (p *serveProc) signal(sig syscall.Signal) {
 // last run without the hook then leaves every message filed exactly once
 // and all of them in the done folder.
 func TestServe_KillNineAfterCommit(t *testing.T) {
+	t.Parallel()
+	go serveBinary() // built while Dovecot starts
 	d := startDovecot(t, false, "")
 	mua := d.peer(t)
 	const n = 3

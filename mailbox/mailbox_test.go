@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/inbox"
@@ -35,14 +38,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	sec, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", "team-ed25519.sec.asc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := pgp.ReadSecretKeys(sec, []byte("team-passphrase"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := teamKey(t)
 	proc, err := inbox.NewProcessor(inbox.ProcessorConfig{Store: d, Conversation: d, Keys: inbox.FixedKeys(keys),
 		Logger: testLogger(t), Domain: "example.com", OwnAddresses: []string{"security@example.com"}})
 	if err != nil {
@@ -53,6 +49,42 @@ func newRig(t *testing.T) *rig {
 	go func() { proc.Run(pctx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
 	return &rig{t: t, d: d, proc: proc}
+}
+
+// teamKeyOnce holds the fixture team key, unlocked once per test binary
+// (its S2K is deliberately slow).
+var teamKeyOnce = sync.OnceValues(func() ([]byte, error) {
+	sec, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", "team-ed25519.sec.asc"))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgp.ReadSecretKeys(sec, []byte("team-passphrase"))
+	if err != nil {
+		return nil, err
+	}
+	var unlocked bytes.Buffer
+	for _, e := range keys {
+		if err := e.SerializePrivateWithoutSigning(&unlocked, nil); err != nil {
+			return nil, err
+		}
+	}
+	return unlocked.Bytes(), nil
+})
+
+// teamKey returns the fixture team key, unlocked: a copy of the test's
+// own, since go-crypto caches signature checks in the entities it parses
+// (writes) and the tests run in parallel.
+func teamKey(t *testing.T) openpgp.EntityList {
+	t.Helper()
+	unlocked, err := teamKeyOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := openpgp.ReadKeyRing(bytes.NewReader(unlocked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -178,6 +210,7 @@ func plainMessage(id, subject string) []byte {
 // filed decrypted, acknowledged (the acknowledgement queued in the
 // outbox), and moved to the done folder, which is created.
 func TestPoller_Delivery(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -224,6 +257,7 @@ func TestPoller_Delivery(t *testing.T) {
 // is filed at once: the poll interval is an hour, so only IDLE can have
 // told.
 func TestPoller_IdleWakeUp(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	p, statuses := r.poller("imap://"+testUser+"@"+d.imapAddr, TLSNone, d, nil)
@@ -243,6 +277,7 @@ func TestPoller_IdleWakeUp(t *testing.T) {
 // would). The next poller finds the message recorded, commits nothing
 // twice, files one report, and moves it.
 func TestPoller_CrashBetweenCommitAndMove(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -307,6 +342,7 @@ func TestPoller_CrashBetweenCommitAndMove(t *testing.T) {
 // TestPoller_WrongPassword: refused credentials are retried after a
 // backoff, with the reason in the status; the poller does not crash.
 func TestPoller_WrongPassword(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "auth_failure_delay = 0\n")
 	r := newRig(t)
 	p, statuses := r.poller("imap://"+testUser+"@"+d.imapAddr, TLSNone, d, func(c *Config) { c.Password = "wrong" })
@@ -330,6 +366,7 @@ func TestPoller_WrongPassword(t *testing.T) {
 // the server's certificate checked; a STARTTLS the server does not offer
 // is a failure, never a fall back to plain text.
 func TestPoller_TLS(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, true, "")
 	r := newRig(t)
 	mua := d.peer(t)
@@ -361,6 +398,7 @@ func TestPoller_TLS(t *testing.T) {
 // TestPoller_TooLarge: a message over the size limit stays in the folder
 // and is counted in the status; the others are filed.
 func TestPoller_TooLarge(t *testing.T) {
+	t.Parallel()
 	d := startDovecot(t, false, "")
 	r := newRig(t)
 	mua := d.peer(t)

@@ -19,6 +19,7 @@ import (
 // is filed; a refused token is a failing status naming XOAUTH2; the
 // token file is read again at the next sign-in.
 func TestPoller_XOAUTH2(t *testing.T) {
+	t.Parallel()
 	const good = "ya29.good-access-token"
 	var asked atomic.Int32
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

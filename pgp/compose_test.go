@@ -55,6 +55,7 @@ func reply() pgp.OutgoingMail {
 }
 
 func TestComposeMail_EncryptedRoundTrip(t *testing.T) {
+	t.Parallel()
 	team, researcher := composeKeys(t)
 	m := reply()
 	raw, err := pgp.ComposeMail(m, team, openpgp.EntityList{researcher}, composeNow)
@@ -105,6 +106,7 @@ func TestComposeMail_EncryptedRoundTrip(t *testing.T) {
 }
 
 func TestComposeMail_SignedRoundTrip(t *testing.T) {
+	t.Parallel()
 	team, _ := composeKeys(t)
 	m := reply()
 	m.AutoSubmitted = ""
@@ -175,6 +177,7 @@ func assertMailShape(t *testing.T, raw []byte) {
 }
 
 func TestComposeMail_AutocryptKeyIsMinimal(t *testing.T) {
+	t.Parallel()
 	team, _ := composeKeys(t)
 	raw, err := pgp.ComposeMail(reply(), team, nil, composeNow)
 	if err != nil {
@@ -198,6 +201,7 @@ func TestComposeMail_AutocryptKeyIsMinimal(t *testing.T) {
 }
 
 func TestComposeMail_RefusesInjection(t *testing.T) {
+	t.Parallel()
 	team, researcher := composeKeys(t)
 	cases := []struct {
 		name string
@@ -266,6 +270,7 @@ func TestComposeMail_RefusesInjection(t *testing.T) {
 }
 
 func TestComposeMail_EncodedHeaders(t *testing.T) {
+	t.Parallel()
 	team, _ := composeKeys(t)
 	m := reply()
 	m.FromName = "Équipe sécurité"
@@ -298,6 +303,7 @@ func TestComposeMail_EncodedHeaders(t *testing.T) {
 }
 
 func TestClearSign(t *testing.T) {
+	t.Parallel()
 	team, _ := composeKeys(t)
 	text := "Contact: mailto:security@example.com  \nExpires: 2027-11-21T00:00:00Z\n-----BEGIN PGP SIGNATURE-----\n- dash\nFrom the team\t\n"
 	signed, err := pgp.ClearSign([]byte(text), team, composeNow)
@@ -352,6 +358,7 @@ func TestClearSign(t *testing.T) {
 }
 
 func TestMIMEEntity_EncryptedMail(t *testing.T) {
+	t.Parallel()
 	team, _ := composeKeys(t)
 	files := []pgp.File{
 		{Name: "../../poc.py", ContentType: "text/x-python", Data: []byte("print('pwned')\n")},
@@ -438,6 +445,7 @@ func TestMIMEEntity_EncryptedMail(t *testing.T) {
 }
 
 func TestParseMessage_ThreadHeaders(t *testing.T) {
+	t.Parallel()
 	long := "<" + strings.Repeat("a", 250) + "@x>"
 	var many []string
 	for i := range 130 {
@@ -500,6 +508,7 @@ func TestParseMessage_ThreadHeaders(t *testing.T) {
 // Interoperability: what researchers' tools make of our mail.
 
 func TestComposeMail_GnuPG(t *testing.T) {
+	t.Parallel()
 	team, researcher := composeKeys(t)
 	g := newGPG(t)
 	dir := t.TempDir()
@@ -544,6 +553,7 @@ func TestComposeMail_GnuPG(t *testing.T) {
 }
 
 func TestComposeMail_Sequoia(t *testing.T) {
+	t.Parallel()
 	sq := newSq(t)
 	team, researcher := composeKeys(t)
 	dir := t.TempDir()
@@ -572,6 +582,7 @@ func TestComposeMail_Sequoia(t *testing.T) {
 }
 
 func TestComposeMail_OpenPGPjs(t *testing.T) {
+	t.Parallel()
 	node := lookTool(t, "node")
 	js, err := filepath.Abs("testdata/interop/js")
 	if err != nil {
@@ -801,6 +812,7 @@ func (s sqTool) verify(signer string, args ...string) []string {
 // intake do (run
 // with -race: go-crypto caches verification results in the key).
 func TestComposeMail_Concurrent(t *testing.T) {
+	t.Parallel()
 	team, researcher := composeKeys(t)
 	raw, err := pgp.ComposeMail(reply(), team, openpgp.EntityList{researcher}, composeNow)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 )
 
 func TestParseMessage_ProtectedHeaders(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	tests := []struct {
 		file, protected string
@@ -130,6 +131,7 @@ func encryptBinary(tb testing.TB, to openpgp.EntityList, plaintext []byte) []byt
 }
 
 func TestParseMessage_EncryptedAttachments(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	const cover = "Content-Type: text/plain\r\n\r\ncover note"
 
@@ -234,6 +236,7 @@ func TestParseMessage_EncryptedAttachments(t *testing.T) {
 }
 
 func TestParseMessage_HTMLParts(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	m, err := ParseMessage(readFixture(t, "html-only.eml"), Keys(keys.all(), nil), Limits{}, testNow)
 	if err != nil {
@@ -262,6 +265,7 @@ func TestParseMessage_HTMLParts(t *testing.T) {
 // signature names Other as its intended recipient: it is no evidence
 // that Alice wrote to the team.
 func TestParseMessage_ReencryptedSignature(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	cfg := &packet.Config{Time: func() time.Time { return testNow }, DefaultCipher: packet.CipherAES256}
 	signer, err := openpgp.NewEntity("Alice Go", "", "alice@researcher.example", cfg)
@@ -326,6 +330,7 @@ func TestParseMessage_ReencryptedSignature(t *testing.T) {
 // go-crypto and Sequoia make them, verifies good; a v6 signature names
 // the issuer by fingerprint.
 func TestParseMessage_V6Signature(t *testing.T) {
+	t.Parallel()
 	cfg := &packet.Config{Time: func() time.Time { return testNow }, V6Keys: true, Algorithm: packet.PubKeyAlgoEd25519}
 	e, err := openpgp.NewEntity("Vera Six", "", "vera@six.example", cfg)
 	if err != nil {
@@ -358,6 +363,7 @@ func TestParseMessage_V6Signature(t *testing.T) {
 // into an HTML mail verifies when the HTML kept its lines (<pre>), and
 // when it did not, it is bad with a reason that says why it may be.
 func TestParseMessage_ClearsignedInHTML(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	raw := readFixture(t, "clearsigned.eml")
 	block := raw[bytes.Index(raw, []byte(clearBegin)) : bytes.Index(raw, []byte(clearSigEnd))+len(clearSigEnd)]

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDetachSign(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 9, 20, 10, 0, 0, 0, time.UTC)
 	key, err := pgp.GenerateKey("Security Team", "security@example.com", now.Add(-time.Hour), 0)
 	if err != nil {

@@ -211,6 +211,7 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite the fixture seeds 
 // found by fuzzing, kept as regression inputs. With -update-corpus (go
 // generate ./pgp) it rewrites the fixture seeds.
 func TestFuzzCorpus(t *testing.T) {
+	t.Parallel()
 	for name, seeds := range map[string][][]byte{"FuzzParseMessage": parseSeeds(t), "FuzzDecrypt": decryptSeeds(t)} {
 		dir := filepath.Join("testdata", "fuzz", name)
 		want := map[string][]byte{}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestHTMLToText(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, in, want string }{
 		{"Plain", "just text", "just text"},
 		{"Document", "<html><head><title>T</title><style>p{}</style><meta charset=utf-8></head><body><p>one &amp; two</p><script>alert(1)</script>three<br>four</body></html>", "one & two\nthree\nfour"},
@@ -49,6 +50,7 @@ func TestHTMLToText(t *testing.T) {
 // TestHTMLToText_Bounded: hostile HTML costs time and memory in
 // proportion to its size, and the text is never much longer than it.
 func TestHTMLToText_Bounded(t *testing.T) {
+	t.Parallel()
 	inputs := map[string]string{
 		"DeepNesting":  strings.Repeat("<div><blockquote><ul><li>", 20000) + "x",
 		"ManyLinks":    strings.Repeat(`<a href="https://example.com/aaaaaaaaaaaaaaaaaaaa">b</a>`, 20000),

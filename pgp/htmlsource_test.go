@@ -21,6 +21,7 @@ func fromHTML(m *Message) []triage.BodyPart {
 // An HTML part points at the attachment holding its own source, even when
 // the sender attached another file named body.html before it.
 func TestParseMessage_HTMLPartSource(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 
 	t.Run("AttachedFileOfTheSameName", func(t *testing.T) {

@@ -438,6 +438,7 @@ func keyIDs(e *openpgp.Entity) []string {
 
 // TestInterop checks every fixture of the matrix against its row.
 func TestInterop(t *testing.T) {
+	t.Parallel()
 	dir := interopDir()
 	keys := loadInteropKeys(t, dir)
 	cases := interopCases()
@@ -748,6 +749,7 @@ func aeadName(m packet.AEADMode) string {
 // TestInteropManifestCoversMatrix keeps the matrix honest: every team key,
 // producer and shape the README promises has rows.
 func TestInteropManifestCoversMatrix(t *testing.T) {
+	t.Parallel()
 	teams := map[string]int{}
 	producersSeen := map[string]int{}
 	outlines := map[string]int{}

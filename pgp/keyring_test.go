@@ -27,6 +27,7 @@ func mustKey(t *testing.T, name, email string, created time.Time, lifetime time.
 // `key export --all` and `cat a.asc b.asc` make them, are all read, with
 // or without text between them and with CRLF line ends; binary too.
 func TestReadKeyFile(t *testing.T) {
+	t.Parallel()
 	var keys []*openpgp.Entity
 	var armored [][]byte
 	for _, n := range []string{"a", "b", "c"} {
@@ -104,6 +105,7 @@ func TestReadKeyFile(t *testing.T) {
 // made with the algorithm asked for, expires after the lifetime, and
 // decrypts what is encrypted to it.
 func TestGenerateSuccessor(t *testing.T) {
+	t.Parallel()
 	old := mustKey(t, "Security Team", "security@example.com", keyringNow.AddDate(-2, 0, 0), 0)
 	cfg := &packet.Config{Time: func() time.Time { return keyringNow.AddDate(-1, 0, 0) }}
 	if err := old.AddUserId("PSIRT", "", "psirt@example.com", cfg); err != nil {
@@ -113,6 +115,8 @@ func TestGenerateSuccessor(t *testing.T) {
 
 	for _, algo := range []KeyAlgorithm{KeyEd25519, KeyRSA3072} {
 		t.Run(string(algo), func(t *testing.T) {
+			old := copyKey(t, old)
+			t.Parallel() // RSA key generation takes seconds
 			if algo != KeyEd25519 && testing.Short() {
 				t.Skip("RSA key generation is slow")
 			}
@@ -200,7 +204,24 @@ func TestGenerateSuccessor(t *testing.T) {
 	})
 }
 
+// copyKey returns a copy of e, read back from its unprotected secret
+// key: parallel subtests each need their own, since go-crypto caches
+// signature checks in an entity.
+func copyKey(t *testing.T, e *openpgp.Entity) *openpgp.Entity {
+	t.Helper()
+	var b bytes.Buffer
+	if err := e.SerializePrivateWithoutSigning(&b, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := openpgp.ReadEntity(packet.NewReader(&b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestParseKeyAlgorithm(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]KeyAlgorithm{"ed25519": KeyEd25519, "RSA3072": KeyRSA3072, "rsa4096": KeyRSA4096} {
 		if got, err := ParseKeyAlgorithm(in); err != nil || got != want {
 			t.Errorf("%s: %v %v", in, got, err)
@@ -216,6 +237,7 @@ func TestParseKeyAlgorithm(t *testing.T) {
 // TestEncryptionExpiry: what counts is when researchers can no longer
 // encrypt, which an encryption subkey can end before its primary key.
 func TestEncryptionExpiry(t *testing.T) {
+	t.Parallel()
 	day := 24 * time.Hour
 	t.Run("Never", func(t *testing.T) {
 		if exp, ok := EncryptionExpiry(mustKey(t, "T", "t@example.com", keyringNow, 0), keyringNow); !ok || !exp.IsZero() {
@@ -250,6 +272,7 @@ func TestEncryptionExpiry(t *testing.T) {
 }
 
 func TestKeyMatches(t *testing.T) {
+	t.Parallel()
 	e := mustKey(t, "T", "t@example.com", keyringNow, 0)
 	fpr := Fingerprint(e)
 	for id, want := range map[string]bool{
@@ -270,6 +293,7 @@ func TestKeyMatches(t *testing.T) {
 // TestReadKeyFile_GnuPG reads the GnuPG exports `secinbox key import` is
 // tested with, when they are there.
 func TestReadKeyFile_GnuPG(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("testdata/team-rsa.sec.asc")
 	if err != nil {
 		t.Skip(err)

@@ -27,6 +27,7 @@ func armorDecode(b []byte) ([]byte, error) {
 }
 
 func TestGenerateKey(t *testing.T) {
+	t.Parallel()
 	const lifetime = 2 * 365 * 24 * time.Hour
 	e, err := GenerateKey("Security Team", "security@example.com", testNow, lifetime)
 	if err != nil {
@@ -100,6 +101,7 @@ func TestGenerateKey(t *testing.T) {
 }
 
 func TestLockKey_RoundTrip(t *testing.T) {
+	t.Parallel()
 	e, err := GenerateKey("Security Team", "security@example.com", testNow, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -201,6 +203,7 @@ func TestLockKey_RoundTrip(t *testing.T) {
 // TestReadSecretKeys_GnuPG reads the keys gen-fixtures.sh exported with
 // `gpg --export-secret-keys --armor`.
 func TestReadSecretKeys_GnuPG(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		file, uid string
 		algo      packet.PublicKeyAlgorithm
@@ -245,6 +248,7 @@ func TestReadSecretKeys_GnuPG(t *testing.T) {
 }
 
 func TestWKDHash(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ local, want string }{
 		// draft-koch-openpgp-webkey-service section 3.1.
 		{"Joe.Doe", "iy9q119eutrkn8s1mk4r39qejnbu3n5q"},

@@ -87,6 +87,7 @@ func keyPart(armored string) string {
 }
 
 func TestParseMessage_KeysFromFixtures(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	tests := []struct {
 		file, email, userID string
@@ -133,6 +134,7 @@ func TestParseMessage_KeysFromFixtures(t *testing.T) {
 }
 
 func TestParseMessage_KeysFromMail(t *testing.T) {
+	t.Parallel()
 	const from = "Res Earcher <res@earcher.example>"
 	res := newKey(t, "Res Earcher", "res@earcher.example")
 	other := newKey(t, "Someone Else", "someone@else.example")
@@ -322,6 +324,7 @@ func TestParseMessage_KeysFromMail(t *testing.T) {
 }
 
 func TestAutocryptAttributes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		ok   bool

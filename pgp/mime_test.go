@@ -6,6 +6,7 @@ import (
 )
 
 func TestSplitMultipart(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, body string
 		want       []string
@@ -37,6 +38,7 @@ func TestSplitMultipart(t *testing.T) {
 }
 
 func TestDecodeTransfer(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ enc, in, want string }{
 		{"quoted-printable", "caf=C3=A9 =3D ok", "café = ok"},
 		{"quoted-printable", "soft=\r\nbreak", "softbreak"},

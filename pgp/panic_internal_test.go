@@ -13,6 +13,7 @@ import (
 // provoked through the keyring: a decryption subkey whose secret key
 // material is missing makes go-crypto assert a nil key's type.
 func TestParseMessage_GoCryptoPanic(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/pgpmime-encrypted.eml")
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"compress/flate"
 	"crypto"
 	"crypto/aes"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,40 +40,60 @@ type fixtureKeys struct {
 
 var (
 	fixturesOnce sync.Once
-	fixtures     fixtureKeys
+	fixtureData  [3][]byte // team and teamRSA unlocked, researcher public
 	fixturesErr  error
 )
 
-// loadKeys reads the GnuPG-made keys in testdata once per test binary
-// (unlocking them costs a deliberately slow S2K).
+// loadKeys returns the GnuPG-made keys in testdata, the team's unlocked.
+// Unlocking costs a deliberately slow S2K, so it is done once per test
+// binary; each call parses a copy of its own from the unlocked keys, since
+// go-crypto caches signature checks in the entities it parses (writes) and
+// parallel tests must not share them.
 func loadKeys(tb testing.TB) fixtureKeys {
 	tb.Helper()
 	fixturesOnce.Do(func() {
-		read := func(name string, secret bool) openpgp.EntityList {
-			data, err := os.ReadFile(filepath.Join("testdata", name))
+		for i, f := range []struct {
+			name   string
+			secret bool
+		}{{"team-ed25519.sec.asc", true}, {"team-rsa.sec.asc", true}, {"researcher.pub.asc", false}} {
+			data, err := os.ReadFile(filepath.Join("testdata", f.name))
 			if err != nil {
 				fixturesErr = err
-				return nil
+				return
 			}
 			var el openpgp.EntityList
-			if secret {
+			if f.secret {
 				el, err = ReadSecretKeys(data, []byte(teamPassphrase))
 			} else {
 				el, err = ReadPublicKeys(data)
 			}
-			if err != nil {
-				fixturesErr = fmt.Errorf("%s: %w", name, err)
+			var buf bytes.Buffer
+			for _, e := range el {
+				if err == nil && f.secret {
+					err = e.SerializePrivateWithoutSigning(&buf, nil)
+				} else if err == nil {
+					err = e.Serialize(&buf)
+				}
 			}
-			return el
+			if err != nil {
+				fixturesErr = fmt.Errorf("%s: %w", f.name, err)
+				return
+			}
+			fixtureData[i] = buf.Bytes()
 		}
-		fixtures.team = read("team-ed25519.sec.asc", true)
-		fixtures.teamRSA = read("team-rsa.sec.asc", true)
-		fixtures.researcher = read("researcher.pub.asc", false)
 	})
 	if fixturesErr != nil {
 		tb.Fatal(fixturesErr)
 	}
-	return fixtures
+	var k [3]openpgp.EntityList
+	for i, data := range fixtureData {
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(data))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		k[i] = el
+	}
+	return fixtureKeys{team: k[0], teamRSA: k[1], researcher: k[2]}
 }
 
 func (k fixtureKeys) all() openpgp.EntityList {
@@ -93,6 +115,7 @@ func sha256Hex(b []byte) string {
 }
 
 func TestParseMessage_Fixtures(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	researcherFpr := Fingerprint(keys.researcher[0])
 	poc := readFixture(t, "poc.py")
@@ -265,6 +288,7 @@ func names(as []triage.Attachment) []string {
 }
 
 func TestParseMessage_Headers(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	m, err := ParseMessage(readFixture(t, "plain.eml"), Keys(keys.all(), nil), Limits{}, testNow)
 	if err != nil {
@@ -286,6 +310,7 @@ func TestParseMessage_Headers(t *testing.T) {
 }
 
 func TestMessage_Title(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		subject, protected, want string
 	}{
@@ -306,6 +331,7 @@ func TestMessage_Title(t *testing.T) {
 // TestParseMessage_Signatures covers what the fixtures' table cannot:
 // the same messages against other key sets, and altered signed data.
 func TestParseMessage_Signatures(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	t.Run("SignerKeyMissing", func(t *testing.T) {
 		m, err := ParseMessage(readFixture(t, "pgpmime-signed.eml"), Keys(keys.team, nil), Limits{}, testNow)
@@ -373,6 +399,7 @@ func TestParseMessage_Signatures(t *testing.T) {
 }
 
 func TestParseMessage_MIME(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		raw         string
@@ -457,6 +484,7 @@ func TestParseMessage_MIME(t *testing.T) {
 }
 
 func TestParseMessage_HeaderErrors(t *testing.T) {
+	t.Parallel()
 	_, err := ParseMessage([]byte("Subject: "+strings.Repeat("x", 300<<10)+"\r\n\r\nbody"), nil, Limits{}, testNow)
 	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("huge header: err = %v, want ErrMalformed", err)
@@ -474,6 +502,7 @@ func TestParseMessage_HeaderErrors(t *testing.T) {
 // TestParseMessage_MIMECaps: hostile nesting and part counts stay
 // bounded; what is within the caps is kept, the rest dropped, no error.
 func TestParseMessage_MIMECaps(t *testing.T) {
+	t.Parallel()
 	t.Run("Depth", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
@@ -526,29 +555,94 @@ func TestParseMessage_MIMECaps(t *testing.T) {
 }
 
 // bombMessage returns a PGP/MIME message whose OpenPGP message, encrypted
-// to to, compresses size zero bytes (ZLIB, RFC 4880 section 5.6).
+// to to, compresses size zero bytes: a Compressed Data packet (ZLIB, RFC
+// 4880 section 5.6) holding a Literal Data packet of size zeros, in an
+// integrity-protected encrypted packet.
 func bombMessage(tb testing.TB, to *openpgp.Entity, size int64) []byte {
 	tb.Helper()
-	cfg := &packet.Config{
-		DefaultCompressionAlgo: packet.CompressionZLIB,
-		CompressionConfig:      &packet.CompressionConfig{Level: 1},
-		Time:                   func() time.Time { return testNow },
+	key, ok := to.EncryptionKey(testNow, nil)
+	if !ok {
+		tb.Fatal("no encryption key")
 	}
-	var ct bytes.Buffer
-	w, err := openpgp.Encrypt(&ct, openpgp.EntityList{to}, nil, nil, nil, cfg)
+	// The Literal Data packet's header (RFC 4880 section 5.9): new-format
+	// tag 11 with a five-octet length; binary, no file name, no date.
+	var lit bytes.Buffer
+	lit.Write([]byte{0xc0 | tagLiteralData, 0xff})
+	binary.Write(&lit, binary.BigEndian, uint32(6+size))
+	lit.Write([]byte{'b', 0, 0, 0, 0, 0})
+	z := zlibZeros(tb, lit.Bytes(), size)
+
+	sessionKey := make([]byte, 32)
+	if _, err := rand.Read(sessionKey); err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := packet.SerializeEncryptedKeyAEAD(&out, key.PublicKey, packet.CipherAES256, false, sessionKey, nil); err != nil {
+		tb.Fatal(err)
+	}
+	w, err := packet.SerializeSymmetricallyEncrypted(&out, packet.CipherAES256, false, packet.CipherSuite{}, sessionKey, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	zeros := make([]byte, 1<<20)
-	for n := int64(0); n < size; n += int64(len(zeros)) {
-		if _, err := w.Write(zeros); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	// New-format tag 8, five-octet length, algorithm 2: ZLIB.
+	w.Write([]byte{0xc0 | tagCompressed, 0xff})
+	binary.Write(w, binary.BigEndian, uint32(1+len(z)))
+	w.Write([]byte{2})
+	w.Write(z)
 	if err := w.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	return pgpMIME(tb, ct.Bytes())
+	return pgpMIME(tb, out.Bytes())
+}
+
+// zlibZeros returns a ZLIB stream (RFC 1950) of prefix followed by n zero
+// bytes, without compressing each of them (200 MB took seconds under the
+// race detector). Once 64 KB of zeros have been written, deflate's
+// window (32 KB, RFC 1951 section 2) holds nothing but zeros, so every
+// further 64 KB compress to the same blocks: they are made once, with
+// a dictionary of zeros, and repeated. Each piece ends with a sync flush
+// (an empty stored block) on a byte boundary, so pieces concatenate.
+func zlibZeros(tb testing.TB, prefix []byte, n int64) []byte {
+	tb.Helper()
+	const chunk = 64 << 10
+	zeros := make([]byte, chunk)
+	window := zeros[:32<<10]
+	deflate := func(dict, data []byte, final bool) []byte {
+		var b bytes.Buffer
+		w, err := flate.NewWriterDict(&b, flate.DefaultCompression, dict)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w.Write(data)
+		if final {
+			err = w.Close()
+		} else {
+			err = w.Flush()
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	var out bytes.Buffer
+	out.Write([]byte{0x78, 0x9c}) // deflate, 32 KB window, default level
+	first := min(n, chunk)
+	out.Write(deflate(nil, append(append([]byte(nil), prefix...), zeros[:first]...), false))
+	rest := n - first
+	if rest >= chunk {
+		mega := deflate(window, zeros, false)
+		for ; rest >= chunk; rest -= chunk {
+			out.Write(mega)
+		}
+	}
+	out.Write(deflate(window, zeros[:rest], true))
+	// Adler-32 (RFC 1950 section 8.2): a zero byte leaves the sum of the
+	// bytes, a, as it is and adds a to b.
+	sum := adler32.Checksum(prefix)
+	a, b := uint64(sum&0xffff), uint64(sum>>16)
+	b = (b + uint64(n)%65521*a) % 65521
+	binary.Write(&out, binary.BigEndian, uint32(b<<16|a))
+	return out.Bytes()
 }
 
 // pgpMIME wraps binary OpenPGP data in an RFC 3156 message, base64 encoded.
@@ -571,6 +665,7 @@ func pgpMIME(tb testing.TB, openpgpData []byte) []byte {
 }
 
 func TestParseMessage_Bomb(t *testing.T) {
+	// Not parallel: it counts what the whole process allocates.
 	keys := loadKeys(t)
 	const bombSize = 200 << 20
 	raw := bombMessage(t, keys.team[0], bombSize)
@@ -662,6 +757,7 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 func TestParseMessage_NoMDC(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	raw := pgpMIME(t, noMDCMessage(t, keys.team[0], []byte("UNAUTHENTICATED plaintext")))
 	m, err := ParseMessage(raw, Keys(keys.team, nil), Limits{}, testNow)
@@ -677,6 +773,7 @@ func TestParseMessage_NoMDC(t *testing.T) {
 }
 
 func TestParseMessage_Tampered(t *testing.T) {
+	t.Parallel()
 	// Flip every 97th byte of a ciphertext made here, one at a time: each
 	// variant must fail without leaking any plaintext.
 	keys := loadKeys(t)
@@ -712,6 +809,7 @@ func dearmor(tb testing.TB, armored []byte) []byte {
 }
 
 func TestParseMessage_TextIsUTF8(t *testing.T) {
+	t.Parallel()
 	raw := "Subject: =?iso-8859-1?q?caf=E9?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbad \xff\xfe bytes\r\n"
 	m, err := ParseMessage([]byte(raw), nil, Limits{}, testNow)
 	if err != nil {
@@ -731,6 +829,7 @@ func TestParseMessage_TextIsUTF8(t *testing.T) {
 // reads them. Inside encryption the block is refused; a block that is
 // only signed is read without them, its signatures unverified.
 func TestParseMessage_SignatureFlood(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	flood := func(n int) []byte {
 		var bin bytes.Buffer
@@ -820,6 +919,7 @@ func TestParseMessage_SignatureFlood(t *testing.T) {
 // RSA-3072 team key: 11 s for 2000 of them in a 1 MB message); past
 // maxKeyAttempts the block is refused before any is tried.
 func TestParseMessage_SessionKeyFlood(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	flood := func(t *testing.T, bogus int) []byte {
 		key, _ := keys.team[0].EncryptionKey(testNow, nil)
@@ -895,6 +995,7 @@ func BenchmarkParseMessage(b *testing.B) {
 // crypto caches verification results in entities without locking. Run
 // with -race.
 func TestParseMessage_Concurrent(t *testing.T) {
+	t.Parallel()
 	teamEntities, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
 	if err != nil {
 		t.Fatal(err)
@@ -930,6 +1031,7 @@ func TestParseMessage_Concurrent(t *testing.T) {
 // TeamKeys made from the same entity, which uses only its secret key
 // material. Run with -race.
 func TestKeyStatus_ConcurrentWithParse(t *testing.T) {
+	t.Parallel()
 	team, err := ReadSecretKeys(readFixture(t, "team-ed25519.sec.asc"), []byte(teamPassphrase))
 	if err != nil {
 		t.Fatal(err)
@@ -976,6 +1078,7 @@ func (c *countingRing) EntitiesById(id uint64) []*openpgp.Entity {
 // once, and the signature, checked before the key was met, is verified
 // with it from the plaintext already read.
 func TestParseMessage_OneDecryption(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	signer, err := openpgp.NewEntity("Rita Researcher", "", "rita@researcher.example", &packet.Config{Time: func() time.Time { return testNow.Add(-time.Hour) }})
 	if err != nil {
@@ -1012,6 +1115,7 @@ func TestParseMessage_OneDecryption(t *testing.T) {
 // key is decrypted with the shared secret keys and verified against a
 // copy of the team's public key each time.
 func TestParseMessage_ConcurrentTeamKeys(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	ct, err := Encrypt([]byte("Content-Type: text/plain\r\n\r\nsigned by the team"), keys.team, keys.team[0], testNow)
 	if err != nil {

@@ -52,6 +52,7 @@ const (
 // every signature's status and what it covers, every readable part and
 // the signature it points at, and the summary: what staff will see.
 func TestParseMessage_SignatureResults(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	verify := append(append(openpgp.EntityList{}, keys.researcher...), signerKeys(t)...)
 	tests := []struct {
@@ -286,6 +287,7 @@ func TestParseMessage_SignatureResults(t *testing.T) {
 // carries, the From and Subject staff see are the outer ones, and a
 // signed entity's own header fields are not shown as text.
 func TestParseMessage_OuterHeadersNeverSigned(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	m, err := ParseMessage(readFixture(t, "inner-headers.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
@@ -319,6 +321,7 @@ func TestParseMessage_OuterHeadersNeverSigned(t *testing.T) {
 }
 
 func TestParseMessage_ForwardedSignedMail(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	m, err := ParseMessage(readFixture(t, "forwarded-signed.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
@@ -340,6 +343,7 @@ func TestParseMessage_ForwardedSignedMail(t *testing.T) {
 // signature bad; changing the unsigned text around it does not; a Hash:
 // header that lies about the hash makes it bad.
 func TestParseMessage_ClearsignedAltered(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	raw := readFixture(t, "clearsigned.eml")
 	tests := []struct {
@@ -374,6 +378,7 @@ func TestParseMessage_ClearsignedAltered(t *testing.T) {
 // TestParseMessage_AlteredSignedParts: a byte changed in what a signature
 // covers makes it bad, for each shape.
 func TestParseMessage_AlteredSignedParts(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	tests := []struct{ file, old, new string }{
 		{"signed-nested.eml", "ignores the Host header", "ignores the Host headers"},
@@ -402,6 +407,7 @@ func TestParseMessage_AlteredSignedParts(t *testing.T) {
 // ahead of ours, but a signature made well after the message arrived is
 // not believed.
 func TestParseMessage_SignatureTime(t *testing.T) {
+	t.Parallel()
 	signer := newKey(t, "Res Earcher", "res@earcher.example")
 	tests := []struct {
 		after time.Duration
@@ -436,6 +442,7 @@ func TestParseMessage_SignatureTime(t *testing.T) {
 // encrypted, its content read and shown, its signatures unverified (bad,
 // saying why), never "undecryptable".
 func TestParseMessage_ManySignatures(t *testing.T) {
+	t.Parallel()
 	keys := loadKeys(t)
 	m, err := ParseMessage(readFixture(t, "many-signatures.eml"), Keys(keys.all(), keys.researcher), Limits{}, testNow)
 	if err != nil {
