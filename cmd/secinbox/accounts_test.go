@@ -38,8 +38,7 @@ func TestUserCommands(t *testing.T) {
 	run := func(stdin string, args ...string) int {
 		out.Reset()
 		errOut.Reset()
-		t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-		return Main(context.Background(), append(args[:2:2], append([]string{"-data", data}, args[2:]...)...), strings.NewReader(stdin), &out, &errOut)
+		return Main(context.Background(), cliArgs(data, testPassphrase, args...), strings.NewReader(stdin), &out, &errOut)
 	}
 	if code := run("", "user", "disable", "--email", "boss@example.com"); code != 1 || !strings.Contains(errOut.String(), "last active admin") {
 		t.Errorf("disabling the last admin: exit %d: %s", code, errOut.String())
@@ -139,17 +138,16 @@ func TestTokenCommands(t *testing.T) {
 	}
 
 	var stdout, stderr bytes.Buffer
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
 	for _, args := range [][]string{
-		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "400d"},
-		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "soon"},
-		{"token", "revoke", "-data", data, "--id", "999"},
+		{"token", "create", "--user", "bot@example.com", "--expires", "400d"},
+		{"token", "create", "--user", "bot@example.com", "--expires", "soon"},
+		{"token", "revoke", "--id", "999"},
 	} {
-		if code := Main(ctx, args, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		if code := Main(ctx, cliArgs(data, testPassphrase, args...), strings.NewReader(""), &stdout, &stderr); code != 1 {
 			t.Errorf("%v: exit %d, want 1", args, code)
 		}
 	}
-	if code := Main(ctx, []string{"token", "revoke", "-data", data}, strings.NewReader(""), &stdout, &stderr); code != 2 {
+	if code := Main(ctx, cliArgs(data, testPassphrase, "token", "revoke"), strings.NewReader(""), &stdout, &stderr); code != 2 {
 		t.Errorf("revoke without --id: exit %d, want 2", code)
 	}
 

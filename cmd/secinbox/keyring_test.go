@@ -51,9 +51,7 @@ func fixtureFpr(t *testing.T, name string) string {
 func run(t *testing.T, data, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args[:1:1], append([]string{args[1], "-data", data}, args[2:]...)...)
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code = Main(context.Background(), cliArgs(data, testPassphrase, args...), strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -233,9 +231,8 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		data := t.TempDir()
 		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
-		t.Setenv("SECINBOX_KEY_PASSPHRASE", "another passphrase")
 		var out, errOut bytes.Buffer
-		code := Main(context.Background(), []string{"key", "import", "-data", data, "testdata/rsa-team.sec.asc"},
+		code := Main(context.Background(), cliArgs(data, "another passphrase", "key", "import", "testdata/rsa-team.sec.asc"),
 			strings.NewReader(fixturePassphrase+"\n"), &out, &errOut)
 		if code != 1 || !strings.Contains(errOut.String(), "does not unlock team key "+ed) {
 			t.Errorf("import under another passphrase: exit %d: %s", code, errOut.String())

@@ -149,20 +149,31 @@ func (p *proc) terminate(t testing.TB) {
 func (p *proc) url(path string) string { return "http://" + p.httpAddr + path }
 
 // cli runs a secinbox subcommand in-process against data and returns its
-// standard output.
+// standard output. The key passphrase is testPassphrase, given as the
+// -key-passphrase flag: the process's environment is left alone, so that
+// tests using cli can run in parallel.
 func cli(t testing.TB, data, stdin string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args[:1:1], append([]string{args[1], "-data", data}, args[2:]...)...)
+	args = cliArgs(data, testPassphrase, args...)
 	if args[0] == "serve" {
 		t.Fatal("use startProc for serve")
 	}
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
 	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
 	if code != 0 {
 		t.Fatalf("secinbox %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
 	}
 	return out.String()
+}
+
+// cliArgs puts -data data and -key-passphrase pass (when not empty) after
+// the subcommand's name in args ("key import FILE": after "import").
+func cliArgs(data, pass string, args ...string) []string {
+	flags := []string{"-data", data}
+	if pass != "" {
+		flags = append(flags, "-key-passphrase", pass)
+	}
+	return append(args[:2:2], append(flags, args[2:]...)...)
 }
 
 // initData makes the database in data, as the first `secinbox serve` does,

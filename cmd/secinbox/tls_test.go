@@ -143,8 +143,7 @@ func TestKeyImport(t *testing.T) {
 	}
 	// A wrong passphrase for the imported key is refused, and nothing is stored.
 	var stdout, stderr strings.Builder
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-	if code := Main(t.Context(), []string{"key", "import", "-data", t.TempDir(), "../../pgp/testdata/team-rsa.sec.asc"},
+	if code := Main(t.Context(), cliArgs(t.TempDir(), testPassphrase, "key", "import", "../../pgp/testdata/team-rsa.sec.asc"),
 		strings.NewReader("wrong\n"), &stdout, &stderr); code == 0 {
 		t.Error("import with a wrong passphrase succeeded")
 	}
