@@ -98,7 +98,7 @@ func TestTokenCommands(t *testing.T) {
 	data := t.TempDir()
 	initData(t, data)
 	ctx := context.Background()
-	cli(t, data, "", "user", "add", "--email", "bot@example.com", "--role", "viewer")
+	addStaff(t, data, "bot@example.com", triage.RoleViewer)
 	long := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "ci"))
 	short := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "one-off", "--expires", "2h"))
 

@@ -123,9 +123,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A staff member signs in and sees it on the board.
-	password := "a long staff password"
-	cli(t, data, password+"\n", "user", "add", "--email", "lead@example.com", "--role", "triager", "--password-stdin")
-	board := staffGet(t, p, "lead@example.com", password, "/board")
+	addStaff(t, data, "lead@example.com", triage.RoleTriager)
+	board := staffGet(t, p, "lead@example.com", staffPassword, "/board")
 	for _, want := range []string{r.TrackingID, "SQLi in admin login", "ada@example.org"} {
 		if !strings.Contains(board, want) {
 			t.Errorf("board does not show %q", want)

@@ -480,8 +480,8 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 		if !logged(p, "WARN", "the team's primary key expires soon") {
 			t.Errorf("no warning logged for a key expiring in 10 days:\n%s", p.logs())
 		}
-		cli(t, data, "a long staff password\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
-		board := staffGet(t, p, "lead@example.com", "a long staff password", "/board")
+		addStaff(t, data, "lead@example.com", triage.RoleViewer)
+		board := staffGet(t, p, "lead@example.com", staffPassword, "/board")
 		if !strings.Contains(board, `data-testid="key-warning"`) || !strings.Contains(board, "expires on "+pgp.KeyExpiry(e).UTC().Format("2006-01-02 15:04")) {
 			t.Error("the board does not warn staff that the key expires in 10 days")
 		}

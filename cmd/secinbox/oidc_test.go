@@ -91,7 +91,7 @@ func TestServe_SSO(t *testing.T) {
 	}
 	data := t.TempDir()
 	initData(t, data)
-	cli(t, data, "", "user", "add", "--email", "tina@example.com", "--role", "triager")
+	addStaff(t, data, "tina@example.com", triage.RoleTriager)
 	p := startProc(t, data,
 		"SECINBOX_OIDC_ISSUER="+idp.Issuer(),
 		"SECINBOX_OIDC_CLIENT_ID="+idp.ClientID,

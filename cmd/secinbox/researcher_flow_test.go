@@ -18,6 +18,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/secinbox/secinbox/triage"
 )
 
 // relay is a local SMTP server standing in for the team's mail relay: it
@@ -296,7 +298,7 @@ func TestResearcherJourney(t *testing.T) {
 
 	// 2. Staff reply from the API; it goes out encrypted and threaded, and
 	// stops the first-response clock.
-	cli(t, data, "", "user", "add", "--email", "lead@example.com", "--role", "triager")
+	addStaff(t, data, "lead@example.com", triage.RoleTriager)
 	token := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "lead@example.com"))
 	reports := p.waitReports(token, 1)
 	id := reports[0].ID

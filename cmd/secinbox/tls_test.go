@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // selfSigned writes a certificate for localhost and 127.0.0.1 and returns
@@ -103,10 +104,9 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("security.txt over HTTPS: %d", resp.StatusCode)
 	}
 
-	password := "a long staff password"
-	cli(t, data, password+"\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
+	addStaff(t, data, "lead@example.com", triage.RoleViewer)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err = client.PostForm(base+"/login", url.Values{"email": {"lead@example.com"}, "password": {password}})
+	resp, err = client.PostForm(base+"/login", url.Values{"email": {"lead@example.com"}, "password": {staffPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
