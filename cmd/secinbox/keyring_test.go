@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,6 +45,64 @@ func fixtureFpr(t *testing.T, name string) string {
 	}
 	t.Fatalf("no fingerprint for %s", name)
 	return ""
+}
+
+// importTemplate is a data directory made once per package by importing
+// a fixture; importedData copies it.
+type importTemplate struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+var (
+	importTemplatesMu sync.Mutex
+	importTemplates   = map[string]*importTemplate{}
+)
+
+// importedData returns a new data directory (the test's own) where fixture
+// ("ed25519-team", "rsa-team") has been imported with `secinbox key import
+// testdata/FIXTURE.sec.asc` under testPassphrase: a copy of a directory the
+// real binary made once for the package. Unlocking a GnuPG export runs its
+// S2K (65011712 bytes of SHA-1 per secret key), seconds under the race
+// detector, and for most tests the import is only where they start from;
+// TestKeyImport_GnuPGExports tests the command itself.
+func importedData(t *testing.T, fixture string) string {
+	t.Helper()
+	importTemplatesMu.Lock()
+	tp := importTemplates[fixture]
+	if tp == nil {
+		tp = &importTemplate{}
+		importTemplates[fixture] = tp
+	}
+	importTemplatesMu.Unlock()
+	tp.once.Do(func() {
+		tp.dir = filepath.Join(filepath.Dir(binary), "imported-"+fixture)
+		cmd := exec.Command(binary, "key", "import", "-data", tp.dir, "testdata/"+fixture+".sec.asc")
+		cmd.Env = append(os.Environ(), "SECINBOX_KEY_PASSPHRASE="+testPassphrase)
+		cmd.Stdin = strings.NewReader(fixturePassphrase + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			tp.err = fmt.Errorf("secinbox key import testdata/%s.sec.asc: %v\n%s", fixture, err, out)
+		}
+	})
+	if tp.err != nil {
+		t.Fatal(tp.err)
+	}
+	data := t.TempDir()
+	entries, err := os.ReadDir(tp.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries { // the database, closed: no process has it open
+		b, err := os.ReadFile(filepath.Join(tp.dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data
 }
 
 // run runs a secinbox subcommand in-process against data, as cli does,
@@ -199,9 +258,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		file := writeKey(t, old, "old passphrase")
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		data := importedData(t, "ed25519-team")
 		_, stderr, code := run(t, data, "old passphrase\n", "key", "import", file)
 		if code != 1 || !strings.Contains(stderr, "cannot be the primary key: it expired on "+pgp.KeyExpiry(old).UTC().Format(time.DateOnly)) ||
 			!strings.Contains(stderr, "--primary=false") {
@@ -216,9 +273,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("AlreadyThere", func(t *testing.T) {
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		data := importedData(t, "ed25519-team")
 		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "in the team keyring already") {
 			t.Errorf("second import: exit %d: %s", code, stderr)
@@ -228,9 +283,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	t.Run("OtherServerPassphrase", func(t *testing.T) {
 		// A key locked with another passphrase than the server's would
 		// stop the server at its next start: refused before it is stored.
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		data := importedData(t, "ed25519-team")
 		var out, errOut bytes.Buffer
 		code := Main(context.Background(), cliArgs(data, "another passphrase", "key", "import", "testdata/rsa-team.sec.asc"),
 			strings.NewReader(fixturePassphrase+"\n"), &out, &errOut)
@@ -248,8 +301,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 // decrypts, and so does mail encrypted long ago to a subkey that has
 // expired or been revoked since.
 func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
-	data := t.TempDir()
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
+	data := importedData(t, "rsa-team")
 	p := startProc(t, data)
 	if got := pgp.Fingerprint(teamKeyFrom(t, p)[0]); got != fixtureFpr(t, "rsa-team") {
 		t.Errorf("/pgp-key.asc serves %s", got)
@@ -284,9 +336,8 @@ func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
 // can be made primary again and retired; every operation is in the audit
 // log.
 func TestKeyRotate(t *testing.T) {
-	data := t.TempDir()
+	data := importedData(t, "ed25519-team")
 	old := fixtureFpr(t, "ed25519-team")
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 
 	out := cli(t, data, "", "key", "rotate")
 	f := strings.Fields(out)
@@ -405,8 +456,7 @@ func TestKeyRotate(t *testing.T) {
 // every key, never in the clear, that `key import --all` restores on
 // another machine.
 func TestKeyExport_SecretBackup(t *testing.T) {
-	data := t.TempDir()
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+	data := importedData(t, "ed25519-team")
 	cli(t, data, "", "key", "rotate")
 	before := keyList(t, data)
 
