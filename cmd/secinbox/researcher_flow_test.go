@@ -233,8 +233,9 @@ func TestResearcherJourney(t *testing.T) {
 	p := startProc(t, data, "SECINBOX_RELAY="+rl.addr, "SECINBOX_RELAY_TLS=none",
 		"SECINBOX_RELAY_USER=secinbox", "SECINBOX_RELAY_PASSWORD=relay password")
 
-	// The researcher: a GnuPG key, and the team's key from the site.
-	g.run("", "--passphrase", "", "--quick-gen-key", "Ada Lovelace <ada@example.org>", "default", "default", "never")
+	// The researcher: a GnuPG key as GnuPG makes it by default (made once
+	// by testdata/gen-keys.sh), and the team's key from the site.
+	g.run("", "--import", "testdata/researcher.sec.asc")
 	adaKey := g.run("", "--armor", "--export", "ada@example.org")
 	_, teamKey := getPage(t, p.url("/pgp-key.asc"))
 	g.run(teamKey, "--import")
