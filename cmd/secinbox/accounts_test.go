@@ -16,6 +16,7 @@ import (
 // TestUserCommands drives the user subcommands and checks the database
 // and the audit log after each.
 func TestUserCommands(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	initData(t, data)
 	cli(t, data, "", "user", "add", "--email", "boss@example.com", "--role", "admin")
@@ -75,6 +76,7 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestWebSecretKey(t *testing.T) {
+	t.Parallel()
 	salt, otherSalt := []byte("0123456789abcdef"), []byte("fedcba9876543210")
 	a, b := webSecretKey([]byte("passphrase one"), salt), webSecretKey([]byte("passphrase one"), salt)
 	if len(a) != 32 || !bytes.Equal(a, b) {
@@ -95,6 +97,7 @@ func TestWebSecretKey(t *testing.T) {
 // --expires says otherwise), are listed with their state and last use,
 // and can be revoked; both changes are audited.
 func TestTokenCommands(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	initData(t, data)
 	ctx := context.Background()

@@ -175,6 +175,7 @@ func isEmptyDir(t *testing.T, dir string) bool {
 // the backup began is on its board, and the API token made before it
 // still works.
 func TestBackup_WhileMailArrives(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data)
 	token := apiToken(t, data)
@@ -240,6 +241,7 @@ func TestBackup_WhileMailArrives(t *testing.T) {
 // gives a data directory the server starts on. A wrong identity fails
 // clearly.
 func TestBackup_Recipient(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_KEY_PASSPHRASE=") // generates data/key-passphrase
 	token := apiToken(t, data)
@@ -380,6 +382,7 @@ func replicaSurvivesLostDisk(t *testing.T, serveEnv, restoreEnv []string, restor
 // TestRestore_FromReplicaErrors: a replica URL that is missing, of an
 // unsupported kind, or points at nothing fails clearly.
 func TestRestore_FromReplicaErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string

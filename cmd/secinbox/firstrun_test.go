@@ -83,6 +83,7 @@ func TestCLI_Refusals(t *testing.T) {
 // TestServe_NextSteps: the start-up log ends with where to sign in and,
 // while there is no staff account, the command that makes one.
 func TestServe_NextSteps(t *testing.T) {
+	t.Parallel()
 	p := startProc(t, t.TempDir())
 	p.waitLog(t, "no staff account yet: run `secinbox user add")
 	p.waitLog(t, "sign in at http://localhost:")

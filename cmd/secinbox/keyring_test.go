@@ -142,9 +142,11 @@ func writeKey(t *testing.T, e *openpgp.Entity, passphrase string) string {
 // have them, and says clearly what is wrong with those it cannot take.
 // A refused import stores nothing.
 func TestKeyImport_GnuPGExports(t *testing.T) {
+	t.Parallel()
 	rsa, ed := fixtureFpr(t, "rsa-team"), fixtureFpr(t, "ed25519-team")
 
 	t.Run("ArmoredRSAWithOldSubkeys", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
 		out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
@@ -167,6 +169,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("Binary", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
 		if out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
@@ -175,6 +178,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("Ed25519", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
 		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
@@ -185,6 +189,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("SeveralKeys", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
 		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/two-keys.sec.asc")
@@ -232,6 +237,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			data := t.TempDir()
 			initData(t, data)
 			args := append(append([]string{"key", "import"}, tc.args...), tc.file)
@@ -251,6 +257,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	}
 
 	t.Run("ExpiredKey", func(t *testing.T) {
+		t.Parallel()
 		// An expired key cannot be published, but can be kept to decrypt.
 		now := time.Now()
 		old, err := pgp.GenerateKey("Old Team", "security@localhost", now.AddDate(-3, 0, 0), 365*24*time.Hour)
@@ -273,6 +280,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("AlreadyThere", func(t *testing.T) {
+		t.Parallel()
 		data := importedData(t, "ed25519-team")
 		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "in the team keyring already") {
@@ -281,6 +289,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("OtherServerPassphrase", func(t *testing.T) {
+		t.Parallel()
 		// A key locked with another passphrase than the server's would
 		// stop the server at its next start: refused before it is stored.
 		data := importedData(t, "ed25519-team")
@@ -301,6 +310,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 // decrypts, and so does mail encrypted long ago to a subkey that has
 // expired or been revoked since.
 func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
+	t.Parallel()
 	data := importedData(t, "rsa-team")
 	p := startProc(t, data)
 	if got := pgp.Fingerprint(teamKeyFrom(t, p)[0]); got != fixtureFpr(t, "rsa-team") {
@@ -336,6 +346,7 @@ func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
 // can be made primary again and retired; every operation is in the audit
 // log.
 func TestKeyRotate(t *testing.T) {
+	t.Parallel()
 	data := importedData(t, "ed25519-team")
 	old := fixtureFpr(t, "ed25519-team")
 
@@ -456,6 +467,7 @@ func TestKeyRotate(t *testing.T) {
 // every key, never in the clear, that `key import --all` restores on
 // another machine.
 func TestKeyExport_SecretBackup(t *testing.T) {
+	t.Parallel()
 	data := importedData(t, "ed25519-team")
 	cli(t, data, "", "key", "rotate")
 	before := keyList(t, data)
@@ -493,6 +505,7 @@ func TestKeyExport_SecretBackup(t *testing.T) {
 // key expires within 30 days and logs an error once it has expired; the
 // board shows staff a banner; security.txt expires with the key.
 func TestKeyExpiry_Warnings(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	storeKey := func(t *testing.T, data string, e *openpgp.Entity) {
 		t.Helper()
@@ -520,6 +533,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	}
 
 	t.Run("Soon", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		e, err := pgp.GenerateKey("Security Team", "security@localhost", now.Add(-355*24*time.Hour), 365*24*time.Hour)
 		if err != nil {
@@ -542,6 +556,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	})
 
 	t.Run("Expired", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		e, err := pgp.GenerateKey("Security Team", "security@localhost", now.AddDate(-2, 0, 0), 365*24*time.Hour)
 		if err != nil {
@@ -555,6 +570,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	})
 
 	t.Run("Valid", func(t *testing.T) {
+		t.Parallel()
 		p := startProc(t, t.TempDir()) // a generated key, valid two years
 		if logged(p, "WARN", "expires soon") || logged(p, "ERROR", "has expired") {
 			t.Errorf("expiry warning for a fresh key:\n%s", p.logs())
@@ -584,6 +600,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // change the server cannot use (a key locked with another passphrase)
 // keeps the keys loaded before.
 func TestKeyring_LiveReload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	data := t.TempDir()
 	cfg := &Config{Data: data, Domain: "localhost", KeyLifetime: 24 * time.Hour * 365}

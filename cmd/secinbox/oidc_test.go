@@ -80,6 +80,7 @@ func TestParseRoleMap(t *testing.T) {
 // site, a triager's password no longer signs in, and the log names the
 // redirect URL to register.
 func TestServe_SSO(t *testing.T) {
+	t.Parallel()
 	idp, err := mockoidc.Run()
 	if err != nil {
 		t.Fatal(err)

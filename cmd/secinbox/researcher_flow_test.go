@@ -227,6 +227,7 @@ func researcherMail(from, subject, messageID, inReplyTo, armored string) []byte 
 // name on the hall of fame — and nothing about the report is public
 // before it is disclosed.
 func TestResearcherJourney(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	rl := startRelay(t, "secinbox", "relay password")
 	data := t.TempDir()

@@ -50,6 +50,7 @@ type researcherReport struct {
 // Directory (a local server standing in for it), the message is verified
 // again, and the page and the API show the good signature and the key.
 func TestEndToEnd_ResearcherKeyLookup(t *testing.T) {
+	t.Parallel()
 	const alice = "alice@researcher.example"
 	key, err := pgp.GenerateKey("Alice Researcher", alice, time.Now().Add(-time.Hour), 0)
 	if err != nil {

@@ -87,6 +87,7 @@ func (g *gnupg) fprs(args ...string) []string {
 // real binary serves SMTP and HTTP; GnuPG makes the team key and encrypts
 // as researchers do; the rotation runs while the server is up.
 func TestKeyRotation_GnuPG(t *testing.T) {
+	t.Parallel()
 	// The key a team has had for years, as GnuPG makes it by default:
 	// RSA-3072 with an RSA-3072 encryption subkey, passphrase-protected,
 	// exported with `gpg --armor --export-secret-keys` (made once by

@@ -59,6 +59,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 // TestTLS: with a certificate configured, SMTP offers STARTTLS and takes
 // mail over it, and the web is served over HTTPS with Secure cookies.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_TLS_CERT="+certFile, "SECINBOX_TLS_KEY="+keyFile)
@@ -129,6 +130,7 @@ func TestTLS(t *testing.T) {
 // TestKeyImport: a team brings the key it has published for years, as
 // GnuPG exports it; it becomes the primary key, is served, and decrypts.
 func TestKeyImport(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	out := cli(t, data, "team-passphrase\n", "key", "import", "../../pgp/testdata/team-ed25519.sec.asc")
 	if !strings.HasPrefix(out, "imported ") {
