@@ -23,6 +23,12 @@ import (
 // process's without any SECINBOX_ variable, plus env.
 func secinbox(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return secinboxStdin(t, env, "", args...)
+}
+
+// secinboxStdin is secinbox with stdin.
+func secinboxStdin(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SECINBOX_") {
@@ -30,6 +36,7 @@ func secinbox(t *testing.T, env []string, args ...string) (stdout, stderr string
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -114,6 +114,28 @@ func run(t *testing.T, data, stdin string, args ...string) (stdout, stderr strin
 	return out.String(), errOut.String(), code
 }
 
+// importKey runs `secinbox key import ARGS` against data as the built
+// binary, with the key passphrase pass in its environment and stdin, and
+// returns the outcome. Unlocking a GnuPG export (65011712 bytes of SHA-1
+// per secret key) takes six times as long in-process under the race
+// detector; TestKeyImport and TestKeyRotation_GnuPG import in-process.
+func importKey(t *testing.T, data, pass, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	args = append([]string{"key", "import", "-data", data}, args...)
+	return secinboxStdin(t, []string{"SECINBOX_KEY_PASSPHRASE=" + pass}, stdin, args...)
+}
+
+// mustImportKey is importKey under testPassphrase for an import that must
+// succeed; it returns the standard output.
+func mustImportKey(t *testing.T, data, stdin string, args ...string) string {
+	t.Helper()
+	out, errOut, code := importKey(t, data, testPassphrase, stdin, args...)
+	if code != 0 {
+		t.Fatalf("secinbox key import %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
 // keyList returns `secinbox key list`, one line per key.
 func keyList(t *testing.T, data string) []string {
 	t.Helper()
@@ -149,7 +171,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
+		out := mustImportKey(t, data, fixturePassphrase+"\n", "testdata/rsa-team.sec.asc")
 		if out != "imported "+rsa+" Example Security Team <security@example.com>\n" {
 			t.Fatalf("import: %q", out)
 		}
@@ -172,7 +194,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		if out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
+		if out := mustImportKey(t, data, fixturePassphrase+"\n", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
 			t.Fatalf("import: %q", out)
 		}
 	})
@@ -181,7 +203,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "testdata/ed25519-team.sec.asc")
 		list := keyList(t, data)
 		if len(list) != 1 || !strings.HasPrefix(list[0], "* "+ed+"  Ed25519") || !strings.Contains(list[0], "expires 2033-12-29") {
 			t.Errorf("key list: %q", list)
@@ -192,7 +214,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/two-keys.sec.asc")
+		_, stderr, code := importKey(t, data, testPassphrase, fixturePassphrase+"\n", "testdata/two-keys.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "holds 2 secret keys") || !strings.Contains(stderr, "--key") ||
 			!strings.Contains(stderr, rsa) || !strings.Contains(stderr, ed) {
 			t.Errorf("import of two keys without a choice: exit %d: %s", code, stderr)
@@ -201,16 +223,16 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 			t.Fatalf("a refused import stored %q", list)
 		}
 		// Chosen by fingerprint, or by key ID with spaces as GnuPG prints it.
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "--key", rsa, "testdata/two-keys.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "--key", rsa, "testdata/two-keys.sec.asc")
 		keyID := ed[24:28] + " " + ed[28:32] + " " + ed[32:36] + " " + ed[36:]
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "--primary=false", "--key", keyID, "testdata/two-keys.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "--primary=false", "--key", keyID, "testdata/two-keys.sec.asc")
 		if list := keyList(t, data); len(list) != 2 || !strings.HasPrefix(list[0], "* "+rsa) ||
 			!strings.HasPrefix(list[1], "  "+ed) || !strings.Contains(list[1], "decrypts") {
 			t.Errorf("key list: %q", list)
 		}
 
 		other := t.TempDir()
-		out := cli(t, other, fixturePassphrase+"\n", "key", "import", "--all", "testdata/two-keys.sec.asc")
+		out := mustImportKey(t, other, fixturePassphrase+"\n", "--all", "testdata/two-keys.sec.asc")
 		if strings.Count(out, "imported ") != 2 {
 			t.Errorf("--all: %q", out)
 		}
@@ -240,8 +262,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 			t.Parallel()
 			data := t.TempDir()
 			initData(t, data)
-			args := append(append([]string{"key", "import"}, tc.args...), tc.file)
-			_, stderr, code := run(t, data, tc.stdin+"\n", args...)
+			_, stderr, code := importKey(t, data, testPassphrase, tc.stdin+"\n", append(append([]string(nil), tc.args...), tc.file)...)
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)
 			}
@@ -266,12 +287,12 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		}
 		file := writeKey(t, old, "old passphrase")
 		data := importedData(t, "ed25519-team")
-		_, stderr, code := run(t, data, "old passphrase\n", "key", "import", file)
+		_, stderr, code := importKey(t, data, testPassphrase, "old passphrase\n", file)
 		if code != 1 || !strings.Contains(stderr, "cannot be the primary key: it expired on "+pgp.KeyExpiry(old).UTC().Format(time.DateOnly)) ||
 			!strings.Contains(stderr, "--primary=false") {
 			t.Errorf("expired key as primary: exit %d: %s", code, stderr)
 		}
-		cli(t, data, "old passphrase\n", "key", "import", "--primary=false", file)
+		mustImportKey(t, data, "old passphrase\n", "--primary=false", file)
 		list := keyList(t, data)
 		if len(list) != 2 || !strings.HasPrefix(list[0], "* "+ed) || !strings.Contains(list[1], "expires EXPIRED ") ||
 			!strings.Contains(list[1], "decrypts") {
@@ -282,7 +303,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	t.Run("AlreadyThere", func(t *testing.T) {
 		t.Parallel()
 		data := importedData(t, "ed25519-team")
-		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		_, stderr, code := importKey(t, data, testPassphrase, fixturePassphrase+"\n", "testdata/ed25519-team.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "in the team keyring already") {
 			t.Errorf("second import: exit %d: %s", code, stderr)
 		}
@@ -293,11 +314,9 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 		// A key locked with another passphrase than the server's would
 		// stop the server at its next start: refused before it is stored.
 		data := importedData(t, "ed25519-team")
-		var out, errOut bytes.Buffer
-		code := Main(context.Background(), cliArgs(data, "another passphrase", "key", "import", "testdata/rsa-team.sec.asc"),
-			strings.NewReader(fixturePassphrase+"\n"), &out, &errOut)
-		if code != 1 || !strings.Contains(errOut.String(), "does not unlock team key "+ed) {
-			t.Errorf("import under another passphrase: exit %d: %s", code, errOut.String())
+		_, stderr, code := importKey(t, data, "another passphrase", fixturePassphrase+"\n", "testdata/rsa-team.sec.asc")
+		if code != 1 || !strings.Contains(stderr, "does not unlock team key "+ed) {
+			t.Errorf("import under another passphrase: exit %d: %s", code, stderr)
 		}
 		if list := keyList(t, data); len(list) != 1 {
 			t.Errorf("key list: %q", list)
