@@ -16,10 +16,20 @@ import (
 // TestUserCommands drives the user subcommands and checks the database
 // and the audit log after each.
 func TestUserCommands(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	initData(t, data)
-	cli(t, data, "", "user", "add", "--email", "boss@example.com", "--role", "admin")
-	cli(t, data, "a long staff password\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
+	// user add hashes the password with bcrypt at cost 12, which takes
+	// seconds in-process under the race detector: the built binary adds
+	// the two accounts; the other commands run in-process.
+	if out, errOut, code := secinbox(t, nil, "user", "add", "-data", data, "--email", "boss@example.com", "--role", "admin"); code != 0 ||
+		!strings.HasPrefix(out, "added boss@example.com (admin)\npassword: ") {
+		t.Fatalf("user add: exit %d: %s%s", code, out, errOut)
+	}
+	if out, errOut, code := secinboxStdin(t, nil, "a long staff password\n", "user", "add", "-data", data,
+		"--email", "lead@example.com", "--role", "viewer", "--password-stdin"); code != 0 || out != "added lead@example.com (viewer)\n" {
+		t.Fatalf("user add --password-stdin: exit %d: %s%s", code, out, errOut)
+	}
 
 	if out := cli(t, data, "", "user", "list"); !strings.Contains(out, "boss@example.com\tadmin\t2fa:off\tactive") ||
 		!strings.Contains(out, "lead@example.com\tviewer\t2fa:off\tactive") {
@@ -38,8 +48,7 @@ func TestUserCommands(t *testing.T) {
 	run := func(stdin string, args ...string) int {
 		out.Reset()
 		errOut.Reset()
-		t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-		return Main(context.Background(), append(args[:2:2], append([]string{"-data", data}, args[2:]...)...), strings.NewReader(stdin), &out, &errOut)
+		return Main(context.Background(), cliArgs(data, testPassphrase, args...), strings.NewReader(stdin), &out, &errOut)
 	}
 	if code := run("", "user", "disable", "--email", "boss@example.com"); code != 1 || !strings.Contains(errOut.String(), "last active admin") {
 		t.Errorf("disabling the last admin: exit %d: %s", code, errOut.String())
@@ -76,6 +85,7 @@ func TestUserCommands(t *testing.T) {
 }
 
 func TestWebSecretKey(t *testing.T) {
+	t.Parallel()
 	salt, otherSalt := []byte("0123456789abcdef"), []byte("fedcba9876543210")
 	a, b := webSecretKey([]byte("passphrase one"), salt), webSecretKey([]byte("passphrase one"), salt)
 	if len(a) != 32 || !bytes.Equal(a, b) {
@@ -96,10 +106,11 @@ func TestWebSecretKey(t *testing.T) {
 // --expires says otherwise), are listed with their state and last use,
 // and can be revoked; both changes are audited.
 func TestTokenCommands(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	initData(t, data)
 	ctx := context.Background()
-	cli(t, data, "", "user", "add", "--email", "bot@example.com", "--role", "viewer")
+	addStaff(t, data, "bot@example.com", triage.RoleViewer)
 	long := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "ci"))
 	short := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "bot@example.com", "--name", "one-off", "--expires", "2h"))
 
@@ -139,17 +150,16 @@ func TestTokenCommands(t *testing.T) {
 	}
 
 	var stdout, stderr bytes.Buffer
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
 	for _, args := range [][]string{
-		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "400d"},
-		{"token", "create", "-data", data, "--user", "bot@example.com", "--expires", "soon"},
-		{"token", "revoke", "-data", data, "--id", "999"},
+		{"token", "create", "--user", "bot@example.com", "--expires", "400d"},
+		{"token", "create", "--user", "bot@example.com", "--expires", "soon"},
+		{"token", "revoke", "--id", "999"},
 	} {
-		if code := Main(ctx, args, strings.NewReader(""), &stdout, &stderr); code != 1 {
+		if code := Main(ctx, cliArgs(data, testPassphrase, args...), strings.NewReader(""), &stdout, &stderr); code != 1 {
 			t.Errorf("%v: exit %d, want 1", args, code)
 		}
 	}
-	if code := Main(ctx, []string{"token", "revoke", "-data", data}, strings.NewReader(""), &stdout, &stderr); code != 2 {
+	if code := Main(ctx, cliArgs(data, testPassphrase, "token", "revoke"), strings.NewReader(""), &stdout, &stderr); code != 2 {
 		t.Errorf("revoke without --id: exit %d, want 2", code)
 	}
 

@@ -24,6 +24,7 @@ import (
 // policy says enforce once the MX host's certificate is held; plain HTTP
 // redirects to HTTPS; the cache in DATA/acme is private.
 func TestACME(t *testing.T) {
+	t.Parallel()
 	redirectPort := pebbletest.FreePort(t)
 	ca := pebbletest.Start(t, pebbletest.Options{HTTPPort: redirectPort})
 	data := t.TempDir()
@@ -168,6 +169,7 @@ func TestACME(t *testing.T) {
 // and testing when it does not; -http-redirect-addr redirects to HTTPS;
 // without TLS there is no policy.
 func TestMTASTS_Files(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	redirectPort := pebbletest.FreePort(t)
 	p := startProc(t, t.TempDir(), "SECINBOX_TLS_CERT="+certFile, "SECINBOX_TLS_KEY="+keyFile,

@@ -23,6 +23,12 @@ import (
 // process's without any SECINBOX_ variable, plus env.
 func secinbox(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return secinboxStdin(t, env, "", args...)
+}
+
+// secinboxStdin is secinbox with stdin.
+func secinboxStdin(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SECINBOX_") {
@@ -30,6 +36,7 @@ func secinbox(t *testing.T, env []string, args ...string) (stdout, stderr string
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -175,6 +182,7 @@ func isEmptyDir(t *testing.T, dir string) bool {
 // the backup began is on its board, and the API token made before it
 // still works.
 func TestBackup_WhileMailArrives(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data)
 	token := apiToken(t, data)
@@ -240,6 +248,7 @@ func TestBackup_WhileMailArrives(t *testing.T) {
 // gives a data directory the server starts on. A wrong identity fails
 // clearly.
 func TestBackup_Recipient(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_KEY_PASSPHRASE=") // generates data/key-passphrase
 	token := apiToken(t, data)
@@ -380,6 +389,7 @@ func replicaSurvivesLostDisk(t *testing.T, serveEnv, restoreEnv []string, restor
 // TestRestore_FromReplicaErrors: a replica URL that is missing, of an
 // unsupported kind, or points at nothing fails clearly.
 func TestRestore_FromReplicaErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want string

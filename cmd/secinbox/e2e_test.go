@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -68,6 +69,7 @@ func teamKeyFrom(t testing.TB, p *proc) openpgp.EntityList {
 // from /pgp-key.asc, sent over SMTP to security@localhost, appears
 // decrypted in the API and on the board.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data)
 	keys := teamKeyFrom(t, p)
@@ -123,9 +125,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A staff member signs in and sees it on the board.
-	password := "a long staff password"
-	cli(t, data, password+"\n", "user", "add", "--email", "lead@example.com", "--role", "triager", "--password-stdin")
-	board := staffGet(t, p, "lead@example.com", password, "/board")
+	addStaff(t, data, "lead@example.com", triage.RoleTriager)
+	board := staffGet(t, p, "lead@example.com", staffPassword, "/board")
 	for _, want := range []string{r.TrackingID, "SQLi in admin login", "ada@example.org"} {
 		if !strings.Contains(board, want) {
 			t.Errorf("board does not show %q", want)
@@ -136,6 +137,7 @@ func TestEndToEnd(t *testing.T) {
 // TestEndToEnd_GnuPG sends a report encrypted by GnuPG itself to the key
 // served at /pgp-key.asc, when gpg is installed.
 func TestEndToEnd_GnuPG(t *testing.T) {
+	t.Parallel()
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
 		t.Skip("gpg not installed")
@@ -370,10 +372,12 @@ func TestDurability_Kill9(t *testing.T) {
 // stored message is filed exactly once, tracking ids in the order the
 // messages were stored.
 func TestDurability_Kill9UnderLoad(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data)
 	sent := map[[32]byte]bool{}
 	ackedc := make(chan [32]byte, 1000)
+	var nacked atomic.Int64
 	done := make(chan struct{})
 	for c := range 4 {
 		for i := range 200 {
@@ -387,10 +391,18 @@ func TestDurability_Kill9UnderLoad(t *testing.T) {
 					return // the server is gone
 				}
 				ackedc <- sha256.Sum256([]byte(msg))
+				nacked.Add(1)
 			}
 		}()
 	}
-	time.Sleep(400 * time.Millisecond)
+	// Killed once intake is busy, while the four clients still send: after
+	// 100 acknowledgements (a condition, not a fixed wait, which on a
+	// loaded machine could end before the first 250).
+	for deadline := time.Now().Add(time.Minute); nacked.Load() < 100; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) { // a safety net only
+			t.Fatalf("%d messages acknowledged in a minute, want 100 before the kill", nacked.Load())
+		}
+	}
 	p.kill()
 	for range 4 {
 		<-done
@@ -422,6 +434,7 @@ func TestDurability_Kill9UnderLoad(t *testing.T) {
 // TestSIGTERM: on SIGTERM the server lets a transfer in progress finish,
 // answers idle sessions 421, and exits cleanly within 10 s.
 func TestSIGTERM(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data)
 	idle := dialSMTP(t, p.smtpAddr)
@@ -456,6 +469,7 @@ func TestSIGTERM(t *testing.T) {
 // TestDevPassphrase: with no passphrase configured, one is generated into
 // a 0600 file and a warning is logged; the stored secret key is locked.
 func TestDevPassphrase(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_KEY_PASSPHRASE=")
 	p.kill()
@@ -502,6 +516,7 @@ func TestDevPassphrase(t *testing.T) {
 // TestPassphraseFile: SECINBOX_KEY_PASSPHRASE_FILE protects the key, and
 // no development passphrase is generated.
 func TestPassphraseFile(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "pass")
 	os.WriteFile(file, []byte("from a file\n"), 0o600)

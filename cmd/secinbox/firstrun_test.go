@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,14 +15,29 @@ import (
 // TestCLI_Refusals: what a new user types wrong is refused at once, with
 // the flag or variable named, and nothing is created on the way.
 func TestCLI_Refusals(t *testing.T) {
+	t.Parallel()
+	// main runs secinbox with args in-process or, when env sets variables,
+	// as the built binary with them in its environment: this process's is
+	// left alone, so that tests can run in parallel.
 	main := func(t *testing.T, env map[string]string, stdin string, args ...string) (string, int) {
 		t.Helper()
-		for k, v := range env {
-			t.Setenv(k, v)
-		}
 		var out, errOut bytes.Buffer
-		code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
-		return out.String() + errOut.String(), code
+		if env == nil {
+			code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+			return out.String() + errOut.String(), code
+		}
+		cmd := exec.Command(binary, args...)
+		cmd.Env = os.Environ()
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stdin = strings.NewReader(stdin)
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		var exit *exec.ExitError
+		if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
+			t.Fatalf("secinbox %s: %v", strings.Join(args, " "), err)
+		}
+		return out.String() + errOut.String(), cmd.ProcessState.ExitCode()
 	}
 	data := t.TempDir()
 	initData(t, data)
@@ -63,14 +80,14 @@ func TestCLI_Refusals(t *testing.T) {
 		// file is then lost: no new passphrase is generated, and the
 		// error names the variables to set.
 		dir := t.TempDir()
-		t.Setenv("SECINBOX_KEY_PASSPHRASE", "")
-		if out, code := main(t, nil, fixturePassphrase+"\n", "key", "import", "-data", dir, "testdata/ed25519-team.sec.asc"); code != 0 {
+		noPassphrase := map[string]string{"SECINBOX_KEY_PASSPHRASE": ""}
+		if out, code := main(t, noPassphrase, fixturePassphrase+"\n", "key", "import", "-data", dir, "testdata/ed25519-team.sec.asc"); code != 0 {
 			t.Fatalf("import: exit %d: %s", code, out)
 		}
 		if err := os.Remove(filepath.Join(dir, devPassphraseFile)); err != nil {
 			t.Fatal(err)
 		}
-		out, code := main(t, nil, "", "key", "rotate", "-data", dir)
+		out, code := main(t, noPassphrase, "", "key", "rotate", "-data", dir)
 		if code != 1 || !strings.Contains(out, "SECINBOX_KEY_PASSPHRASE or SECINBOX_KEY_PASSPHRASE_FILE") || !strings.Contains(out, "none is set") {
 			t.Errorf("exit %d: %s", code, out)
 		}
@@ -83,6 +100,7 @@ func TestCLI_Refusals(t *testing.T) {
 // TestServe_NextSteps: the start-up log ends with where to sign in and,
 // while there is no staff account, the command that makes one.
 func TestServe_NextSteps(t *testing.T) {
+	t.Parallel()
 	p := startProc(t, t.TempDir())
 	p.waitLog(t, "no staff account yet: run `secinbox user add")
 	p.waitLog(t, "sign in at http://localhost:")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/smtp"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -46,15 +47,93 @@ func fixtureFpr(t *testing.T, name string) string {
 	return ""
 }
 
+// importTemplate is a data directory made once per package by importing
+// a fixture; importedData copies it.
+type importTemplate struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+var (
+	importTemplatesMu sync.Mutex
+	importTemplates   = map[string]*importTemplate{}
+)
+
+// importedData returns a new data directory (the test's own) where fixture
+// ("ed25519-team", "rsa-team") has been imported with `secinbox key import
+// testdata/FIXTURE.sec.asc` under testPassphrase: a copy of a directory the
+// real binary made once for the package. Unlocking a GnuPG export runs its
+// S2K (65011712 bytes of SHA-1 per secret key), seconds under the race
+// detector, and for most tests the import is only where they start from;
+// TestKeyImport_GnuPGExports tests the command itself.
+func importedData(t *testing.T, fixture string) string {
+	t.Helper()
+	importTemplatesMu.Lock()
+	tp := importTemplates[fixture]
+	if tp == nil {
+		tp = &importTemplate{}
+		importTemplates[fixture] = tp
+	}
+	importTemplatesMu.Unlock()
+	tp.once.Do(func() {
+		tp.dir = filepath.Join(filepath.Dir(binary), "imported-"+fixture)
+		cmd := exec.Command(binary, "key", "import", "-data", tp.dir, "testdata/"+fixture+".sec.asc")
+		cmd.Env = append(os.Environ(), "SECINBOX_KEY_PASSPHRASE="+testPassphrase)
+		cmd.Stdin = strings.NewReader(fixturePassphrase + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			tp.err = fmt.Errorf("secinbox key import testdata/%s.sec.asc: %v\n%s", fixture, err, out)
+		}
+	})
+	if tp.err != nil {
+		t.Fatal(tp.err)
+	}
+	data := t.TempDir()
+	entries, err := os.ReadDir(tp.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries { // the database, closed: no process has it open
+		b, err := os.ReadFile(filepath.Join(tp.dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data
+}
+
 // run runs a secinbox subcommand in-process against data, as cli does,
 // but returns the outcome instead of failing.
 func run(t *testing.T, data, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args[:1:1], append([]string{args[1], "-data", data}, args[2:]...)...)
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-	code = Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code = Main(context.Background(), cliArgs(data, testPassphrase, args...), strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
+}
+
+// importKey runs `secinbox key import ARGS` against data as the built
+// binary, with the key passphrase pass in its environment and stdin, and
+// returns the outcome. Unlocking a GnuPG export (65011712 bytes of SHA-1
+// per secret key) takes six times as long in-process under the race
+// detector; TestKeyImport and TestKeyRotation_GnuPG import in-process.
+func importKey(t *testing.T, data, pass, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	args = append([]string{"key", "import", "-data", data}, args...)
+	return secinboxStdin(t, []string{"SECINBOX_KEY_PASSPHRASE=" + pass}, stdin, args...)
+}
+
+// mustImportKey is importKey under testPassphrase for an import that must
+// succeed; it returns the standard output.
+func mustImportKey(t *testing.T, data, stdin string, args ...string) string {
+	t.Helper()
+	out, errOut, code := importKey(t, data, testPassphrase, stdin, args...)
+	if code != 0 {
+		t.Fatalf("secinbox key import %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
 }
 
 // keyList returns `secinbox key list`, one line per key.
@@ -85,12 +164,14 @@ func writeKey(t *testing.T, e *openpgp.Entity, passphrase string) string {
 // have them, and says clearly what is wrong with those it cannot take.
 // A refused import stores nothing.
 func TestKeyImport_GnuPGExports(t *testing.T) {
+	t.Parallel()
 	rsa, ed := fixtureFpr(t, "rsa-team"), fixtureFpr(t, "ed25519-team")
 
 	t.Run("ArmoredRSAWithOldSubkeys", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
+		out := mustImportKey(t, data, fixturePassphrase+"\n", "testdata/rsa-team.sec.asc")
 		if out != "imported "+rsa+" Example Security Team <security@example.com>\n" {
 			t.Fatalf("import: %q", out)
 		}
@@ -110,17 +191,19 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("Binary", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		if out := cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
+		if out := mustImportKey(t, data, fixturePassphrase+"\n", "testdata/rsa-team.sec.gpg"); !strings.HasPrefix(out, "imported "+rsa) {
 			t.Fatalf("import: %q", out)
 		}
 	})
 
 	t.Run("Ed25519", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "testdata/ed25519-team.sec.asc")
 		list := keyList(t, data)
 		if len(list) != 1 || !strings.HasPrefix(list[0], "* "+ed+"  Ed25519") || !strings.Contains(list[0], "expires 2033-12-29") {
 			t.Errorf("key list: %q", list)
@@ -128,9 +211,10 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("SeveralKeys", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		initData(t, data)
-		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/two-keys.sec.asc")
+		_, stderr, code := importKey(t, data, testPassphrase, fixturePassphrase+"\n", "testdata/two-keys.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "holds 2 secret keys") || !strings.Contains(stderr, "--key") ||
 			!strings.Contains(stderr, rsa) || !strings.Contains(stderr, ed) {
 			t.Errorf("import of two keys without a choice: exit %d: %s", code, stderr)
@@ -139,16 +223,16 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 			t.Fatalf("a refused import stored %q", list)
 		}
 		// Chosen by fingerprint, or by key ID with spaces as GnuPG prints it.
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "--key", rsa, "testdata/two-keys.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "--key", rsa, "testdata/two-keys.sec.asc")
 		keyID := ed[24:28] + " " + ed[28:32] + " " + ed[32:36] + " " + ed[36:]
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "--primary=false", "--key", keyID, "testdata/two-keys.sec.asc")
+		mustImportKey(t, data, fixturePassphrase+"\n", "--primary=false", "--key", keyID, "testdata/two-keys.sec.asc")
 		if list := keyList(t, data); len(list) != 2 || !strings.HasPrefix(list[0], "* "+rsa) ||
 			!strings.HasPrefix(list[1], "  "+ed) || !strings.Contains(list[1], "decrypts") {
 			t.Errorf("key list: %q", list)
 		}
 
 		other := t.TempDir()
-		out := cli(t, other, fixturePassphrase+"\n", "key", "import", "--all", "testdata/two-keys.sec.asc")
+		out := mustImportKey(t, other, fixturePassphrase+"\n", "--all", "testdata/two-keys.sec.asc")
 		if strings.Count(out, "imported ") != 2 {
 			t.Errorf("--all: %q", out)
 		}
@@ -175,10 +259,10 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			data := t.TempDir()
 			initData(t, data)
-			args := append(append([]string{"key", "import"}, tc.args...), tc.file)
-			_, stderr, code := run(t, data, tc.stdin+"\n", args...)
+			_, stderr, code := importKey(t, data, testPassphrase, tc.stdin+"\n", append(append([]string(nil), tc.args...), tc.file)...)
 			if code != 1 {
 				t.Errorf("exit %d, want 1", code)
 			}
@@ -194,6 +278,7 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	}
 
 	t.Run("ExpiredKey", func(t *testing.T) {
+		t.Parallel()
 		// An expired key cannot be published, but can be kept to decrypt.
 		now := time.Now()
 		old, err := pgp.GenerateKey("Old Team", "security@localhost", now.AddDate(-3, 0, 0), 365*24*time.Hour)
@@ -201,15 +286,13 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 			t.Fatal(err)
 		}
 		file := writeKey(t, old, "old passphrase")
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
-		_, stderr, code := run(t, data, "old passphrase\n", "key", "import", file)
+		data := importedData(t, "ed25519-team")
+		_, stderr, code := importKey(t, data, testPassphrase, "old passphrase\n", file)
 		if code != 1 || !strings.Contains(stderr, "cannot be the primary key: it expired on "+pgp.KeyExpiry(old).UTC().Format(time.DateOnly)) ||
 			!strings.Contains(stderr, "--primary=false") {
 			t.Errorf("expired key as primary: exit %d: %s", code, stderr)
 		}
-		cli(t, data, "old passphrase\n", "key", "import", "--primary=false", file)
+		mustImportKey(t, data, "old passphrase\n", "--primary=false", file)
 		list := keyList(t, data)
 		if len(list) != 2 || !strings.HasPrefix(list[0], "* "+ed) || !strings.Contains(list[1], "expires EXPIRED ") ||
 			!strings.Contains(list[1], "decrypts") {
@@ -218,27 +301,22 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 	})
 
 	t.Run("AlreadyThere", func(t *testing.T) {
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
-		_, stderr, code := run(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+		t.Parallel()
+		data := importedData(t, "ed25519-team")
+		_, stderr, code := importKey(t, data, testPassphrase, fixturePassphrase+"\n", "testdata/ed25519-team.sec.asc")
 		if code != 1 || !strings.Contains(stderr, "in the team keyring already") {
 			t.Errorf("second import: exit %d: %s", code, stderr)
 		}
 	})
 
 	t.Run("OtherServerPassphrase", func(t *testing.T) {
+		t.Parallel()
 		// A key locked with another passphrase than the server's would
 		// stop the server at its next start: refused before it is stored.
-		data := t.TempDir()
-		initData(t, data)
-		cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
-		t.Setenv("SECINBOX_KEY_PASSPHRASE", "another passphrase")
-		var out, errOut bytes.Buffer
-		code := Main(context.Background(), []string{"key", "import", "-data", data, "testdata/rsa-team.sec.asc"},
-			strings.NewReader(fixturePassphrase+"\n"), &out, &errOut)
-		if code != 1 || !strings.Contains(errOut.String(), "does not unlock team key "+ed) {
-			t.Errorf("import under another passphrase: exit %d: %s", code, errOut.String())
+		data := importedData(t, "ed25519-team")
+		_, stderr, code := importKey(t, data, "another passphrase", fixturePassphrase+"\n", "testdata/rsa-team.sec.asc")
+		if code != 1 || !strings.Contains(stderr, "does not unlock team key "+ed) {
+			t.Errorf("import under another passphrase: exit %d: %s", code, stderr)
 		}
 		if list := keyList(t, data); len(list) != 1 {
 			t.Errorf("key list: %q", list)
@@ -251,8 +329,8 @@ func TestKeyImport_GnuPGExports(t *testing.T) {
 // decrypts, and so does mail encrypted long ago to a subkey that has
 // expired or been revoked since.
 func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
-	data := t.TempDir()
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/rsa-team.sec.asc")
+	t.Parallel()
+	data := importedData(t, "rsa-team")
 	p := startProc(t, data)
 	if got := pgp.Fingerprint(teamKeyFrom(t, p)[0]); got != fixtureFpr(t, "rsa-team") {
 		t.Errorf("/pgp-key.asc serves %s", got)
@@ -287,9 +365,9 @@ func TestKeyImport_OldSubkeysDecrypt(t *testing.T) {
 // can be made primary again and retired; every operation is in the audit
 // log.
 func TestKeyRotate(t *testing.T) {
-	data := t.TempDir()
+	t.Parallel()
+	data := importedData(t, "ed25519-team")
 	old := fixtureFpr(t, "ed25519-team")
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
 
 	out := cli(t, data, "", "key", "rotate")
 	f := strings.Fields(out)
@@ -408,8 +486,8 @@ func TestKeyRotate(t *testing.T) {
 // every key, never in the clear, that `key import --all` restores on
 // another machine.
 func TestKeyExport_SecretBackup(t *testing.T) {
-	data := t.TempDir()
-	cli(t, data, fixturePassphrase+"\n", "key", "import", "testdata/ed25519-team.sec.asc")
+	t.Parallel()
+	data := importedData(t, "ed25519-team")
 	cli(t, data, "", "key", "rotate")
 	before := keyList(t, data)
 
@@ -446,6 +524,7 @@ func TestKeyExport_SecretBackup(t *testing.T) {
 // key expires within 30 days and logs an error once it has expired; the
 // board shows staff a banner; security.txt expires with the key.
 func TestKeyExpiry_Warnings(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	storeKey := func(t *testing.T, data string, e *openpgp.Entity) {
 		t.Helper()
@@ -473,6 +552,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	}
 
 	t.Run("Soon", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		e, err := pgp.GenerateKey("Security Team", "security@localhost", now.Add(-355*24*time.Hour), 365*24*time.Hour)
 		if err != nil {
@@ -483,8 +563,8 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 		if !logged(p, "WARN", "the team's primary key expires soon") {
 			t.Errorf("no warning logged for a key expiring in 10 days:\n%s", p.logs())
 		}
-		cli(t, data, "a long staff password\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
-		board := staffGet(t, p, "lead@example.com", "a long staff password", "/board")
+		addStaff(t, data, "lead@example.com", triage.RoleViewer)
+		board := staffGet(t, p, "lead@example.com", staffPassword, "/board")
 		if !strings.Contains(board, `data-testid="key-warning"`) || !strings.Contains(board, "expires on "+pgp.KeyExpiry(e).UTC().Format("2006-01-02 15:04")) {
 			t.Error("the board does not warn staff that the key expires in 10 days")
 		}
@@ -495,6 +575,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	})
 
 	t.Run("Expired", func(t *testing.T) {
+		t.Parallel()
 		data := t.TempDir()
 		e, err := pgp.GenerateKey("Security Team", "security@localhost", now.AddDate(-2, 0, 0), 365*24*time.Hour)
 		if err != nil {
@@ -508,6 +589,7 @@ func TestKeyExpiry_Warnings(t *testing.T) {
 	})
 
 	t.Run("Valid", func(t *testing.T) {
+		t.Parallel()
 		p := startProc(t, t.TempDir()) // a generated key, valid two years
 		if logged(p, "WARN", "expires soon") || logged(p, "ERROR", "has expired") {
 			t.Errorf("expiry warning for a fresh key:\n%s", p.logs())
@@ -537,6 +619,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // change the server cannot use (a key locked with another passphrase)
 // keeps the keys loaded before.
 func TestKeyring_LiveReload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	data := t.TempDir()
 	cfg := &Config{Data: data, Domain: "localhost", KeyLifetime: 24 * time.Hour * 365}

@@ -24,6 +24,7 @@ import (
 // gets one signed POST for it, and none again after a kill -9 and a
 // restart.
 func TestSLANotifications_SurviveRestart(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(data, "secinbox.db"))

@@ -80,6 +80,7 @@ func TestParseRoleMap(t *testing.T) {
 // site, a triager's password no longer signs in, and the log names the
 // redirect URL to register.
 func TestServe_SSO(t *testing.T) {
+	t.Parallel()
 	idp, err := mockoidc.Run()
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestServe_SSO(t *testing.T) {
 	}
 	data := t.TempDir()
 	initData(t, data)
-	cli(t, data, "", "user", "add", "--email", "tina@example.com", "--role", "triager")
+	addStaff(t, data, "tina@example.com", triage.RoleTriager)
 	p := startProc(t, data,
 		"SECINBOX_OIDC_ISSUER="+idp.Issuer(),
 		"SECINBOX_OIDC_CLIENT_ID="+idp.ClientID,

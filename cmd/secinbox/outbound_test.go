@@ -14,6 +14,7 @@ import (
 // address the outbox refuses) or being read as something else (0 or less
 // is the processor's default, not "none").
 func TestServe_MailSettings(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct{ env, want string }{
 		"NotifyEmailTypo":     {"SECINBOX_NOTIFY_EMAIL=lead@example.com, oncall@", "-notify-email"},
 		"NotifyEmailName":     {"SECINBOX_NOTIFY_EMAIL=Lead <lead@example.com>", "-notify-email"},

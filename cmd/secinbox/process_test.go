@@ -16,6 +16,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/secinbox/secinbox/triage"
 )
 
 // binary is the secinbox executable built once for the tests that run the
@@ -23,6 +27,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	go staffPasswordHash() // while the binary is built
 	dir, err := os.MkdirTemp("", "secinbox-test-bin")
 	if err != nil {
 		panic(err)
@@ -149,20 +154,31 @@ func (p *proc) terminate(t testing.TB) {
 func (p *proc) url(path string) string { return "http://" + p.httpAddr + path }
 
 // cli runs a secinbox subcommand in-process against data and returns its
-// standard output.
+// standard output. The key passphrase is testPassphrase, given as the
+// -key-passphrase flag: the process's environment is left alone, so that
+// tests using cli can run in parallel.
 func cli(t testing.TB, data, stdin string, args ...string) string {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	args = append(args[:1:1], append([]string{args[1], "-data", data}, args[2:]...)...)
+	args = cliArgs(data, testPassphrase, args...)
 	if args[0] == "serve" {
 		t.Fatal("use startProc for serve")
 	}
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
 	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
 	if code != 0 {
 		t.Fatalf("secinbox %s: exit %d: %s", strings.Join(args, " "), code, errOut.String())
 	}
 	return out.String()
+}
+
+// cliArgs puts -data data and -key-passphrase pass (when not empty) after
+// the subcommand's name in args ("key import FILE": after "import").
+func cliArgs(data, pass string, args ...string) []string {
+	flags := []string{"-data", data}
+	if pass != "" {
+		flags = append(flags, "-key-passphrase", pass)
+	}
+	return append(args[:2:2], append(flags, args[2:]...)...)
 }
 
 // initData makes the database in data, as the first `secinbox serve` does,
@@ -179,8 +195,40 @@ func initData(t testing.TB, data string) {
 // apiToken makes a staff user and an API token for them.
 func apiToken(t testing.TB, data string) string {
 	t.Helper()
-	cli(t, data, "", "user", "add", "--email", "api@example.com", "--role", "viewer")
+	addStaff(t, data, "api@example.com", triage.RoleViewer)
 	return strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "api@example.com"))
+}
+
+// staffPassword is the password of the staff accounts addStaff makes.
+const staffPassword = "a long staff password"
+
+// staffPasswordHash is staffPassword's bcrypt hash at the production cost,
+// made once for the package (TestMain starts it): bcrypt at cost 12 takes
+// seconds under the race detector, and most tests only need an account.
+var staffPasswordHash = sync.OnceValues(func() ([]byte, error) {
+	return bcrypt.GenerateFromPassword([]byte(staffPassword), triage.PasswordCost)
+})
+
+// addStaff adds a staff member who signs in with staffPassword to the
+// database in data, and audits it, as `secinbox user add --password-stdin`
+// does (TestUserCommands tests that command), with the hash made once.
+func addStaff(t testing.TB, data, email string, role triage.Role) {
+	t.Helper()
+	hash, err := staffPasswordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := openExisting(ctx, &Config{Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	u := &triage.User{Email: email, Role: role, PasswordHash: hash}
+	ev := cliAudit(triage.AuditUserCreate, "", map[string]string{"email": u.Email, "role": string(u.Role)})
+	if err := d.CreateUserAudited(ctx, u, ev); err != nil {
+		t.Fatalf("adding staff member %s: %v", email, err)
+	}
 }
 
 type apiReport struct {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/secinbox/secinbox/triage"
 )
 
 // relay is a local SMTP server standing in for the team's mail relay: it
@@ -225,14 +227,16 @@ func researcherMail(from, subject, messageID, inReplyTo, armored string) []byte 
 // name on the hall of fame — and nothing about the report is public
 // before it is disclosed.
 func TestResearcherJourney(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	rl := startRelay(t, "secinbox", "relay password")
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_RELAY="+rl.addr, "SECINBOX_RELAY_TLS=none",
 		"SECINBOX_RELAY_USER=secinbox", "SECINBOX_RELAY_PASSWORD=relay password")
 
-	// The researcher: a GnuPG key, and the team's key from the site.
-	g.run("", "--passphrase", "", "--quick-gen-key", "Ada Lovelace <ada@example.org>", "default", "default", "never")
+	// The researcher: a GnuPG key as GnuPG makes it by default (made once
+	// by testdata/gen-keys.sh), and the team's key from the site.
+	g.run("", "--import", "testdata/researcher.sec.asc")
 	adaKey := g.run("", "--armor", "--export", "ada@example.org")
 	_, teamKey := getPage(t, p.url("/pgp-key.asc"))
 	g.run(teamKey, "--import")
@@ -296,7 +300,7 @@ func TestResearcherJourney(t *testing.T) {
 
 	// 2. Staff reply from the API; it goes out encrypted and threaded, and
 	// stops the first-response clock.
-	cli(t, data, "", "user", "add", "--email", "lead@example.com", "--role", "triager")
+	addStaff(t, data, "lead@example.com", triage.RoleTriager)
 	token := strings.TrimSpace(cli(t, data, "", "token", "create", "--user", "lead@example.com"))
 	reports := p.waitReports(token, 1)
 	id := reports[0].ID

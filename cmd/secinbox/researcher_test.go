@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // researcherReport is the part of the API's report this test reads.
@@ -49,6 +50,7 @@ type researcherReport struct {
 // Directory (a local server standing in for it), the message is verified
 // again, and the page and the API show the good signature and the key.
 func TestEndToEnd_ResearcherKeyLookup(t *testing.T) {
+	t.Parallel()
 	const alice = "alice@researcher.example"
 	key, err := pgp.GenerateKey("Alice Researcher", alice, time.Now().Add(-time.Hour), 0)
 	if err != nil {
@@ -106,11 +108,10 @@ func TestEndToEnd_ResearcherKeyLookup(t *testing.T) {
 	}
 
 	// A triager signs in and presses the button on the report page.
-	password := "a long triager password"
-	cli(t, data, password+"\n", "user", "add", "--email", "lead@example.com", "--role", "triager", "--password-stdin")
+	addStaff(t, data, "lead@example.com", triage.RoleTriager)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	resp, err := c.PostForm(p.url("/login"), url.Values{"email": {"lead@example.com"}, "password": {password}})
+	resp, err := c.PostForm(p.url("/login"), url.Values{"email": {"lead@example.com"}, "password": {staffPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}

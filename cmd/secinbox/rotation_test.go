@@ -87,17 +87,16 @@ func (g *gnupg) fprs(args ...string) []string {
 // real binary serves SMTP and HTTP; GnuPG makes the team key and encrypts
 // as researchers do; the rotation runs while the server is up.
 func TestKeyRotation_GnuPG(t *testing.T) {
-	team := newGnuPG(t)
-	const teamPass = "the team's gpg passphrase"
+	t.Parallel()
 	// The key a team has had for years, as GnuPG makes it by default:
-	// RSA-3072 with an RSA-3072 encryption subkey, passphrase-protected.
-	team.run("", "--passphrase", teamPass, "--quick-gen-key", "Example Security <security@localhost>", "default", "default", "2y")
-	oldFpr := team.fprs("--list-secret-keys", "security@localhost")[0]
-	export := filepath.Join(t.TempDir(), "team.asc")
-	os.WriteFile(export, []byte(team.run("", "--passphrase", teamPass, "--armor", "--export-secret-keys", oldFpr)), 0o600)
+	// RSA-3072 with an RSA-3072 encryption subkey, passphrase-protected,
+	// exported with `gpg --armor --export-secret-keys` (made once by
+	// testdata/gen-keys.sh: generating RSA keys takes gpg seconds).
+	const export = "testdata/gnupg-default.sec.asc"
+	oldFpr := fixtureFpr(t, "gnupg-default")
 
 	data := t.TempDir()
-	if out := cli(t, data, teamPass+"\n", "key", "import", export); !strings.HasPrefix(out, "imported "+oldFpr) {
+	if out := cli(t, data, fixturePassphrase+"\n", "key", "import", export); !strings.HasPrefix(out, "imported "+oldFpr) {
 		t.Fatalf("key import: %q", out)
 	}
 	p := startProc(t, data)

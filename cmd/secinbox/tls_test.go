@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/secinbox/secinbox/pgp"
+	"github.com/secinbox/secinbox/triage"
 )
 
 // selfSigned writes a certificate for localhost and 127.0.0.1 and returns
@@ -58,6 +59,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 // TestTLS: with a certificate configured, SMTP offers STARTTLS and takes
 // mail over it, and the web is served over HTTPS with Secure cookies.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	data := t.TempDir()
 	p := startProc(t, data, "SECINBOX_TLS_CERT="+certFile, "SECINBOX_TLS_KEY="+keyFile)
@@ -103,10 +105,9 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("security.txt over HTTPS: %d", resp.StatusCode)
 	}
 
-	password := "a long staff password"
-	cli(t, data, password+"\n", "user", "add", "--email", "lead@example.com", "--role", "viewer", "--password-stdin")
+	addStaff(t, data, "lead@example.com", triage.RoleViewer)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err = client.PostForm(base+"/login", url.Values{"email": {"lead@example.com"}, "password": {password}})
+	resp, err = client.PostForm(base+"/login", url.Values{"email": {"lead@example.com"}, "password": {staffPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +130,7 @@ func TestTLS(t *testing.T) {
 // TestKeyImport: a team brings the key it has published for years, as
 // GnuPG exports it; it becomes the primary key, is served, and decrypts.
 func TestKeyImport(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	out := cli(t, data, "team-passphrase\n", "key", "import", "../../pgp/testdata/team-ed25519.sec.asc")
 	if !strings.HasPrefix(out, "imported ") {
@@ -143,8 +145,7 @@ func TestKeyImport(t *testing.T) {
 	}
 	// A wrong passphrase for the imported key is refused, and nothing is stored.
 	var stdout, stderr strings.Builder
-	t.Setenv("SECINBOX_KEY_PASSPHRASE", testPassphrase)
-	if code := Main(t.Context(), []string{"key", "import", "-data", t.TempDir(), "../../pgp/testdata/team-rsa.sec.asc"},
+	if code := Main(t.Context(), cliArgs(t.TempDir(), testPassphrase, "key", "import", "../../pgp/testdata/team-rsa.sec.asc"),
 		strings.NewReader("wrong\n"), &stdout, &stderr); code == 0 {
 		t.Error("import with a wrong passphrase succeeded")
 	}

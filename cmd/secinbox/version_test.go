@@ -12,6 +12,7 @@ import (
 // TestVersion runs the binary a plain `go build` made (TestMain builds it
 // with no build tag, as `go install` does).
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	for _, arg := range []string{"version", "-version", "--version"} {
 		out, err := exec.Command(binary, arg).CombinedOutput()
 		if err != nil {

@@ -19,10 +19,16 @@
 #   rsa-team.pub.asc     its public key only (`gpg --export --armor`)
 #   ed25519-team.sec.asc Ed25519 primary with a Curve25519 encryption subkey
 #   two-keys.sec.asc     both secret keys in one file (ed25519 first)
+#   gnupg-default.sec.asc a team key as `gpg --quick-gen-key UID default default`
+#                        makes it (GnuPG 2.2: RSA-3072, sign and certify,
+#                        with an RSA-3072 encryption subkey), for
+#                        security@localhost, valid 10 years
+#   researcher.sec.asc   a researcher's key as GnuPG makes it by default,
+#                        Ada Lovelace <ada@example.org>, with no passphrase
 #   to-expired.asc       a message encrypted (in 2020) to the expired subkey
 #   to-revoked.asc       a message encrypted (in 2021) to the revoked subkey
 #   to-current.asc       a message encrypted to rsa-team's current subkey
-#   fingerprints.txt     "name fingerprint" of the two keys, for the tests
+#   fingerprints.txt     "name fingerprint" of the keys, for the tests
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -81,6 +87,20 @@ g 20240201T000000 --export-secret-keys "$RSA" >"$OUT/rsa-team.sec.gpg"
 g 20240201T000000 --armor --export "$RSA" >"$OUT/rsa-team.pub.asc"
 g 20240201T000000 --armor --export-secret-keys "$ED" >"$OUT/ed25519-team.sec.asc"
 cat "$OUT/ed25519-team.sec.asc" "$OUT/rsa-team.sec.asc" >"$OUT/two-keys.sec.asc"
-printf 'rsa-team %s\ned25519-team %s\n' "$RSA" "$ED" >"$OUT/fingerprints.txt"
+
+# Generated once here rather than by each test run: RSA key generation
+# takes gpg-agent seconds, many on a loaded machine.
+UID_DEF="Example Security <security@localhost>"
+g 20240301T000000 --quick-gen-key "$UID_DEF" default default 10y
+DEF=$(fpr "$UID_DEF")
+g 20240301T000100 --armor --export-secret-keys "$DEF" >"$OUT/gnupg-default.sec.asc"
+UID_ADA="Ada Lovelace <ada@example.org>"
+gpg --batch --quiet --yes --pinentry-mode loopback --passphrase "" --faked-system-time 20240301T000000 \
+	--quick-gen-key "$UID_ADA" default default never
+ADA=$(fpr "$UID_ADA")
+gpg --batch --quiet --yes --pinentry-mode loopback --passphrase "" --faked-system-time 20240301T000100 \
+	--armor --export-secret-keys "$ADA" >"$OUT/researcher.sec.asc"
+
+printf 'rsa-team %s\ned25519-team %s\ngnupg-default %s\nresearcher %s\n' "$RSA" "$ED" "$DEF" "$ADA" >"$OUT/fingerprints.txt"
 
 gpg --batch --with-colons --list-keys "$RSA" | awk -F: '/^(pub|sub)/ { print "  " $1, "validity=" $2, "algo=" $4, "expires=" $7, "usage=" $12 }'
