@@ -17,16 +17,12 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/secinbox/secinbox/triage"
 	"github.com/secinbox/secinbox/web"
 )
 
 func withSecret(c *web.Config) { c.SecretKey = testSecretKey }
-
-// cheapPasswords hashes new passwords at bcrypt's least cost.
-func cheapPasswords(c *web.Config) { c.PasswordCost = bcrypt.MinCost }
 
 // signIn posts the password form with c and returns the response.
 func (e *env) signIn(c *http.Client, email, password string) *http.Response {
@@ -450,7 +446,7 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
-	e := newEnv(t, cheapPasswords)
+	e := newEnv(t)
 	c := e.viewerClient()
 	other := e.viewerClient()
 	change := func(current, next, confirm string) (*http.Response, string) {
@@ -554,7 +550,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestAdminUsers(t *testing.T) {
-	e := newEnv(t, cheapPasswords)
+	e := newEnv(t)
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	c := e.client()
 	if resp := e.signIn(c, admin.Email, "admin password 12"); resp.StatusCode != http.StatusSeeOther {
