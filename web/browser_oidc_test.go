@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/triage"
@@ -23,7 +23,7 @@ import (
 // on the board, signed in with the role the provider's groups map to.
 func TestBrowser_SSO(t *testing.T) {
 	browser := startBrowser(t)
-	p := startIdP(t, mockoidc.NowFunc)
+	p := startIdP(t, time.Now)
 	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
 		t.Fatal(err)

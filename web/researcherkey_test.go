@@ -129,6 +129,7 @@ func partMarks(t *testing.T, page string) (labels, warnings, texts []string) {
 }
 
 func TestReportPage_Parts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.fileSigned()
 	c := e.viewerClient()
@@ -210,6 +211,7 @@ func TestReportPage_Parts(t *testing.T) {
 }
 
 func TestAPI_Content(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.fileSigned()
 	bearer := []string{"Authorization", "Bearer " + viewerToken}
@@ -279,6 +281,7 @@ func wkdServer(t *testing.T, key []byte) *httptest.Server {
 }
 
 func TestLookupKey(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second)
 	key, err := pgp.GenerateKey("Mallory", "mallory@example.org", now.Add(-time.Hour), 0)
 	if err != nil {
@@ -389,6 +392,7 @@ func formatUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC
 // TestLookupKey_NotConfigured: without a KeyFinder the button is absent
 // and the route answers 404.
 func TestLookupKey_NotConfigured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addTriager()
 	c := e.triagerClient()
@@ -446,6 +450,7 @@ func (e *env) fileMessage(data []byte) *triage.Report {
 // wrapped message is marked signed, and an HTML body links to its
 // escaped source.
 func TestReportPage_RealMessages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 
