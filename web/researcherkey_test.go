@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/net/html"
 
 	"github.com/secinbox/secinbox/inbox"
@@ -35,11 +34,7 @@ const (
 func (e *env) addTriager() {
 	e.t.Helper()
 	ctx := context.Background()
-	hash, err := bcrypt.GenerateFromPassword([]byte(triagerPassword), bcrypt.MinCost)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &triage.User{Email: triagerEmail, Role: triage.RoleTriager, PasswordHash: hash, CreatedAt: t0}
+	u := &triage.User{Email: triagerEmail, Role: triage.RoleTriager, PasswordHash: passwordHash(e.t, triagerPassword), CreatedAt: t0}
 	if err := e.db.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
 	}

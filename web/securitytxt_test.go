@@ -40,7 +40,7 @@ func TestSecurityTxt_HiringCSAF(t *testing.T) {
 		t.Errorf("unset fields present:\n%s", body)
 	}
 
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.Open(context.Background(), newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
