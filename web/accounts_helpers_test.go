@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/secinbox/secinbox/triage"
 )
 
@@ -18,14 +16,10 @@ import (
 var testSecretKey = []byte("0123456789abcdef0123456789abcdef-test-secret")
 
 // addUser creates a staff member with password (hashed at bcrypt's
-// minimum cost, to keep tests fast).
+// minimum cost, once per password: passwordHash, to keep tests fast).
 func (e *env) addUser(email string, role triage.Role, password string) *triage.User {
 	e.t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &triage.User{Email: email, Role: role, PasswordHash: hash}
+	u := &triage.User{Email: email, Role: role, PasswordHash: passwordHash(e.t, password)}
 	if err := e.db.CreateUser(context.Background(), u); err != nil {
 		e.t.Fatal(err)
 	}

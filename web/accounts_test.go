@@ -17,16 +17,12 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/secinbox/secinbox/triage"
 	"github.com/secinbox/secinbox/web"
 )
 
 func withSecret(c *web.Config) { c.SecretKey = testSecretKey }
-
-// cheapPasswords hashes new passwords at bcrypt's least cost.
-func cheapPasswords(c *web.Config) { c.PasswordCost = bcrypt.MinCost }
 
 // signIn posts the password form with c and returns the response.
 func (e *env) signIn(c *http.Client, email, password string) *http.Response {
@@ -82,6 +78,7 @@ func cookieValue(c *http.Client, base, name string) string {
 }
 
 func TestTwoFactor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	c := e.viewerClient()
 
@@ -216,6 +213,7 @@ func TestTwoFactor(t *testing.T) {
 // enough to put another phone on the account. Wrong passwords are
 // limited as on the other account forms.
 func TestTwoFactor_EnableAsksPassword(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	c := e.viewerClient()
 	e.do(c, "POST", "/account/2fa/start", nil)
@@ -257,6 +255,7 @@ func TestTwoFactor_EnableAsksPassword(t *testing.T) {
 // TestTwoFactor_Failures: wrong codes end the pending sign-in after
 // triage.MaxChallengeFailures, and then the user's limit answers 429.
 func TestTwoFactor_Failures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	e.enrol(e.viewerClient())
 	c := e.client()
@@ -291,6 +290,7 @@ func TestTwoFactor_Failures(t *testing.T) {
 // secret does not open: the code is refused (fail closed) and no session
 // starts; without any secret, enrolment is refused.
 func TestTwoFactor_OtherServerSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	secret, _ := e.enrol(e.viewerClient())
 	other, err := web.New(web.Config{Store: e.db, Domain: "localhost", PublicURL: "http://localhost:8080",
@@ -324,6 +324,7 @@ func TestTwoFactor_OtherServerSecret(t *testing.T) {
 // guess either without limit: wrong passwords count against the
 // account's sign-in limit, wrong codes against the user's code limit.
 func TestTwoFactor_DisableLimits(t *testing.T) {
+	t.Parallel()
 	t.Run("Password", func(t *testing.T) {
 		e := newEnv(t, withSecret)
 		c := e.viewerClient()
@@ -371,6 +372,7 @@ func TestTwoFactor_DisableLimits(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("PerAddressAndAccount", func(t *testing.T) {
 		e := newEnv(t)
 		for i := range 5 {
@@ -450,7 +452,8 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
-	e := newEnv(t, cheapPasswords)
+	t.Parallel()
+	e := newEnv(t)
 	c := e.viewerClient()
 	other := e.viewerClient()
 	change := func(current, next, confirm string) (*http.Response, string) {
@@ -495,6 +498,7 @@ func TestPasswordChange(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	phone := e.client()
@@ -554,7 +558,8 @@ func TestSessions(t *testing.T) {
 }
 
 func TestAdminUsers(t *testing.T) {
-	e := newEnv(t, cheapPasswords)
+	t.Parallel()
+	e := newEnv(t)
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	c := e.client()
 	if resp := e.signIn(c, admin.Email, "admin password 12"); resp.StatusCode != http.StatusSeeOther {
@@ -634,6 +639,7 @@ func TestAdminUsers(t *testing.T) {
 }
 
 func TestAdminResetTwoFactor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	e.enrol(e.viewerClient())
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
@@ -651,6 +657,7 @@ func TestAdminResetTwoFactor(t *testing.T) {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	token := e.newToken(admin.ID)
@@ -755,6 +762,7 @@ func TestAuditLog(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	var latency triage.Histogram
 	latency.Observe(30 * time.Millisecond)
 	latency.Observe(2 * time.Second)
@@ -826,6 +834,7 @@ func TestMetrics(t *testing.T) {
 // TestAudit_APIReport: reading a report through the API is a view of
 // decrypted content like the page, recorded with the token's user.
 func TestAudit_APIReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	id := strconv.FormatInt(e.xss.ID, 10)
 	if resp, _ := e.get(e.client(), "/api/v1/reports/"+id, "Authorization", "Bearer "+viewerToken); resp.StatusCode != http.StatusOK {
@@ -853,6 +862,7 @@ func (failingAudit) AddAudit(context.Context, *triage.AuditEvent) error {
 // content or hands out a file refuses when its audit event cannot be
 // written, before any of the content goes out.
 func TestAudit_UnrecordedViewNotServed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *web.Config) { c.Store = failingAudit{c.Store} })
 	cookie, _ := e.newSession(e.viewerID)
 	id, aid := e.xss.ID, e.xss.Attachments[0].ID

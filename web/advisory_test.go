@@ -56,6 +56,7 @@ func (te *triageEnv) public(path string) (int, string, string) {
 // and as CSAF (signed, hashed), OSV and CVE JSON, each valid against its
 // schema, naming only the researcher who chose to be named.
 func TestAdvisories_Publish(t *testing.T) {
+	t.Parallel()
 	te, key := advisoryEnv(t)
 	ada := te.fileReport(t0.Add(-20*24*time.Hour), func(r *triage.Report) {
 		r.Title, r.ResearcherEmail, r.Body = "SECRET-TITLE xss", "ada@example.org", "SECRET-BODY"
@@ -203,6 +204,7 @@ func TestAdvisories_Publish(t *testing.T) {
 // TestSecurityTxt_CSAFByDefault: with an https public URL, security.txt's
 // CSAF line points at secinbox's own provider metadata.
 func TestSecurityTxt_CSAFByDefault(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *web.Config) { c.PublicURL = "https://security.example.com" })
 	_, body := e.get(e.client(), "/.well-known/security.txt")
 	if got := parseSecurityTxt(t, body)["CSAF"]; len(got) != 1 || got[0] != "https://security.example.com/.well-known/csaf/provider-metadata.json" {
@@ -216,6 +218,7 @@ func TestSecurityTxt_CSAFByDefault(t *testing.T) {
 // TestAdvisories_Editor drafts an advisory from the report page and edits
 // and publishes it with the editor's forms, without JavaScript.
 func TestAdvisories_Editor(t *testing.T) {
+	t.Parallel()
 	te, _ := advisoryEnv(t)
 	_, hdr := te.staffCookie("tri@localhost", triage.RoleTriager)
 	rep := te.fileReport(t0.Add(-10*24*time.Hour), func(r *triage.Report) { r.Title = "SECRET-TITLE" })

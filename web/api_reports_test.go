@@ -92,6 +92,7 @@ func trackingIDs(t *testing.T, m map[string]any) []string {
 }
 
 func TestAPI_Board(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	crit := te.fileReport(t0.Add(-2*time.Hour), func(r *triage.Report) { r.Title = "RCE in the upload handler" })
 	te.update(crit.ID, triage.Change{
@@ -184,6 +185,7 @@ func TestAPI_Board(t *testing.T) {
 }
 
 func TestAPI_PatchReport(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	path := fmt.Sprintf("/api/v1/reports/%d", te.xss.ID)
 
@@ -318,6 +320,7 @@ func TestAPI_PatchReport(t *testing.T) {
 }
 
 func TestAPI_Notes(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	path := fmt.Sprintf("/api/v1/reports/%d/notes", te.xss.ID)
 	code, m := te.sendJSON("POST", path, viewerToken, map[string]any{"body": "read only"})
@@ -348,6 +351,7 @@ func TestAPI_Notes(t *testing.T) {
 }
 
 func TestAPI_SLASettings(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	if code, _ := te.sendJSON("GET", "/api/v1/settings/sla", te.triagerToken, nil); code != 403 {
 		t.Errorf("triager reads settings: %d", code)
@@ -384,6 +388,7 @@ func TestAPI_SLASettings(t *testing.T) {
 // TestOpenAPI_CoversRoutes checks that openapi.json describes every API
 // route of the router, with its method, and nothing else.
 func TestOpenAPI_CoversRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, doc := e.sendJSON("GET", "/api/v1/openapi.json", viewerToken, nil)
 	if code != 200 || doc["openapi"] != "3.1.0" {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
 	bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }

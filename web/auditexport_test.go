@@ -16,6 +16,7 @@ import (
 // to be a time is refused with 400 before anything is recorded, so the
 // detail is always whole JSON.
 func TestAuditExport_DetailIsJSON(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	c := e.client()

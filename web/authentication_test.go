@@ -13,6 +13,7 @@ import (
 // TestReportAuthentication: the sender checks show on the report page
 // and in the API; a report whose message was not checked shows none.
 func TestReportAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	checked := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.Title = "Checked sender"

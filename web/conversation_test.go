@@ -62,6 +62,7 @@ func (ce *convEnv) outbox(reportID int64) []*triage.OutMail {
 }
 
 func TestReply_API(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	path := fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID)
 
@@ -154,6 +155,7 @@ func (ce *convEnv) noAddress() *triage.Report {
 }
 
 func TestReply_Page(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	_, hdr := ce.staffCookie("tri@localhost", triage.RoleTriager)
 	path := fmt.Sprintf("/reports/%d/replies", ce.rep.ID)
@@ -239,6 +241,7 @@ func reportURL(id int64) string { return fmt.Sprintf("/reports/%d", id) }
 // error and a retry), and an internal note marked as never sent, in
 // time order, all escaped.
 func TestTimeline(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t, func(c *web.Config) { c.OutboundMail = "relay smtp.example.com:587" })
 	ctx := context.Background()
 	_, hdr := ce.staffCookie("tri@localhost", triage.RoleTriager)
@@ -328,6 +331,7 @@ func TestTimeline(t *testing.T) {
 }
 
 func TestReportJSON_Messages(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	in := &triage.Message{ReportID: ce.rep.ID, At: t0.Add(-90 * time.Minute), Body: "Any news?"}
@@ -385,6 +389,7 @@ func TestReportJSON_Messages(t *testing.T) {
 }
 
 func TestCreditOffer(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	path := fmt.Sprintf("/api/v1/reports/%d/credit-offer", ce.rep.ID)
@@ -505,6 +510,7 @@ func regexpAll(s, expr string) []string {
 // TestHallOfFame_StatusChange checks that a status change shows in the
 // hall of fame at once, not after its cache expires.
 func TestHallOfFame_StatusChange(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	ce.update(ce.rep.ID, triage.Change{Status: ptr(triage.StatusAccepted)}, t0)
@@ -554,6 +560,7 @@ func TestHallOfFame_StatusChange(t *testing.T) {
 // from its own outbox row, however much other mail the report has had
 // since.
 func TestReportJSON_MessageAttempts(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	code, m := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/replies", ce.rep.ID), ce.triagerToken, map[string]string{"body": "First."})
@@ -596,6 +603,7 @@ func TestReportJSON_MessageAttempts(t *testing.T) {
 // Message-ID (or the report came from the web form), a reply threads
 // under the acknowledgement the researcher received.
 func TestReply_ThreadsUnderAck(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	rep := ce.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.ResearcherEmail = "nomid@example.org"

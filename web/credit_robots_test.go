@@ -11,6 +11,7 @@ import (
 // TestCredit_NotIndexed: the credit link is private, like the status
 // page: its pages, found or not, tell robots not to index them.
 func TestCredit_NotIndexed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rep := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.ResearcherEmail = "alice@example.org"

@@ -13,6 +13,7 @@ import (
 // TestSetCredit: staff set the advisory title later, and record the
 // choice a researcher made by mail, expired link or not; both audited.
 func TestSetCredit(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	path := fmt.Sprintf("/api/v1/reports/%d/credit", ce.rep.ID)
@@ -65,6 +66,7 @@ func TestSetCredit(t *testing.T) {
 // TestSetCredit_Page: the report page's form records the answer by mail
 // and the advisory title; a bad choice is refused on the page.
 func TestSetCredit_Page(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	if code, _ := ce.sendJSON("POST", fmt.Sprintf("/api/v1/reports/%d/credit-offer", ce.rep.ID), ce.triagerToken, `{}`); code != http.StatusCreated {

@@ -15,6 +15,7 @@ import (
 // here; from our own pages (or typed by the user) it works and is
 // recorded.
 func TestCrossSite_AuditedGETs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin := e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
 	cookie, _ := e.newSession(admin.ID)

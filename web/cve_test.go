@@ -116,6 +116,7 @@ func (f *fakeCVEServices) setDown(down bool) {
 // with it one is reserved, and publishing an advisory publishes its
 // record, POSTed first and PUT for the next version.
 func TestCVEIDs(t *testing.T) {
+	t.Parallel()
 	t.Run("WithoutCVEServices", func(t *testing.T) {
 		te := newTriageEnv(t)
 		path := fmt.Sprintf("/api/v1/reports/%d/cve-id", te.xss.ID)

@@ -18,6 +18,7 @@ import (
 // the move to disclosed; an actively exploited report shows the CRA
 // clocks.
 func TestDeadlines_ReportPage(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	_, hdr := te.staffCookie("tri@localhost", triage.RoleTriager)
 	rep := te.fileReport(t0.Add(-2*time.Hour), func(r *triage.Report) { r.Title = "IDOR on invoices" })
@@ -106,6 +107,7 @@ func TestDeadlines_ReportPage(t *testing.T) {
 // TestDeadlines_API: the report JSON's disclosure and cra, and PATCH's
 // deadline fields.
 func TestDeadlines_API(t *testing.T) {
+	t.Parallel()
 	te := newTriageEnv(t)
 	rep := te.fileReport(t0.Add(-2*time.Hour), func(r *triage.Report) { r.Title = "Auth bypass" })
 	path := fmt.Sprintf("/api/v1/reports/%d", rep.ID)
@@ -207,6 +209,7 @@ func TestDeadlines_API(t *testing.T) {
 // TestDeadlines_BoardAndStatusPage: the board's due-soon group and the
 // researcher's status page.
 func TestDeadlines_BoardAndStatusPage(t *testing.T) {
+	t.Parallel()
 	e, _ := formEnv(t)
 	ctx := context.Background()
 	raw := &triage.RawMessage{MailFrom: "carol@example.org", Recipients: []string{"security@secinbox.example"},

@@ -26,6 +26,7 @@ func (c countingReports) Report(ctx context.Context, id int64) (*triage.Report, 
 // the original by tracking id, without loading each linked report in
 // full (body, parts): one full load for the page, however many links.
 func TestReportPage_DuplicateLinks(t *testing.T) {
+	t.Parallel()
 	var loads atomic.Int64
 	e := newEnv(t, func(c *web.Config) { c.Store = countingReports{c.Store, &loads} })
 	tri, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)

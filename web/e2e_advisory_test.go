@@ -31,6 +31,7 @@ import (
 // along the way, in the API, on the report and status pages, on the
 // board and in the notifications decided.
 func TestEndToEnd_ReportToAdvisory(t *testing.T) {
+	t.Parallel()
 	gpgPath, err := exec.LookPath("gpg")
 	if err != nil {
 		t.Skip("GnuPG is not installed (Debian: apt-get install gnupg): skipped")

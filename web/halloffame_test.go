@@ -141,6 +141,7 @@ const secretTitle = "SQLi in billing TOPSECRET"
 // TestCredit_ConsentFlow drives a researcher's credit link over HTTP and
 // checks what the public hall of fame shows after each choice.
 func TestCredit_ConsentFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rep := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.Title = secretTitle
@@ -282,6 +283,7 @@ func TestCredit_ConsentFlow(t *testing.T) {
 // three forms; the cache catches up within its 30 seconds when the
 // change did not invalidate it.
 func TestHallOfFame_Disclosure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rep := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.Title = secretTitle
@@ -322,6 +324,7 @@ func TestHallOfFame_Disclosure(t *testing.T) {
 // TestHallOfFame_Cache: conditional GETs answer 304 with the same ETag
 // until the hall changes.
 func TestHallOfFame_Cache(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
 	for _, path := range []string{"/hall-of-fame", "/hall-of-fame.json", "/hall-of-fame.atom"} {
@@ -356,6 +359,7 @@ func TestHallOfFame_Cache(t *testing.T) {
 
 // TestHallOfFame_Atom checks the feed's required elements (RFC 4287).
 func TestHallOfFame_Atom(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i, who := range []string{"dave", "erin"} {
 		rep := e.fileReport(t0.AddDate(-i, 0, 0), func(r *triage.Report) {
@@ -393,6 +397,7 @@ func TestHallOfFame_Atom(t *testing.T) {
 // TestCredit_Links: unknown and expired links, the per-address limit on
 // unknown tokens, and logs that never hold a token.
 func TestCredit_Links(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	e := newEnv(t, func(c *web.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -465,6 +470,7 @@ var _ io.Writer = (*syncBuffer)(nil)
 // protected Subject the researcher encrypted) shows on no public page,
 // feed or JSON, nor on the credit and status pages.
 func TestPublicPages_NeverReportTitle(t *testing.T) {
+	t.Parallel()
 	const title = "Encrypted subject TOPSECRET-TITLE"
 	e, _ := formEnv(t)
 	ctx := context.Background()

@@ -83,6 +83,7 @@ func (e *env) rawExec(query string, args ...any) {
 // page, the hall of fame (HTML, JSON, Atom), the credit page and the
 // audit log without them, names and titles isolated in <bdi>.
 func TestInvisible_Pages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rep := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.Title = "Invoice " + rlo + "fdp.exe review\u200b"
@@ -149,6 +150,7 @@ func TestInvisible_Pages(t *testing.T) {
 // or link with invisible characters, on the credit page or in the web
 // form; the refusal names the field.
 func TestInvisible_CreditRefused(t *testing.T) {
+	t.Parallel()
 	e, _ := formEnv(t)
 	rep := e.fileReport(t0.Add(-time.Hour), func(r *triage.Report) {
 		r.Title, r.ResearcherEmail, r.Status = "Open redirect", "ray@example.org", triage.StatusAccepted

@@ -23,16 +23,28 @@ const loginFailed = "Wrong email or password."
 // ssoOnly refuses a right password of someone who must use single sign-on.
 const ssoOnly = "Please use “Sign in with SSO”: while single sign-on is on, only admins may sign in with a password."
 
+// dummyHashes holds, per bcrypt cost, a func returning the hash compared
+// against when the email is unknown (see dummyHash); each is computed
+// once per process.
+var dummyHashes sync.Map // int -> func() []byte
+
 // dummyHash is compared against when the email is unknown, so that a
 // failed sign-in takes as long whether or not the user exists: it has
-// the cost of real staff passwords.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte("secinbox timing equalizer"), triage.PasswordCost)
-	if err != nil {
-		panic(err) // only fails for passwords longer than 72 bytes
+// the cost the site hashes staff passwords at (accounts.passwordCost,
+// triage.PasswordCost unless a test lowers it).
+func dummyHash(cost int) []byte {
+	f, ok := dummyHashes.Load(cost)
+	if !ok {
+		f, _ = dummyHashes.LoadOrStore(cost, sync.OnceValue(func() []byte {
+			h, err := bcrypt.GenerateFromPassword([]byte("secinbox timing equalizer"), cost)
+			if err != nil {
+				panic(err) // only fails for passwords longer than 72 bytes
+			}
+			return h
+		}))
 	}
-	return h
-})
+	return f.(func() []byte)()
+}
 
 // loginForm shows the sign-in form, or sends signed-in staff to the board.
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -259,13 +271,13 @@ func (s *server) loginTwoFactor(w http.ResponseWriter, r *http.Request) {
 func (s *server) checkPassword(r *http.Request, email, password string) (*triage.User, error) {
 	user, err := s.store.UserByEmail(r.Context(), email)
 	if email == "" || triage.ErrorCode(err) == triage.ENOTFOUND {
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(s.acct.passwordCost), []byte(password))
 		return nil, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
 	} else if err != nil {
 		return nil, err
 	}
 	if len(user.PasswordHash) == 0 { // made by single sign-on: no password is right
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(s.acct.passwordCost), []byte(password))
 		return user, triage.Errorf(triage.EUNAUTHORIZED, loginFailed)
 	}
 	if bcrypt.CompareHashAndPassword(user.PasswordHash, []byte(password)) != nil {

@@ -21,6 +21,7 @@ func sessionCookie(resp *http.Response, name string) *http.Cookie {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base, _ := url.Parse(e.srv.URL)
 
@@ -128,6 +129,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLogin_SecureCookies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *web.Config) { c.SecureCookies = true })
 	resp := e.login(e.client(), viewerEmail, viewerPassword)
 	ck := sessionCookie(resp, "__Host-secinbox_session")
@@ -151,6 +153,7 @@ func withCookie(e *env, value string) *http.Client {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	post := func(t *testing.T, path, site, origin string) *http.Response {
 		form := url.Values{"email": {viewerEmail}, "password": {viewerPassword}}

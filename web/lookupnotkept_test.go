@@ -21,6 +21,7 @@ import (
 // 100 keys from a stronger source): the page and the API list only the
 // stored keys and say how many were not kept.
 func TestLookupKey_NotKept(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second)
 	key, err := pgp.GenerateKey("Mallory", "mallory@example.org", now.Add(-time.Hour), 0)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // TestMailboxStatus: the mailboxes fetched over IMAP show their state on
 // the admin's settings page and in /metrics.
 func TestMailboxStatus(t *testing.T) {
+	t.Parallel()
 	ok := "imaps://security@example.com@imap.example.com:993/INBOX"
 	failing := "imap://reports@127.0.0.1:143/INBOX"
 	e := newEnv(t, func(c *web.Config) {

@@ -10,6 +10,7 @@ import (
 // TestMTASTS: the policy cmd gives is served as text/plain at the
 // well-known path; without one (no TLS) the path is 404.
 func TestMTASTS(t *testing.T) {
+	t.Parallel()
 	const policy = "version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n"
 	e := newEnv(t, func(c *web.Config) { c.MTASTSPolicy = func() []byte { return []byte(policy) } })
 	resp, body := e.get(e.client(), "/.well-known/mta-sts.txt")
@@ -35,6 +36,7 @@ func TestMTASTS(t *testing.T) {
 // https://openpgpkey.DOMAIN/ first) answer like the direct method's, for
 // our mail domain only.
 func TestWKDAdvanced(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
 	const security = "t5s8ztdbon8yzntexy6oz5y48etqsnbb" // wkdHash("security")

@@ -32,6 +32,7 @@ func claimsOf(t *testing.T, js string) map[string]any {
 }
 
 func TestSSO_Role(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		claim, claims string
 		want          triage.Role
@@ -75,6 +76,7 @@ func TestSSO_Role(t *testing.T) {
 }
 
 func TestSSO_EmailVerified(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		claims string
 		want   bool
@@ -97,6 +99,7 @@ func TestSSO_EmailVerified(t *testing.T) {
 }
 
 func TestSSO_PlausibleEmail(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		"tina@example.com": true, "": false, "tina": false, "@example.com": false, "tina@": false,
 		"a@b@example.com": false, "tina @example.com": false, "tina@exa\nmple.com": false,
@@ -109,6 +112,7 @@ func TestSSO_PlausibleEmail(t *testing.T) {
 }
 
 func TestSSO_FlowCookie(t *testing.T) {
+	t.Parallel()
 	o := testSSO(t, "groups")
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := ssoFlow{State: "state-1", Nonce: "nonce-1", Verifier: "verifier-1", Expires: now.Add(oidcFlowLifetime).Unix()}
@@ -152,6 +156,7 @@ func TestSSO_FlowCookie(t *testing.T) {
 }
 
 func TestSSO_Spend(t *testing.T) {
+	t.Parallel()
 	o := testSSO(t, "groups")
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	exp := now.Add(oidcFlowLifetime)
@@ -175,6 +180,7 @@ func TestSSO_Spend(t *testing.T) {
 }
 
 func TestNewSSO_Checks(t *testing.T) {
+	t.Parallel()
 	good := OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", ClientSecret: "s", RolesClaim: "groups",
 		RoleMap: map[string]triage.Role{"a": triage.RoleViewer}}
 	for name, change := range map[string]func(*OIDCConfig){

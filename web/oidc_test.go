@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,10 +34,51 @@ type idp struct {
 	tokenCalls atomic.Int64
 }
 
+// idpTurn lets one test at a time (with its subtests) run providers:
+// mockoidc's clock is a package variable (NowFunc), so the tests that
+// set it take turns while the others run in parallel.
+var idpTurn = newTurns()
+
+// turns is a lock held by a top-level test and shared by its subtests.
+type turns struct {
+	mu    sync.Mutex
+	free  *sync.Cond // signalled when owner becomes ""
+	owner string     // the top-level test holding it, "" for none
+	n     int        // how many of its tests hold it
+}
+
+func newTurns() *turns {
+	tu := &turns{}
+	tu.free = sync.NewCond(&tu.mu)
+	return tu
+}
+
+// take waits until no other top-level test holds tu; t holds it until
+// it ends.
+func (tu *turns) take(t *testing.T) {
+	top, _, _ := strings.Cut(t.Name(), "/")
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	for tu.owner != "" && tu.owner != top {
+		tu.free.Wait()
+	}
+	tu.owner = top
+	tu.n++
+	t.Cleanup(func() {
+		tu.mu.Lock()
+		defer tu.mu.Unlock()
+		if tu.n--; tu.n == 0 {
+			tu.owner = ""
+			tu.free.Broadcast()
+		}
+	})
+}
+
 // startIdP starts a provider on loopback whose clock is now, stopped at
-// the end of the test.
+// the end of the test. Tests that start one take turns (idpTurn).
 func startIdP(t *testing.T, now func() time.Time) *idp {
 	t.Helper()
+	idpTurn.take(t)
 	m, err := mockoidc.NewServer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +94,8 @@ func startIdP(t *testing.T, now func() time.Time) *idp {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// mockoidc's clock is a package variable: these tests do not run in
-	// parallel.
+	// mockoidc's clock is a package variable: this test's turn keeps
+	// it until the test ends.
 	old := mockoidc.NowFunc
 	mockoidc.NowFunc = now
 	t.Cleanup(func() { mockoidc.NowFunc = old })
@@ -179,6 +221,7 @@ func (e *env) auditReason(action string) string {
 }
 
 func TestOIDC_SignIn(t *testing.T) {
+	t.Parallel()
 	e, p := newSSOEnv(t)
 
 	t.Run("LoginPageOffersSSO", func(t *testing.T) {
@@ -275,6 +318,7 @@ func TestOIDC_SignIn(t *testing.T) {
 }
 
 func TestOIDC_Refused(t *testing.T) {
+	t.Parallel()
 	e, p := newSSOEnv(t)
 
 	// refused checks that c's callback response is a refusal with status
@@ -453,6 +497,7 @@ func TestOIDC_Refused(t *testing.T) {
 }
 
 func TestOIDC_RoleFromEverySignIn(t *testing.T) {
+	t.Parallel()
 	e, p := newSSOEnv(t)
 	e.addUser("root@localhost", triage.RoleAdmin, "root password 123") // not the last admin
 	const email = "dana@example.com"
@@ -547,6 +592,7 @@ func TestOIDC_RoleFromEverySignIn(t *testing.T) {
 }
 
 func TestOIDC_PasswordBreakGlass(t *testing.T) {
+	t.Parallel()
 	e, _ := newSSOEnv(t)
 	e.addUser("triager@localhost", triage.RoleTriager, "triager password 1")
 	e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")
@@ -596,6 +642,7 @@ func userTarget(id int64) string { return "user:" + itoa(id) }
 // TestOIDC_ProviderDown: a provider that cannot be reached is said so on
 // the sign-in page, and the admins' password still works (break-glass).
 func TestOIDC_ProviderDown(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,7 @@ func validAgainst(t *testing.T, s *jsonschema.Schema, what string, v any) {
 // disclosure, cra and cve_ids, and an advisory, as the API answers them,
 // match their schemas in openapi.json.
 func TestOpenAPI_DisclosureAndAdvisories(t *testing.T) {
+	t.Parallel()
 	te, _ := advisoryEnv(t)
 	rep := te.fileReport(t0.Add(-3*24*time.Hour), func(r *triage.Report) { r.Title = "CSRF" })
 	path := fmt.Sprintf("/api/v1/reports/%d", rep.ID)

@@ -47,6 +47,7 @@ func textOf(n *html.Node) string {
 }
 
 func TestXSS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	for _, path := range []string{"/board", fmt.Sprintf("/reports/%d", e.xss.ID)} {
@@ -99,6 +100,7 @@ func TestXSS(t *testing.T) {
 }
 
 func TestBoard(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, body := e.get(e.viewerClient(), "/board")
 	rows := byTestID(t, body, "board-row")
@@ -130,6 +132,7 @@ func TestBoard(t *testing.T) {
 }
 
 func TestReportPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	_, body := e.get(c, fmt.Sprintf("/reports/%d", e.overdue.ID))
@@ -155,6 +158,7 @@ func TestReportPage(t *testing.T) {
 }
 
 func TestDownloads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	tests := []struct {
@@ -188,6 +192,7 @@ func TestDownloads(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	staff := e.viewerClient()
 	anon := e.client()
@@ -246,6 +251,7 @@ func TestHeaders(t *testing.T) {
 // style attributes, no <style> elements, no <script> but our own files
 // from /static/ (no inline code), no htmx hx-on (it needs eval).
 func TestNoInlineStyleOrScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	staff := e.viewerClient()
 	for _, path := range []string{"/board", fmt.Sprintf("/reports/%d", e.xss.ID), "/team/metrics", "/login", "/policy", "/hall-of-fame", "/no-such-page"} {

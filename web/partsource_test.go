@@ -45,6 +45,7 @@ func partSourceLinks(t *testing.T, page string) []string {
 // part still links to its own source, not to the attached file, and
 // not to nothing.
 func TestReportPage_HTMLPartSource(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	raw := "From: mallory@example.org\r\nSubject: two pages\r\nMIME-Version: 1.0\r\n" +

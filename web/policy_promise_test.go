@@ -11,6 +11,7 @@ import (
 // TestPolicyPromisesTheSLAPolicy: the policy page promises the first-
 // response window an admin set, in working hours with business hours.
 func TestPolicyPromisesTheSLAPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p, err := triage.ParseSLAPolicy([]byte(`{"first_response_hours": 8, "triage_hours": 72,
 		"remediation_hours": {"critical": 168, "high": 720, "medium": 2160, "low": 4320},

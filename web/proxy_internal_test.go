@@ -7,6 +7,7 @@ import (
 )
 
 func TestForwardedClient(t *testing.T) {
+	t.Parallel()
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
 	isTrusted := func(ip netip.Addr) bool {
 		for _, p := range trusted {
@@ -52,6 +53,7 @@ func TestForwardedClient(t *testing.T) {
 }
 
 func TestForwardedProto(t *testing.T) {
+	t.Parallel()
 	for h, want := range map[string]string{"https": "https", "HTTP": "http", "http, https": "https", "ftp": "", "": ""} {
 		if got := forwardedProto(http.Header{"X-Forwarded-Proto": {h}}); got != want {
 			t.Errorf("X-Forwarded-Proto %q: %q, want %q", h, got, want)

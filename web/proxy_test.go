@@ -25,6 +25,7 @@ import (
 // sign-in, the audit log records the client, not the proxy, and a client
 // cannot choose its address by sending X-Forwarded-For itself.
 func TestBehindNginx(t *testing.T) {
+	t.Parallel()
 	nginx := lookNginx(t)
 	e := newEnv(t, func(c *web.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
@@ -96,6 +97,7 @@ func TestBehindNginx(t *testing.T) {
 // TestForwardedHeadersIgnoredByDefault: without trusted proxies, a
 // client's X-Forwarded-For is not believed.
 func TestForwardedHeadersIgnoredByDefault(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader(url.Values{"email": {viewerEmail}, "password": {viewerPassword}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -31,6 +31,7 @@ func parseSecurityTxt(t *testing.T, body string) map[string][]string {
 }
 
 func TestSecurityTxt(t *testing.T) {
+	t.Parallel()
 	keyExpiry := t0.Add(30 * 24 * time.Hour)
 	tests := []struct {
 		name       string
@@ -90,6 +91,7 @@ func TestSecurityTxt(t *testing.T) {
 }
 
 func TestPublicKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, body := e.get(e.client(), "/pgp-key.asc")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pgp-keys" {
@@ -101,6 +103,7 @@ func TestPublicKey(t *testing.T) {
 }
 
 func TestWKD(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
 	const (
@@ -139,6 +142,7 @@ func TestWKD(t *testing.T) {
 }
 
 func TestPublicPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
 	tests := []struct {

@@ -18,6 +18,7 @@ import (
 // sender's history; new mail from them is held without acknowledgement;
 // the release (API) moves them back and acknowledges them.
 func TestQuarantine_Pages(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	_, admin := ce.staffCookie("boss@localhost", triage.RoleAdmin)

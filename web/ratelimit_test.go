@@ -37,6 +37,7 @@ const (
 // she signs in, and from her known device (a browser she signed in with
 // before) she signs in even while many addresses guess at once.
 func TestLoginRateLimit_OwnerKeepsAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser(aliceEmail, triage.RoleTriager, alicePassword)
 	laptop := e.clientFrom("127.0.0.2")
@@ -121,6 +122,7 @@ func TestLoginRateLimit_OwnerKeepsAccess(t *testing.T) {
 // guesses her code is slowed, while alice's right code still signs her
 // in, from another address and from her known device.
 func TestTwoFactor_OwnerKeepsAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, withSecret)
 	e.addUser(aliceEmail, triage.RoleTriager, alicePassword)
 	laptop := e.clientFrom("127.0.0.2")

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/net/html"
 
 	"github.com/secinbox/secinbox/inbox"
@@ -35,11 +34,7 @@ const (
 func (e *env) addTriager() {
 	e.t.Helper()
 	ctx := context.Background()
-	hash, err := bcrypt.GenerateFromPassword([]byte(triagerPassword), bcrypt.MinCost)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &triage.User{Email: triagerEmail, Role: triage.RoleTriager, PasswordHash: hash, CreatedAt: t0}
+	u := &triage.User{Email: triagerEmail, Role: triage.RoleTriager, PasswordHash: passwordHash(e.t, triagerPassword), CreatedAt: t0}
 	if err := e.db.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
 	}
@@ -129,6 +124,7 @@ func partMarks(t *testing.T, page string) (labels, warnings, texts []string) {
 }
 
 func TestReportPage_Parts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.fileSigned()
 	c := e.viewerClient()
@@ -210,6 +206,7 @@ func TestReportPage_Parts(t *testing.T) {
 }
 
 func TestAPI_Content(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.fileSigned()
 	bearer := []string{"Authorization", "Bearer " + viewerToken}
@@ -279,6 +276,7 @@ func wkdServer(t *testing.T, key []byte) *httptest.Server {
 }
 
 func TestLookupKey(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second)
 	key, err := pgp.GenerateKey("Mallory", "mallory@example.org", now.Add(-time.Hour), 0)
 	if err != nil {
@@ -389,6 +387,7 @@ func formatUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC
 // TestLookupKey_NotConfigured: without a KeyFinder the button is absent
 // and the route answers 404.
 func TestLookupKey_NotConfigured(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addTriager()
 	c := e.triagerClient()
@@ -446,6 +445,7 @@ func (e *env) fileMessage(data []byte) *triage.Report {
 // wrapped message is marked signed, and an HTML body links to its
 // escaped source.
 func TestReportPage_RealMessages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 

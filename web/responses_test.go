@@ -14,6 +14,7 @@ import (
 // viewers read them; a reply may name one instead of a body, and goes
 // out filled in for the report like any reply.
 func TestResponses_API(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	code, m := ce.sendJSON("POST", "/api/v1/responses", ce.adminToken, map[string]any{
 		"name": "Acknowledged", "body": "Hello {{researcher}}, we track this as {{tracking_id}} ({{title}}); see {{policy_url}}.",
@@ -69,6 +70,7 @@ func TestResponses_API(t *testing.T) {
 // default puts it in the reply box (htmx: out of band when the box was
 // empty; without: the redirect names it).
 func TestResponses_Pages(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	_, admin := ce.staffCookie("boss@localhost", triage.RoleAdmin)
 	_, tri := ce.staffCookie("tri@localhost", triage.RoleTriager)

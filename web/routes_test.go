@@ -18,7 +18,7 @@ func (e *env) examplePath(pattern string) string {
 		"{$}", "",
 		"{id}", fmt.Sprint(e.xss.ID),
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
-		"{adv}", "1", // the advisory TestRoutes_Viewer drafts
+		"{adv}", "1", // the advisory TestRoutes_Viewer and TestRoutes_Roles draft
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
 		"{wkddomain}", "localhost",
 		"{wkdfile}", "policy",
@@ -33,6 +33,7 @@ func (e *env) examplePath(pattern string) string {
 }
 
 func TestRoutes_Table(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, rt := range web.Routes() {
 		key := rt.Method + " " + rt.Pattern
@@ -62,6 +63,7 @@ func TestRoutes_Table(t *testing.T) {
 // TestRoutes_Viewer checks that a viewer may read everything staff can
 // read. Who may use which route is TestRoutes_Roles's job.
 func TestRoutes_Viewer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	ids := []int64{e.xss.ID}
@@ -102,6 +104,7 @@ func TestRoutes_Viewer(t *testing.T) {
 }
 
 func TestRoutes_NotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	for _, path := range []string{"/reports/999999", "/reports/abc", "/reports/0", "/reports/999999/raw",

@@ -21,6 +21,7 @@ import (
 // TestSecurityTxt_HiringCSAF: the optional fields appear when set, and
 // only absolute https URLs are accepted for them.
 func TestSecurityTxt_HiringCSAF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *web.Config) {
 		c.SecurityTxtHiring = "https://example.com/jobs/security"
 		c.SecurityTxtCSAF = "https://example.com/.well-known/csaf/provider-metadata.json"
@@ -39,7 +40,7 @@ func TestSecurityTxt_HiringCSAF(t *testing.T) {
 		t.Errorf("unset fields present:\n%s", body)
 	}
 
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.Open(context.Background(), newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +67,7 @@ func TestSecurityTxt_HiringCSAF(t *testing.T) {
 // served is an OpenPGP cleartext signature that GnuPG accepts, with
 // Hiring, CSAF and an Expires in the future.
 func TestSecurityTxt_Signed(t *testing.T) {
+	t.Parallel()
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
 		t.Skip("gpg not installed")
@@ -159,6 +161,7 @@ func TestSecurityTxt_Signed(t *testing.T) {
 // moves to another day or the key changes, not otherwise; a failing
 // signer gives the unsigned file, never an error.
 func TestSecurityTxt_Resign(t *testing.T) {
+	t.Parallel()
 	var signs atomic.Int32
 	var fail atomic.Bool
 	live := &liveKey{key: publishedKey("A", time.Time{})}

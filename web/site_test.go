@@ -48,6 +48,7 @@ func (e *env) postMultipart(path string, fields map[string]string, logo []byte, 
 // page renders the texts as text (never HTML), a non-image logo is
 // refused next to its field.
 func TestSite_Pages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, admin := e.staffCookie("boss@localhost", triage.RoleAdmin)
 	_, tri := e.staffCookie("tri@localhost", triage.RoleTriager)
@@ -100,6 +101,7 @@ func TestSite_Pages(t *testing.T) {
 // TestNotFoundPage: an unknown address gets the site's page, not Go's
 // plain text; the API answers JSON; a wrong method keeps its 405.
 func TestNotFoundPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, page := e.get(e.client(), "/no/such/page")
 	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
@@ -122,6 +124,7 @@ func TestNotFoundPage(t *testing.T) {
 // TestAuditAndOutbox_Pages: the audit log links what an event names and
 // shows its detail as typed; the outbox has a subject column and pages.
 func TestAuditAndOutbox_Pages(t *testing.T) {
+	t.Parallel()
 	ce := newConvEnv(t)
 	ctx := context.Background()
 	_, admin := ce.staffCookie("boss@localhost", triage.RoleAdmin)

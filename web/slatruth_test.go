@@ -53,6 +53,7 @@ func parseHTML(t *testing.T, page string) *html.Node {
 // its first-response clock as closed on the page, in the API and in the
 // metrics, never as met.
 func TestSLATruth_ClosedWithoutReply(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin, _ := e.staffCookie("boss@localhost", triage.RoleAdmin)
 	orig := e.xss.ID
@@ -100,6 +101,7 @@ func TestSLATruth_ClosedWithoutReply(t *testing.T) {
 // TestSLATruth_Wording: the metrics page words the promise as the
 // acknowledgement does.
 func TestSLATruth_Wording(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := triage.DefaultSLAPolicy()
 	p.FirstResponse = 15 * time.Minute
@@ -116,6 +118,7 @@ func TestSLATruth_Wording(t *testing.T) {
 // part of the page that shows the first-response clock or the history
 // comes with the answer (out of band), saying met.
 func TestSLATruth_ReplyRefreshesState(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	hx := append([]string{"HX-Request", "true"}, hdr...)
@@ -152,6 +155,7 @@ func TestSLATruth_ReplyRefreshesState(t *testing.T) {
 // TestSLATruth_ErrorNextToField: a refusal is shown inside the form whose
 // field caused it, tied to the field for screen readers.
 func TestSLATruth_ErrorNextToField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	for _, js := range []bool{true, false} {

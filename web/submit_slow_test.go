@@ -115,6 +115,7 @@ func (u *slowUpload) close() {
 // that address's slots, so a report from another address goes through
 // meanwhile; an upload that trickles in is cut off with 408.
 func TestSubmit_SlowUploads(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	e.clock.Set(t0.Add(time.Minute))

@@ -137,6 +137,7 @@ func plainFields(token string) map[string]string {
 }
 
 func TestSubmit_WithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	var wakes int
 	e, key := formEnv(t, func(c *web.Config) { c.Intake = triage.WakeFunc(func() { wakes++ }) })
 	token := e.formToken()
@@ -225,6 +226,7 @@ func encryptedFields(t *testing.T, key *openpgp.Entity, token string) map[string
 }
 
 func TestSubmit_Encrypted(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	e.clock.Set(t0.Add(time.Minute))
@@ -288,6 +290,7 @@ func TestSubmit_Encrypted(t *testing.T) {
 }
 
 func TestSubmit_Refusals(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	before := len(e.pending())
@@ -369,6 +372,7 @@ func TestSubmit_Refusals(t *testing.T) {
 }
 
 func TestSubmit_Honeypot(t *testing.T) {
+	t.Parallel()
 	e, _ := formEnv(t)
 	token := e.formToken()
 	e.clock.Set(t0.Add(time.Minute))
@@ -388,6 +392,7 @@ func TestSubmit_Honeypot(t *testing.T) {
 }
 
 func TestSubmit_RateLimit(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	// Refused posts do not count: a person may correct the form.
@@ -417,6 +422,7 @@ func TestSubmit_RateLimit(t *testing.T) {
 }
 
 func TestSubmit_Unavailable(t *testing.T) {
+	t.Parallel()
 	for name, opt := range map[string]envOption{
 		"NoLinkKey":  func(c *web.Config) { c.LinkKey = nil },
 		"KeyExpired": func(c *web.Config) { c.KeyExpires = t0.Add(-time.Minute) },
@@ -435,6 +441,7 @@ func TestSubmit_Unavailable(t *testing.T) {
 }
 
 func TestStatusPage(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	e.clock.Set(t0.Add(time.Minute))
@@ -558,6 +565,7 @@ func TestStatusPage(t *testing.T) {
 // TestStatusPage_ClosedWithoutReply: closing a report stops its
 // first-response clock, but the page must not claim the team answered.
 func TestStatusPage_ClosedWithoutReply(t *testing.T) {
+	t.Parallel()
 	e, key := formEnv(t)
 	token := e.formToken()
 	e.clock.Set(t0.Add(time.Minute))

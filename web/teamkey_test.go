@@ -41,6 +41,7 @@ func publishedKey(x string, expires time.Time) web.PublishedKey {
 // hands out, request by request: /pgp-key.asc, WKD, security.txt's
 // Expires and the policy page's fingerprint.
 func TestTeamKey_Rotation(t *testing.T) {
+	t.Parallel()
 	live := &liveKey{key: publishedKey("A", t0.AddDate(0, 2, 0))}
 	e := newEnv(t, func(c *web.Config) { c.TeamKey = live.get })
 	c := e.client()
@@ -71,6 +72,7 @@ func TestTeamKey_Rotation(t *testing.T) {
 // TestSecurityTxt_KeyExpiry: Expires is never later than the published
 // key's expiry, and never more than a year ahead (RFC 9116 section 2.5.5).
 func TestSecurityTxt_KeyExpiry(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		keyExpires time.Time
@@ -113,6 +115,7 @@ func TestSecurityTxt_KeyExpiry(t *testing.T) {
 // from 30 days before the primary key expires, and an error once it has;
 // the public never sees it.
 func TestKeyWarningBanner(t *testing.T) {
+	t.Parallel()
 	live := &liveKey{}
 	e := newEnv(t, func(c *web.Config) { c.TeamKey = live.get })
 	staff := e.viewerClient()

@@ -17,6 +17,7 @@ import (
 // otherwise) and expired or revoked ones get 401; creation and
 // revocation are audited; the list shows the last use.
 func TestAPITokens_Account(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	api := func(token string) int {

@@ -38,6 +38,7 @@ func (e *env) staffCookie(email string, role triage.Role) (*triage.User, []strin
 // report, a refusal shows the page again with the domain's error and
 // its status code.
 func TestActions_WithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	id := e.xss.ID
@@ -128,6 +129,7 @@ func TestActions_WithoutJavaScript(t *testing.T) {
 // the header status out of band, and refusals swapped in with their
 // status code; from the board, the quick form and a refresh trigger.
 func TestActions_HTMX(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	hx := append([]string{"HX-Request", "true"}, hdr...)
@@ -163,6 +165,7 @@ func TestActions_HTMX(t *testing.T) {
 }
 
 func TestCVSSScore(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.viewerClient()
 	for _, tc := range []struct {
@@ -187,6 +190,7 @@ func TestCVSSScore(t *testing.T) {
 }
 
 func TestBoard_Filters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	get := func(path string, extra ...string) (*http.Response, string) {
@@ -214,6 +218,7 @@ func TestBoard_Filters(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	admin, hdr := e.staffCookie("boss@localhost", triage.RoleAdmin)
 	form := url.Values{
@@ -257,6 +262,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestTeamMetricsPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, body := e.get(e.viewerClient(), "/team/metrics")
 	if got := byTestID(t, body, "metrics-received"); len(got) != 2 || got[0] != "2" || got[1] != "2" {
@@ -278,6 +284,7 @@ func TestTeamMetricsPage(t *testing.T) {
 // at once, each change audited on its report; the workflow's refusals
 // listed; viewers and other sites refused.
 func TestBoard_Bulk(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tri, hdr := e.staffCookie("tri@localhost", triage.RoleTriager)
 	ctx := context.Background()

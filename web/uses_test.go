@@ -46,6 +46,7 @@ func (e *env) lockDatabase() (unlock func()) {
 // once it can be, and a sign-in that cannot be stored says so (503, not
 // 500).
 func TestUses_ReadsWhileDatabaseLocked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cookie, sid := e.newSession(e.viewerID)
 	unlock := e.lockDatabase()

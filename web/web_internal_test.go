@@ -25,6 +25,7 @@ import (
 // may use (the table has none yet): a viewer gets 403 on both the HTML
 // and the API side, an admin gets through.
 func TestAuthorize_Forbidden(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
@@ -82,6 +83,7 @@ func TestAuthorize_Forbidden(t *testing.T) {
 // TestError_Internal checks that a failing store gives a generic 500 and
 // that the cause goes to the log.
 func TestError_Internal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
 	if err != nil {
@@ -123,6 +125,7 @@ func (diskFull) DiskFull() bool { return true }
 // passing fault: 503 with Retry-After and a message that says to retry,
 // not a bare 500.
 func TestError_CannotWrite(t *testing.T) {
+	t.Parallel()
 	s := &server{log: slog.New(slog.DiscardHandler)}
 	for _, path := range []string{"/login", "/api/v1/reports"} {
 		rec := httptest.NewRecorder()
@@ -134,6 +137,7 @@ func TestError_CannotWrite(t *testing.T) {
 }
 
 func TestErrorStatus(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[string]int{
 		triage.ENOTFOUND: 404, triage.EINVALID: 400, triage.EUNAUTHORIZED: 401,
 		triage.EFORBIDDEN: 403, triage.ECONFLICT: 409, triage.EINTERNAL: 500, "other": 500,
@@ -145,6 +149,7 @@ func TestErrorStatus(t *testing.T) {
 }
 
 func TestNew_Invalid(t *testing.T) {
+	t.Parallel()
 	ok := Config{Store: (*db.DB)(nil), Domain: "localhost", PublicURL: "http://localhost"}
 	for name, mod := range map[string]func(*Config){
 		"NoStore":   func(c *Config) { c.Store = nil },
@@ -168,6 +173,7 @@ func TestNew_Invalid(t *testing.T) {
 // TestFirstResponseView: the report page's first-response line follows the
 // clock under the SLA policy: an answered report is met, not overdue.
 func TestFirstResponseView(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	p := triage.DefaultSLAPolicy()
 	for _, tt := range []struct {
@@ -197,6 +203,7 @@ func TestFirstResponseView(t *testing.T) {
 }
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"0123456789abcdef0123456789abcdef01234567": "0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567",
 		"":          "",
@@ -217,6 +224,7 @@ func TestFormat(t *testing.T) {
 // (whose rules are tested in triage) and the name reaches the header
 // quoted, whatever it holds.
 func TestDownload_CleansName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"report.pdf":           `attachment; filename=report.pdf`,
 		"../../etc/passwd":     `attachment; filename=passwd`,
