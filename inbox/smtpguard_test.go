@@ -96,17 +96,20 @@ func TestGuard_DataTimeoutClosesTheConnection(t *testing.T) {
 // bytes: a slow but steady sender was cut off.
 func TestGuard_SlowSenderIsNotCutOff(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, inbox.Config{IdleTimeout: time.Second, DataTimeout: time.Minute})
+	// The idle limit is ten times the gap between the sender's bytes: the
+	// sender goroutine may be kept waiting for a core under load (it was,
+	// for over a second, with a 1 s limit and 100 ms gaps).
+	ts := startServer(t, inbox.Config{IdleTimeout: 2 * time.Second, DataTimeout: time.Minute})
 	s := ts.dial()
 	s.hello()
 	s.startData()
 	msg := "Subject: slow\r\n\r\n"
 	s.send(msg)
-	// Bytes keep coming, 10 a second, for three times the idle limit.
+	// Bytes keep coming, 5 a second, for three times the idle limit.
 	for range 30 {
 		s.send("x\r\n")
 		msg += "x\r\n"
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 	s.send(".\r\n")
 	s.expect("250 ")
