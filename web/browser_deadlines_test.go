@@ -19,6 +19,8 @@ import (
 // in the viewer's local time; an embargo set with the panel's form (htmx)
 // shows the same way. Without JavaScript only the UTC time shows.
 func TestBrowser_DisclosureTimes(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	browser := startBrowser(t)
 	s := newSite(t)
 	rep := s.report(2*time.Hour, "Deadline in two zones", "")

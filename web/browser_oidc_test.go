@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/triage"
@@ -22,9 +22,11 @@ import (
 // goes through the provider (mockoidc on loopback, real time) and lands
 // on the board, signed in with the role the provider's groups map to.
 func TestBrowser_SSO(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	browser := startBrowser(t)
 	p := startIdP(t, time.Now)
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.Open(context.Background(), newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +37,13 @@ func TestBrowser_SSO(t *testing.T) {
 	}
 	base := "http://" + ln.Addr().String()
 	h, err := web.New(web.Config{
-		Store:     d,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Domain:    "localhost",
-		PublicURL: base,
-		SecretKey: testSecretKey,
-		OIDC:      p.oidcConfig(),
+		Store:        d,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Domain:       "localhost",
+		PublicURL:    base,
+		SecretKey:    testSecretKey,
+		OIDC:         p.oidcConfig(),
+		PasswordCost: bcrypt.MinCost, // as newEnv's
 	})
 	if err != nil {
 		t.Fatal(err)

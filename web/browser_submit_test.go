@@ -18,6 +18,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/secinbox/secinbox/db"
 	"github.com/secinbox/secinbox/pgp"
@@ -41,7 +42,7 @@ type formSite struct {
 func newFormSite(t *testing.T) *formSite {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.Open(ctx, newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +62,7 @@ func newFormSite(t *testing.T) *formSite {
 		LinkKey:          testLinkKey,
 		PublicKeyArmored: armoredPublic(t, fs.key),
 		Now:              func() time.Time { return time.Now().Add(time.Duration(fs.skew.Load())) },
+		PasswordCost:     bcrypt.MinCost, // as newEnv's
 	})
 	if err != nil {
 		t.Fatal(err)

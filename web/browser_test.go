@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -52,33 +54,87 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// startBrowser starts one headless Chromium for the test and its
-// subtests, with a fresh profile, and stops it at the end.
+// chromium is the one headless Chromium of the package's browser tests,
+// started by the first of them (startBrowser) and stopped by TestMain.
+// Each test opens its tabs in browser contexts of their own (newTab):
+// no cookies, storage or cache pass from one test to another.
+var chromium struct {
+	once    sync.Once
+	ctx     context.Context
+	err     error
+	profile string // its user data dir
+	stop    func() // closes it and waits for it to exit
+}
+
+// startBrowser returns the package's Chromium, starting it with a fresh
+// profile if no test has yet.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
+	path := chromiumPath(t)
+	chromium.once.Do(func() {
+		chromium.profile, chromium.err = os.MkdirTemp("", "secinbox-chromium-")
+		if chromium.err != nil {
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			// Tabs of tests running side by side are all in the
+			// foreground: no timer or rendering throttling.
+			chromedp.Flag("disable-background-timer-throttling", true),
+			chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.Flag("disable-renderer-backgrounding", true),
+			chromedp.UserDataDir(chromium.profile),
+			chromedp.WindowSize(1280, 1000),
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		chromium.stop = func() {
+			cancel()
+			cancelAlloc()
+			os.RemoveAll(chromium.profile)
+		}
+		if err := chromedp.Do(ctx); err != nil { // starts the browser
+			chromium.err = err
+			return
+		}
+		chromium.ctx = ctx
+	})
+	if chromium.err != nil {
+		t.Fatalf("starting Chromium: %v", chromium.err)
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting Chromium: %v", err)
+	return chromium.ctx
+}
+
+// scenarios bounds the browser scenarios that run at once: each keeps
+// Chromium and the site (under the race detector) busy, and more than
+// the machine has cores only makes each slower.
+var scenarios = make(chan struct{}, goruntime.GOMAXPROCS(0)+1)
+
+// scenario waits for a turn among the browser scenarios running side by
+// side (t.Parallel); the turn ends with t.
+func scenario(t *testing.T) {
+	t.Helper()
+	scenarios <- struct{}{}
+	t.Cleanup(func() { <-scenarios })
+}
+
+// stopBrowser stops the package's Chromium, if a test started it.
+func stopBrowser() {
+	if chromium.stop != nil {
+		chromium.stop()
+	} else if chromium.profile != "" {
+		os.RemoveAll(chromium.profile)
 	}
-	return ctx
 }
 
 // site is the real web handler on a real database, served on loopback,
@@ -96,7 +152,7 @@ const browserPassword = "a long browser-test password"
 func newSite(t *testing.T) *site {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "secinbox.db"))
+	d, err := db.Open(ctx, newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +163,12 @@ func newSite(t *testing.T) *site {
 	}
 	base := "http://" + ln.Addr().String()
 	h, err := web.New(web.Config{
-		Store:     d,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Domain:    "localhost",
-		PublicURL: base,
-		SecretKey: testSecretKey,
+		Store:        d,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Domain:       "localhost",
+		PublicURL:    base,
+		SecretKey:    testSecretKey,
+		PasswordCost: bcrypt.MinCost, // as the users' (see newEnv)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -129,11 +186,7 @@ func newSite(t *testing.T) *site {
 
 func (s *site) user(email string, role triage.Role) *triage.User {
 	s.t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte(browserPassword), bcrypt.MinCost)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	u := &triage.User{Email: email, Role: role, PasswordHash: hash, CreatedAt: time.Now()}
+	u := &triage.User{Email: email, Role: role, PasswordHash: passwordHash(s.t, browserPassword), CreatedAt: time.Now()}
 	if err := s.db.CreateUser(context.Background(), u); err != nil {
 		s.t.Fatal(err)
 	}
@@ -176,9 +229,10 @@ func (s *site) move(id int64, to triage.Status) {
 
 // tab is one browser tab, in its own browser context (its own cookies).
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	site *site
+	t          *testing.T
+	ctx        context.Context
+	site       *site
+	scriptsOff bool // noScript was called
 }
 
 // newTab opens a tab on browser for site, and saves a screenshot if the
@@ -191,6 +245,12 @@ func newTab(t *testing.T, browser context.Context, s *site) *tab {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	b := &tab{t: t, ctx: ctx, site: s}
+	// Only one window has the focus while tests run side by side: each
+	// tab behaves as the focused one, as it would alone.
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	}))
 	// The strict CSP blocks an inline script or style silently: the page
 	// just lacks it. Chromium reports each block in the console; so do
 	// uncaught script errors. Either fails the test.
@@ -286,22 +346,50 @@ func eval[T any](b *tab, js string) T {
 	return run(b, chromedp.Evaluate[T](js))
 }
 
+// waitJS looks at the expression EXPR in the page until it is truthy,
+// for up to LIMIT ms, on the page's own timer (no round trip per look):
+// {ok, err}, err the exception of the last look if it threw.
+const waitJS = `new Promise((resolve) => {
+	const end = Date.now() + LIMIT;
+	const look = () => {
+		let ok = false, err = "";
+		try { ok = !!(EXPR); } catch (e) { err = String(e); }
+		if (ok || Date.now() >= end) resolve({ok, err}); else setTimeout(look, 10);
+	};
+	look();
+})`
+
 // waitFor waits until the expression is truthy, and fails the test when
 // it never is. It asks again while a page loads (navigation destroys the
-// context an evaluation runs in).
+// context an evaluation runs in). With scripts off (noScript) the page
+// runs no timers: it is asked every 20 ms instead.
 func (b *tab) waitFor(what, js string) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	limit, pause := "1000", time.Duration(0)
+	if b.scriptsOff {
+		limit, pause = "0", 20*time.Millisecond
+	}
+	expr := strings.NewReplacer("LIMIT", limit, "EXPR", js).Replace(waitJS)
+	deadline := time.Now().Add(30 * time.Second) // a safety net only
 	var last error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+js+")"))
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+			OK  bool   `json:"ok"`
+			Err string `json:"err"`
+		}](expr, chromedp.EvalAwaitPromise))
 		cancel()
-		if err == nil && ok {
+		if err == nil && r.OK {
 			return
 		}
-		last = err
-		time.Sleep(50 * time.Millisecond)
+		if err == nil && r.Err != "" {
+			last = errors.New(r.Err)
+		} else if err != nil {
+			// The page went away (a navigation) and the next one may
+			// not be there yet: a moment before asking it.
+			last, pause = err, max(pause, 10*time.Millisecond)
+		}
+		time.Sleep(pause)
 	}
 	b.t.Fatalf("waiting for %s: never true (last error: %v): %s", what, last, js)
 }
@@ -353,6 +441,7 @@ func (b *tab) signIn(u *triage.User) {
 // noScript turns JavaScript off in the tab, for the pages as they work
 // without it.
 func (b *tab) noScript() {
+	b.scriptsOff = true
 	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
@@ -378,23 +467,35 @@ func (b *tab) boardIDs() []string {
 // TestBrowser runs every browser scenario against one Chromium, each in
 // its own browser context and on its own site.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
-	t.Run("LoginWithTwoFactor", func(t *testing.T) { testLoginWithTwoFactor(t, browser) })
-	t.Run("BoardOrderAndCountdown", func(t *testing.T) { testBoardOrder(t, browser) })
-	t.Run("StatusChange", func(t *testing.T) { testStatusChange(t, browser) })
-	t.Run("StatusChangeWithoutJavaScript", func(t *testing.T) { testStatusChangeNoScript(t, browser) })
-	t.Run("CVSSCalculator", func(t *testing.T) { testCVSSCalculator(t, browser) })
-	t.Run("Search", func(t *testing.T) { testSearch(t, browser) })
-	t.Run("PauseAndBreach", func(t *testing.T) { testPauseAndBreach(t, browser) })
-	t.Run("KeyboardShortcuts", func(t *testing.T) { testKeyboard(t, browser) })
-	t.Run("DoneWhen", func(t *testing.T) { testDoneWhen(t, browser) })
-	t.Run("AccessibilityCheck", func(t *testing.T) { testAccessibilityCheck(t, browser) })
-	t.Run("Accessibility", func(t *testing.T) { testAccessibility(t, browser) })
-	t.Run("ReplyFromReportPage", func(t *testing.T) { testReplyFromReportPage(t, browser) })
-	t.Run("WebFormEncryptsInBrowser", func(t *testing.T) { testWebFormEncrypts(t, browser) })
-	t.Run("WebFormWithoutJavaScript", func(t *testing.T) { testWebFormNoScript(t, browser) })
-	t.Run("HallOfFameOnPhone", func(t *testing.T) { testHallOfFameOnPhone(t, browser) })
-	t.Run("RightToLeftOverride", func(t *testing.T) { testRightToLeftOverride(t, browser) })
+	for _, sc := range []struct {
+		name string
+		test func(*testing.T, context.Context)
+	}{
+		{"LoginWithTwoFactor", testLoginWithTwoFactor},
+		{"BoardOrderAndCountdown", testBoardOrder},
+		{"StatusChange", testStatusChange},
+		{"StatusChangeWithoutJavaScript", testStatusChangeNoScript},
+		{"CVSSCalculator", testCVSSCalculator},
+		{"Search", testSearch},
+		{"PauseAndBreach", testPauseAndBreach},
+		{"KeyboardShortcuts", testKeyboard},
+		{"DoneWhen", testDoneWhen},
+		{"AccessibilityCheck", testAccessibilityCheck},
+		{"Accessibility", testAccessibility},
+		{"ReplyFromReportPage", testReplyFromReportPage},
+		{"WebFormEncryptsInBrowser", testWebFormEncrypts},
+		{"WebFormWithoutJavaScript", testWebFormNoScript},
+		{"HallOfFameOnPhone", testHallOfFameOnPhone},
+		{"RightToLeftOverride", testRightToLeftOverride},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			scenario(t)
+			sc.test(t, browser)
+		})
+	}
 }
 
 // enrollTwoFactor turns on TOTP for the signed-in user through the
@@ -659,9 +760,10 @@ func testCVSSCalculator(t *testing.T, browser context.Context) {
 	if !eval[bool](b, `document.querySelector('[data-testid="cvss-4.0-VC-H"]').checked && !document.querySelector('[data-cvss-version="4.0"]').hidden`) {
 		t.Error("the pasted vector did not set the v4.0 radios")
 	}
-	// A nonsense vector shows why.
+	// A nonsense vector shows why (once the whole of it is typed: its
+	// first keys get a reason of their own).
 	b.do(clear("#cvss-vector"), chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:2.0/AV:N"))
-	b.waitFor("the reason", `document.querySelector("[data-testid=cvss-error]")`)
+	b.waitFor("the reason", `document.querySelector("[data-testid=cvss-error]")?.textContent.includes('"2.0"')`)
 	if got := b.text("[data-testid=cvss-error]"); !strings.Contains(got, `CVSS version "2.0" is not supported`) {
 		t.Errorf("error %q", got)
 	}
@@ -692,7 +794,9 @@ func testSearch(t *testing.T, browser context.Context) {
 		t.Fatalf("%d reports", n)
 	}
 	b.do(chromedp.SendKeys(chromedp.CSS("#q"), "injection"))
-	b.waitFor("the search results", `document.querySelectorAll("[data-testid=board-row]").length === 1`)
+	// The board searches as the keys come: wait for the whole word's
+	// answer (the URL says which), not one for its first letters.
+	b.waitFor("the search results", `document.querySelectorAll("[data-testid=board-row]").length === 1 && new URLSearchParams(location.search).get("q") === "injection"`)
 	if got := b.boardIDs(); len(got) != 1 || got[0] != sqli.TrackingID {
 		t.Errorf("search for injection: %v", got)
 	}
@@ -703,7 +807,7 @@ func testSearch(t *testing.T, browser context.Context) {
 	b.do(clear("#q"), chromedp.SendKeys(chromedp.CSS("#q"), xss.TrackingID))
 	b.waitFor("the report by id", fmt.Sprintf(`document.querySelector("[data-testid=board-tracking]")?.textContent === %q`, xss.TrackingID))
 	b.do(clear("#q"), chromedp.SendKeys(chromedp.CSS("#q"), "nothinglikethis"))
-	b.waitFor("the empty state", `document.querySelector("[data-testid=board-empty]")`)
+	b.waitFor("the empty state", `document.querySelector("[data-testid=board-empty]") && new URLSearchParams(location.search).get("q") === "nothinglikethis"`)
 	// The page reloaded at that URL shows the same.
 	b.do(chromedp.Reload())
 	if got := run(b, chromedp.Value(chromedp.CSS("#q"))); got != "nothinglikethis" {

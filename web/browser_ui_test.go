@@ -196,16 +196,24 @@ func (s *site) seedBoard(n int) []*triage.Report {
 // TestBrowserUI runs the triage UI scenarios of issue 14 against one
 // Chromium, at both widths.
 func TestBrowserUI(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
-	t.Run("Board", func(t *testing.T) { testBoardLayout(t, browser) })
-	t.Run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
-	for _, vp := range []viewport{laptop, phone} {
-		t.Run("BulkActions/"+vp.String(), func(t *testing.T) { testBulkActions(t, browser, vp) })
-		t.Run("StateAfterReply/"+vp.String(), func(t *testing.T) { testStateAfterReply(t, browser, vp) })
-		t.Run("CannedResponses/"+vp.String(), func(t *testing.T) { testCannedResponses(t, browser, vp) })
+	run := func(name string, test func(*testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			scenario(t)
+			test(t)
+		})
 	}
-	t.Run("QuarantineAndRelease", func(t *testing.T) { testQuarantineRelease(t, browser) })
-	t.Run("EveryPage", func(t *testing.T) { testEveryPage(t, browser) })
+	run("Board", func(t *testing.T) { testBoardLayout(t, browser) })
+	run("ReportPage", func(t *testing.T) { testReportLayout(t, browser) })
+	for _, vp := range []viewport{laptop, phone} {
+		run("BulkActions/"+vp.String(), func(t *testing.T) { testBulkActions(t, browser, vp) })
+		run("StateAfterReply/"+vp.String(), func(t *testing.T) { testStateAfterReply(t, browser, vp) })
+		run("CannedResponses/"+vp.String(), func(t *testing.T) { testCannedResponses(t, browser, vp) })
+	}
+	run("QuarantineAndRelease", func(t *testing.T) { testQuarantineRelease(t, browser) })
+	run("EveryPage", func(t *testing.T) { testEveryPage(t, browser) })
 }
 
 // rowBoxJS gives each board row's height and whether its clock cell

@@ -17,10 +17,11 @@ import (
 	"github.com/secinbox/secinbox/db"
 )
 
-// TestMain makes the database every test starts from, and runs more
-// tests at once than go test's default (GOMAXPROCS) unless -parallel
-// says how many: the tests here mostly wait (for SQLite's fsyncs and
-// busy timeouts, the upload grace, loopback round trips), not compute.
+// TestMain makes the database every test starts from, stops the
+// browser tests' Chromium at the end, and runs more tests at once than
+// go test's default (GOMAXPROCS) unless -parallel says how many: the
+// tests here mostly wait (for SQLite's fsyncs and busy timeouts, the
+// upload grace, loopback round trips), not compute.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	parallelSet := false
@@ -42,6 +43,7 @@ func TestMain(m *testing.M) {
 	} else {
 		code = m.Run()
 	}
+	stopBrowser()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
