@@ -214,91 +214,111 @@ type principal struct {
 // answers.
 func TestRoutes_Roles(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *web.Config) { c.SecretKey = testSecretKey })
-	viewer, err := e.db.UserByID(t.Context(), e.viewerID)
-	if err != nil {
-		t.Fatal(err)
+	// Each principal's requests go to a site of its own, with the same
+	// users and reports, side by side: what one sends (a sign-out, the
+	// admin's user actions) cannot change what another is answered.
+	for _, who := range []struct {
+		name string
+		role triage.Role // "" for anonymous
+	}{{"anonymous", ""}, {"viewer", triage.RoleViewer}, {"triager", triage.RoleTriager}, {"admin", triage.RoleAdmin}} {
+		t.Run(who.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(c *web.Config) { c.SecretKey = testSecretKey })
+			viewer, err := e.db.UserByID(t.Context(), e.viewerID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			staff := map[triage.Role]*triage.User{
+				triage.RoleViewer:  viewer,
+				triage.RoleTriager: e.addUser("triager@localhost", triage.RoleTriager, "triager password 1"),
+				triage.RoleAdmin:   e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12"),
+			}
+			// The target of the admin's user actions: never the principal.
+			target := e.addUser("target@localhost", triage.RoleViewer, "target password 1")
+			// The advisory the {adv} routes name.
+			ids := []int64{e.xss.ID}
+			if _, err := e.db.CreateAdvisory(t.Context(), triage.AdvisoryChange{ReportIDs: &ids, Title: ptr("An advisory")}, triage.Actor{}, t0); err != nil {
+				t.Fatal(err)
+			}
+			p := &principal{name: who.name, role: who.role}
+			if p.role != "" {
+				p.user = staff[p.role]
+				p.token = e.newToken(p.user.ID)
+			}
+			e.checkRoles(t, p, target)
+		})
 	}
-	people := []*principal{
-		{name: "anonymous"},
-		{name: "viewer", role: triage.RoleViewer, user: viewer},
-		{name: "triager", role: triage.RoleTriager, user: e.addUser("triager@localhost", triage.RoleTriager, "triager password 1")},
-		{name: "admin", role: triage.RoleAdmin, user: e.addUser("admin@localhost", triage.RoleAdmin, "admin password 12")},
-	}
-	for _, p := range people[1:] {
-		p.token = e.newToken(p.user.ID)
-	}
-	// The target of the admin's user actions: never one of the principals.
-	target := e.addUser("target@localhost", triage.RoleViewer, "target password 1")
+}
 
+// checkRoles sends every route listed in wantRoles as p, with each
+// credential the route takes, and checks the answer against p's role.
+func (e *env) checkRoles(t *testing.T, p *principal, target *triage.User) {
 	for _, rt := range web.Routes() {
 		want, listed := wantRoles[rt.Method+" "+rt.Pattern]
 		if !listed {
 			continue // TestRoutes_RoleTable reports it
 		}
-		for _, p := range people {
-			creds := []string{"cookie"}
-			if rt.API {
-				creds = []string{"bearer"}
-			} else if web.BearerRoutes[rt.Method+" "+rt.Pattern] {
-				creds = append(creds, "bearer")
-			}
-			for _, cred := range creds {
-				name := fmt.Sprintf("%s %s/%s/%s", rt.Method, rt.Pattern, p.name, cred)
-				t.Run(name, func(t *testing.T) {
-					c := e.client()
-					path := e.examplePath(rt.Pattern)
-					var hdr []string
-					if p.user != nil {
-						if cred == "bearer" {
-							hdr = []string{"Authorization", "Bearer " + p.token}
-						} else {
-							cookie, _ := e.newSession(p.user.ID)
-							hdr = []string{"Cookie", "secinbox_session=" + cookie}
-							if strings.Contains(path, "{sid}") {
-								// A session of theirs to revoke.
-								_, sid := e.newSession(p.user.ID)
-								path = strings.ReplaceAll(path, "{sid}", fmt.Sprint(sid))
-							}
+		creds := []string{"cookie"}
+		if rt.API {
+			creds = []string{"bearer"}
+		} else if web.BearerRoutes[rt.Method+" "+rt.Pattern] {
+			creds = append(creds, "bearer")
+		}
+		for _, cred := range creds {
+			name := fmt.Sprintf("%s %s/%s", rt.Method, rt.Pattern, cred)
+			t.Run(name, func(t *testing.T) {
+				c := e.client()
+				path := e.examplePath(rt.Pattern)
+				var hdr []string
+				if p.user != nil {
+					if cred == "bearer" {
+						hdr = []string{"Authorization", "Bearer " + p.token}
+					} else {
+						cookie, _ := e.newSession(p.user.ID)
+						hdr = []string{"Cookie", "secinbox_session=" + cookie}
+						if strings.Contains(path, "{sid}") {
+							// A session of theirs to revoke.
+							_, sid := e.newSession(p.user.ID)
+							path = strings.ReplaceAll(path, "{sid}", fmt.Sprint(sid))
 						}
 					}
-					path = strings.NewReplacer("{uid}", fmt.Sprint(target.ID), "{sid}", "1").Replace(path)
-					if strings.ContainsAny(path, "{}") {
-						t.Fatalf("%s: add its wildcard to examplePath in routes_test.go", path)
+				}
+				path = strings.NewReplacer("{uid}", fmt.Sprint(target.ID), "{sid}", "1").Replace(path)
+				if strings.ContainsAny(path, "{}") {
+					t.Fatalf("%s: add its wildcard to examplePath in routes_test.go", path)
+				}
+				resp, body := e.do(c, rt.Method, path, nil, hdr...)
+				loc := resp.Header.Get("Location")
+				allowed := want == "" || p.role != "" && p.role.Can(want)
+				switch {
+				case allowed:
+					if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
+						(loc == "/login" && rt.Pattern != "/logout") {
+						t.Errorf("allowed, but status %d Location %q: %.200s", resp.StatusCode, loc, body)
 					}
-					resp, body := e.do(c, rt.Method, path, nil, hdr...)
-					loc := resp.Header.Get("Location")
-					allowed := want == "" || p.role != "" && p.role.Can(want)
-					switch {
-					case allowed:
-						if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
-							(loc == "/login" && rt.Pattern != "/logout") {
-							t.Errorf("allowed, but status %d Location %q: %.200s", resp.StatusCode, loc, body)
-						}
-						if resp.StatusCode == http.StatusTooManyRequests {
-							t.Errorf("rate limited: the test sends too much")
-						}
-					case p.role == "" && !rt.API && cred == "cookie" && !web.BearerRoutes[rt.Method+" "+rt.Pattern]:
-						if resp.StatusCode != http.StatusSeeOther || loc != "/login" {
-							t.Errorf("anonymous page: status %d Location %q, want 303 to /login", resp.StatusCode, loc)
-						}
-					case p.role == "":
-						if resp.StatusCode != http.StatusUnauthorized {
-							t.Errorf("anonymous: status %d, want 401", resp.StatusCode)
-						}
-						if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
-							t.Errorf("401 without WWW-Authenticate: Bearer")
-						}
-					default:
-						if resp.StatusCode != http.StatusForbidden {
-							t.Errorf("role %s below %s: status %d, want 403", p.role, want, resp.StatusCode)
-						}
+					if resp.StatusCode == http.StatusTooManyRequests {
+						t.Errorf("rate limited: the test sends too much")
 					}
-					if !allowed && (strings.Contains(body, "alert(1)") || strings.Contains(body, e.xss.TrackingID)) {
-						t.Errorf("refusal leaks report content: %.200s", body)
+				case p.role == "" && !rt.API && cred == "cookie" && !web.BearerRoutes[rt.Method+" "+rt.Pattern]:
+					if resp.StatusCode != http.StatusSeeOther || loc != "/login" {
+						t.Errorf("anonymous page: status %d Location %q, want 303 to /login", resp.StatusCode, loc)
 					}
-				})
-			}
+				case p.role == "":
+					if resp.StatusCode != http.StatusUnauthorized {
+						t.Errorf("anonymous: status %d, want 401", resp.StatusCode)
+					}
+					if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+						t.Errorf("401 without WWW-Authenticate: Bearer")
+					}
+				default:
+					if resp.StatusCode != http.StatusForbidden {
+						t.Errorf("role %s below %s: status %d, want 403", p.role, want, resp.StatusCode)
+					}
+				}
+				if !allowed && (strings.Contains(body, "alert(1)") || strings.Contains(body, e.xss.TrackingID)) {
+					t.Errorf("refusal leaks report content: %.200s", body)
+				}
+			})
 		}
 	}
 }

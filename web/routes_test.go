@@ -18,7 +18,7 @@ func (e *env) examplePath(pattern string) string {
 		"{$}", "",
 		"{id}", fmt.Sprint(e.xss.ID),
 		"{aid}", fmt.Sprint(e.xss.Attachments[0].ID),
-		"{adv}", "1", // the advisory TestRoutes_Viewer drafts
+		"{adv}", "1", // the advisory TestRoutes_Viewer and TestRoutes_Roles draft
 		"{hash}", "t5s8ztdbon8yzntexy6oz5y48etqsnbb", // security (checked in TestWKD)
 		"{wkddomain}", "localhost",
 		"{wkdfile}", "policy",
