@@ -348,12 +348,14 @@ func eval[T any](b *tab, js string) T {
 
 // waitJS looks at the expression EXPR in the page until it is truthy,
 // for up to LIMIT ms, on the page's own timer (no round trip per look):
-// {ok, err}, err the exception of the last look if it threw.
+// {ok, err}, err the exception of the last look if it threw. A page
+// still being parsed is not looked at: a navigation's new location
+// shows before its content does.
 const waitJS = `new Promise((resolve) => {
 	const end = Date.now() + LIMIT;
 	const look = () => {
 		let ok = false, err = "";
-		try { ok = !!(EXPR); } catch (e) { err = String(e); }
+		try { ok = document.readyState !== "loading" && !!(EXPR); } catch (e) { err = String(e); }
 		if (ok || Date.now() >= end) resolve({ok, err}); else setTimeout(look, 10);
 	};
 	look();
@@ -691,7 +693,7 @@ func testStatusChangeNoScript(t *testing.T, browser context.Context) {
 		chromedp.SetValue(chromedp.CSS("#status-select"), "accepted"),
 		chromedp.Click(chromedp.CSS("[data-testid=status-submit]")),
 	)
-	b.waitFor("the report again", `location.search === "?done=status"`)
+	b.waitFor("the report again", `location.search === "?done=status" && document.readyState === "complete"`)
 	if got := b.text("[data-testid=report-status]"); got != "accepted" {
 		t.Errorf("status %q", got)
 	}
@@ -703,7 +705,7 @@ func testStatusChangeNoScript(t *testing.T, browser context.Context) {
 		chromedp.SendKeys(chromedp.CSS("#cvss-vector"), "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:N"),
 		chromedp.Click(chromedp.CSS("[data-testid=cvss-submit]")),
 	)
-	b.waitFor("the report again", `location.search === "?done=cvss"`)
+	b.waitFor("the report again", `location.search === "?done=cvss" && document.readyState === "complete"`)
 	if got := b.text("[data-testid=cvss-stored-score]"); got != "8.1 high" {
 		t.Errorf("stored score %q", got)
 	}
