@@ -18,10 +18,10 @@ import (
 )
 
 // TestMain makes the database every test starts from, stops the
-// browser tests' Chromium at the end, and runs more
-// tests at once than go test's default (GOMAXPROCS) unless -parallel
-// says how many: the tests here mostly wait (for SQLite's fsyncs and
-// busy timeouts, the upload grace, loopback round trips), not compute.
+// browser tests' Chromium at the end, and runs more tests at once than
+// go test's default (GOMAXPROCS) unless -parallel says how many: the
+// tests here mostly wait (for SQLite's fsyncs and busy timeouts, the
+// upload grace, loopback round trips), not compute.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	parallelSet := false
