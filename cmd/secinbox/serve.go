@@ -171,8 +171,10 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger) (a *app, err err
 		AckPerSender: int(cfg.AckPerSender),
 		AckPerHour:   int(cfg.AckPerHour),
 		Outbox:       a.sender,
-		// SPF and DKIM of each message while it is filed, not before the 250.
-		Authenticate: (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr}).Check,
+		// SPF and DKIM of each message while it is filed, not before the 250,
+		// through a cache: a burst from one domain asks for its records once.
+		Authenticate: (&mailauth.Checker{MailboxRemoteAddr: mailbox.RemoteAddr,
+			Resolver: mailauth.NewCache(net.DefaultResolver, time.Minute, 10*time.Second, nil)}).Check,
 	})
 	if err != nil {
 		return a, err
