@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,12 +20,15 @@ import (
 	"github.com/secinbox/secinbox/triage"
 )
 
-// serveBinary builds the real secinbox binary once per test run.
+// serveBinary builds the real secinbox binary once per test run, in
+// binDir, which TestMain removes.
 var serveBinary = sync.OnceValues(func() (string, error) {
+	binBuilt.Store(true)
 	dir, err := os.MkdirTemp("", "secinbox-mailbox-bin")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "secinbox")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/secinbox/secinbox/cmd/secinbox").CombinedOutput()
 	if err != nil {
@@ -32,6 +36,22 @@ var serveBinary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+var (
+	binBuilt atomic.Bool // serveBinary was called
+	binDir   string      // set by serveBinary
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binBuilt.Load() {
+		serveBinary() // done, or waited for
+		if binDir != "" {
+			os.RemoveAll(binDir)
+		}
+	}
+	os.Exit(code)
+}
 
 // serveProc is a running `secinbox serve`.
 type serveProc struct {
