@@ -67,8 +67,10 @@ func TestAddRawMessage_GroupCommit(t *testing.T) {
 	conn.Close()
 	wg.Wait()
 
-	if c := commits.Load(); c != 2 {
-		t.Errorf("%d transactions for %d messages, want 2 (the batch that waited, then all the rest)", c, n)
+	// Two: the batch the committer took before it waited, then all the
+	// rest; or one, when it took them all before waiting.
+	if c := commits.Load(); c < 1 || c > 2 {
+		t.Errorf("%d transactions for %d messages, want at most 2 (the batch that waited, then all the rest)", c, n)
 	}
 	seen := map[int64]bool{}
 	for _, m := range msgs {
