@@ -74,25 +74,7 @@ func TestProcessor_SenderChecksWaitTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	deadline := time.Now().Add(2 * time.Minute) // a safety net only
-	for {
-		pending, err := d.PendingRawMessages(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages still pending", len(pending))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	stop()
-	<-done
+	runUntilFiled(t, p, d)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -67,25 +67,7 @@ func TestProcessor_Burst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	deadline := time.Now().Add(time.Minute) // a safety net only
-	for {
-		pending, err := d.PendingRawMessages(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages still pending", len(pending))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	stop()
-	<-done
+	runUntilFiled(t, p, d)
 
 	list, err := d.Reports(ctx, triage.ReportFilter{})
 	if err != nil {
@@ -136,25 +118,7 @@ func TestProcessor_ReplyInSameBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	deadline := time.Now().Add(time.Minute) // a safety net only
-	for {
-		pending, err := d.PendingRawMessages(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages still pending", len(pending))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	stop()
-	<-done
+	runUntilFiled(t, p, d)
 	list, err := d.Reports(ctx, triage.ReportFilter{})
 	if err != nil || len(list) != 1 {
 		t.Fatalf("%d reports, %v; want 1 (the reply joins it)", len(list), err)
@@ -162,5 +126,30 @@ func TestProcessor_ReplyInSameBurst(t *testing.T) {
 	msgs, err := d.Messages(ctx, list[0].ID)
 	if err != nil || len(msgs) != 1 || msgs[0].Body != "more details" {
 		t.Fatalf("conversation %+v, %v", msgs, err)
+	}
+}
+
+// runUntilFiled runs p until no message of d is pending, then stops it
+// (the minute is a safety net, not a timing).
+func runUntilFiled(t *testing.T, p *inbox.Processor, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { p.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		pending, err := d.PendingRawMessages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still pending", len(pending))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -56,25 +56,7 @@ func TestProcessor_CatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { p.Run(runCtx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		pending, err := d.PendingRawMessages(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still pending: %v", pending)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	stop()
-	<-done
+	runUntilFiled(t, p, d)
 
 	list, err := d.Reports(ctx, triage.ReportFilter{})
 	if err != nil {
